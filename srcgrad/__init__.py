@@ -1,0 +1,29 @@
+"""srcgrad: automatic differentiation of numpy code by source transformation.
+
+``srcgrad.grad(f)`` reads ``f``'s source, applies the chain rule statement by statement
+and compiles a new, readable Python function that computes the gradient.
+"""
+
+from .api import elementwise_grad, grad, value_and_grad
+from .errors import (
+    NonScalarOutputError,
+    NoRuleError,
+    SourceUnavailableError,
+    SrcGradError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "elementwise_grad",
+    "SrcGradError",
+    "SourceUnavailableError",
+    "UnsupportedSyntaxError",
+    "NoRuleError",
+    "NonScalarOutputError",
+    "WrtError",
+]

@@ -1,0 +1,55 @@
+"""Stage 7: turn generated source into a function that reads the user's globals live.
+
+The source is compiled inside a wrapper function whose parameters are the names the
+generated code needs from srcgrad (``np``, runtime helpers, other modules); the
+generated function is then rebuilt with the user's own globals dict and closure cells,
+so a module constant reassigned after ``grad(f)`` is seen by the next call.
+"""
+
+from __future__ import annotations
+
+import linecache
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .ir import Bindings
+
+WRAPPER = "_srcgrad_bind"
+
+
+@dataclass
+class Compiled:
+    """What the cache keeps: everything needed to build the function again cheaply."""
+
+    source: str
+    code: types.CodeType
+    filename: str
+
+
+def compile_source(source: str, func_name: str, freevars: list[str], label: str) -> Compiled:
+    """Compile ``source`` (one ``def``) so that ``freevars`` become closure variables."""
+    indented = "".join("    " + line if line.strip() else line for line in source.splitlines(True))
+    text = f"def {WRAPPER}({', '.join(freevars)}):\n{indented}    return {func_name}\n"
+    filename = f"<srcgrad {label}>"
+    module = compile(text, filename, "exec")
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    inner = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
+    return Compiled(source, inner, filename)
+
+
+def make_function(compiled: Compiled, primal: Callable, bindings: Bindings) -> Callable[..., Any]:
+    """The generated function, with ``primal``'s globals and defaults and the bound names."""
+    cells = []
+    for var in compiled.code.co_freevars:
+        if var in bindings.cells:
+            cells.append(bindings.cells[var])
+        else:
+            cells.append(types.CellType(bindings.values[var]))
+    fn = types.FunctionType(compiled.code, primal.__globals__, compiled.code.co_name, primal.__defaults__, tuple(cells))
+    fn.__kwdefaults__ = dict(primal.__kwdefaults__ or {}) or None
+    fn.__module__ = primal.__module__
+    fn.__qualname__ = compiled.code.co_name
+    fn.source = compiled.source
+    return fn

@@ -1,0 +1,73 @@
+"""Stage 6: print generated code, each block under a comment quoting its primal line.
+
+Printing uses the standard library's ``ast.unparse``, which parenthesizes only where
+needed (astunparse wraps every binary operation in parentheses).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+import gast
+
+from .ir import Frame, Stmt
+from .optimize import eliminate_dead_code, read_names
+from .reverse import Generated
+
+INDENT = "    "
+
+
+def _unparse(node: gast.AST) -> str:
+    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(copy.deepcopy(node))))
+
+
+def _comments(frames: tuple[Frame, ...], previous: tuple[Frame, ...]) -> list[str]:
+    """Comment lines for the frames that changed since the previous statement."""
+    same = 0
+    while same < min(len(frames), len(previous)) and frames[same] == previous[same]:
+        same += 1
+    if same == len(frames) and frames != previous and frames:
+        same -= 1  # back in the caller's line after an inlined helper
+    lines = []
+    for depth, frame in enumerate(frames[same:], start=same):
+        where = f"[{frame.filename}:{frame.lineno}]"
+        inside = f"in {frame.function}: " if depth else ""
+        lines.append(f"# {'  ' * depth}{inside}{frame.text}   {where}")
+    return lines
+
+
+def _block(statements: list[Stmt]) -> list[str]:
+    lines: list[str] = []
+    previous: tuple[Frame, ...] = ()
+    for stmt in statements:
+        if stmt.origin != previous:
+            lines += _comments(stmt.origin, previous)
+            previous = stmt.origin
+        lines += _unparse(stmt.node).splitlines()
+    return lines
+
+
+def emit(generated: Generated) -> str:
+    """The source text of ``generated``: forward pass, blank line, backward pass, return."""
+    live = read_names(generated.returns) if generated.returns is not None else set()
+    backward = eliminate_dead_code(generated.backward, set(live))
+    live = set(live)
+    for stmt in backward:
+        live |= read_names(stmt.node)
+    forward = eliminate_dead_code(generated.forward, live)
+    signature = _unparse(
+        gast.FunctionDef(
+            name=generated.name, args=generated.args, body=[gast.Pass()], decorator_list=[],
+            returns=None, type_comment=None, type_params=[],
+        )
+    ).splitlines()[0]
+    body = []
+    if generated.doc:
+        body.append(f'"""{generated.doc}"""')
+    body += _block(forward)
+    if backward:
+        body += [""] + _block(backward)
+    if generated.returns is not None:
+        body.append("return " + _unparse(generated.returns))
+    return "\n".join([signature] + [INDENT + line if line else "" for line in body]) + "\n"

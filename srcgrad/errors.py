@@ -1,0 +1,57 @@
+"""Every refusal srcgrad makes: one base class, a subclass per reason.
+
+Each error points at the user's source (``file:line``), quotes the line and says
+what to do instead, so the user can fix their code without reading srcgrad's.
+"""
+
+from __future__ import annotations
+
+
+class SrcGradError(Exception):
+    """Base class: srcgrad cannot (or will not) differentiate this code."""
+
+    def __init__(
+        self,
+        message: str,
+        filename: str | None = None,
+        lineno: int | None = None,
+        line: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.filename = filename
+        self.lineno = lineno
+        self.line = line
+        self.hint = hint
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ""
+        if self.filename is not None:
+            where = f"{self.filename}:{self.lineno}: " if self.lineno else f"{self.filename}: "
+        text = where + self.message
+        if self.line:
+            text += "\n    " + self.line.strip()
+        if self.hint:
+            text += "\n" + self.hint
+        return text
+
+
+class SourceUnavailableError(SrcGradError):
+    """The function's source cannot be read (defined by exec, in a REPL, a builtin)."""
+
+
+class UnsupportedSyntaxError(SrcGradError):
+    """A statement or expression srcgrad does not differentiate."""
+
+
+class NoRuleError(SrcGradError):
+    """A call on a differentiated value to a function with no derivative rule."""
+
+
+class NonScalarOutputError(SrcGradError):
+    """``grad`` of a function whose output is not a scalar."""
+
+
+class WrtError(SrcGradError):
+    """``wrt`` names no parameter of the function."""

@@ -1,0 +1,129 @@
+"""The normalized program that the transforms read: one primitive per statement.
+
+Names in generated code come from :class:`Namer` (stable, readable, never random) and
+the objects generated code needs (numpy, runtime helpers, closure cells, other modules)
+from :class:`Bindings`, which become the closure of the compiled function.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from .rules import Rule
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One primal source line; a statement inlined from helpers has one frame per call."""
+
+    text: str
+    filename: str
+    lineno: int
+    function: str
+
+
+@dataclass
+class Op:
+    """``target = rule.fn(**args)`` where some arguments are active (carry derivatives)."""
+
+    target: str
+    rule: Rule | None  # None: a list/tuple literal of the ``args`` in order ("pack")
+    args: dict[str, gast.expr]
+    active: list[str]  # the parameters whose argument is an active variable
+
+
+@dataclass
+class Stmt:
+    """A statement of the forward pass, with the primal line(s) it comes from."""
+
+    node: gast.stmt
+    origin: tuple[Frame, ...]
+    op: Op | None = None
+
+
+@dataclass
+class Program:
+    """A user function in A-normal form, ready for a transform."""
+
+    name: str
+    args: gast.arguments
+    params: list[str]
+    body: list[Stmt]
+    result: gast.expr
+    active: set[str]
+    shapes: dict[str, Any]
+    namer: Namer
+    bindings: Bindings
+    origin: tuple[Frame, ...] = ()
+    deps: list[tuple[Any, gast.expr, Any]] = field(default_factory=list)  # (resolver, name, object)
+
+
+def name(id_: str) -> gast.Name:
+    return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def store(id_: str) -> gast.Name:
+    return gast.Name(id=id_, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def assign(target: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(targets=[store(target)], value=value, type_comment=None)
+
+
+class Namer:
+    """Allocates readable names: ``base``, then ``base_1``, ``base_2``... never a reserved one."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.reserved = set(reserved)
+        self.taken: set[str] = set()
+
+    def fresh(self, base: str) -> str:
+        candidate, n = base, 0
+        while candidate in self.taken or candidate in self.reserved:
+            n += 1
+            candidate = f"{base}_{n}"
+        self.taken.add(candidate)
+        return candidate
+
+
+_MISSING = object()
+
+
+class Bindings:
+    """Objects generated code refers to by name without reading them from user globals.
+
+    ``known`` maps the free names of the user's top function to what they denote, so a
+    binding may reuse a user's name (``np``) only when it denotes the same object.
+    """
+
+    def __init__(self, namer: Namer, known: dict[str, Any]) -> None:
+        self.namer = namer
+        self.known = known
+        self.values: dict[str, Any] = {}
+        self.cells: dict[str, types.CellType] = {}
+        self._by_id: dict[int, str] = {}
+
+    def _name(self, key: Any, preferred: str) -> str:
+        taken = preferred in self.namer.taken
+        if taken or (preferred in self.namer.reserved and self.known.get(preferred, _MISSING) is not key):
+            return self.namer.fresh(preferred)
+        self.namer.taken.add(preferred)
+        return preferred
+
+    def value(self, obj: Any, preferred: str) -> str:
+        if id(obj) not in self._by_id:
+            name_ = self._name(obj, preferred)
+            self.values[name_] = obj
+            self._by_id[id(obj)] = name_
+        return self._by_id[id(obj)]
+
+    def cell(self, cell: types.CellType, preferred: str) -> str:
+        if id(cell) not in self._by_id:
+            name_ = self._name(cell, preferred)
+            self.cells[name_] = cell
+            self._by_id[id(cell)] = name_
+        return self._by_id[id(cell)]

@@ -1,0 +1,92 @@
+"""Stage 5: make generated code short. Algebraic simplification and dead-code elimination.
+
+Simplifications never change a value's dtype or let a result alias the caller's data:
+``1.0 * y`` becomes ``y`` only when ``y`` is a value the generated code computed itself.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+import gast
+
+_FOLD = {
+    gast.Add: operator.add,
+    gast.Sub: operator.sub,
+    gast.Mult: operator.mul,
+    gast.Div: operator.truediv,
+    gast.Pow: operator.pow,
+}
+
+
+def _number(node: gast.expr) -> float | int | None:
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+def _const(value: float | int) -> gast.expr:
+    return gast.Constant(value=value, kind=None)
+
+
+def _neg(node: gast.expr) -> gast.expr:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    return gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.expr:
+    """Fold constants and drop multiplications by one, bottom-up."""
+
+    class Simplify(gast.NodeTransformer):
+        def visit_UnaryOp(self, n: gast.UnaryOp) -> gast.expr:
+            self.generic_visit(n)
+            if isinstance(n.op, gast.USub):
+                value = _number(n.operand)
+                if value is not None:
+                    return _const(-value)
+                if isinstance(n.operand, gast.UnaryOp) and isinstance(n.operand.op, gast.USub):
+                    return n.operand.operand
+            return n
+
+        def visit_BinOp(self, n: gast.BinOp) -> gast.expr:
+            self.generic_visit(n)
+            left, right = _number(n.left), _number(n.right)
+            fold = _FOLD.get(type(n.op))
+            if fold is not None and left is not None and right is not None:
+                try:
+                    return _const(fold(left, right))
+                except (ZeroDivisionError, OverflowError):
+                    return n
+            if isinstance(n.op, gast.Mult):
+                for one, other in ((left, n.right), (right, n.left)):
+                    if one in (1, -1) and is_fresh(other):
+                        return other if one == 1 else _neg(other)
+            if isinstance(n.op, gast.Div) and right in (1, -1) and is_fresh(n.left):
+                return n.left if right == 1 else _neg(n.left)
+            if isinstance(n.op, gast.Pow) and right == 1 and is_fresh(n.left):
+                return n.left
+            return n
+
+    return Simplify().visit(node)
+
+
+def read_names(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def eliminate_dead_code(statements: list, live: set[str]) -> list:
+    """Drop assignments whose value nothing reads (``statements`` hold ``.node``)."""
+    kept = []
+    for stmt in reversed(statements):
+        node = stmt.node
+        if isinstance(node, gast.Assign):
+            targets = {n.id for t in node.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+            if not targets & live:
+                continue
+            live -= targets
+        live |= read_names(node)
+        kept.append(stmt)
+    kept.reverse()
+    return kept

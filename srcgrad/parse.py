@@ -1,0 +1,133 @@
+"""Stage 1: read a function's source and parse it with gast.
+
+Every node keeps the line number it has in the user's file, so that errors and the
+comments in generated code can point at ``file.py:LINE``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gast
+
+from .errors import SourceUnavailableError, SrcGradError
+
+
+@dataclass
+class ParsedFunction:
+    """A user function's AST together with everything needed to resolve its names."""
+
+    fn: types.FunctionType
+    node: gast.FunctionDef
+    path: str
+    lines: list[str] = field(repr=False)
+
+    @property
+    def filename(self) -> str:
+        return os.path.basename(self.path)
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        return self.fn.__globals__
+
+    @property
+    def closure(self) -> dict[str, types.CellType]:
+        cells = self.fn.__closure__ or ()
+        return dict(zip(self.fn.__code__.co_freevars, cells))
+
+    def line(self, lineno: int | None) -> str:
+        if lineno is None or not 1 <= lineno <= len(self.lines):
+            return ""
+        return self.lines[lineno - 1].rstrip("\n")
+
+    def statement_text(self, node: gast.AST) -> str:
+        """The primal source of a statement on one line, for comments in generated code."""
+        first = getattr(node, "lineno", None)
+        last = getattr(node, "end_lineno", None) or first
+        parts = [self.line(n).strip() for n in range(first, last + 1)] if first else []
+        return " ".join(p for p in parts if p)
+
+    def error(
+        self, cls: type[SrcGradError], node: gast.AST | None, message: str, hint: str
+    ) -> SrcGradError:
+        lineno = getattr(node, "lineno", None) or self.fn.__code__.co_firstlineno
+        return cls(message, self.filename, lineno, self.line(lineno), hint)
+
+
+_cache: dict[types.CodeType, ParsedFunction] = {}
+
+
+def parse_function(fn: Callable) -> ParsedFunction:
+    """Parse ``fn`` (a ``def`` or a ``lambda``) into a gast ``FunctionDef``."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(fn, types.FunctionType) or code is None:
+        raise SourceUnavailableError(
+            f"{fn!r} is not a Python function, so srcgrad has no source to transform",
+            hint="pass a function defined with def or lambda in a .py file.",
+        )
+    cached = _cache.get(code)
+    if cached is not None and cached.fn is fn:
+        return cached
+    path = code.co_filename
+    try:
+        block, start = inspect.getsourcelines(fn)
+        all_lines = inspect.linecache.getlines(path) or block
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot read the source of {fn.__qualname__} ({exc})",
+            os.path.basename(path),
+            code.co_firstlineno,
+            hint="srcgrad transforms source code: define the function in a .py file "
+            "(not with exec or in an interactive prompt).",
+        ) from None
+    text = textwrap.dedent("".join(block))
+    try:
+        module = gast.parse(text)
+    except SyntaxError:
+        # A lambda inside a larger expression: its lines are not a statement on their own.
+        module = gast.parse("(\n" + text + "\n)")
+        start -= 1
+    for node in gast.walk(module):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += start - 1
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += start - 1
+    parsed = ParsedFunction(fn, _find_def(module, fn, path), path, all_lines)
+    _cache[code] = parsed
+    return parsed
+
+
+def _find_def(module: gast.Module, fn: types.FunctionType, path: str) -> gast.FunctionDef:
+    code = fn.__code__
+    if code.co_name != "<lambda>":
+        for node in gast.walk(module):
+            if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == code.co_name:
+                return node
+    else:
+        lambdas = [
+            n
+            for n in gast.walk(module)
+            if isinstance(n, gast.Lambda)
+            and n.lineno == code.co_firstlineno
+            and [a.id for a in n.args.args] == list(code.co_varnames[: code.co_argcount])
+        ]
+        if len(lambdas) == 1:
+            lam = lambdas[0]
+            ret = gast.Return(value=lam.body)
+            gast.copy_location(ret, lam.body)
+            node = gast.FunctionDef(
+                name="lambda", args=lam.args, body=[ret], decorator_list=[], returns=None,
+                type_comment=None, type_params=[],
+            )
+            return gast.copy_location(node, lam)
+    raise SourceUnavailableError(
+        f"cannot find the source of {fn.__qualname__}",
+        os.path.basename(path),
+        code.co_firstlineno,
+        hint="give the lambda its own line, or define it with def.",
+    )

@@ -1,0 +1,225 @@
+"""The few helpers generated code calls: the parts of rules too long for one expression.
+
+Each works on whatever array type numpy dispatches to (no ``np.asarray`` on user data),
+and each returns a new array, never a view of the caller's data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import NonScalarOutputError
+
+
+def check_scalar(ans: Any, name: str) -> None:
+    """``grad`` is defined for scalar outputs only; say so instead of returning a sum."""
+    if np.ndim(ans) != 0:
+        raise NonScalarOutputError(
+            f"grad needs {name} to return a scalar, but it returned an array of shape "
+            f"{np.shape(ans)}",
+            hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
+            "or srcgrad.jacobian for a non-scalar output.",
+        )
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum ``g`` over the axes along which ``x`` was broadcast in the forward pass."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if stretched:
+        g = np.sum(g, axis=stretched, keepdims=True)
+    return g
+
+
+def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    if keepdims or axis is None or np.ndim(x) == 0:
+        return g
+    return np.expand_dims(g, _normalize_axes(axis, np.ndim(x)))
+
+
+def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
+    out = np.zeros_like(x, dtype=np.result_type(g, 1.0))
+    out[...] = _keepdims(g, x, axis, keepdims)
+    return out
+
+
+def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of max/min: ``g`` shared equally among the entries that attain it."""
+    hit = x == _keepdims(ans, x, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return _keepdims(g, x, axis, keepdims) * hit / count
+
+
+def inside(x: Any, lo: Any, hi: Any) -> Any:
+    """Where ``np.clip`` passes ``x`` through (its derivative is 1 there, 0 elsewhere)."""
+    mask = np.ones_like(x, dtype=bool)
+    if lo is not None:
+        mask = mask & (x >= lo)
+    if hi is not None:
+        mask = mask & (x <= hi)
+    return mask
+
+
+def _swap(x: Any) -> Any:
+    return np.swapaxes(x, -1, -2)
+
+
+def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.dot(a, b)``, for any dimensions."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * b, a) if nb == 0 else np.sum(g * b)
+    if nb == 1:
+        return np.multiply.outer(g, b)
+    # g has shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
+    axes_g = list(range(na - 1, na - 1 + nb - 2)) + [np.ndim(g) - 1]
+    axes_b = list(range(nb - 2)) + [nb - 1]
+    return np.tensordot(g, b, (axes_g, axes_b))
+
+
+def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.dot(a, b)``, for any dimensions."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * a, b) if na == 0 else np.sum(g * a)
+    if na == 1 and nb == 1:
+        return g * a
+    lead = list(range(na - 1))
+    out = np.tensordot(a, g, (lead, lead))  # shape a.shape[-1:] + b.shape[:-2] + b.shape[-1:]
+    if nb == 1:
+        return out
+    return np.moveaxis(out, 0, -2)
+
+
+def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
+    if np.ndim(b) == 1:
+        out = np.expand_dims(g, -1) * b
+    elif np.ndim(a) == 1:
+        out = np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
+    else:
+        out = np.matmul(g, _swap(b))
+    return unbroadcast(out, a)
+
+
+def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
+    if np.ndim(a) == 1:
+        out = np.expand_dims(a, -1) * np.expand_dims(g, -2) if np.ndim(b) > 1 else g * a
+    elif np.ndim(b) == 1:
+        out = np.matmul(_swap(a), np.expand_dims(g, -1))[..., 0]
+    else:
+        out = np.matmul(_swap(a), g)
+    return unbroadcast(out, b)
+
+
+def untranspose(g: Any, axes: Any) -> Any:
+    """The adjoint of ``np.transpose(x, axes)``: transpose back."""
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+
+
+def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The adjoint of ``np.trace``: ``g`` on the traced diagonal, zero elsewhere."""
+    shape = np.shape(x)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset)
+    eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (len(shape) - 2)), (0, 1), (axis1, axis2))
+    g = np.asarray(g)
+    return eye * np.expand_dims(g, (axis1, axis2)) if g.ndim else eye * g
+
+
+def unconcatenate(g: Any, arrays: Any, axis: int = 0) -> list:
+    """The adjoint of ``np.concatenate``: ``g`` split back into pieces shaped like the inputs."""
+    sizes = [np.shape(a)[axis] for a in arrays]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def unstack(g: Any, arrays: Any, axis: int = 0) -> list:
+    """The adjoint of ``np.stack``: the slices of ``g`` along the new axis."""
+    return [np.take(g, i, axis=axis) for i in range(len(arrays))]
+
+
+def unstack_like(g: Any, arrays: Any, axis: int) -> list:
+    """The adjoint of ``hstack``/``vstack``: split along ``axis``, reshape like the inputs."""
+    if axis == 1 and all(np.ndim(a) == 1 for a in arrays):
+        axis = 0  # hstack of vectors concatenates them
+    sizes = [np.shape(np.atleast_2d(a) if axis == 0 else a)[axis] for a in arrays]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+
+
+def getitem_grad(g: Any, x: Any, index: Any) -> Any:
+    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    Repeated integer indices accumulate (``np.add.at``); basic indices assign.
+    """
+    out = np.zeros_like(x, dtype=np.result_type(g, 1.0))
+    if _is_advanced(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def _is_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of the 2-norm (vector or Frobenius); zero at the origin, never NaN."""
+    if ord not in (None, 2, "fro") or (ord == 2 and axis is None and np.ndim(x) > 1):
+        raise NotImplementedError(f"srcgrad differentiates the 2-norm only, not ord={ord!r}")
+    g = _keepdims(g, x, axis, keepdims)
+    ans = _keepdims(ans, x, axis, keepdims)
+    safe = np.where(ans == 0, 1.0, ans)
+    return np.where(ans == 0, 0.0, g * x / safe)
+
+
+def solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.linalg.solve(a, b)``."""
+    gb = solve_vjp_b(g, a, b)
+    if np.ndim(b) == 1:
+        return -np.multiply.outer(gb, ans)
+    return -np.matmul(gb, _swap(ans))
+
+
+def solve_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.linalg.solve(a, b)``: solve with ``a`` transposed."""
+    return np.linalg.solve(_swap(a), g)
+
+
+def einsum_vjp(g: Any, subscripts: str, a: Any, b: Any, which: int) -> Any:
+    """The adjoint of one operand of a two-operand ``np.einsum``."""
+    spec = subscripts.replace(" ", "")
+    if "..." in spec:
+        raise NotImplementedError("srcgrad's einsum rule does not handle '...' yet")
+    inputs, _, out = spec.partition("->")
+    sa, sb = inputs.split(",")
+    if not _:
+        out = "".join(sorted(c for c in set(sa + sb) if (sa + sb).count(c) == 1))
+    mine, other, x = (sa, sb, a) if which == 0 else (sb, sa, b)
+    if len(set(mine)) != len(mine):
+        raise NotImplementedError("srcgrad's einsum rule does not handle repeated indices in one operand")
+    known = set(out) | set(other)
+    kept = "".join(c for c in mine if c in known)
+    part = np.einsum(f"{out},{other}->{kept}", g, b if which == 0 else a)
+    if kept != mine:  # labels summed away in this operand only: broadcast back
+        shape = np.shape(x)
+        part = np.expand_dims(part, tuple(i for i, c in enumerate(mine) if c not in known))
+        part = np.broadcast_to(part, shape) * np.ones(shape)
+    return part

@@ -55,7 +55,6 @@ class Program:
     body: list[Stmt]
     result: gast.expr
     active: set[str]
-    shapes: dict[str, Any]
     namer: Namer
     bindings: Bindings
     origin: tuple[Frame, ...] = ()
@@ -108,8 +107,8 @@ class Bindings:
         self._by_id: dict[int, str] = {}
 
     def _name(self, key: Any, preferred: str) -> str:
-        taken = preferred in self.namer.taken
-        if taken or (preferred in self.namer.reserved and self.known.get(preferred, _MISSING) is not key):
+        user = self.known.get(preferred, _MISSING)  # what the user's code means by this name
+        if preferred in self.namer.taken or (user is not _MISSING and user is not key):
             return self.namer.fresh(preferred)
         self.namer.taken.add(preferred)
         return preferred

@@ -42,8 +42,11 @@ METHODS = {
     "flatten": np.ravel, "transpose": np.transpose, "squeeze": np.squeeze, "clip": np.clip,
 }  # fmt: skip
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
-REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.linalg.norm}
 NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
+
+
+class _Conflict:
+    """Marks a free name that denotes different objects in different helpers."""
 
 
 def _is_user_function(obj: Any) -> bool:
@@ -100,7 +103,6 @@ class Normalizer:
         self.bindings = Bindings(self.namer, known)
         self.body: list[Stmt] = []
         self.active: set[str] = set()
-        self.shapes: dict[str, Any] = {}
         self.wrt = wrt
         self.stack: list[types.FunctionType] = []
         self.deps: list[tuple[Resolver, gast.expr, Any]] = []  # helpers inlined, for the cache
@@ -117,9 +119,10 @@ class Normalizer:
         for node in gast.walk(parsed.node):
             if isinstance(node, gast.Name) and node.id not in resolver.locals:
                 reserved.add(node.id)
-                if parsed is self.top:
-                    cell = resolver.closure.get(node.id)
-                    known[node.id] = cell if cell is not None else resolver.resolve(node)
+                cell = resolver.closure.get(node.id)
+                obj = cell if cell is not None else resolver.resolve(node)
+                if known.setdefault(node.id, obj) is not obj:
+                    known[node.id] = _Conflict  # two meanings: no binding may take this name
             if isinstance(node, gast.Call):
                 obj = resolver.resolve(node.func)
                 if _is_user_function(obj):
@@ -154,13 +157,12 @@ class Normalizer:
         for p in params:
             self.namer.taken.add(p)
             self.scope.env[p] = name(p)
-            self.shapes[p] = ("arg", p)
         self.active = set(self.wrt)
         for cell_name, cell in self.top.closure.items():
             self.bindings.cell(cell, cell_name)
         result = self.function_body(node.body, None)
         return Program(
-            node.name, args, params, self.body, result, self.active, self.shapes, self.namer,
+            node.name, args, params, self.body, result, self.active, self.namer,
             self.bindings, self.scope.frames, self.deps,
         )
 
@@ -237,14 +239,12 @@ class Normalizer:
             return
         new = self.namer.fresh(user_name)
         self.emit(new, atom)
-        self.shapes[new] = () if isinstance(atom, gast.Constant) else ("var", new)
         self.scope.env[user_name] = name(new)
 
     def rename_targets(self, target: gast.expr) -> gast.expr:
         if isinstance(target, gast.Name):
             new = self.namer.fresh(target.id)
             self.scope.env[target.id] = name(new)
-            self.shapes[new] = ("var", new)
             return gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)
         if isinstance(target, (gast.Tuple, gast.List)):
             return type(target)(elts=[self.rename_targets(t) for t in target.elts], ctx=gast.Store())
@@ -378,7 +378,6 @@ class Normalizer:
         active = [k for k, e in args.items() if isinstance(e, gast.Name) and e.id in self.active]
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
-        self.shapes[target] = ("var", target)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -459,7 +458,6 @@ class Normalizer:
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
         if active:
             self.active.add(target)
-        self.shapes[target] = self.shape_of(rule, bound, target)
         return name(target)
 
     def spell(self, rule: Rule) -> gast.expr:
@@ -498,30 +496,6 @@ class Normalizer:
                 f"call {rule.spelling}({', '.join(names)}) with these arguments only.",
             )
         return {p.name: bound[p.name] for p in rule.params}
-
-    def shape_of(self, rule: Rule, bound: dict[str, gast.expr], target: str) -> Any:
-        """A symbolic shape: equal symbols are provably equal shapes; () is a scalar."""
-        if rule.elementwise:
-            shapes = {self.atom_shape(a, target) for a in bound.values()} - {()}
-            return shapes.pop() if len(shapes) == 1 else () if not shapes else ("var", target)
-        axis = bound.get("axis")
-        keepdims = bound.get("keepdims")
-        if (
-            rule.fn in REDUCTIONS
-            and isinstance(axis, gast.Constant) and axis.value is None
-            and (keepdims is None or (isinstance(keepdims, gast.Constant) and not keepdims.value))
-        ):  # fmt: skip
-            return ()
-        return ("var", target)
-
-    def atom_shape(self, atom: gast.expr, target: str) -> Any:
-        if isinstance(atom, gast.Constant):
-            return ()
-        if isinstance(atom, gast.UnaryOp) and isinstance(atom.operand, gast.Constant):
-            return ()
-        if isinstance(atom, gast.Name) and atom.id in self.shapes:
-            return self.shapes[atom.id]
-        return ("unknown", target, id(atom))
 
     # -- helper functions -----------------------------------------------------------------
 

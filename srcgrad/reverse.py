@@ -17,6 +17,7 @@ from . import runtime
 from .ir import Frame, Program, Stmt, assign, name
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
+from .shapes import SCALAR, infer_shapes
 
 Seed = Literal["grad", "elementwise", "vjp"]
 
@@ -45,6 +46,7 @@ class _Reverse:
         self.contribs: dict[str, list[gast.expr]] = {}
         self.backward: list[Stmt] = []
         self.fresh_names: set[str] = set()  # values created by generated code (safe to alias)
+        self.shapes = infer_shapes(program)
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
@@ -57,7 +59,7 @@ class _Reverse:
             args.kwonlyargs.append(gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None))
             args.kw_defaults.append(None)
         active_result = isinstance(result, gast.Name) and result.id in p.active
-        if self.seed == "grad" and p.shapes.get(getattr(result, "id", None)) != ():
+        if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
             check = gast.Call(
                 func=name(self.helper("check_scalar")),
                 args=[copy.deepcopy(result), gast.Constant(value=p.name, kind=None)],
@@ -97,6 +99,7 @@ class _Reverse:
         parts = self.contribs.pop(var, None)
         if not parts:
             return None
+        parts.sort(key=lambda part: isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub))
         total = parts[0]
         for part in parts[1:]:
             if isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub):
@@ -124,7 +127,7 @@ class _Reverse:
                 part = gast.Subscript(value=copy.deepcopy(g), slice=gast.Constant(value=int(param), kind=None), ctx=gast.Load())
             else:
                 part = self.instantiate(op.rule.vjp[param], g, op.target, op.args)
-                if op.rule.unbroadcast and self.p.shapes.get(atom.id) != self.p.shapes.get(op.target):
+                if op.rule.unbroadcast and self.shapes.get(atom.id) != self.shapes.get(op.target):
                     part = gast.Call(func=name(self.helper("unbroadcast")), args=[part, name(atom.id)], keywords=[])
             self.contribs.setdefault(atom.id, []).append(simplify(part, self.is_fresh))
 
@@ -144,4 +147,22 @@ class _Reverse:
                     return name(helper(node.id))
                 return node
 
-        return Fill().visit(copy.deepcopy(template))
+        return _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+
+
+def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
+    """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop trailing defaults."""
+    for call in gast.walk(node):
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers:
+            fn = helpers[call.func.id]
+            defaults = getattr(fn, "__defaults__", None) or ()
+            if not callable(fn) or not hasattr(fn, "__code__"):
+                continue
+            first_default = fn.__code__.co_argcount - len(defaults)
+            while len(call.args) > first_default and not call.keywords:
+                last = call.args[-1]
+                expected = defaults[len(call.args) - 1 - first_default]
+                if not (isinstance(last, gast.Constant) and last.value is expected):
+                    break
+                call.args.pop()
+    return node

@@ -5,6 +5,7 @@ and compiles a new, readable Python function that computes the gradient.
 """
 
 from .api import elementwise_grad, grad, value_and_grad
+from .rules import defvjp, nondifferentiable
 from .errors import (
     NonScalarOutputError,
     NoRuleError,
@@ -20,6 +21,8 @@ __all__ = [
     "grad",
     "value_and_grad",
     "elementwise_grad",
+    "defvjp",
+    "nondifferentiable",
     "SrcGradError",
     "SourceUnavailableError",
     "UnsupportedSyntaxError",

@@ -16,6 +16,7 @@ from .optimize import eliminate_dead_code, read_names
 from .reverse import Generated
 
 INDENT = "    "
+MAX_LINE = 96
 
 
 def _unparse(node: gast.AST) -> str:
@@ -37,6 +38,25 @@ def _comments(frames: tuple[Frame, ...], previous: tuple[Frame, ...]) -> list[st
     return lines
 
 
+def _statement(node: gast.stmt) -> list[str]:
+    """One statement; a long sum of adjoint contributions gets one term per line."""
+    text = _unparse(node)
+    if len(text) <= MAX_LINE or not isinstance(node, gast.Assign):
+        return text.splitlines()
+    terms, value = [], node.value
+    while isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)):
+        right = _unparse(value.right)
+        if isinstance(value.right, gast.BinOp) and isinstance(value.right.op, (gast.Add, gast.Sub)):
+            right = f"({right})"
+        terms.append(("+ " if isinstance(value.op, gast.Add) else "- ") + right)
+        value = value.left
+    if not terms:
+        return text.splitlines()
+    terms.append(_unparse(value))
+    target = _unparse(node.targets[0])
+    return [f"{target} = ("] + [INDENT + t for t in reversed(terms)] + [")"]
+
+
 def _block(statements: list[Stmt]) -> list[str]:
     lines: list[str] = []
     previous: tuple[Frame, ...] = ()
@@ -44,7 +64,7 @@ def _block(statements: list[Stmt]) -> list[str]:
         if stmt.origin != previous:
             lines += _comments(stmt.origin, previous)
             previous = stmt.origin
-        lines += _unparse(stmt.node).splitlines()
+        lines += _statement(stmt.node)
     return lines
 
 

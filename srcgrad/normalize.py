@@ -387,9 +387,11 @@ class Normalizer:
                 UnsupportedSyntaxError, node, "srcgrad cannot differentiate a call with *args or **kwargs",
                 "pass the arguments one by one.",
             )
-        if isinstance(func, gast.Attribute) and self.is_active(func.value):
-            return self.method(node, hint)
         obj = self.scope.resolver.resolve(func)
+        if isinstance(func, gast.Attribute) and (
+            self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
+        ):  # a method of an array: x.sum(), x.T.dot(w)
+            return self.method(node, hint)
         rule = lookup(obj) if obj is not UNRESOLVED else None
         if rule is not None and rule.nondiff:
             return self.substitute(node)
@@ -408,7 +410,8 @@ class Normalizer:
         full = f"{module}.{what}" if module and obj is not UNRESOLVED and module != "builtins" else what
         raise self.error(
             NoRuleError, node, f"no derivative rule for {full}",
-            f"register one with @srcgrad.adjoint({ast.unparse(spelled)}) or mark it non-differentiable.",
+            f'register one with srcgrad.defvjp({ast.unparse(spelled)}, "x", d_x="...") '
+            f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
         )
 
     def call_arg(self, node: gast.expr) -> gast.expr:

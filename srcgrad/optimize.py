@@ -40,6 +40,21 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
     """Fold constants and drop multiplications by one, bottom-up."""
 
     class Simplify(gast.NodeTransformer):
+        # Inside arithmetic a result is a new array anyway; elsewhere (the root, a call's
+        # argument) dropping ``1.0 *`` could hand back the caller's own array.
+        inside_arithmetic = [False]
+
+        def visit(self, n: gast.AST) -> gast.AST:
+            arithmetic = isinstance(n, (gast.BinOp, gast.UnaryOp))
+            self.inside_arithmetic.append(arithmetic)
+            try:
+                return super().visit(n)
+            finally:
+                self.inside_arithmetic.pop()
+
+        def may_drop(self, other: gast.expr) -> bool:
+            return self.inside_arithmetic[-2] or is_fresh(other)
+
         def visit_UnaryOp(self, n: gast.UnaryOp) -> gast.expr:
             self.generic_visit(n)
             if isinstance(n.op, gast.USub):
@@ -61,11 +76,11 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
                     return n
             if isinstance(n.op, gast.Mult):
                 for one, other in ((left, n.right), (right, n.left)):
-                    if one in (1, -1) and is_fresh(other):
+                    if one in (1, -1) and self.may_drop(other):
                         return other if one == 1 else _neg(other)
-            if isinstance(n.op, gast.Div) and right in (1, -1) and is_fresh(n.left):
+            if isinstance(n.op, gast.Div) and right in (1, -1) and self.may_drop(n.left):
                 return n.left if right == 1 else _neg(n.left)
-            if isinstance(n.op, gast.Pow) and right == 1 and is_fresh(n.left):
+            if isinstance(n.op, gast.Pow) and right == 1 and self.may_drop(n.left):
                 return n.left
             return n
 

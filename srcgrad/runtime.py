@@ -86,6 +86,8 @@ def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
         return unbroadcast(g * b, a) if nb == 0 else np.sum(g * b)
     if nb == 1:
         return np.multiply.outer(g, b)
+    if nb == 2:
+        return np.dot(g, np.transpose(b))
     # g has shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
     axes_g = list(range(na - 1, na - 1 + nb - 2)) + [np.ndim(g) - 1]
     axes_b = list(range(nb - 2)) + [nb - 1]
@@ -99,6 +101,8 @@ def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
         return unbroadcast(g * a, b) if na == 0 else np.sum(g * a)
     if na == 1 and nb == 1:
         return g * a
+    if na == 2 and nb <= 2:  # the common matrix case, without tensordot's overhead
+        return np.dot(g, a) if nb == 1 else np.dot(np.transpose(a), g)
     lead = list(range(na - 1))
     out = np.tensordot(a, g, (lead, lead))  # shape a.shape[-1:] + b.shape[:-2] + b.shape[-1:]
     if nb == 1:

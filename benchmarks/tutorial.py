@@ -67,7 +67,10 @@ def main():
         import autograd.numpy as anp
     except ImportError:
         autograd = None
-    print(f"numpy {np.__version__}, srcgrad {srcgrad.__version__}" + (f", autograd {autograd.__version__}" if autograd and hasattr(autograd, "__version__") else ""))
+    print(
+        f"numpy {np.__version__}, srcgrad {srcgrad.__version__}"
+        + (f", autograd {autograd.__version__}" if autograd and hasattr(autograd, "__version__") else "")
+    )
     header = f"{'workload':<22}{'function':>10}{'by hand':>10}{'srcgrad':>10}{'autograd':>10}{'srcgrad/by hand':>17}{'autograd/srcgrad':>18}"
     print(header)
     for label, f, by_hand, x in workloads:
@@ -82,7 +85,11 @@ def main():
             f.__globals__["np"] = np
         else:
             row.append(float("nan"))
-        print(f"{label:<22}" + "".join(f"{t:>9.2f}µ" for t in row) + f"{row[2] / row[1]:>16.2f}x{row[3] / row[2]:>17.1f}x")
+        print(
+            f"{label:<22}"
+            + "".join(f"{t:>9.2f}µ" for t in row)
+            + f"{row[2] / row[1]:>16.2f}x{row[3] / row[2]:>17.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ and compiles a new, readable Python function that computes the gradient.
 """
 
 from .api import elementwise_grad, grad, value_and_grad
-from .rules import defvjp, nondifferentiable
 from .errors import (
     NonScalarOutputError,
     NoRuleError,
@@ -14,6 +13,7 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .rules import defvjp, nondifferentiable
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import cache
 from .compile import compile_source, make_function
@@ -13,7 +14,7 @@ from .normalize import normalize
 from .parse import ParsedFunction, parse_function
 from .reverse import Seed, reverse
 
-Wrt = Union[int, str, Sequence[Union[int, str]]]
+Wrt = int | str | Sequence[int | str]
 
 
 def _wrt_names(parsed: ParsedFunction, wrt: Wrt) -> tuple[list[str], bool]:

@@ -7,8 +7,9 @@ different function (the helper was redefined), the entry is stale and transforme
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from .compile import Compiled
 from .ir import Bindings

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import linecache
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .ir import Bindings
 
@@ -47,7 +48,9 @@ def make_function(compiled: Compiled, primal: Callable, bindings: Bindings) -> C
             cells.append(bindings.cells[var])
         else:
             cells.append(types.CellType(bindings.values[var]))
-    fn = types.FunctionType(compiled.code, primal.__globals__, compiled.code.co_name, primal.__defaults__, tuple(cells))
+    fn = types.FunctionType(
+        compiled.code, primal.__globals__, compiled.code.co_name, primal.__defaults__, tuple(cells)
+    )
     fn.__kwdefaults__ = dict(primal.__kwdefaults__ or {}) or None
     fn.__module__ = primal.__module__
     fn.__qualname__ = compiled.code.co_name

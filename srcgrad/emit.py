@@ -78,8 +78,13 @@ def emit(generated: Generated) -> str:
     forward = eliminate_dead_code(generated.forward, live)
     signature = _unparse(
         gast.FunctionDef(
-            name=generated.name, args=generated.args, body=[gast.Pass()], decorator_list=[],
-            returns=None, type_comment=None, type_params=[],
+            name=generated.name,
+            args=generated.args,
+            body=[gast.Pass()],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            type_params=[],
         )
     ).splitlines()[0]
     body = []

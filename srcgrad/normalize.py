@@ -150,7 +150,9 @@ class Normalizer:
         args = node.args
         if args.vararg is not None or args.kwarg is not None:
             raise self.error(
-                UnsupportedSyntaxError, node, "srcgrad does not differentiate functions with *args or **kwargs",
+                UnsupportedSyntaxError,
+                node,
+                "srcgrad does not differentiate functions with *args or **kwargs",
                 "give the function named parameters.",
             )
         params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
@@ -162,8 +164,16 @@ class Normalizer:
             self.bindings.cell(cell, cell_name)
         result = self.function_body(node.body, None)
         return Program(
-            node.name, args, params, self.body, result, self.active, self.namer,
-            self.bindings, self.scope.frames, self.deps,
+            node.name,
+            args,
+            params,
+            self.body,
+            result,
+            self.active,
+            self.namer,
+            self.bindings,
+            self.scope.frames,
+            self.deps,
         )
 
     # -- statements -----------------------------------------------------------------------
@@ -175,7 +185,9 @@ class Normalizer:
             if isinstance(stmt, gast.Return):
                 if i != len(body) - 1:
                     raise self.error(
-                        UnsupportedSyntaxError, body[i + 1], "statement after return",
+                        UnsupportedSyntaxError,
+                        body[i + 1],
+                        "statement after return",
                         "remove the unreachable code after the return statement.",
                     )
                 if stmt.value is None:
@@ -192,9 +204,13 @@ class Normalizer:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             load = gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None, type_comment=None)
             value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
-            stmt = gast.copy_location(gast.Assign(targets=[stmt.target], value=value, type_comment=None), stmt)
+            stmt = gast.copy_location(
+                gast.Assign(targets=[stmt.target], value=value, type_comment=None), stmt
+            )
         if isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
-            stmt = gast.copy_location(gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
+            stmt = gast.copy_location(
+                gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None), stmt
+            )
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt)
         if isinstance(stmt, gast.Expr):
@@ -210,7 +226,9 @@ class Normalizer:
             return None
         kind = type(stmt).__name__.lower()
         raise self.error(
-            UnsupportedSyntaxError, stmt, f"srcgrad cannot differentiate this {kind} statement yet",
+            UnsupportedSyntaxError,
+            stmt,
+            f"srcgrad cannot differentiate this {kind} statement yet",
             "write the function as straight-line code: use np.where for elementwise choices "
             "and vectorized numpy calls instead of loops.",
         )
@@ -224,7 +242,9 @@ class Normalizer:
                 self.body.append(Stmt(node, self.scope.frames))
                 return
             raise self.error(
-                UnsupportedSyntaxError, stmt, "srcgrad cannot differentiate assignment to this target yet",
+                UnsupportedSyntaxError,
+                stmt,
+                "srcgrad cannot differentiate assignment to this target yet",
                 "assign the value to a plain variable name.",
             )
         hint = targets[0].id
@@ -249,7 +269,9 @@ class Normalizer:
         if isinstance(target, (gast.Tuple, gast.List)):
             return type(target)(elts=[self.rename_targets(t) for t in target.elts], ctx=gast.Store())
         raise self.error(
-            UnsupportedSyntaxError, target, "srcgrad cannot assign to this target yet",
+            UnsupportedSyntaxError,
+            target,
+            "srcgrad cannot assign to this target yet",
             "assign to plain variable names.",
         )
 
@@ -303,10 +325,14 @@ class Normalizer:
         if isinstance(node, gast.BinOp) and type(node.op) in BINOPS:
             fn, base = BINOPS[type(node.op)]
             left, right = self.atom(node.left), self.atom(node.right)
-            return self.apply(lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right))
+            return self.apply(
+                lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right)
+            )
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
             operand = self.atom(node.operand)
-            return self.apply(lookup(np.negative), [operand], {}, hint or "neg", gast.UnaryOp(op=node.op, operand=operand))
+            return self.apply(
+                lookup(np.negative), [operand], {}, hint or "neg", gast.UnaryOp(op=node.op, operand=operand)
+            )
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.UAdd):
             return self.expr(node.operand, hint)
         if isinstance(node, gast.Call):
@@ -317,7 +343,9 @@ class Normalizer:
             value = self.atom(node.value)
             index = self.index(node.slice)
             forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
-            return self.apply(lookup(operator.getitem), [value, self.index_value(index)], {}, hint or "item", forward)
+            return self.apply(
+                lookup(operator.getitem), [value, self.index_value(index)], {}, hint or "item", forward
+            )
         if isinstance(node, (gast.Tuple, gast.List)):
             return self.pack(node, hint)
         if isinstance(node, (gast.Compare, gast.BoolOp)) or (
@@ -325,7 +353,9 @@ class Normalizer:
         ):
             return self.substitute(node)  # booleans carry no derivative
         raise self.error(
-            UnsupportedSyntaxError, node, f"srcgrad cannot differentiate a {type(node).__name__} expression yet",
+            UnsupportedSyntaxError,
+            node,
+            f"srcgrad cannot differentiate a {type(node).__name__} expression yet",
             "compute the value in separate statements with numpy functions.",
         )
 
@@ -346,7 +376,9 @@ class Normalizer:
     def index_value(self, index: gast.expr) -> gast.expr:
         """The index as a value the backward pass can pass on: ``1:n`` becomes ``slice(1, n)``."""
         if isinstance(index, gast.Slice):
-            parts = [p or gast.Constant(value=None, kind=None) for p in (index.lower, index.upper, index.step)]
+            parts = [
+                p or gast.Constant(value=None, kind=None) for p in (index.lower, index.upper, index.step)
+            ]
             return gast.Call(func=name(self.bindings.value(builtins.slice, "slice")), args=parts, keywords=[])
         if isinstance(index, gast.Tuple):
             return gast.Tuple(elts=[self.index_value(e) for e in index.elts], ctx=gast.Load())
@@ -366,7 +398,9 @@ class Normalizer:
             value = self.atom(node.value)
             return self.apply(lookup(np.transpose), [value], {}, hint or "transpose", None)
         raise self.error(
-            NoRuleError, node, f"no derivative rule for the attribute .{node.attr}",
+            NoRuleError,
+            node,
+            f"no derivative rule for the attribute .{node.attr}",
             "use the numpy function instead (for example np.transpose(x) for x.T).",
         )
 
@@ -384,7 +418,9 @@ class Normalizer:
         func = node.func
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.error(
-                UnsupportedSyntaxError, node, "srcgrad cannot differentiate a call with *args or **kwargs",
+                UnsupportedSyntaxError,
+                node,
+                "srcgrad cannot differentiate a call with *args or **kwargs",
                 "pass the arguments one by one.",
             )
         obj = self.scope.resolver.resolve(func)
@@ -409,7 +445,9 @@ class Normalizer:
         module = getattr(obj, "__module__", None)
         full = f"{module}.{what}" if module and obj is not UNRESOLVED and module != "builtins" else what
         raise self.error(
-            NoRuleError, node, f"no derivative rule for {full}",
+            NoRuleError,
+            node,
+            f"no derivative rule for {full}",
             f'register one with srcgrad.defvjp({ast.unparse(spelled)}, "x", d_x="...") '
             f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
         )
@@ -424,7 +462,9 @@ class Normalizer:
         fn = METHODS.get(func.attr)
         if fn is None:
             raise self.error(
-                NoRuleError, node, f"no derivative rule for the method .{func.attr}()",
+                NoRuleError,
+                node,
+                f"no derivative rule for the method .{func.attr}()",
                 "call the numpy function instead (for example np.sum(x) for x.sum()).",
             )
         value = self.atom(func.value)
@@ -454,7 +494,9 @@ class Normalizer:
         missing = [p for p in active if p not in rule.vjp]
         if missing:
             raise self.error(
-                NoRuleError, node or forward, f"{rule.spelling} has no derivative with respect to its argument {missing[0]!r}",
+                NoRuleError,
+                node or forward,
+                f"{rule.spelling} has no derivative with respect to its argument {missing[0]!r}",
                 f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
             )
         target = self.namer.fresh(base)
@@ -495,7 +537,9 @@ class Normalizer:
                     bound[p.name] = _copy(p.default)
         if problem:
             raise self.error(
-                UnsupportedSyntaxError, node, problem,
+                UnsupportedSyntaxError,
+                node,
+                problem,
                 f"call {rule.spelling}({', '.join(names)}) with these arguments only.",
             )
         return {p.name: bound[p.name] for p in rule.params}
@@ -506,12 +550,16 @@ class Normalizer:
         """Differentiate a call to the user's own function by inlining its body."""
         if fn in self.stack or fn is self.top.fn:
             raise self.error(
-                UnsupportedSyntaxError, node, f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
+                UnsupportedSyntaxError,
+                node,
+                f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
                 "rewrite the recursion as straight-line code.",
             )
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.error(
-                UnsupportedSyntaxError, node, "srcgrad cannot differentiate a call with *args or **kwargs",
+                UnsupportedSyntaxError,
+                node,
+                "srcgrad cannot differentiate a call with *args or **kwargs",
                 "pass the arguments one by one.",
             )
         args = [self.atom(a) for a in node.args]
@@ -521,23 +569,31 @@ class Normalizer:
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call.") from None
+            raise self.error(
+                UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call."
+            ) from None
         if parsed.node.args.vararg is not None or parsed.node.args.kwarg is not None:
             raise self.error(
-                UnsupportedSyntaxError, node, f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
+                UnsupportedSyntaxError,
+                node,
+                f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
                 "give the helper named parameters.",
             )
         env = dict(bound.arguments)
         for pname, param in inspect.signature(fn).parameters.items():
             if pname not in env:
                 literal = _literal(param.default)
-                env[pname] = literal if literal is not None else name(self.bindings.value(param.default, pname))
+                env[pname] = (
+                    literal if literal is not None else name(self.bindings.value(param.default, pname))
+                )
         alias = None
         if fn.__globals__ is not self.top.globals:
             module = inspect.getmodule(fn)
             if module is None or module.__dict__ is not fn.__globals__:
                 raise self.error(
-                    UnsupportedSyntaxError, node, f"cannot find the module of {fn.__name__}",
+                    UnsupportedSyntaxError,
+                    node,
+                    f"cannot find the module of {fn.__name__}",
                     "define the helper in an importable module.",
                 )
             alias = self.bindings.value(module, module.__name__.rpartition(".")[2])
@@ -573,5 +629,3 @@ def _copy(node: gast.AST) -> gast.AST:
 def normalize(parsed: ParsedFunction, wrt: list[str]) -> Program:
     """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs."""
     return Normalizer(parsed, wrt).run()
-
-

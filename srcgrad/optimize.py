@@ -7,7 +7,7 @@ Simplifications never change a value's dtype or let a result alias the caller's 
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import gast
 

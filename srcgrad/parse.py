@@ -10,8 +10,9 @@ import inspect
 import os
 import textwrap
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import gast
 
@@ -52,9 +53,7 @@ class ParsedFunction:
         parts = [self.line(n).strip() for n in range(first, last + 1)] if first else []
         return " ".join(p for p in parts if p)
 
-    def error(
-        self, cls: type[SrcGradError], node: gast.AST | None, message: str, hint: str
-    ) -> SrcGradError:
+    def error(self, cls: type[SrcGradError], node: gast.AST | None, message: str, hint: str) -> SrcGradError:
         lineno = getattr(node, "lineno", None) or self.fn.__code__.co_firstlineno
         return cls(message, self.filename, lineno, self.line(lineno), hint)
 
@@ -121,8 +120,13 @@ def _find_def(module: gast.Module, fn: types.FunctionType, path: str) -> gast.Fu
             ret = gast.Return(value=lam.body)
             gast.copy_location(ret, lam.body)
             node = gast.FunctionDef(
-                name="lambda", args=lam.args, body=[ret], decorator_list=[], returns=None,
-                type_comment=None, type_params=[],
+                name="lambda",
+                args=lam.args,
+                body=[ret],
+                decorator_list=[],
+                returns=None,
+                type_comment=None,
+                type_params=[],
             )
             return gast.copy_location(node, lam)
     raise SourceUnavailableError(

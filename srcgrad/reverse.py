@@ -56,7 +56,9 @@ class _Reverse:
         args = copy.deepcopy(p.args)
         if self.seed == "vjp":
             cotangent = p.namer.fresh("g")
-            args.kwonlyargs.append(gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None))
+            args.kwonlyargs.append(
+                gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None)
+            )
             args.kw_defaults.append(None)
         active_result = isinstance(result, gast.Name) and result.id in p.active
         if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
@@ -124,14 +126,20 @@ class _Reverse:
         for param in op.active:
             atom = op.args[param]
             if op.rule is None:  # a list or tuple literal: its adjoint is a list of adjoints
-                part = gast.Subscript(value=copy.deepcopy(g), slice=gast.Constant(value=int(param), kind=None), ctx=gast.Load())
+                part = gast.Subscript(
+                    value=copy.deepcopy(g), slice=gast.Constant(value=int(param), kind=None), ctx=gast.Load()
+                )
             else:
                 part = self.instantiate(op.rule.vjp[param], g, op.target, op.args)
                 if op.rule.unbroadcast and self.shapes.get(atom.id) != self.shapes.get(op.target):
-                    part = gast.Call(func=name(self.helper("unbroadcast")), args=[part, name(atom.id)], keywords=[])
+                    part = gast.Call(
+                        func=name(self.helper("unbroadcast")), args=[part, name(atom.id)], keywords=[]
+                    )
             self.contribs.setdefault(atom.id, []).append(simplify(part, self.is_fresh))
 
-    def instantiate(self, template: gast.expr, g: gast.expr, ans: str, args: dict[str, gast.expr]) -> gast.expr:
+    def instantiate(
+        self, template: gast.expr, g: gast.expr, ans: str, args: dict[str, gast.expr]
+    ) -> gast.expr:
         """The rule's template with ``g``, ``ans`` and the parameters replaced by this call's values."""
         helper = self.helper
 

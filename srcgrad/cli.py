@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -26,28 +27,28 @@ class CLIError(Exception):
     """A problem with the command line's input (file, function); reported without a traceback."""
 
 
-def load_module(path: str) -> types.ModuleType:
-    """Import the Python file at ``path`` as a fresh module, as ``python path`` would see its imports."""
-    path = os.path.abspath(path)
-    if not os.path.isfile(path):
-        raise CLIError(f"no such file: {path}")
+def load_module(filename: str) -> types.ModuleType:
+    """Import a Python file as a fresh module, seeing the imports that ``python filename`` would see."""
+    if not os.path.isfile(filename):
+        raise CLIError(f"no such file: {filename}")
+    path = os.path.abspath(filename)
+    directory, base = os.path.split(path)
     # A unique name: never shadows a real module, and two files with one stem do not collide.
-    digest = hashlib.sha1(path.encode()).hexdigest()[:12]
-    stem = os.path.splitext(os.path.basename(path))[0]
-    name = f"_srcgrad_cli_{stem.replace('-', '_')}_{digest}"
+    name = f"_srcgrad_cli_{os.path.splitext(base)[0]}_{hashlib.sha1(path.encode()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise CLIError(f"cannot load {path} as a Python module")
+        raise CLIError(f"cannot load {filename} as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # before exec, so inspect.getsource finds the module
-    sys.path.insert(0, os.path.dirname(path))
+    sys.path.insert(0, directory)
     try:
-        spec.loader.exec_module(module)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the generated code
+            spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise CLIError(f"running {path} failed: {type(exc).__name__}: {exc}") from exc
+        raise CLIError(f"running {filename} failed: {type(exc).__name__}: {exc}") from exc
     finally:
-        sys.path.remove(os.path.dirname(path))
+        sys.path.remove(directory)
     return module
 
 
@@ -63,7 +64,7 @@ def parse_wrt(text: str | None) -> Any:
     """``"w"`` -> ``"w"``, ``"w,b"`` -> ``("w", "b")``; an all-digit item is a parameter index."""
     if text is None:
         return 0
-    items: list[Any] = [int(s) if s.strip().isdigit() else s.strip() for s in text.split(",")]
+    items: list[Any] = [int(s) if s.isdigit() else s for s in (s.strip() for s in text.split(","))]
     return items[0] if len(items) == 1 else tuple(items)
 
 
@@ -72,13 +73,17 @@ def show(args: argparse.Namespace) -> int:
     module = load_module(path)
     func = getattr(module, func_name, None)
     if not isinstance(func, types.FunctionType):
-        defined = [n for n, v in vars(module).items() if isinstance(v, types.FunctionType)]
-        what = "no such name" if func is None else f"it is a {type(func).__name__}"
+        defined = [
+            n
+            for n, v in vars(module).items()
+            if isinstance(v, types.FunctionType) and v.__module__ == module.__name__
+        ]
+        what = "no such name" if func is None else f"it is of type {type(func).__name__}"
         raise CLIError(
             f"{path} has no function {func_name!r} ({what}); its functions: {', '.join(defined) or 'none'}"
         )
     derivative = grad(func, wrt=parse_wrt(args.wrt), mode=args.mode)
-    sys.stdout.write(derivative.source)
+    print(derivative.source.rstrip("\n"))
     return 0
 
 
@@ -122,7 +127,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, SrcGradError) as exc:
         print(f"srcgrad: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

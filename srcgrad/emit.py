@@ -11,8 +11,8 @@ import copy
 
 import gast
 
-from .ir import Frame, Stmt
-from .optimize import eliminate_dead_code, read_names
+from .ir import Frame, IfBlock, Stmt
+from .optimize import eliminate_dead_code, read_names, read_names_of
 from .reverse import Generated
 
 INDENT = "    "
@@ -57,24 +57,39 @@ def _statement(node: gast.stmt) -> list[str]:
     return [f"{target} = ("] + [INDENT + t for t in reversed(terms)] + [")"]
 
 
-def _block(statements: list[Stmt]) -> list[str]:
+def _block(items: list, previous: tuple[Frame, ...] = ()) -> list[str]:
     lines: list[str] = []
-    previous: tuple[Frame, ...] = ()
-    for stmt in statements:
-        if stmt.origin != previous:
-            lines += _comments(stmt.origin, previous)
-            previous = stmt.origin
-        lines += _statement(stmt.node)
+    for item in items:
+        if item.origin != previous:
+            lines += _comments(item.origin, previous)
+            previous = item.origin
+        if isinstance(item, Stmt):
+            lines += _statement(item.node)
+            continue
+        if isinstance(item, IfBlock):
+            lines.append(f"if {_unparse(item.cond)}:")
+            lines += _indent(_block(item.body, previous) or ["pass"])
+            if item.orelse:
+                lines.append("else:")
+                lines += _indent(_block(item.orelse, previous))
+        elif item.kind == "while":
+            lines.append(f"while {_unparse(item.test)}:")
+            lines += _indent(_block(item.body, previous) or ["pass"])
+        else:
+            lines.append(f"for {item.target} in {_unparse(item.iterable)}:")
+            lines += _indent(_block(item.body, previous) or ["pass"])
     return lines
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return [INDENT + line if line else line for line in lines]
 
 
 def emit(generated: Generated) -> str:
     """The source text of ``generated``: forward pass, blank line, backward pass, return."""
     live = read_names(generated.returns) if generated.returns is not None else set()
     backward = eliminate_dead_code(generated.backward, set(live))
-    live = set(live)
-    for stmt in backward:
-        live |= read_names(stmt.node)
+    live = set(live) | read_names_of(backward)
     forward = eliminate_dead_code(generated.forward, live)
     signature = _unparse(
         gast.FunctionDef(

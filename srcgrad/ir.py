@@ -43,6 +43,38 @@ class Stmt:
     node: gast.stmt
     origin: tuple[Frame, ...]
     op: Op | None = None
+    copyback: bool = False  # ``carried = value`` at the end of a loop body, before a break
+
+
+@dataclass
+class IfBlock:
+    """``if cond: body else: orelse``; ``cond`` is a name computed just before."""
+
+    cond: gast.expr
+    body: list
+    orelse: list
+    origin: tuple[Frame, ...]
+    merged: list[str] = field(default_factory=list)  # names both branches assign last
+
+
+@dataclass
+class LoopBlock:
+    """A ``for`` or ``while`` loop of normalized statements.
+
+    ``for``: ``target`` takes the values of ``iterable`` (a name). ``while``: ``test`` is
+    re-evaluated before each iteration. ``counter`` counts iterations when the backward
+    pass cannot tell their number from ``iterable`` (a while loop, or a break).
+    ``carried`` are the names whose value flows from one iteration to the next.
+    """
+
+    kind: str
+    body: list
+    origin: tuple[Frame, ...]
+    target: str | None = None
+    iterable: gast.expr | None = None
+    test: gast.expr | None = None
+    counter: str | None = None
+    carried: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,13 +84,25 @@ class Program:
     name: str
     args: gast.arguments
     params: list[str]
-    body: list[Stmt]
+    body: list  # Stmt, IfBlock and LoopBlock
     result: gast.expr
     active: set[str]
     namer: Namer
     bindings: Bindings
     origin: tuple[Frame, ...] = ()
     deps: list[tuple[Any, gast.expr, Any]] = field(default_factory=list)  # (resolver, name, object)
+
+
+def statements(items: list):
+    """Every simple statement of a block, at any depth."""
+    for item in items:
+        if isinstance(item, Stmt):
+            yield item
+        elif isinstance(item, IfBlock):
+            yield from statements(item.body)
+            yield from statements(item.orelse)
+        else:
+            yield from statements(item.body)
 
 
 def name(id_: str) -> gast.Name:

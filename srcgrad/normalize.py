@@ -20,11 +20,12 @@ import numpy as np
 
 from . import runtime
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .ir import Bindings, Frame, Namer, Op, Program, Stmt, assign, name
+from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Op, Program, Stmt, assign, name
+from .restructure import restructure
 from .parse import ParsedFunction, parse_function
 from .resolve import UNRESOLVED, Resolver
 from .rules import Rule, lookup
-from .rules.registry import REQUIRED
+from .rules.registry import REQUIRED, Param
 
 BINOPS = {
     gast.Add: (np.add, "add"),
@@ -40,9 +41,116 @@ METHODS = {
     "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
     "var": np.var, "std": np.std, "dot": np.dot, "reshape": np.reshape, "ravel": np.ravel,
     "flatten": np.ravel, "transpose": np.transpose, "squeeze": np.squeeze, "clip": np.clip,
+    "copy": np.copy,
 }  # fmt: skip
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
+
+
+RESULT = "<return>"  # the key of the function's return value among the user's names
+COPY = Rule(None, "copy", (Param("x"),), {"x": gast.parse("g", mode="eval").body}, elementwise=True)
+REFUSED = {
+    gast.Try: "try/except",
+    gast.Global: "a global declaration",
+    gast.Nonlocal: "a nonlocal declaration",
+    gast.FunctionDef: "a nested def (define the helper at module level)",
+    gast.AsyncFunctionDef: "async code",
+    gast.AsyncFor: "async code",
+    gast.AsyncWith: "async code",
+    gast.ClassDef: "a class definition",
+    gast.Delete: "del",
+    gast.With: "this with block (only `with np.errstate(...)` is passed through)",
+    gast.Import: "an import (import at module level)",
+    gast.ImportFrom: "an import (import at module level)",
+}
+
+
+def _exits(block: list) -> bool:
+    """Does every path through a normalized block end in break or raise?"""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Stmt):
+        return isinstance(last.node, (gast.Break, gast.Raise))
+    return isinstance(last, IfBlock) and _exits(last.body) and _exits(last.orelse)
+
+
+def _same(a: gast.expr, b: gast.expr) -> bool:
+    return gast.dump(a) == gast.dump(b)
+
+
+def _breaks(body: list[gast.stmt]) -> bool:
+    """Does ``body`` break out of its own loop (not out of a loop nested in it)?"""
+    for stmt in body:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+        if isinstance(stmt, gast.With) and _breaks(stmt.body):
+            return True
+    return False
+
+
+def _stored(stmt: gast.AST) -> set[str]:
+    """Names a statement (re)binds, including ``y`` in ``y[i] = v`` and ``y += v``."""
+    names = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
+                while isinstance(target, gast.Subscript):
+                    target = target.value
+                if isinstance(target, gast.Name):
+                    names.add(target.id)
+    return names
+
+
+def _read(node: gast.AST) -> set[str]:
+    names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.AugAssign) and isinstance(sub.target, gast.Name):
+            names.add(sub.target.id)
+    return names
+
+
+def _assigned(body: list[gast.stmt]) -> set[str]:
+    return set().union(*(_stored(s) for s in body)) if body else set()
+
+
+def _upward_exposed(body: list[gast.stmt], loop: gast.For | gast.While) -> set[str]:
+    """Names read in an iteration before it (surely) assigns them: their value comes from before."""
+    exposed = _read(loop.test) if isinstance(loop, gast.While) else set()
+    assigned: set[str] = set()
+    for stmt in body:
+        exposed |= _read(stmt) - assigned
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            assigned |= _stored(stmt)
+    return exposed
+
+
+def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
+    """User names that some iteration may make depend on an active value (a fixpoint)."""
+    active = set(active)
+    statements = [n for n in gast.walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.stmt)]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements:
+            if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For)):
+                source = stmt.iter if isinstance(stmt, gast.For) else stmt.value
+                if source is not None and _read(source) & active or (
+                    isinstance(stmt, gast.AugAssign) and _stored(stmt) & active
+                ):
+                    new = _stored(stmt) - active
+                    if new:
+                        active |= new
+                        changed = True
+                if isinstance(stmt, gast.Assign) and any(isinstance(t, gast.Subscript) for t in stmt.targets):
+                    if _read(stmt) & active and _stored(stmt) - active:
+                        active |= _stored(stmt)
+                        changed = True
+    return active
 
 
 class _Conflict:
@@ -101,7 +209,9 @@ class Normalizer:
         self._prescan(top, known, reserved, set())
         self.namer = Namer(reserved)
         self.bindings = Bindings(self.namer, known)
-        self.body: list[Stmt] = []
+        self.out: list = []  # the block statements are being appended to
+        self.loops: list[tuple[LoopBlock, dict[str, str]]] = []  # enclosing loops, their carried names
+        self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         self.active: set[str] = set()
         self.wrt = wrt
         self.stack: list[types.FunctionType] = []
@@ -137,7 +247,7 @@ class Normalizer:
         return self.scope.parsed.error(cls, node, message, hint)
 
     def emit(self, target: str, value: gast.expr, op: Op | None = None) -> str:
-        self.body.append(Stmt(assign(target, value), self.scope.frames, op))
+        self.out.append(Stmt(assign(target, value), self.scope.frames, op))
         return target
 
     def fresh(self, hint: str | None, base: str) -> str:
@@ -167,7 +277,7 @@ class Normalizer:
             node.name,
             args,
             params,
-            self.body,
+            self.out,
             result,
             self.active,
             self.namer,
@@ -179,86 +289,157 @@ class Normalizer:
     # -- statements -----------------------------------------------------------------------
 
     def function_body(self, body: list[gast.stmt], hint: str | None) -> gast.expr:
-        """Normalize a body of straight-line statements; returns the atom it returns."""
-        for i, stmt in enumerate(body):
+        """Normalize a function body; returns the atom it returns."""
+        self.block(restructure(body), hint)
+        return self.scope.env.get(RESULT, gast.Constant(value=None, kind=None))
+
+    def block(self, body: list[gast.stmt], hint: str | None = None) -> None:
+        for stmt in body:
             self.scope.frames = self.scope.base + (self.frame(stmt),)
             if isinstance(stmt, gast.Return):
-                if i != len(body) - 1:
+                if self.loops:
                     raise self.error(
                         UnsupportedSyntaxError,
-                        body[i + 1],
-                        "statement after return",
-                        "remove the unreachable code after the return statement.",
+                        stmt,
+                        "srcgrad cannot differentiate a return inside a loop",
+                        "assign the value to a variable, break out of the loop and return after it.",
                     )
-                if stmt.value is None:
-                    return gast.Constant(value=None, kind=None)
-                return self.expr(stmt.value, hint)
-            self.statement(stmt)
-        return gast.Constant(value=None, kind=None)
+                value = gast.Constant(value=None, kind=None) if stmt.value is None else self.expr(stmt.value, hint)
+                self.scope.env[RESULT] = value if _is_simple(value) else name(self.emit(self.fresh(hint, "result"), value))
+            else:
+                self.statement(stmt)
 
     def frame(self, stmt: gast.stmt) -> Frame:
         parsed = self.scope.parsed
-        return Frame(parsed.statement_text(stmt), parsed.filename, stmt.lineno, parsed.node.name)
+        if isinstance(stmt, (gast.If, gast.For, gast.While, gast.With)):
+            text = parsed.line(stmt.lineno).strip()  # the header line only
+        else:
+            text = parsed.statement_text(stmt)
+        return Frame(text, parsed.filename, stmt.lineno, parsed.node.name)
 
     def statement(self, stmt: gast.stmt) -> None:
-        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-            load = gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+        if isinstance(stmt, gast.AugAssign):
+            load = _copy(stmt.target)
+            for sub in gast.walk(load):
+                if hasattr(sub, "ctx"):
+                    sub.ctx = gast.Load()
             value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
-            stmt = gast.copy_location(
-                gast.Assign(targets=[stmt.target], value=value, type_comment=None), stmt
-            )
+            stmt = gast.copy_location(gast.Assign(targets=[stmt.target], value=value, type_comment=None), stmt)
         if isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
-            stmt = gast.copy_location(
-                gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None), stmt
-            )
+            stmt = gast.copy_location(gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None), stmt)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt)
+        if isinstance(stmt, gast.If):
+            return self.if_statement(stmt)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt)
+        if isinstance(stmt, gast.Break):
+            self.copy_back()
+            self.out.append(Stmt(gast.Break(), self.scope.frames))
+            return None
         if isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
                 return None  # a docstring
-            self.body.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))
+            if isinstance(stmt.value, (gast.Yield, gast.YieldFrom, gast.Await)):
+                return self.refuse(stmt, "a generator" if not isinstance(stmt.value, gast.Await) else "async code")
+            self.out.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))
             return None
         if isinstance(stmt, gast.Pass):
             return None
-        if isinstance(stmt, gast.Assert):
-            node = gast.Assert(test=self.substitute(stmt.test), msg=stmt.msg and self.substitute(stmt.msg))
-            self.body.append(Stmt(node, self.scope.frames))
+        if isinstance(stmt, (gast.Assert, gast.Raise)):
+            node = _copy(stmt)
+            for field_ in ("test", "msg", "exc", "cause"):
+                if getattr(node, field_, None) is not None:
+                    setattr(node, field_, self.substitute(getattr(node, field_)))
+            self.out.append(Stmt(node, self.scope.frames))
             return None
-        kind = type(stmt).__name__.lower()
+        if isinstance(stmt, gast.With) and self.harmless_with(stmt):
+            return self.block(stmt.body)
+        return self.refuse(stmt, REFUSED.get(type(stmt), f"this {type(stmt).__name__.lower()} statement"))
+
+    def refuse(self, node: gast.AST, what: str) -> None:
         raise self.error(
             UnsupportedSyntaxError,
-            stmt,
-            f"srcgrad cannot differentiate this {kind} statement yet",
-            "write the function as straight-line code: use np.where for elementwise choices "
-            "and vectorized numpy calls instead of loops.",
+            node,
+            f"srcgrad cannot differentiate {what}",
+            "move it out of the differentiated function, or rewrite it with "
+            "assignments, if, for and while.",
+        )
+
+    def harmless_with(self, stmt: gast.With) -> bool:
+        """``with np.errstate(...)`` only changes warnings; its body is differentiated as is."""
+        return all(
+            isinstance(item.context_expr, gast.Call)
+            and self.scope.resolver.resolve(item.context_expr.func) is np.errstate
+            and item.optional_vars is None
+            for item in stmt.items
         )
 
     def assignment(self, stmt: gast.Assign) -> None:
         targets = stmt.targets
-        if not all(isinstance(t, gast.Name) for t in targets):
-            if not self.is_active(stmt.value):
-                renamed = [self.rename_targets(t) for t in targets]
-                node = gast.Assign(targets=renamed, value=self.substitute(stmt.value), type_comment=None)
-                self.body.append(Stmt(node, self.scope.frames))
-                return
-            raise self.error(
-                UnsupportedSyntaxError,
-                stmt,
-                "srcgrad cannot differentiate assignment to this target yet",
-                "assign the value to a plain variable name.",
-            )
-        hint = targets[0].id
-        atom = self.expr(stmt.value, hint)
-        for target in targets:
-            self.bind(target.id, atom)
+        if all(isinstance(t, gast.Name) for t in targets):
+            atom = self.expr(stmt.value, targets[0].id)
+            for target in targets:
+                self.bind(target.id, atom)
+            return
+        if len(targets) == 1 and isinstance(targets[0], gast.Subscript):
+            return self.set_item(targets[0], stmt.value)
+        if len(targets) == 1 and isinstance(targets[0], (gast.Tuple, gast.List)):
+            return self.unpack(targets[0], stmt.value)
+        if not self.is_active(stmt.value) and not any(isinstance(t, gast.Subscript) for t in targets):
+            renamed = [self.rename_targets(t) for t in targets]
+            node = gast.Assign(targets=renamed, value=self.substitute(stmt.value), type_comment=None)
+            self.out.append(Stmt(node, self.scope.frames))
+            return
+        self.refuse(stmt, "assignment to this target")
+
+    def set_item(self, target: gast.Subscript, value: gast.expr) -> None:
+        """``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``: the caller's array stays untouched."""
+        if not isinstance(target.value, gast.Name) or target.value.id not in self.scope.env:
+            return self.refuse(target, "assignment into this subscript (assign into a local array variable)")
+        array = self.atom(target.value)
+        index = self.index_value(self.index(target.slice))
+        item = self.atom(value)
+        user_name = target.value.id
+        if not self.is_active(target.value) and not self.is_active(value):
+            call = gast.Call(func=self.spell(lookup(runtime.with_item)), args=[array, index, item], keywords=[])
+            return self.bind_new(user_name, call)
+        atom = self.apply(lookup(runtime.with_item), [array, index, item], {}, user_name, None)
+        self.scope.env[user_name] = atom
+
+    def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
+        """``a, b = ...``: elementwise for literals and packs, as written when inactive."""
+        names = [t for t in target.elts]
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
+            atoms = [self.atom(v, t.id if isinstance(t, gast.Name) else None) for t, v in zip(names, value.elts)]
+        elif self.is_active(value):
+            atom = self.expr(value)
+            parts = self.packs.get(atom.id) if isinstance(atom, gast.Name) else None
+            if parts is None or len(parts) != len(names):
+                return self.refuse(target, "unpacking this value (unpack a tuple you built, or index it)")
+            atoms = parts
+        else:
+            node = gast.Assign(targets=[self.rename_targets(target)], value=self.substitute(value), type_comment=None)
+            self.out.append(Stmt(node, self.scope.frames))
+            return None
+        for t, atom in zip(names, atoms):
+            if isinstance(t, gast.Name):
+                self.bind(t.id, atom)
+            elif isinstance(t, gast.Subscript):
+                self.set_item(t, atom)
+            else:
+                self.refuse(t, "unpacking into this target")
 
     def bind(self, user_name: str, atom: gast.expr) -> None:
         """Make ``user_name`` denote ``atom``: a fresh name, or an alias of an existing one."""
         if isinstance(atom, gast.Name) and (atom.id in self.namer.taken or atom.id in self.bindings.cells):
             self.scope.env[user_name] = atom
             return
+        self.bind_new(user_name, atom)
+
+    def bind_new(self, user_name: str, value: gast.expr) -> None:
         new = self.namer.fresh(user_name)
-        self.emit(new, atom)
+        self.emit(new, value)
         self.scope.env[user_name] = name(new)
 
     def rename_targets(self, target: gast.expr) -> gast.expr:
@@ -268,12 +449,148 @@ class Normalizer:
             return gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)
         if isinstance(target, (gast.Tuple, gast.List)):
             return type(target)(elts=[self.rename_targets(t) for t in target.elts], ctx=gast.Store())
-        raise self.error(
-            UnsupportedSyntaxError,
-            target,
-            "srcgrad cannot assign to this target yet",
-            "assign to plain variable names.",
-        )
+        return self.refuse(target, "assignment to this target")
+
+    def builtin(self, builtin_name: str, *args: gast.expr) -> gast.Call:
+        """A call to a builtin, spelled so that no user global can shadow it."""
+        func = name(self.bindings.value(getattr(builtins, builtin_name), builtin_name))
+        return gast.Call(func=func, args=[_copy(a) for a in args], keywords=[])
+
+    # -- branches and loops ---------------------------------------------------------------
+
+    def nested(self, body: list[gast.stmt], env: dict[str, gast.expr]) -> tuple[list, dict[str, gast.expr]]:
+        """Normalize ``body`` into a new block, starting from ``env``; returns the block and the env after."""
+        outer_out, outer_env, frames = self.out, self.scope.env, self.scope.frames
+        self.out, self.scope.env = [], dict(env)
+        try:
+            self.block(body)
+            return self.out, self.scope.env
+        finally:
+            self.out, self.scope.env, self.scope.frames = outer_out, outer_env, frames
+
+    def if_statement(self, stmt: gast.If) -> None:
+        test = self.substitute(stmt.test)
+        cond = test if isinstance(test, (gast.Name, gast.Constant)) else name(self.emit(self.fresh(None, "cond"), test))
+        before = self.scope.env
+        then, then_env = self.nested(stmt.body, before)
+        orelse, else_env = self.nested(stmt.orelse, before)
+        block = IfBlock(cond, then, orelse, self.scope.frames)
+        self.out.append(block)
+        live = [(b, e) for b, e in ((then, then_env), (orelse, else_env)) if not _exits(b)]
+        merged = dict(before)
+        for user_name in sorted({k for _, e in live for k in e}):
+            atoms = [e.get(user_name) for _, e in live]
+            if any(a is None for a in atoms):
+                merged.pop(user_name, None)  # defined on some paths only
+            elif all(_same(a, atoms[0]) for a in atoms):
+                merged[user_name] = atoms[0]
+            else:
+                target = self.namer.fresh("result" if user_name == RESULT else user_name)
+                for (branch, _), atom in zip(live, atoms):
+                    self.copy_into(branch, target, atom)
+                block.merged.append(target)
+                merged[user_name] = name(target)
+        self.scope.env = merged
+
+    def copy_into(self, block: list, target: str, atom: gast.expr, copyback: bool = False) -> None:
+        """Append ``target = atom`` to ``block``; an active value carries its adjoint through."""
+        active = isinstance(atom, gast.Name) and atom.id in self.active
+        op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
+        if active:
+            self.active.add(target)
+        last = [item for item in block if isinstance(item, Stmt) and not isinstance(item.node, gast.Break)]
+        origin = last[-1].origin if last and block is not self.out else self.scope.frames
+        stmt = Stmt(assign(target, _copy(atom)), origin, op, copyback)
+        if block and isinstance(block[-1], Stmt) and isinstance(block[-1].node, gast.Break):
+            block.insert(len(block) - 1, stmt)
+        else:
+            block.append(stmt)
+
+    def loop(self, stmt: gast.For | gast.While) -> None:
+        if stmt.orelse:
+            return self.refuse(stmt, "a loop with an else clause")
+        loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
+        body = list(stmt.body)
+        if isinstance(stmt, gast.For):
+            body = self.for_header(stmt, loop) + body
+        if loop.kind == "while" or _breaks(stmt.body):
+            loop.counter = self.namer.fresh("count")
+            self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
+        # Names carried from one iteration to the next get one name for the whole loop.
+        carried = sorted(_upward_exposed(body, stmt) & _assigned(body) & set(self.scope.env))
+        may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
+        for user_name in carried:
+            atom = self.scope.env[user_name]
+            target = self.namer.fresh(user_name)
+            self.copy_into(self.out, target, atom)
+            if user_name in may_activate:
+                self.active.add(target)
+            self.scope.env[user_name] = name(target)
+            loop.carried.append(target)
+        if isinstance(stmt, gast.While):
+            loop.test = self.substitute(stmt.test)
+        self.loops.append((loop, {u: self.scope.env[u].id for u in carried}))
+        try:
+            inner, env = self.nested(body, self.scope.env)
+        finally:
+            self.loops.pop()
+        if loop.counter:
+            count = gast.BinOp(left=name(loop.counter), op=gast.Add(), right=gast.Constant(value=1, kind=None))
+            inner.insert(0, Stmt(assign(loop.counter, count), self.scope.frames))
+        if not _exits(inner):
+            for user_name in carried:
+                if not _same(env[user_name], self.scope.env[user_name]):
+                    self.copy_into(inner, self.scope.env[user_name].id, env[user_name], copyback=True)
+        loop.body = inner or [Stmt(gast.Pass(), self.scope.frames)]
+        self.out.append(loop)
+        for user_name, atom in env.items():  # names first assigned in the loop keep their last value
+            if user_name not in self.scope.env and user_name != RESULT:
+                self.scope.env[user_name] = atom
+
+    def copy_back(self) -> None:
+        """Before a break: the carried names take the values of this iteration."""
+        loop, carried = self.loops[-1]
+        for user_name, target in carried.items():
+            atom = self.scope.env.get(user_name)
+            if atom is not None and not _same(atom, name(target)):
+                self.copy_into(self.out, target, atom, copyback=True)
+
+    def for_header(self, stmt: gast.For, loop: LoopBlock) -> list[gast.stmt]:
+        """``for`` over range, or by index over a sequence, enumerate or zip.
+
+        Returns the assignments that bind the user's loop variables inside the body.
+        """
+        iterator = stmt.iter
+        func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        target = stmt.target
+        if func is range and isinstance(target, gast.Name):
+            loop.iterable = name(self.emit(self.fresh(None, "steps"), self.substitute(iterator)))
+            loop.target = self.namer.fresh(target.id)
+            self.scope.env[target.id] = name(loop.target)
+            return []
+        index = self.namer.fresh("i")
+        loop.target = index
+        index_key = "@" + index  # not an identifier, so no user name can collide with it
+        if func is enumerate and isinstance(target, gast.Tuple) and len(target.elts) == 2 and len(iterator.args) == 1:
+            sequence = self.atom(iterator.args[0])
+            self.scope.env[target.elts[0].id] = name(index)  # the user's own index is ours
+            items = [(target.elts[1], sequence)]
+            length = self.builtin("len", sequence)
+        elif func is zip and isinstance(target, gast.Tuple) and len(target.elts) == len(iterator.args):
+            sequences = [self.atom(a) for a in iterator.args]
+            items = list(zip(target.elts, sequences))
+            length = self.builtin("min", *[self.builtin("len", s) for s in sequences]) if len(sequences) > 1 else self.builtin("len", sequences[0])
+        else:
+            sequence = self.atom(iterator)
+            items = [(target, sequence)]
+            length = self.builtin("len", sequence)
+        loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
+        assigns = []
+        for user_target, sequence in items:
+            item = gast.Subscript(value=_copy(sequence), slice=name(index_key), ctx=gast.Load())
+            assigns.append(gast.copy_location(gast.Assign(targets=[user_target], value=item, type_comment=None), stmt))
+        self.scope.env[index_key] = name(index)
+        return assigns
 
     # -- expressions ----------------------------------------------------------------------
 
@@ -412,6 +729,7 @@ class Normalizer:
         active = [k for k, e in args.items() if isinstance(e, gast.Name) and e.id in self.active]
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
+        self.packs[target] = elts
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -512,6 +830,8 @@ class Normalizer:
             head = self.bindings.value(NAMES_FOR_GENERATED_CODE[head], head)
         elif head == "operator":
             head = self.bindings.value(operator, head)
+        elif hasattr(runtime, head):
+            head = self.bindings.value(getattr(runtime, head), head)
         node: gast.expr = name(head)
         for attr in rest:
             node = gast.Attribute(value=node, attr=attr, ctx=gast.Load())
@@ -599,11 +919,12 @@ class Normalizer:
             alias = self.bindings.value(module, module.__name__.rpartition(".")[2])
         self.scope = Scope(parsed, Resolver(parsed), env, alias, caller.frames)
         self.stack.append(fn)
+        loops, self.loops = self.loops, []  # a helper's return is not inside the caller's loop
         try:
             result = self.function_body(parsed.node.body, hint)
         finally:
             self.stack.pop()
-            self.scope = caller
+            self.scope, self.loops = caller, loops
         return result
 
 
@@ -617,6 +938,8 @@ def _base_name(value: gast.expr) -> str:
             return func.attr
         if isinstance(func, gast.Name):
             return func.id
+    if isinstance(value, gast.Subscript):
+        return "item"
     return "tmp"
 
 

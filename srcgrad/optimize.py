@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import gast
 
+from .ir import IfBlock, Stmt
+
 _FOLD = {
     gast.Add: operator.add,
     gast.Sub: operator.sub,
@@ -91,17 +93,37 @@ def read_names(node: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
-def eliminate_dead_code(statements: list, live: set[str]) -> list:
-    """Drop assignments whose value nothing reads (``statements`` hold ``.node``)."""
+def read_names_of(items: list) -> set[str]:
+    """Names a block of generated statements reads, at any depth."""
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, Stmt):
+            names |= read_names(item.node)
+        elif isinstance(item, IfBlock):
+            names |= read_names(item.cond) | read_names_of(item.body) | read_names_of(item.orelse)
+        else:
+            for part in (item.iterable, item.test):
+                if part is not None:
+                    names |= read_names(part)
+            names |= read_names_of(item.body)
+    return names
+
+
+def eliminate_dead_code(items: list, live: set[str]) -> list:
+    """Drop assignments whose value nothing reads; branches and loops are kept whole."""
     kept = []
-    for stmt in reversed(statements):
-        node = stmt.node
+    for item in reversed(items):
+        if not isinstance(item, Stmt):
+            live |= read_names_of([item])
+            kept.append(item)
+            continue
+        node = item.node
         if isinstance(node, gast.Assign):
             targets = {n.id for t in node.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
             if not targets & live:
                 continue
             live -= targets
         live |= read_names(node)
-        kept.append(stmt)
+        kept.append(item)
     kept.reverse()
     return kept

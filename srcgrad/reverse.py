@@ -14,9 +14,9 @@ from typing import Literal
 import gast
 
 from . import runtime
-from .ir import Frame, Program, Stmt, assign, name
+from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, statements, store
 from .normalize import NAMES_FOR_GENERATED_CODE
-from .optimize import simplify
+from .optimize import read_names_of, simplify
 from .shapes import SCALAR, infer_shapes
 
 Seed = Literal["grad", "elementwise", "vjp"]
@@ -39,28 +39,40 @@ def reverse(program: Program, wrt: list[str], seed: Seed, with_value: bool = Fal
     return _Reverse(program, seed).run(wrt, with_value)
 
 
+@dataclass
+class _Loop:
+    """What the backward pass must restore while it runs one loop in reverse."""
+
+    assigned: set[str]  # every name the loop body (re)assigns, at any depth
+    conds: list[str] = field(default_factory=list)  # branch conditions between here and a break
+    cond_pushes: list = field(default_factory=list)  # (block, push) saving a condition before a break
+
+
 class _Reverse:
     def __init__(self, program: Program, seed: Seed) -> None:
         self.p = program
         self.seed = seed
         self.contribs: dict[str, list[gast.expr]] = {}
-        self.backward: list[Stmt] = []
-        self.fresh_names: set[str] = set()  # values created by generated code (safe to alias)
+        self.out: list = []  # the backward block being written
+        self.fresh_names: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
         self.shapes = infer_shapes(program)
+        self.loops: list[_Loop] = []
+        self.tape: str | None = None
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
-        forward = list(p.body)
         result = p.result
-        self.fresh_names = {s.op.target for s in p.body if s.op is not None}
         args = copy.deepcopy(p.args)
+        cotangent = None
         if self.seed == "vjp":
             cotangent = p.namer.fresh("g")
-            args.kwonlyargs.append(
-                gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None)
-            )
+            args.kwonlyargs.append(gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None))
             args.kw_defaults.append(None)
-        active_result = isinstance(result, gast.Name) and result.id in p.active
+        self.cotangent = cotangent
+        backward = self.block(p.body)
+        forward = list(p.body)
+        if self.tape is not None:
+            forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
         if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
             check = gast.Call(
                 func=name(self.helper("check_scalar")),
@@ -68,16 +80,18 @@ class _Reverse:
                 keywords=[],
             )
             forward.append(Stmt(gast.Expr(value=check), p.body[-1].origin if p.body else p.origin))
-        if active_result:
-            self.contribs[result.id] = [self.seed_value(result, cotangent if self.seed == "vjp" else None)]
-        for stmt in reversed(p.body):
-            if stmt.op is not None and stmt.op.target in self.contribs:
-                self.differentiate(stmt)
+        self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
-        return Generated("d_" + p.name, args, forward, self.backward, out)
+        return Generated("d_" + p.name, args, forward, backward + self.out, out)
+
+    def seeded(self) -> None:
+        result = self.p.result
+        if isinstance(result, gast.Name) and result.id in self.p.active:
+            seed = self.seed_value(result, self.cotangent)
+            self.contribs[result.id] = [seed]
 
     def helper(self, helper_name: str) -> str:
         if helper_name in NAMES_FOR_GENERATED_CODE:
@@ -92,33 +106,196 @@ class _Reverse:
         ones = gast.Attribute(value=name(self.helper("np")), attr="ones_like", ctx=gast.Load())
         return gast.Call(func=ones, args=[copy.deepcopy(result)], keywords=[])
 
-    def zeros(self, param: str) -> gast.expr:
+    def zeros(self, var: str) -> gast.expr:
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
-        return gast.Call(func=zeros, args=[name(param)], keywords=[])
+        return gast.Call(func=zeros, args=[name(var)], keywords=[])
+
+    def total(self, parts: list[gast.expr]) -> gast.expr:
+        """The sum of adjoint contributions, with ``a + -b`` written ``a - b``."""
+        negative = lambda part: isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub)  # noqa: E731
+        parts = sorted(parts, key=negative)
+        total = parts[0]
+        for part in parts[1:]:
+            op = gast.Sub() if negative(part) else gast.Add()
+            total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
+        return simplify(total, self.is_fresh)
 
     def finish(self, var: str, origin: tuple[Frame, ...] | None) -> gast.expr | None:
         """Sum the contributions to ``d_var``; a name or literal needs no statement of its own."""
         parts = self.contribs.pop(var, None)
         if not parts:
             return None
-        parts.sort(key=lambda part: isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub))
-        total = parts[0]
-        for part in parts[1:]:
-            if isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub):
-                total = gast.BinOp(left=total, op=gast.Sub(), right=part.operand)
-            else:
-                total = gast.BinOp(left=total, op=gast.Add(), right=part)
-        total = simplify(total, self.is_fresh)
-        if isinstance(total, (gast.Name, gast.Constant)) and origin is not None:
+        total = self.total(parts)
+        if isinstance(total, (gast.Name, gast.Constant)) and (origin is not None or self.is_fresh(total)):
             return total
-        adjoint = self.p.namer.fresh("d_" + var)
+        return name(self.assign_adjoint(self.p.namer.fresh("d_" + var), total, origin or ()))
+
+    def assign_adjoint(self, adjoint: str, value: gast.expr, origin: tuple[Frame, ...], block: list | None = None) -> str:
         self.fresh_names.add(adjoint)
-        self.backward.append(Stmt(assign(adjoint, total), origin or ()))
-        return name(adjoint)
+        (self.out if block is None else block).append(Stmt(assign(adjoint, value), origin))
+        return adjoint
 
     def is_fresh(self, node: gast.expr) -> bool:
         """May ``1.0 * node`` become ``node``? Only for values this code computed (not user data)."""
         return not isinstance(node, gast.Name) or node.id in self.fresh_names
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def block(self, items: list) -> list:
+        """The backward pass of a block; inserts into ``items`` what the forward pass must save."""
+        outer, self.out = self.out, []
+        if items is self.p.body:
+            self.seeded()
+        runs, start = [], 0  # runs of simple statements, and compound blocks, in order
+        for position, item in enumerate(items + [None]):
+            if not isinstance(item, Stmt):
+                if position > start:
+                    runs.append(items[start:position])
+                if item is not None:
+                    runs.append(item)
+                start = position + 1
+        for run in reversed(runs):
+            if isinstance(run, list):
+                self.segment(items, run)
+            elif isinstance(run, IfBlock):
+                self.if_block(items, run)
+            else:
+                self.loop_block(items, run)
+        block, self.out = self.out, outer
+        return block
+
+    def segment(self, items: list, run: list[Stmt]) -> None:
+        """Straight-line statements: their adjoints in reverse order."""
+        first = len(self.out)
+        origin = run[-1].origin
+        for stmt in reversed(run):
+            if stmt.op is not None and stmt.op.target in self.contribs:
+                self.differentiate(stmt)
+        if not self.loops:
+            return
+        for var in list(self.contribs):  # a pending sum would read values a later pop overwrites
+            parts = self.contribs[var]
+            if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
+                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts), run[0].origin)
+                self.contribs[var] = [name(adjoint)]
+        saved = sorted(read_names_of(self.out[first:]) & self.loops[-1].assigned)
+        last = _index(items, run[-1])
+        if saved:
+            position = last + 1  # the push goes before the copies into carried names and a break
+            while position > 0 and any(x is items[position - 1] for x in run) and _is_exit_tail(items[position - 1]):
+                position -= 1
+            items.insert(position, self.push(saved, origin))
+            self.out.insert(first, self.pop(saved, origin))
+        if isinstance(run[-1].node, gast.Break):
+            position = _index(items, run[-1])
+            for cond in reversed(self.loops[-1].conds):  # innermost branch first
+                push = self.push([cond], origin)
+                items.insert(position, push)
+                self.loops[-1].cond_pushes.append((items, push))
+                position += 1
+
+    def push(self, names_: list[str], origin: tuple[Frame, ...]) -> Stmt:
+        if self.tape is None:
+            self.tape = self.p.namer.fresh("tape")
+        value = name(names_[0]) if len(names_) == 1 else gast.Tuple(elts=[name(n) for n in names_], ctx=gast.Load())
+        append = gast.Attribute(value=name(self.tape), attr="append", ctx=gast.Load())
+        return Stmt(gast.Expr(value=gast.Call(func=append, args=[value], keywords=[])), origin)
+
+    def pop(self, names_: list[str], origin: tuple[Frame, ...]) -> Stmt:
+        target = store(names_[0]) if len(names_) == 1 else gast.Tuple(elts=[store(n) for n in names_], ctx=gast.Store())
+        pop = gast.Call(func=gast.Attribute(value=name(self.tape), attr="pop", ctx=gast.Load()), args=[], keywords=[])
+        return Stmt(gast.Assign(targets=[target], value=pop, type_comment=None), origin)
+
+    def if_block(self, items: list, blk: IfBlock) -> None:
+        """Both branches in reverse, under the same condition as in the forward pass."""
+        cond = blk.cond.id if isinstance(blk.cond, gast.Name) else None
+        in_loop = bool(self.loops) and cond is not None
+        outer = self.contribs
+        starts = {}
+        for merged in blk.merged:
+            adjoint = self.finish(merged, blk.origin)
+            if adjoint is not None:
+                starts[merged] = adjoint
+        if in_loop:
+            self.loops[-1].conds.append(cond)
+        branches = []
+        for branch in (blk.body, blk.orelse):
+            self.contribs = {m: [copy.deepcopy(a)] for m, a in starts.items()}
+            backward = self.block(branch)
+            branches.append((backward, self.contribs))
+        if in_loop:
+            self.loops[-1].conds.pop()
+        self.contribs = outer
+        for var in sorted(set(branches[0][1]) | set(branches[1][1])):
+            adjoint = self.p.namer.fresh("d_" + var)
+            for backward, contribs in branches:
+                parts = contribs.get(var)
+                self.assign_adjoint(adjoint, self.total(parts) if parts else self.zeros(var), blk.origin, backward)
+            outer.setdefault(var, []).append(name(adjoint))
+        body, orelse = (b or [Stmt(gast.Pass(), blk.origin)] for b, _ in branches)
+        if not any(_has_code(b) for b, _ in branches):
+            if in_loop:  # nothing to do backwards in either branch: no need to save the condition
+                for block, push in self.loops[-1].cond_pushes:
+                    if push.node.value.args[0].id == cond:
+                        del block[_index(block, push)]
+            return
+        if in_loop:  # the branch taken in each iteration is saved, even when it breaks out
+            if not (_exits_block(blk.body) and _exits_block(blk.orelse)):
+                items.insert(_index(items, blk) + 1, self.push([cond], blk.origin))
+            self.out.append(self.pop([cond], blk.origin))
+        self.out.append(IfBlock(copy.deepcopy(blk.cond), body, orelse, blk.origin))
+
+    def loop_block(self, items: list, blk: LoopBlock) -> None:
+        """The loop run backwards, its iterations restored from the tape."""
+        assigned = _assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
+        before: list = []  # adjoint accumulators, set up before the backward loop
+        carried = {}
+        for var in sorted(set(blk.carried) | (set(self.contribs) & assigned)):
+            if var not in self.p.active:
+                continue
+            parts = self.contribs.pop(var, None)
+            carried[var] = self.assign_adjoint(
+                self.p.namer.fresh("d_" + var), self.total(parts) if parts else self.zeros(var), blk.origin, before
+            )
+        outer = self.contribs
+        self.contribs = {var: [name(adjoint)] for var, adjoint in carried.items()}
+        self.loops.append(_Loop(assigned))
+        try:
+            body = self.block(blk.body)
+        finally:
+            self.loops.pop()
+        inner, self.contribs = self.contribs, outer
+        for var, adjoint in carried.items():  # the adjoint at the start of the next (earlier) iteration
+            parts = inner.pop(var, None)
+            self.assign_adjoint(adjoint, self.total(parts) if parts else self.zeros(var), blk.origin, body)
+            self.contribs[var] = [name(adjoint)]
+        for var in sorted(inner):  # names from outside the loop accumulate over all iterations
+            parts = self.contribs.pop(var, None)
+            adjoint = self.assign_adjoint(
+                self.p.namer.fresh("d_" + var), self.total(parts) if parts else self.zeros(var), blk.origin, before
+            )
+            self.assign_adjoint(adjoint, self.total([name(adjoint)] + inner[var]), blk.origin, body)
+            self.contribs[var] = [name(adjoint)]
+        if not _has_code(body):
+            return
+        if blk.counter is not None:
+            header = LoopBlock("for", body, blk.origin, "_", self.call("range", name(blk.counter)))
+        else:
+            header = LoopBlock("for", body, blk.origin, blk.target, self.call("reversed", blk.iterable))
+        needed = sorted(read_names_of(before) | read_names_of(body) - assigned | {blk.counter or blk.iterable.id})
+        if self.loops:  # values from the enclosing loop's iteration that this loop's backward pass reads
+            saved = [n for n in needed if n in self.loops[-1].assigned]
+            if saved:
+                items.insert(_index(items, blk) + 1, self.push(saved, blk.origin))
+                self.out.append(self.pop(saved, blk.origin))
+        self.out.extend(before)
+        self.out.append(header)
+
+    def call(self, builtin: str, arg: gast.expr) -> gast.Call:
+        import builtins
+
+        func = name(self.p.bindings.value(getattr(builtins, builtin), builtin))
+        return gast.Call(func=func, args=[copy.deepcopy(arg)], keywords=[])
 
     def differentiate(self, stmt: Stmt) -> None:
         op = stmt.op
@@ -174,3 +351,49 @@ def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
                     break
                 call.args.pop()
     return node
+
+
+
+def _assigned_names(items: list) -> set[str]:
+    names = set()
+    for stmt in statements(items):
+        for target in getattr(stmt.node, "targets", ()):
+            names |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+    for item in _blocks(items):
+        if isinstance(item, LoopBlock):
+            names |= {n for n in (item.target, item.counter) if n}
+    return names
+
+
+def _blocks(items: list):
+    for item in items:
+        if isinstance(item, IfBlock):
+            yield item
+            yield from _blocks(item.body)
+            yield from _blocks(item.orelse)
+        elif isinstance(item, LoopBlock):
+            yield item
+            yield from _blocks(item.body)
+
+
+
+def _has_code(block: list) -> bool:
+    return any(not (isinstance(i, Stmt) and isinstance(i.node, gast.Pass)) for i in block)
+
+
+def _exits_block(block: list) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Stmt):
+        return isinstance(last.node, (gast.Break, gast.Raise))
+    return isinstance(last, IfBlock) and _exits_block(last.body) and _exits_block(last.orelse)
+
+
+def _index(items: list, item: object) -> int:
+    """The position of ``item`` itself (dataclasses compare by value; this compares identity)."""
+    return next(i for i, x in enumerate(items) if x is item)
+
+
+def _is_exit_tail(stmt: Stmt) -> bool:
+    return stmt.copyback or isinstance(stmt.node, gast.Break)

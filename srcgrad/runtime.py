@@ -17,8 +17,7 @@ def check_scalar(ans: Any, name: str) -> None:
     """``grad`` is defined for scalar outputs only; say so instead of returning a sum."""
     if np.ndim(ans) != 0:
         raise NonScalarOutputError(
-            f"grad needs {name} to return a scalar, but it returned an array of shape "
-            f"{np.shape(ans)}",
+            f"grad needs {name} to return a scalar, but it returned an array of shape {np.shape(ans)}",
             hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
             "or srcgrad.jacobian for a non-scalar output.",
         )
@@ -38,6 +37,15 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g
 
 
+def xlogy(a: Any, b: Any) -> Any:
+    """``a * np.log(b)``, but 0 where ``a`` is 0 (as ``scipy.special.xlogy``).
+
+    ``d(x ** y)/dy = x ** y * log(x)`` is 0, not NaN, where ``x`` is 0 and ``y`` > 0.
+    """
+    zero = a == 0
+    return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
+
+
 def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -53,7 +61,7 @@ def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
-    out = np.zeros_like(x, dtype=np.result_type(g, 1.0))
+    out = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
     out[...] = _keepdims(g, x, axis, keepdims)
     return out
 
@@ -137,6 +145,33 @@ def untranspose(g: Any, axes: Any) -> Any:
     return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
 
 
+def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of ``np.prod``: ``g`` times the product of the *other* entries.
+
+    Computed from products before and after each entry (``cumprod``), not as ``ans / x``,
+    so it is exact where ``x`` has zeros.
+    """
+    axes = _normalize_axes(axis, np.ndim(x))
+    last = tuple(range(np.ndim(x) - len(axes), np.ndim(x)))
+    moved = np.moveaxis(x, axes, last)
+    flat = np.reshape(moved, np.shape(moved)[: np.ndim(x) - len(axes)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    others = np.moveaxis(np.reshape(before * after, np.shape(moved)), last, axes)
+    return others * _keepdims(g, x, axis, keepdims)
+
+
+def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
+    """The adjoint of operand ``which`` (0 or 1) of ``np.inner(a, b)``, for any dimensions."""
+    x, other = (a, b) if which == 0 else (b, a)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # inner with a scalar multiplies
+        return unbroadcast(g * other, x)
+    lead = np.ndim(other) - 1  # the axes of ``other`` that are not summed over
+    axes_g = range(np.ndim(g) - lead, np.ndim(g)) if which == 0 else range(lead)
+    return np.tensordot(g, other, (list(axes_g), list(range(lead))))
+
+
 def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of ``np.trace``: ``g`` on the traced diagonal, zero elsewhere."""
     shape = np.shape(x)
@@ -158,11 +193,16 @@ def unstack(g: Any, arrays: Any, axis: int = 0) -> list:
 
 
 def unstack_like(g: Any, arrays: Any, axis: int) -> list:
-    """The adjoint of ``hstack``/``vstack``: split along ``axis``, reshape like the inputs."""
-    if axis == 1 and all(np.ndim(a) == 1 for a in arrays):
-        axis = 0  # hstack of vectors concatenates them
-    sizes = [np.shape(np.atleast_2d(a) if axis == 0 else a)[axis] for a in arrays]
-    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    """The adjoint of ``hstack`` (axis 1) and ``vstack`` (axis 0): split ``g`` back into the inputs.
+
+    Like numpy, ``vstack`` sees every input as at least 2-d and ``hstack`` as at least 1-d,
+    and ``hstack`` joins 1-d inputs end to end.
+    """
+    ndim = 2 if axis == 0 else 1
+    shapes = [(1,) * (ndim - np.ndim(a)) + np.shape(a) for a in arrays]
+    if len(shapes[0]) == 1:
+        axis = 0
+    pieces = np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
     return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
 
 
@@ -171,7 +211,7 @@ def getitem_grad(g: Any, x: Any, index: Any) -> Any:
 
     Repeated integer indices accumulate (``np.add.at``); basic indices assign.
     """
-    out = np.zeros_like(x, dtype=np.result_type(g, 1.0))
+    out = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
     if _is_advanced(index):
         np.add.at(out, index, g)
     else:
@@ -186,7 +226,8 @@ def _is_advanced(index: Any) -> bool:
 
 def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of the 2-norm (vector or Frobenius); zero at the origin, never NaN."""
-    if ord not in (None, 2, "fro") or (ord == 2 and axis is None and np.ndim(x) > 1):
+    matrix = np.ndim(x) > 1 if axis is None else isinstance(axis, tuple) and len(axis) == 2
+    if ord not in (None, 2, "fro") or (ord == 2 and matrix):
         raise NotImplementedError(f"srcgrad differentiates the 2-norm only, not ord={ord!r}")
     g = _keepdims(g, x, axis, keepdims)
     ans = _keepdims(ans, x, axis, keepdims)
@@ -194,17 +235,21 @@ def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdi
     return np.where(ans == 0, 0.0, g * x / safe)
 
 
+def _solve_transposed(a: Any, g: Any, b: Any) -> Any:
+    """``solve(a.T, g)`` for the adjoint ``g`` of ``solve(a, b)``, as a (stack of) matrices."""
+    return np.linalg.solve(_swap(a), np.expand_dims(g, -1) if np.ndim(b) == 1 else g)
+
+
 def solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    """The adjoint of ``a`` in ``np.linalg.solve(a, b)``."""
-    gb = solve_vjp_b(g, a, b)
-    if np.ndim(b) == 1:
-        return -np.multiply.outer(gb, ans)
-    return -np.matmul(gb, _swap(ans))
+    """The adjoint of ``a`` in ``ans = np.linalg.solve(a, b)``: ``-solve(a.T, g) @ ans.T``."""
+    x = np.expand_dims(ans, -1) if np.ndim(b) == 1 else ans
+    return unbroadcast(-np.matmul(_solve_transposed(a, g, b), _swap(x)), a)
 
 
 def solve_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``np.linalg.solve(a, b)``: solve with ``a`` transposed."""
-    return np.linalg.solve(_swap(a), g)
+    out = _solve_transposed(a, g, b)
+    return unbroadcast(out[..., 0] if np.ndim(b) == 1 else out, b)
 
 
 def einsum_vjp(g: Any, subscripts: str, a: Any, b: Any, which: int) -> Any:
@@ -227,3 +272,31 @@ def einsum_vjp(g: Any, subscripts: str, a: Any, b: Any, which: int) -> Any:
         part = np.expand_dims(part, tuple(i for i, c in enumerate(mine) if c not in known))
         part = np.broadcast_to(part, shape) * np.ones(shape)
     return part
+
+
+def with_item(x: Any, index: Any, value: Any) -> Any:
+    """``x[index] = value`` without touching ``x``: generated code never writes into arrays."""
+    out = np.copy(x)
+    out[index] = value
+    return out
+
+
+def without_item(g: Any, index: Any) -> Any:
+    """The adjoint of the array in ``with_item``: what was overwritten gets no gradient."""
+    out = np.copy(g)
+    out[index] = 0.0
+    return out
+
+
+def item_grad(g: Any, x: Any, index: Any, value: Any) -> Any:
+    """The adjoint of the value in ``with_item``: ``g`` at the places where it landed.
+
+    With a repeated index only the last write lands, so the earlier ones get no gradient.
+    """
+    part = g[index]
+    if _is_advanced(index):
+        ids = np.reshape(np.arange(np.size(part)), np.shape(part))
+        written = np.full(np.shape(x), -1)
+        written[index] = ids
+        part = np.where(written[index] == ids, part, 0.0)
+    return unbroadcast(part, value)

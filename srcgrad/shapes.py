@@ -11,7 +11,9 @@ from __future__ import annotations
 import gast
 import numpy as np
 
-from .ir import Program
+from collections import Counter
+
+from .ir import Program, statements
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -22,11 +24,16 @@ _ELEMENTWISE_SYNTAX = (gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp)
 def infer_shapes(program: Program) -> dict[str, Shape]:
     """The symbolic shape of every variable the program assigns, and of its parameters."""
     shapes: dict[str, Shape] = {p: frozenset({("arg", p)}) for p in program.params}
-    for stmt in program.body:
+    assigns = [s for s in statements(program.body) if isinstance(s.node, gast.Assign)]
+    counts = Counter(n.id for s in assigns for t in s.node.targets for n in gast.walk(t) if isinstance(n, gast.Name))
+    for stmt in assigns:
         node = stmt.node
-        if not (isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)):
+        if not isinstance(node.targets[0], gast.Name):
             continue
         target = node.targets[0].id
+        if counts[target] > 1 or target in program.params:  # reassigned (in a loop or a branch)
+            shapes[target] = frozenset({("var", target)})
+            continue
         op = stmt.op
         if op is not None and op.rule is not None:
             shapes[target] = _rule_shape(op.rule, op.args, shapes, target)
@@ -58,3 +65,5 @@ def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str) -> Shape
         parts = [n for n in gast.iter_child_nodes(node) if isinstance(n, gast.expr)]
         return frozenset().union(*(_expr_shape(p, shapes, target) for p in parts))
     return frozenset({("var", target)})
+
+

@@ -8,13 +8,15 @@ import numpy as np
 
 from .registry import defvjp, nondifferentiable
 
+# One rule, one line: the formatter would split the long ones.
+# fmt: off
 # Arithmetic: the operators + - * / ** @ and unary minus map to these.
 ufunc2 = dict(unbroadcast=True, elementwise=True)
 defvjp(np.add, "x, y", d_x="g", d_y="g", **ufunc2)
 defvjp(np.subtract, "x, y", d_x="g", d_y="-g", **ufunc2)
 defvjp(np.multiply, "x, y", d_x="g * y", d_y="g * x", **ufunc2)
 defvjp(np.true_divide, "x, y", d_x="g / y", d_y="-g * x / y ** 2", **ufunc2)
-defvjp(np.power, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * ans * np.log(x)", **ufunc2)
+defvjp(np.power, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", **ufunc2)
 defvjp(np.negative, "x", d_x="-g", elementwise=True)
 defvjp(np.positive, "x", d_x="g", elementwise=True)
 defvjp(np.matmul, "x1, x2", d_x1="matmul_vjp_a(g, x1, x2)", d_x2="matmul_vjp_b(g, x1, x2)")
@@ -56,7 +58,7 @@ defvjp(np.clip, "a, a_min, a_max", d_a="g * inside(a, a_min, a_max)", **ufunc2)
 reduce = "a, axis=None, dtype=None, keepdims=False"
 defvjp(np.sum, reduce, d_a="expand(g, a, axis, keepdims)")
 defvjp(np.mean, reduce, d_a="expand(g, a, axis, keepdims) / (np.size(a) / np.size(ans))")
-defvjp(np.prod, reduce, d_a="expand(g * ans, a, axis, keepdims) / a")
+defvjp(np.prod, reduce, d_a="prod_vjp(g, a, axis, keepdims)")
 extremum = "a, axis=None, keepdims=False"
 defvjp(np.max, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)")
 defvjp(np.min, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)")
@@ -68,7 +70,7 @@ defvjp(np.std, moments, d_a="expand(g / ans, a, axis, keepdims) * " + centered)
 # Products.
 defvjp(np.dot, "a, b", d_a="dot_vjp_a(g, a, b)", d_b="dot_vjp_b(g, a, b)")
 defvjp(np.outer, "a, b", d_a="np.reshape(np.dot(g, np.ravel(b)), np.shape(a))", d_b="np.reshape(np.dot(np.ravel(a), g), np.shape(b))")
-defvjp(np.inner, "a, b", d_a="dot_vjp_a(g, a, np.swapaxes(b, -1, 0) if np.ndim(b) > 1 else b)", d_b="np.swapaxes(dot_vjp_b(g, a, np.swapaxes(b, -1, 0)), -1, 0) if np.ndim(b) > 1 else dot_vjp_b(g, a, b)")
+defvjp(np.inner, "a, b", d_a="inner_vjp(g, a, b, 0)", d_b="inner_vjp(g, a, b, 1)")
 defvjp(np.trace, "a, offset=0, axis1=0, axis2=1", d_a="trace_vjp(g, a, offset, axis1, axis2)")
 defvjp(np.einsum, "subscripts, a, b", d_a="einsum_vjp(g, subscripts, a, b, 0)", d_b="einsum_vjp(g, subscripts, a, b, 1)")
 
@@ -89,6 +91,8 @@ defvjp(np.linalg.inv, "a", d_a="-np.swapaxes(ans, -1, -2) @ g @ np.swapaxes(ans,
 defvjp(np.linalg.det, "a", d_a="np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)")
 defvjp(np.linalg.solve, "a, b", d_a="solve_vjp_a(g, ans, a, b)", d_b="solve_vjp_b(g, a, b)")
 
+# fmt: on
+
 # No derivative: shapes, constructors, indices, rounding, tests.
 nondifferentiable(
     np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
@@ -99,3 +103,4 @@ nondifferentiable(
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.any, np.all,
     np.count_nonzero, np.searchsorted, np.floor_divide, np.array_equal,
 )  # fmt: skip
+defvjp(np.copy, "a", d_a="g", elementwise=True)

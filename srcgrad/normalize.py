@@ -211,6 +211,7 @@ class Normalizer:
         self.bindings = Bindings(self.namer, known)
         self.out: list = []  # the block statements are being appended to
         self.loops: list[tuple[LoopBlock, dict[str, str]]] = []  # enclosing loops, their carried names
+        self.returns_at = f"{top.filename}:{top.node.lineno}"
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         self.active: set[str] = set()
         self.wrt = wrt
@@ -283,6 +284,7 @@ class Normalizer:
             self.namer,
             self.bindings,
             self.scope.frames,
+            self.returns_at,
             self.deps,
         )
 
@@ -304,6 +306,9 @@ class Normalizer:
                         "srcgrad cannot differentiate a return inside a loop",
                         "assign the value to a variable, break out of the loop and return after it.",
                     )
+                if not self.stack:
+                    frame = self.scope.frames[0]
+                    self.returns_at = f"{frame.filename}:{frame.lineno}"
                 value = gast.Constant(value=None, kind=None) if stmt.value is None else self.expr(stmt.value, hint)
                 self.scope.env[RESULT] = value if _is_simple(value) else name(self.emit(self.fresh(hint, "result"), value))
             else:
@@ -595,13 +600,26 @@ class Normalizer:
     # -- expressions ----------------------------------------------------------------------
 
     def is_active(self, node: gast.AST) -> bool:
-        """Does ``node`` read a variable that depends on the differentiated arguments?"""
-        for sub in gast.walk(node):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
-                atom = self.scope.env.get(sub.id)
-                if isinstance(atom, gast.Name) and atom.id in self.active:
-                    return True
-        return False
+        """Does ``node``'s value depend on the differentiated arguments?
+
+        Shapes (``x.shape``, ``len(x)``), comparisons and calls without a derivative
+        (``np.floor(x)``) read active values but carry no derivative.
+        """
+        if isinstance(node, gast.Name):
+            atom = self.scope.env.get(node.id)
+            return isinstance(node.ctx, gast.Load) and isinstance(atom, gast.Name) and atom.id in self.active
+        if isinstance(node, gast.Attribute) and node.attr in SHAPE_ATTRIBUTES:
+            return False
+        if isinstance(node, gast.Compare) or (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not)):
+            return False
+        if isinstance(node, gast.IfExp):
+            return self.is_active(node.body) or self.is_active(node.orelse)
+        if isinstance(node, gast.Call):
+            obj = self.scope.resolver.resolve(node.func)
+            rule = lookup(obj) if obj is not UNRESOLVED else None
+            if rule is not None and rule.nondiff:
+                return False
+        return any(self.is_active(child) for child in gast.iter_child_nodes(node))
 
     def substitute(self, node: gast.expr) -> gast.expr:
         """An inactive expression, with user names replaced by their generated names."""
@@ -665,16 +683,38 @@ class Normalizer:
             )
         if isinstance(node, (gast.Tuple, gast.List)):
             return self.pack(node, hint)
-        if isinstance(node, (gast.Compare, gast.BoolOp)) or (
-            isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not)
-        ):
-            return self.substitute(node)  # booleans carry no derivative
+        if isinstance(node, gast.IfExp):
+            test = self.substitute(node.test)
+            return self.conditional(test, node.body, node.orelse, hint)
+        if isinstance(node, gast.BoolOp):  # `a or b` is `a if a else b`; `a and b` is `b if a else a`
+            first = self.atom(node.values[0])
+            rest = node.values[1:]
+            other = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
+            if isinstance(node.op, gast.Or):
+                return self.conditional(first, first, other, hint)
+            return self.conditional(first, other, first, hint)
         raise self.error(
             UnsupportedSyntaxError,
             node,
             f"srcgrad cannot differentiate a {type(node).__name__} expression yet",
             "compute the value in separate statements with numpy functions.",
         )
+
+    def conditional(self, test: gast.expr, then: gast.expr, orelse: gast.expr, hint: str | None) -> gast.expr:
+        """``then if test else orelse``: a branch in the generated code, each side computed only when taken."""
+        cond = test if isinstance(test, (gast.Name, gast.Constant)) else name(self.emit(self.fresh(None, "cond"), test))
+        target = self.fresh(hint, "choice")
+        branches = []
+        for value in (then, orelse):
+            outer, self.out = self.out, []
+            try:
+                atom = value if isinstance(value, gast.Name) and value.id in self.namer.taken else self.atom(value)
+                self.copy_into(self.out, target, atom)
+                branches.append(self.out)
+            finally:
+                self.out = outer
+        self.out.append(IfBlock(cond, branches[0], branches[1], self.scope.frames, [target]))
+        return name(target)
 
     def index(self, node: gast.expr) -> gast.expr:
         """An index carries no derivative; non-trivial ones are computed once, in the forward pass."""
@@ -842,6 +882,9 @@ class Normalizer:
     ) -> dict[str, gast.expr]:
         names = [p.name for p in rule.params]
         problem = None
+        out = kwargs.get("out", args[names.index("out")] if "out" in names and len(args) > names.index("out") else None)
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            problem = f"srcgrad does not differentiate {rule.spelling} with out=: generated code never writes into arrays"
         if len(args) > len(names):
             problem = f"{rule.spelling} takes at most {len(names)} arguments here"
         bound = dict(zip(names, args))

@@ -16,6 +16,7 @@ from typing import Any
 
 import gast
 
+from . import runtime
 from .errors import SourceUnavailableError, SrcGradError
 
 
@@ -97,6 +98,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
             if getattr(node, "end_lineno", None) is not None:
                 node.end_lineno += start - 1
     parsed = ParsedFunction(fn, _find_def(module, fn, path), path, all_lines)
+    runtime.SOURCES[parsed.filename] = path
     _cache[code] = parsed
     return parsed
 

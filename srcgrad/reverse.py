@@ -14,6 +14,7 @@ from typing import Literal
 import gast
 
 from . import runtime
+from .errors import NonScalarOutputError
 from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, statements, store
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import read_names_of, simplify
@@ -76,7 +77,7 @@ class _Reverse:
         if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
             check = gast.Call(
                 func=name(self.helper("check_scalar")),
-                args=[copy.deepcopy(result), gast.Constant(value=p.name, kind=None)],
+                args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
                 keywords=[],
             )
             forward.append(Stmt(gast.Expr(value=check), p.body[-1].origin if p.body else p.origin))
@@ -89,6 +90,18 @@ class _Reverse:
 
     def seeded(self) -> None:
         result = self.p.result
+        packed = isinstance(result, gast.Name) and any(
+            s.op is not None and s.op.rule is None and s.op.target == result.id for s in statements(self.p.body)
+        )
+        if packed and self.seed != "vjp":
+            frame = self.p.body[-1].origin[0] if self.p.body and self.p.body[-1].origin else None
+            raise NonScalarOutputError(
+                f"{self.p.name} returns a tuple, but grad needs a scalar output",
+                frame and frame.filename,
+                frame and frame.lineno,
+                frame and frame.text,
+                hint="differentiate each output separately, or use srcgrad.vjp with one cotangent per output.",
+            )
         if isinstance(result, gast.Name) and result.id in self.p.active:
             seed = self.seed_value(result, self.cotangent)
             self.contribs[result.id] = [seed]

@@ -6,6 +6,7 @@ and each returns a new array, never a view of the caller's data.
 
 from __future__ import annotations
 
+import linecache
 from typing import Any
 
 import numpy as np
@@ -13,11 +14,22 @@ import numpy as np
 from .errors import NonScalarOutputError
 
 
-def check_scalar(ans: Any, name: str) -> None:
-    """``grad`` is defined for scalar outputs only; say so instead of returning a sum."""
+SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
+
+
+def check_scalar(ans: Any, where: str) -> None:
+    """``grad`` is defined for scalar outputs only; say so instead of returning a sum.
+
+    ``where`` is the ``file.py:LINE`` of the return statement.
+    """
     if np.ndim(ans) != 0:
+        filename, _, lineno = where.rpartition(":")
+        line = linecache.getline(SOURCES.get(filename, filename), int(lineno))
         raise NonScalarOutputError(
-            f"grad needs {name} to return a scalar, but it returned an array of shape {np.shape(ans)}",
+            f"grad needs a scalar output, but this returned an array of shape {np.shape(ans)}",
+            filename,
+            int(lineno),
+            line,
             hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
             "or srcgrad.jacobian for a non-scalar output.",
         )

@@ -55,14 +55,14 @@ defvjp(np.where, "condition, x, y", d_x="np.where(condition, g, 0.0)", d_y="np.w
 defvjp(np.clip, "a, a_min, a_max", d_a="g * inside(a, a_min, a_max)", **ufunc2)
 
 # Reductions.
-reduce = "a, axis=None, dtype=None, keepdims=False"
+reduce = "a, axis=None, dtype=None, out=None, keepdims=False"  # numpy's order, for positional calls
 defvjp(np.sum, reduce, d_a="expand(g, a, axis, keepdims)")
 defvjp(np.mean, reduce, d_a="expand(g, a, axis, keepdims) / (np.size(a) / np.size(ans))")
 defvjp(np.prod, reduce, d_a="prod_vjp(g, a, axis, keepdims)")
-extremum = "a, axis=None, keepdims=False"
+extremum = "a, axis=None, out=None, keepdims=False"
 defvjp(np.max, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)")
 defvjp(np.min, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)")
-moments = "a, axis=None, dtype=None, ddof=0, keepdims=False"
+moments = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 centered = "(a - np.mean(a, axis=axis, keepdims=True)) / (np.size(a) / np.size(ans) - ddof)"
 defvjp(np.var, moments, d_a="expand(g, a, axis, keepdims) * 2.0 * " + centered)
 defvjp(np.std, moments, d_a="expand(g / ans, a, axis, keepdims) * " + centered)

@@ -1,0 +1,677 @@
+"""Every derivative rule in the registry, checked against central finite differences.
+
+For each rule, ``CASES`` lists small expressions that call the primitive. Each case is
+written into a real module file (srcgrad reads source), as::
+
+    def case_3(x, y, W):
+        out = np.add(x, y)
+        return np.sum(out * W)
+
+with a fixed random weighting ``W`` so that every element of ``out`` matters, and
+``srcgrad.grad`` is compared with central differences for every differentiated argument
+(all floating-point arguments unless the case says ``wrt=``), separately and as a tuple.
+
+Adding a rule to ``srcgrad.rules`` without adding cases here makes ``test_rule`` fail.
+The cases must also call the rule with every operand that has an adjoint template
+active, and elementwise rules are checked on scalars, vectors, matrices and (with
+``unbroadcast``) on broadcasting pairs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import itertools
+import math
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.normalize import normalize
+from srcgrad.parse import parse_function
+from srcgrad.rules import RULES
+from srcgrad.runtime import with_item
+
+STEP = 1e-6
+RTOL = 1e-5
+ATOL = 1e-6
+RNG = np.random.default_rng(20240611)
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+def rand(shape: tuple = (), lo: float = -1.0, hi: float = 1.0) -> Any:
+    """Uniform in [lo, hi): a Python float for shape (), else an array."""
+    x = RNG.uniform(lo, hi, shape)
+    return float(x) if shape == () else x
+
+
+def away(shape: tuple = (), lo: float = 0.3, hi: float = 1.0) -> Any:
+    """Magnitude uniform in [lo, hi) with a random sign: away from 0 (abs, sign, division)."""
+    x = RNG.uniform(lo, hi, shape) * RNG.choice([-1.0, 1.0], shape)
+    return float(x) if shape == () else x
+
+
+def wellconditioned(shape: tuple) -> np.ndarray:
+    """Square matrices (or stacks of them) far from singular."""
+    n = shape[-1]
+    return 3.0 * np.eye(n) + RNG.uniform(-0.5, 0.5, shape)
+
+
+def with_zero(shape: tuple, positive: bool = False) -> np.ndarray:
+    """Values away from 0 except for exactly one entry, which is 0 (np.prod, x ** y)."""
+    x = rand(shape, 0.5, 1.5) if positive else away(shape, 0.5, 1.5)
+    x.flat[1] = 0.0
+    return x
+
+
+S, V, M, T = (), (4,), (3, 4), (2, 3, 4)
+SHAPES = [S, V, M, T]
+PAIRS = [(S, S), (V, V), (M, M), (M, (4,)), ((4,), M), ((3, 1), (1, 4)), (S, (2, 3)), ((2, 3), S)]
+
+
+@dataclass
+class Case:
+    expr: str  # the expression that calls the primitive; becomes ``out = <expr>``
+    args: dict[str, Any]  # the function's parameters and the values to call it with
+    wrt: tuple[str, ...]  # the parameters to differentiate
+    seed: int = field(default_factory=itertools.count().__next__)  # for the weighting W
+
+    def __str__(self) -> str:
+        shapes = ", ".join(f"{k}: {_describe(v)}" for k, v in self.args.items())
+        return f"{self.expr}  [{shapes}; wrt {', '.join(self.wrt)}]"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype.kind}{value.shape}"
+    return type(value).__name__
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
+
+
+def case(expr: str, wrt: tuple[str, ...] | None = None, **args: Any) -> Case:
+    return Case(expr, args, tuple(wrt) if wrt else tuple(k for k, v in args.items() if _is_float(v)))
+
+
+def unary(expr: str, sample: Any = rand, **bounds: float) -> list[Case]:
+    """``expr`` of ``x`` on a scalar, a vector, a matrix and a 3-d array."""
+    return [case(expr, x=sample(shape, **bounds)) for shape in SHAPES]
+
+
+def binary(expr: str, x: Any = rand, y: Any = rand) -> list[Case]:
+    """``expr`` of ``x`` and ``y`` on equal shapes and on every broadcasting pair."""
+    return [case(expr, x=x(sx), y=y(sy)) for sx, sy in PAIRS]
+
+
+def positive(shape: tuple) -> Any:
+    return rand(shape, 0.5, 1.5)
+
+
+# -- the cases, by primitive ---------------------------------------------------------------
+
+CASES: dict[Any, list[Case]] = {
+    np.add: [
+        *binary("np.add(x, y)"),
+        *binary("x + y"),
+        case("x + 2.0", x=rand(M)),
+        case("1.0 + x", x=rand(V)),
+    ],
+    np.subtract: [*binary("np.subtract(x, y)"), *binary("x - y"), case("2.0 - x", x=rand(M))],
+    np.multiply: [
+        *binary("np.multiply(x, y)"),
+        *binary("x * y"),
+        case("x * 3.0", x=rand(M)),
+        case("x * x", x=rand(V)),
+    ],
+    np.divide: [*binary("np.divide(x, y)", y=away), *binary("x / y", y=away), case("1.0 / x", x=away(M))],
+    np.power: [
+        *binary("np.power(x, y)", x=positive),
+        *binary("x ** y", x=positive),
+        case("x ** 2", x=rand(M)),
+        case("x ** 3", x=rand(S)),
+        case("x ** 0.5", x=positive(V)),
+        case("2.0 ** x", x=rand(M)),
+        # d(x ** y)/dy is 0, not NaN, where x is 0
+        case("x ** y", x=with_zero(M, positive=True), y=rand(M, 1.5, 2.5), wrt=("y",)),
+    ],
+    np.negative: [*unary("np.negative(x)"), *unary("-x")],
+    np.positive: unary("np.positive(x)"),
+    np.matmul: [
+        case("x @ y", x=rand(V), y=rand(V)),
+        case("x @ y", x=rand(M), y=rand((4,))),
+        case("x @ y", x=rand((3,)), y=rand(M)),
+        case("x @ y", x=rand(M), y=rand((4, 2))),
+        case("np.matmul(x, y)", x=rand(M), y=rand((4, 2))),
+        case("x @ y", x=rand(T), y=rand((4, 5))),
+        case("x @ y", x=rand(T), y=rand((2, 4, 5))),
+        case("x @ y", x=rand((3,)), y=rand((2, 3, 4))),
+        case("x @ y", x=rand(T), y=rand((4,))),
+        case("x @ y", x=rand((2, 1, 3, 4)), y=rand((5, 4, 2))),
+    ],
+    np.exp: unary("np.exp(x)"),
+    np.exp2: unary("np.exp2(x)"),
+    np.expm1: unary("np.expm1(x)"),
+    np.log: unary("np.log(x)", lo=0.2, hi=2.0),
+    np.log2: unary("np.log2(x)", lo=0.2, hi=2.0),
+    np.log10: unary("np.log10(x)", lo=0.2, hi=2.0),
+    np.log1p: unary("np.log1p(x)", lo=-0.5, hi=2.0),
+    np.sqrt: unary("np.sqrt(x)", lo=0.2, hi=2.0),
+    np.square: unary("np.square(x)"),
+    np.reciprocal: unary("np.reciprocal(x)", away),
+    np.absolute: [*unary("np.abs(x)", away), *unary("np.absolute(x)", away)],
+    np.sin: unary("np.sin(x)", lo=-3.0, hi=3.0),
+    np.cos: unary("np.cos(x)", lo=-3.0, hi=3.0),
+    np.tan: unary("np.tan(x)", lo=-1.2, hi=1.2),
+    np.arcsin: unary("np.arcsin(x)", lo=-0.9, hi=0.9),
+    np.arccos: unary("np.arccos(x)", lo=-0.9, hi=0.9),
+    np.arctan: unary("np.arctan(x)", lo=-3.0, hi=3.0),
+    np.sinh: unary("np.sinh(x)", lo=-2.0, hi=2.0),
+    np.cosh: unary("np.cosh(x)", lo=-2.0, hi=2.0),
+    np.tanh: unary("np.tanh(x)", lo=-2.0, hi=2.0),
+    np.arcsinh: unary("np.arcsinh(x)", lo=-2.0, hi=2.0),
+    np.arccosh: unary("np.arccosh(x)", lo=1.1, hi=3.0),
+    np.arctanh: unary("np.arctanh(x)", lo=-0.9, hi=0.9),
+    np.arctan2: binary("np.arctan2(x, y)", x=away, y=away),
+    np.maximum: [*binary("np.maximum(x, y)"), case("np.maximum(x, 0.0)", x=away(M))],
+    np.minimum: [*binary("np.minimum(x, y)"), case("np.minimum(x, 0.0)", x=away(M))],
+    np.where: [
+        case("np.where(c, x, y)", c=True, x=rand(), y=rand()),
+        case("np.where(c, x, y)", c=rand(V) > 0, x=rand(V), y=rand(V)),
+        case("np.where(c, x, y)", c=rand(M) > 0, x=rand(M), y=rand(M)),
+        case("np.where(c, x, y)", c=rand(M) > 0, x=rand((4,)), y=rand()),
+        case("np.where(c, x, y)", c=rand((3, 1)) > 0, x=rand((1, 4)), y=rand((4,))),
+        case("np.where(c, x, y)", c=rand(M) > 0, x=rand((3, 1)), y=rand((1, 4))),
+        case("np.where(x > 0.0, x, y)", x=away(M), y=rand(M)),
+        case("np.where(x > 0.0, x, 0.0)", x=away(V)),
+    ],
+    np.clip: [
+        case("np.clip(x, -0.5, 0.5)", x=rand(), wrt=("x",)),
+        case("np.clip(x, -0.5, 0.5)", x=rand(V, -1.0, 1.0)),
+        case("np.clip(x, -0.5, 0.5)", x=rand(M, -1.0, 1.0)),
+        case("np.clip(x, None, 0.2)", x=rand(M)),
+        case(
+            "np.clip(x, lo, hi)", x=rand((4,)), lo=rand((3, 1), -1.0, 0.0), hi=rand(S, 0.0, 1.0), wrt=("x",)
+        ),
+        case("x.clip(-0.3, 0.3)", x=rand(M)),
+    ],
+    np.dot: [
+        case("np.dot(x, y)", x=rand(V), y=rand(V)),
+        case("np.dot(x, y)", x=rand(M), y=rand((4,))),
+        case("np.dot(x, y)", x=rand((3,)), y=rand(M)),
+        case("np.dot(x, y)", x=rand(M), y=rand((4, 2))),
+        case("np.dot(x, y)", x=rand(), y=rand(M)),
+        case("np.dot(x, y)", x=rand(V), y=rand()),
+        case("np.dot(x, y)", x=rand(), y=rand()),
+        case("np.dot(x, y)", x=rand(T), y=rand((4,))),
+        case("np.dot(x, y)", x=rand((2, 3)), y=rand((4, 3, 2))),
+        case("x.dot(y)", x=rand(M), y=rand((4, 2))),
+    ],
+    np.outer: [
+        case("np.outer(x, y)", x=rand(V), y=rand((3,))),
+        case("np.outer(x, y)", x=rand(M), y=rand((2,))),
+        case("np.outer(x, y)", x=rand(), y=rand(V)),
+    ],
+    np.inner: [
+        case("np.inner(x, y)", x=rand(V), y=rand(V)),
+        case("np.inner(x, y)", x=rand(M), y=rand((4,))),
+        case("np.inner(x, y)", x=rand((4,)), y=rand((2, 4))),
+        case("np.inner(x, y)", x=rand(M), y=rand((2, 4))),
+        case("np.inner(x, y)", x=rand(M), y=rand((2, 5, 4))),
+        case("np.inner(x, y)", x=rand(T), y=rand((5, 4))),
+        case("np.inner(x, y)", x=rand(), y=rand(M)),
+    ],
+    np.trace: [
+        case("np.trace(x)", x=rand((3, 3))),
+        case("np.trace(x)", x=rand(M)),
+        case("np.trace(x, 1)", x=rand(M)),
+        case("np.trace(x, offset=-1)", x=rand(M)),
+        case("np.trace(x, axis1=1, axis2=2)", x=rand((2, 3, 3))),
+        case("np.trace(x, 0, 0, 2)", x=rand(T)),
+    ],
+    np.einsum: [
+        case("np.einsum('ij,jk->ik', x, y)", x=rand(M), y=rand((4, 2))),
+        case("np.einsum('i,i->', x, y)", x=rand(V), y=rand(V)),
+        case("np.einsum('ij,j->i', x, y)", x=rand(M), y=rand(V)),
+        case("np.einsum('ij,jk', x, y)", x=rand(M), y=rand((4, 2))),
+        case("np.einsum('ba,ac', x, y)", x=rand(M), y=rand((4, 2))),
+        case("np.einsum('ij,ij->ij', x, y)", x=rand(M), y=rand(M)),
+        case("np.einsum('i,j->ij', x, y)", x=rand(V), y=rand((3,))),
+        case("np.einsum('bij,bjk->bik', x, y)", x=rand(T), y=rand((2, 4, 3))),
+        case("np.einsum('ij,kl->', x, y)", x=rand(M), y=rand((2, 3))),
+        case("np.einsum('ij,jk->ki', x, y)", x=rand(M), y=rand((4, 2))),
+        case("np.einsum('ij, jk -> ik', x, y)", x=rand(M), y=rand((4, 2))),
+    ],
+    np.transpose: [
+        case("np.transpose(x)", x=rand(M)),
+        case("np.transpose(x)", x=rand(V)),
+        case("np.transpose(x)", x=rand(T)),
+        case("np.transpose(x, (1, 0, 2))", x=rand(T)),
+        case("np.transpose(x, axes=(2, 0, 1))", x=rand(T)),
+        case("np.transpose(x, (1, 2, 0))", x=rand(T)),
+        case("x.T", x=rand(M)),
+        case("x.transpose(2, 0, 1)", x=rand(T)),
+    ],
+    np.reshape: [
+        case("np.reshape(x, (2, 6))", x=rand(M)),
+        case("np.reshape(x, (-1,))", x=rand(T)),
+        case("np.reshape(x, (2, 2))", x=rand(V)),
+        case("np.reshape(x, (1, 1))", x=rand()),
+        case("x.reshape(6, 2)", x=rand(M)),
+        case("x.reshape((4, 6))", x=rand(T)),
+    ],
+    np.copy: [*unary("np.copy(x)"), case("x.copy()", x=rand(M))],
+    np.ravel: [case("np.ravel(x)", x=rand(M)), case("np.ravel(x)", x=rand(T)), case("x.ravel()", x=rand(M))],
+    np.expand_dims: [
+        case("np.expand_dims(x, 0)", x=rand(M)),
+        case("np.expand_dims(x, axis=-1)", x=rand(V)),
+        case("np.expand_dims(x, (0, 2))", x=rand(M)),
+    ],
+    np.squeeze: [
+        case("np.squeeze(x)", x=rand((3, 1, 4))),
+        case("np.squeeze(x, axis=1)", x=rand((3, 1, 1))),
+        case("x.squeeze()", x=rand((1, 4))),
+    ],
+    np.concatenate: [
+        case("np.concatenate([x, y])", x=rand((2, 4)), y=rand(M)),
+        case("np.concatenate([x, y], axis=1)", x=rand(M), y=rand((3, 2))),
+        case("np.concatenate((x, y), axis=-1)", x=rand(V), y=rand((3,))),
+        case("np.concatenate([x, c, y], axis=0)", x=rand(V), y=rand((2,)), c=rand((3,)), wrt=("x", "y")),
+        case("np.concatenate([x, x])", x=rand(V)),
+    ],
+    np.stack: [
+        case("np.stack([x, y])", x=rand(M), y=rand(M)),
+        case("np.stack([x, y], axis=1)", x=rand(M), y=rand(M)),
+        case("np.stack((x, y), axis=-1)", x=rand(V), y=rand(V)),
+        case("np.stack([x, y])", x=rand(), y=rand()),
+    ],
+    np.hstack: [
+        case("np.hstack([x, y])", x=rand(V), y=rand((2,))),
+        case("np.hstack([x, y])", x=rand(M), y=rand((3, 2))),
+        case("np.hstack((x, y))", x=rand(), y=rand()),
+        case("np.hstack([x, y])", x=rand(), y=rand(V)),
+    ],
+    np.vstack: [
+        case("np.vstack([x, y])", x=rand(V), y=rand(V)),
+        case("np.vstack([x, y])", x=rand((2, 4)), y=rand(M)),
+        case("np.vstack((x, y))", x=rand(V), y=rand(M)),
+        case("np.vstack([x, y])", x=rand(), y=rand()),
+    ],
+    np.linalg.norm: [
+        case("np.linalg.norm(x)", x=rand(V)),
+        case("np.linalg.norm(x)", x=rand(M)),
+        case("np.linalg.norm(x)", x=away()),
+        case("np.linalg.norm(x)", x=rand(T)),
+        case("np.linalg.norm(x, 2)", x=rand(V)),
+        case("np.linalg.norm(x, 'fro')", x=rand(M)),
+        case("np.linalg.norm(x, axis=0)", x=rand(M)),
+        case("np.linalg.norm(x, axis=1)", x=rand(M)),
+        case("np.linalg.norm(x, axis=-1, keepdims=True)", x=rand(M)),
+        case("np.linalg.norm(x, keepdims=True)", x=rand(M)),
+        case("np.linalg.norm(x, axis=(0, 1))", x=rand(M)),
+        case("np.linalg.norm(x, axis=(1, 2), keepdims=True)", x=rand(T)),
+        case("np.linalg.norm(x, ord=2, axis=1)", x=rand(M)),
+    ],
+    np.linalg.inv: [
+        case("np.linalg.inv(x)", x=wellconditioned((3, 3))),
+        case("np.linalg.inv(x)", x=wellconditioned((2, 3, 3))),
+        case("np.linalg.inv(x)", x=wellconditioned((1, 1))),
+    ],
+    np.linalg.det: [
+        case("np.linalg.det(x)", x=wellconditioned((3, 3))),
+        case("np.linalg.det(x)", x=wellconditioned((2, 3, 3))),
+        case("np.linalg.det(x)", x=wellconditioned((1, 1))),
+    ],
+    np.linalg.solve: [
+        case("np.linalg.solve(x, y)", x=wellconditioned((3, 3)), y=rand((3,))),
+        case("np.linalg.solve(x, y)", x=wellconditioned((3, 3)), y=rand((3, 2))),
+        case("np.linalg.solve(x, y)", x=wellconditioned((2, 3, 3)), y=rand((2, 3, 2))),
+        case("np.linalg.solve(x, y)", x=wellconditioned((2, 3, 3)), y=rand((3,))),
+        case("np.linalg.solve(x, y)", x=wellconditioned((2, 3, 3)), y=rand((3, 2))),
+        case("np.linalg.solve(x, y)", x=wellconditioned((3, 3)), y=rand((2, 3, 2))),
+    ],
+    operator.getitem: [
+        case("x[1]", x=rand(V)),
+        case("x[1]", x=rand(M)),
+        case("x[-1]", x=rand(V)),
+        case("x[1, 2]", x=rand(M)),
+        case("x[1:3]", x=rand(V)),
+        case("x[1:3]", x=rand(M)),
+        case("x[::2]", x=rand(V)),
+        case("x[:, 0]", x=rand(M)),
+        case("x[:, -1]", x=rand(M)),
+        case("x[..., 1]", x=rand(T)),
+        case("x[None]", x=rand(M)),
+        case("x[:, None, 1:]", x=rand(M)),
+        case("x[[0, 2, 2]]", x=rand(V)),
+        case("x[[0, 2, 2]]", x=rand(M)),
+        case("x[[-1, 0, -1]]", x=rand(V)),
+        case("x[:, [1, 1, 3]]", x=rand(M)),
+        case("x[[0, 2], 1:3]", x=rand(M)),
+        case("x[[0, 1, 1], [2, 0, 2]]", x=rand(M)),
+        case("x[i]", x=rand(M), i=2),
+        case("x[i]", x=rand(V), i=np.array([3, 0, 3])),
+        case("x[x > 0.0]", x=away(M)),
+        case("x[1:]", x=rand(M)),
+    ],
+    # ``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``; called directly here to test the rule alone.
+    with_item: [
+        case("with_item(x, 1, v)", x=rand(V), v=rand()),
+        case("with_item(x, 1, v)", x=rand(M), v=rand(V)),
+        case("with_item(x, 1, v)", x=rand(M), v=rand()),
+        case("with_item(x, (slice(None), 0), v)", x=rand(M), v=rand((3,))),
+        case("with_item(x, slice(1, 3), v)", x=rand(M), v=rand((2, 4))),
+        case("with_item(x, (0, slice(1, None)), v)", x=rand(M), v=rand((1,))),
+        case("with_item(x, [0, 2], v)", x=rand(V), v=rand((2,))),
+        case("with_item(x, [0, 2, 2], v)", x=rand(V), v=rand((3,))),
+        case("with_item(x, x > 0.0, v)", x=away(M), v=rand()),
+    ],
+    builtins.abs: [*unary("abs(x)", away)],
+    builtins.float: [case("float(x)", x=rand()), case("float(x)", x=np.float64(rand()), wrt=("x",))],
+    builtins.pow: [
+        *binary("pow(x, y)", x=positive),
+        case("pow(x, 3)", x=rand(M)),
+        case("pow(x, 2)", x=rand()),
+        case("pow(x, y)", x=with_zero(V, positive=True), y=rand(S, 1.5, 2.5), wrt=("y",)),
+    ],
+    math.exp: [case("math.exp(x)", x=rand())],
+    math.log: [case("math.log(x)", x=rand(S, 0.2, 2.0))],
+    math.sin: [case("math.sin(x)", x=rand(S, -3.0, 3.0))],
+    math.cos: [case("math.cos(x)", x=rand(S, -3.0, 3.0))],
+    math.tan: [case("math.tan(x)", x=rand(S, -1.2, 1.2))],
+    math.sqrt: [case("math.sqrt(x)", x=rand(S, 0.2, 2.0))],
+    math.tanh: [case("math.tanh(x)", x=rand(S, -2.0, 2.0))],
+    math.pow: [
+        case("math.pow(x, y)", x=rand(S, 0.2, 2.0), y=rand(S, -2.0, 2.0)),
+        case("math.pow(x, 3)", x=rand()),
+    ],
+}
+
+
+def reductions(fn: str, sample: Any = rand, scalar: bool = True) -> list[Case]:
+    """``fn`` over every axis combination, with and without keepdims."""
+    cases = [case(f"np.{fn}(x)", x=sample(shape)) for shape in (SHAPES if scalar else SHAPES[1:])]
+    cases += [case(f"np.{fn}(x, axis={a})", x=sample(M)) for a in (0, 1, -1)]
+    cases += [case(f"np.{fn}(x, axis={a}, keepdims=True)", x=sample(M)) for a in (None, 0, 1, -1)]
+    cases += [case(f"np.{fn}(x, axis=0)", x=sample(V)), case(f"np.{fn}(x, 1)", x=sample(T))]
+    cases += [case(f"np.{fn}(x, axis=(0, 2), keepdims={k})", x=sample(T)) for k in (False, True)]
+    cases += [case(f"np.{fn}(x, axis=(-1, 0))", x=sample(T)), case(f"x.{fn}(axis=1)", x=sample(M))]
+    positional = "1, None, True" if fn in ("max", "min") else "1, None, None, True"  # numpy's order, with out
+    cases += [case(f"np.{fn}(x, {positional})", x=sample(M))]
+    return cases
+
+
+CASES[np.sum] = reductions("sum")
+CASES[np.mean] = reductions("mean")
+CASES[np.prod] = [
+    *reductions("prod", away),
+    case("np.prod(x)", x=with_zero(M)),
+    case("np.prod(x, axis=1)", x=with_zero(M)),
+]
+CASES[np.max] = [*reductions("max"), case("np.max(x, 0)", x=rand((3, 1)))]
+CASES[np.min] = reductions("min")
+CASES[np.var] = [
+    *reductions("var"),
+    case("np.var(x, ddof=1)", x=rand(V)),
+    case("np.var(x, ddof=1)", x=rand(M)),
+    case("np.var(x, axis=0, ddof=1)", x=rand(M)),
+    case("np.var(x, axis=(0, 2), ddof=2, keepdims=True)", x=rand(T)),
+    case("np.var(x, 0, None, None, 1)", x=rand(M)),
+]
+CASES[np.std] = [
+    *reductions("std", scalar=False),
+    case("np.std(x, ddof=1)", x=rand(V)),
+    case("np.std(x, axis=1, ddof=1)", x=rand(M)),
+    case("np.std(x, axis=(0, 2), ddof=1, keepdims=True)", x=rand(T)),
+    case("np.std(x, 0, None, None, 1, True)", x=rand(M)),
+]
+
+# Functions without a derivative, used on the differentiated value: their contribution
+# to the gradient is zero, and the finite differences agree (away from jumps).
+NONDIFF_CASES: dict[Any, list[Case]] = {
+    np.shape: [case("x * np.shape(x)[0]", x=rand(M))],
+    np.ndim: [case("x * np.ndim(x)", x=rand(M))],
+    np.size: [case("x * np.size(x)", x=rand(M))],
+    np.zeros: [case("x + np.zeros(np.shape(x))", x=rand(M))],
+    np.ones: [case("x * np.ones(np.shape(x))", x=rand(M))],
+    np.empty: [case("np.where(True, x, np.empty(np.shape(x)))", x=rand(M))],
+    np.full: [case("x * np.full(np.shape(x), 2.0)", x=rand(M))],
+    np.zeros_like: [case("x + np.zeros_like(x)", x=rand(M))],
+    np.ones_like: [case("x * np.ones_like(x)", x=rand(M))],
+    np.empty_like: [case("np.where(True, x, np.empty_like(x))", x=rand(M))],
+    np.full_like: [case("x * np.full_like(x, 3.0)", x=rand(M))],
+    np.eye: [case("np.eye(np.size(x)) @ x", x=rand(V))],
+    np.identity: [case("np.identity(np.size(x)) @ x", x=rand(V))],
+    np.arange: [case("x * np.arange(np.size(x))", x=rand(V))],
+    np.linspace: [case("x * np.linspace(0.0, 1.0, np.size(x))", x=rand(V))],
+    np.argmax: [case("x * np.argmax(x)", x=rand(V))],
+    np.argmin: [case("x * np.argmin(x)", x=rand(V))],
+    np.argsort: [case("x * np.argsort(x)", x=rand(V))],
+    np.nonzero: [case("x * np.nonzero(x > 0.0)[0][0]", x=away(V))],
+    np.floor: [case("x * np.floor(3.0 * x)", x=rand(M))],
+    np.ceil: [case("x * np.ceil(3.0 * x)", x=rand(M))],
+    np.round: [case("x * np.round(3.0 * x)", x=rand(M))],
+    np.rint: [case("x * np.rint(3.0 * x)", x=rand(M))],
+    np.trunc: [case("x * np.trunc(3.0 * x)", x=rand(M))],
+    np.fix: [case("x * np.fix(3.0 * x)", x=rand(M))],
+    np.sign: [case("x * np.sign(x)", x=away(M))],
+    np.isnan: [case("np.where(np.isnan(x), 0.0, x)", x=rand(M))],
+    np.isinf: [case("np.where(np.isinf(x), 0.0, x)", x=rand(M))],
+    np.isfinite: [case("np.where(np.isfinite(x), x, 0.0)", x=rand(M))],
+    np.allclose: [case("x * (1.0 + np.allclose(x, x))", x=rand(M))],
+    np.isclose: [case("x * np.isclose(x, x)", x=rand(M))],
+    np.equal: [case("x * np.equal(x, x)", x=rand(M))],
+    np.not_equal: [case("x * np.not_equal(x, 0.0)", x=rand(M))],
+    np.less: [case("x * np.less(x, 0.0)", x=away(M))],
+    np.less_equal: [case("x * np.less_equal(x, 0.0)", x=away(M))],
+    np.greater: [case("x * np.greater(x, 0.0)", x=away(M))],
+    np.greater_equal: [case("x * np.greater_equal(x, 0.0)", x=away(M))],
+    np.logical_and: [case("x * np.logical_and(x > 0.0, x < 0.5)", x=away(M))],
+    np.logical_or: [case("x * np.logical_or(x > 0.5, x < 0.0)", x=away(M))],
+    np.logical_not: [case("x * np.logical_not(x > 0.0)", x=away(M))],
+    np.logical_xor: [case("x * np.logical_xor(x > 0.0, x > 0.5)", x=away(M))],
+    np.any: [case("x * np.any(x > 0.0)", x=away(M))],
+    np.all: [case("x * np.all(x > -2.0)", x=rand(M))],
+    np.count_nonzero: [case("x * np.count_nonzero(x > 0.0)", x=away(M))],
+    np.searchsorted: [
+        case("x * np.searchsorted(edges, x)", x=rand(V), edges=np.linspace(-1.0, 1.0, 7), wrt=("x",))
+    ],
+    np.floor_divide: [case("x * np.floor_divide(x, 0.3)", x=rand(M))],
+    np.array_equal: [case("x * np.array_equal(x, x)", x=rand(M))],
+    len: [case("x * len(x)", x=rand(M))],
+    int: [case("x * int(3.0 * x)", x=rand())],
+    bool: [case("x * bool(x > 0.0)", x=away())],
+    range: [case("x * range(len(x))", x=rand(V))],
+    isinstance: [case("x * isinstance(x, float)", x=rand())],
+    round: [case("x * round(3.0 * x)", x=rand())],
+    math.floor: [case("x * math.floor(3.0 * x)", x=rand())],
+    math.ceil: [case("x * math.ceil(3.0 * x)", x=rand())],
+    math.trunc: [case("x * math.trunc(3.0 * x)", x=rand())],
+    operator.lt: [case("x * operator.lt(x, 0.0)", x=away(M))],
+    operator.le: [case("x * operator.le(x, 0.0)", x=away(M))],
+    operator.gt: [case("x * operator.gt(x, 0.0)", x=away(M))],
+    operator.ge: [case("x * operator.ge(x, 0.0)", x=away(M))],
+    operator.eq: [case("x * operator.eq(x, x)", x=rand(M))],
+    operator.ne: [case("x * operator.ne(x, 0.0)", x=rand(M))],
+}
+
+# -- running a case ------------------------------------------------------------------------
+
+HEADER = "import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import with_item\n"
+NAMESPACE = {"np": np, "math": math, "operator": operator, "with_item": with_item}
+
+
+@dataclass
+class Built:
+    fn: Any  # the scalar-valued function of the case's args and W
+    args: list[Any]  # the values to call it with, W last
+    out_line: int  # the line of ``out = ...`` in the module
+
+
+def build(cases: list[Case], directory: Path, module: str) -> list[Built]:
+    """Write one module with a function per case, import it, and return the functions."""
+    lines, built = HEADER.splitlines(), []
+    for i, c in enumerate(cases):
+        out = eval(c.expr, NAMESPACE, dict(c.args))
+        weights = np.random.default_rng(c.seed).uniform(-1.0, 1.0, np.shape(out))
+        weights = float(weights) if np.ndim(out) == 0 else weights
+        reduce = "out * W" if np.ndim(out) == 0 else "np.sum(out * W)"
+        lines += [
+            "",
+            "",
+            f"def case_{i}({', '.join([*c.args, 'W'])}):",
+            f"    out = {c.expr}",
+            f"    return {reduce}",
+        ]
+        built.append(Built(None, [*c.args.values(), weights], len(lines) - 1))
+    path = directory / f"{module}.py"
+    path.write_text("\n".join(lines) + "\n")
+    spec = importlib.util.spec_from_file_location(module, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for i, b in enumerate(built):
+        b.fn = getattr(mod, f"case_{i}")
+    return built
+
+
+def numeric_grad(f: Any, args: list[Any], i: int) -> Any:
+    """Central differences of scalar ``f`` with respect to its argument ``i``."""
+
+    def at(value: Any) -> float:
+        return float(f(*args[:i], value, *args[i + 1 :]))
+
+    x = args[i]
+    if np.ndim(x) == 0:
+        return (at(x + STEP) - at(x - STEP)) / (2 * STEP)
+    out = np.zeros(np.shape(x))
+    for index in np.ndindex(*np.shape(x)):
+        up, down = np.array(x, dtype=float), np.array(x, dtype=float)
+        up[index] += STEP
+        down[index] -= STEP
+        out[index] = (at(up) - at(down)) / (2 * STEP)
+    return out
+
+
+def check(c: Case, b: Built) -> list[str]:
+    """Compare srcgrad with finite differences; return the problems found."""
+    names = list(c.args)
+    problems = []
+    wanted = {w: numeric_grad(b.fn, b.args, names.index(w)) for w in c.wrt}
+    calls = [(names.index(w), (w,)) for w in c.wrt]
+    if len(c.wrt) > 1:
+        calls.append((c.wrt, c.wrt))
+    for wrt, which in calls:
+        before = [np.copy(a) for a in b.args]
+        try:
+            got = srcgrad.grad(b.fn, wrt=wrt)(*b.args)
+        except Exception as e:  # noqa: BLE001  (report every failure of every case)
+            problems.append(f"{c} (wrt={wrt!r}): {type(e).__name__}: {e}")
+            continue
+        if any(not np.array_equal(x, y) for x, y in zip(before, b.args)):
+            problems.append(f"{c} (wrt={wrt!r}): the generated code modified its arguments")
+        got = got if isinstance(wrt, tuple) else (got,)
+        for name_, value in zip(which, got):
+            expected = wanted[name_]
+            if np.shape(value) != np.shape(expected):
+                problems.append(f"{c} d_{name_}: shape {np.shape(value)}, expected {np.shape(expected)}")
+            elif not np.allclose(value, expected, rtol=RTOL, atol=ATOL):
+                problems.append(
+                    f"{c} d_{name_}:\n  srcgrad {np.round(value, 6)!r}\n  numeric {np.round(expected, 6)!r}"
+                )
+    return problems
+
+
+def active_operands(c: Case, b: Built) -> set[tuple[int, str]]:
+    """(id(fn), param) for each primitive the ``out = ...`` line applies to an active operand."""
+    program = normalize(parse_function(b.fn), list(c.wrt))
+    found = set()
+    for stmt in program.body:
+        if (
+            stmt.op is not None
+            and stmt.op.rule is not None
+            and any(fr.lineno == b.out_line for fr in stmt.origin)
+        ):
+            found |= {(id(stmt.op.rule.fn), p) for p in stmt.op.active}
+    return found
+
+
+def run(rule: Any, cases: list[Case], directory: Path) -> tuple[list[str], list[Built]]:
+    module = "rulecases_" + "".join(ch if ch.isalnum() else "_" for ch in rule.spelling)
+    built = build(cases, directory, module)
+    problems = [p for c, b in zip(cases, built) for p in check(c, b)]
+    return problems, built
+
+
+# -- the tests -----------------------------------------------------------------------------
+
+
+def scalar_only(fn: Any) -> bool:
+    """``math`` functions and ``float`` take Python scalars only."""
+    return fn is float or getattr(fn, "__module__", None) == "math"
+
+
+DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff]
+NONDIFFERENTIABLE = [r for r in RULES.values() if r.nondiff]
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rule_cases")
+
+
+@pytest.mark.parametrize("rule", DIFFERENTIABLE, ids=lambda r: r.spelling)
+def test_rule(rule: Any, directory: Path) -> None:
+    cases = CASES.get(rule.fn)
+    assert cases, f"no finite-difference cases for {rule.spelling}: add them to CASES in {__file__}"
+    problems, built = run(rule, cases, directory)
+    assert not problems, f"{len(problems)} failure(s) for {rule.spelling}:\n" + "\n".join(problems)
+
+    # The cases must exercise every operand the rule has an adjoint for ...
+    covered = set().union(*(active_operands(c, b) for c, b in zip(cases, built)))
+    missing = [p for p in rule.vjp if (id(rule.fn), p) not in covered]
+    assert not missing, f"no case differentiates {rule.spelling} with respect to {missing}"
+    # ... on scalars, vectors and matrices if it is elementwise, and on broadcasting pairs.
+    if rule.elementwise and not scalar_only(rule.fn):
+        ndims = {np.ndim(c.args[w]) for c in cases for w in c.wrt}
+        assert {0, 1, 2} <= ndims, f"{rule.spelling} needs cases on scalars, vectors and matrices"
+    if rule.unbroadcast:
+        assert any(len({np.shape(v) for v in c.args.values() if _is_float(v)}) > 1 for c in cases), (
+            f"{rule.spelling} needs cases on broadcasting shapes"
+        )
+
+
+@pytest.mark.parametrize("rule", NONDIFFERENTIABLE, ids=lambda r: r.spelling)
+def test_nondifferentiable(rule: Any, directory: Path) -> None:
+    cases = NONDIFF_CASES.get(rule.fn)
+    assert cases, (
+        f"no case for the non-differentiable {rule.spelling}: add one to NONDIFF_CASES in {__file__}"
+    )
+    problems, _ = run(rule, cases, directory)
+    assert not problems, f"{len(problems)} failure(s) for {rule.spelling}:\n" + "\n".join(problems)
+
+
+# What a rule cannot differentiate must fail loudly, never give a wrong gradient.
+REFUSED = [
+    case("np.linalg.norm(x, 1)", x=rand(V)),
+    case("np.linalg.norm(x, np.inf)", x=rand(V)),
+    case("np.linalg.norm(x, 2)", x=rand(M)),
+    case("np.linalg.norm(x, 2, axis=(0, 1))", x=rand(M)),
+    case("np.linalg.norm(x, 'nuc')", x=rand(M)),
+    case("np.einsum('ii,i->i', x, y)", x=rand((3, 3)), y=rand((3,))),
+    case("np.einsum('...j,j->...', x, y)", x=rand(M), y=rand(V)),
+]
+
+
+@pytest.mark.parametrize("c", REFUSED, ids=lambda c: c.expr)
+def test_refused(c: Case, directory: Path) -> None:
+    module = "refused_" + str(c.seed)
+    (b,) = build([c], directory, module)
+    with pytest.raises((srcgrad.SrcGradError, NotImplementedError)):
+        srcgrad.grad(b.fn, wrt=0)(*b.args)

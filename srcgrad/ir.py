@@ -90,6 +90,7 @@ class Program:
     namer: Namer
     bindings: Bindings
     origin: tuple[Frame, ...] = ()
+    lists: set[str] = field(default_factory=set)  # names holding lists: their adjoints are lists
     returns_at: str = ""  # ``file.py:LINE`` of the (last) return statement
     deps: list[tuple[Any, gast.expr, Any]] = field(default_factory=list)  # (resolver, name, object)
 

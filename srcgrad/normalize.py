@@ -49,6 +49,16 @@ NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
 
 RESULT = "<return>"  # the key of the function's return value among the user's names
 COPY = Rule(None, "copy", (Param("x"),), {"x": gast.parse("g", mode="eval").body}, elementwise=True)
+# Lists are values too: ``items.append(v)`` becomes ``items_1 = items + [v]``, and the adjoint
+# of a list is the list of its elements' adjoints.
+APPEND = Rule(
+    None, "append", (Param("items"), Param("item")),
+    {"items": gast.parse("g[:-1]", mode="eval").body, "item": gast.parse("g[-1]", mode="eval").body},
+)
+LIST_ITEM = Rule(
+    None, "list_item", (Param("items"), Param("index")),
+    {"items": gast.parse("list_item_grad(g, items, index)", mode="eval").body},
+)
 REFUSED = {
     gast.Try: "try/except",
     gast.Global: "a global declaration",
@@ -91,10 +101,21 @@ def _breaks(body: list[gast.stmt]) -> bool:
     return False
 
 
+def _appended(stmt: gast.AST) -> str | None:
+    """``items`` for the statement ``items.append(v)``."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "append" and isinstance(func.value, gast.Name):
+            return func.value.id
+    return None
+
+
 def _stored(stmt: gast.AST) -> set[str]:
-    """Names a statement (re)binds, including ``y`` in ``y[i] = v`` and ``y += v``."""
+    """Names a statement (re)binds: ``y`` in ``y[i] = v``, ``y += v`` and ``y.append(v)`` too."""
     names = set()
     for node in gast.walk(stmt):
+        if _appended(node):
+            names.add(_appended(node))
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         if isinstance(node, (gast.Assign, gast.AugAssign)):
@@ -124,7 +145,9 @@ def _upward_exposed(body: list[gast.stmt], loop: gast.For | gast.While) -> set[s
     assigned: set[str] = set()
     for stmt in body:
         exposed |= _read(stmt) - assigned
-        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and not any(
+            isinstance(t, gast.Subscript) for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])
+        ):
             assigned |= _stored(stmt)
     return exposed
 
@@ -137,6 +160,9 @@ def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
     while changed:
         changed = False
         for stmt in statements:
+            if _appended(stmt) and _read(stmt) & active and _appended(stmt) not in active:
+                active.add(_appended(stmt))
+                changed = True
             if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For)):
                 source = stmt.iter if isinstance(stmt, gast.For) else stmt.value
                 if source is not None and _read(source) & active or (
@@ -151,6 +177,11 @@ def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
                         active |= _stored(stmt)
                         changed = True
     return active
+
+
+def _base(user_name: str) -> str:
+    """The base for a generated name standing for a user name (or a private one: ``@items``)."""
+    return "result" if user_name == RESULT else user_name.lstrip("@")
 
 
 class _Conflict:
@@ -212,7 +243,8 @@ class Normalizer:
         self.out: list = []  # the block statements are being appended to
         self.loops: list[tuple[LoopBlock, dict[str, str]]] = []  # enclosing loops, their carried names
         self.returns_at = f"{top.filename}:{top.node.lineno}"
-        self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
+        self.packs: dict[str, list[gast.expr]] = {}
+        self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)  # tuples and lists built here: name -> elements
         self.active: set[str] = set()
         self.wrt = wrt
         self.stack: list[types.FunctionType] = []
@@ -284,6 +316,7 @@ class Normalizer:
             self.namer,
             self.bindings,
             self.scope.frames,
+            self.lists,
             self.returns_at,
             self.deps,
         )
@@ -345,6 +378,17 @@ class Normalizer:
         if isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
                 return None  # a docstring
+            call = stmt.value
+            if (
+                isinstance(call, gast.Call)
+                and isinstance(call.func, gast.Attribute)
+                and call.func.attr == "append"
+                and isinstance(call.func.value, gast.Name)
+                and call.func.value.id in self.scope.env
+                and len(call.args) == 1
+                and not call.keywords
+            ):
+                return self.append(call.func.value.id, call.args[0])
             if isinstance(stmt.value, (gast.Yield, gast.YieldFrom, gast.Await)):
                 return self.refuse(stmt, "a generator" if not isinstance(stmt.value, gast.Await) else "async code")
             self.out.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))
@@ -443,9 +487,60 @@ class Normalizer:
         self.bind_new(user_name, atom)
 
     def bind_new(self, user_name: str, value: gast.expr) -> None:
-        new = self.namer.fresh(user_name)
+        new = self.namer.fresh(_base(user_name))
         self.emit(new, value)
+        if isinstance(value, gast.List):
+            self.lists.add(new)
         self.scope.env[user_name] = name(new)
+
+    def append(self, user_name: str, value: gast.expr) -> None:
+        """``items.append(v)`` as ``items_1 = items + [v]``: a new list, so no value is overwritten."""
+        items = self.atom(name(user_name))
+        item = self.atom(value)
+        forward = gast.BinOp(left=items, op=gast.Add(), right=gast.List(elts=[_copy(item)], ctx=gast.Load()))
+        if self.is_active(name(user_name)) or self.is_active(value):
+            target = self.namer.fresh(_base(user_name))
+            args = {"items": items, "item": item}
+            active = [p for p, a in args.items() if isinstance(a, gast.Name) and a.id in self.active]
+            self.emit(target, forward, Op(target, APPEND, args, active))
+            self.active.add(target)
+            self.scope.env[user_name] = name(target)
+        else:
+            self.bind_new(user_name, forward)
+            target = self.scope.env[user_name].id
+        self.lists.add(target)
+
+    def comprehension(self, node: gast.ListComp | gast.GeneratorExp, hint: str | None) -> gast.expr:
+        """``[f(x) for x in xs if c]`` as a loop that appends, with ``x`` private to it."""
+        key = "@" + (hint or "items")
+        body: gast.stmt = gast.Expr(
+            value=gast.Call(
+                func=gast.Attribute(value=gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None), attr="append", ctx=gast.Load()),
+                args=[node.elt], keywords=[],
+            )
+        )
+        for generator in reversed(node.generators):
+            if generator.is_async:
+                self.refuse(node, "async code")
+            for test in reversed(generator.ifs):
+                body = gast.If(test=test, body=[body], orelse=[])
+            body = gast.For(target=generator.target, iter=generator.iter, body=[body], orelse=[], type_comment=None)
+        start = gast.Assign(targets=[gast.Name(id=key, ctx=gast.Store(), annotation=None, type_comment=None)], value=gast.List(elts=[], ctx=gast.Load()), type_comment=None)
+        for stmt in (start, body):
+            for sub in gast.walk(stmt):
+                if isinstance(sub, (gast.stmt, gast.expr)):
+                    gast.copy_location(sub, node)
+        private = {n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)}
+        saved = {k: self.scope.env[k] for k in private if k in self.scope.env}
+        frames = self.scope.frames
+        self.statement(start)
+        self.statement(body)
+        self.scope.frames = frames
+        result = self.scope.env.pop(key)
+        for k in private:
+            self.scope.env.pop(k, None)
+        self.scope.env.update(saved)
+        return result
 
     def rename_targets(self, target: gast.expr) -> gast.expr:
         if isinstance(target, gast.Name):
@@ -490,7 +585,7 @@ class Normalizer:
             elif all(_same(a, atoms[0]) for a in atoms):
                 merged[user_name] = atoms[0]
             else:
-                target = self.namer.fresh("result" if user_name == RESULT else user_name)
+                target = self.namer.fresh(_base(user_name))
                 for (branch, _), atom in zip(live, atoms):
                     self.copy_into(branch, target, atom)
                 block.merged.append(target)
@@ -526,8 +621,10 @@ class Normalizer:
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
         for user_name in carried:
             atom = self.scope.env[user_name]
-            target = self.namer.fresh(user_name)
+            target = self.namer.fresh(_base(user_name))
             self.copy_into(self.out, target, atom)
+            if isinstance(atom, gast.Name) and atom.id in self.lists:
+                self.lists.add(target)
             if user_name in may_activate:
                 self.active.add(target)
             self.scope.env[user_name] = name(target)
@@ -591,8 +688,10 @@ class Normalizer:
             length = self.builtin("len", sequence)
         loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
         assigns = []
-        for user_target, sequence in items:
-            item = gast.Subscript(value=_copy(sequence), slice=name(index_key), ctx=gast.Load())
+        for n, (user_target, sequence) in enumerate(items):
+            sequence_key = f"@{index}_sequence{n}"  # the body reads the sequence through the user's names
+            self.scope.env[sequence_key] = sequence
+            item = gast.Subscript(value=name(sequence_key), slice=name(index_key), ctx=gast.Load())
             assigns.append(gast.copy_location(gast.Assign(targets=[user_target], value=item, type_comment=None), stmt))
         self.scope.env[index_key] = name(index)
         return assigns
@@ -678,11 +777,15 @@ class Normalizer:
             value = self.atom(node.value)
             index = self.index(node.slice)
             forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
+            if isinstance(value, gast.Name) and value.id in self.lists:
+                return self.apply(LIST_ITEM, [value, self.index_value(index)], {}, hint or "item", forward)
             return self.apply(
                 lookup(operator.getitem), [value, self.index_value(index)], {}, hint or "item", forward
             )
         if isinstance(node, (gast.Tuple, gast.List)):
             return self.pack(node, hint)
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(node, hint)
         if isinstance(node, gast.IfExp):
             test = self.substitute(node.test)
             return self.conditional(test, node.body, node.orelse, hint)
@@ -770,6 +873,7 @@ class Normalizer:
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
         self.packs[target] = elts
+        self.lists.add(target)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:

@@ -123,11 +123,15 @@ class _Reverse:
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
         return gast.Call(func=zeros, args=[name(var)], keywords=[])
 
-    def total(self, parts: list[gast.expr]) -> gast.expr:
+    def total(self, parts: list[gast.expr], var: str) -> gast.expr:
         """The sum of adjoint contributions, with ``a + -b`` written ``a - b``."""
         negative = lambda part: isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub)  # noqa: E731
         parts = sorted(parts, key=negative)
         total = parts[0]
+        if var in self.p.lists:  # list adjoints add element by element
+            for part in parts[1:]:
+                total = gast.Call(func=name(self.helper("add_lists")), args=[total, part], keywords=[])
+            return total
         for part in parts[1:]:
             op = gast.Sub() if negative(part) else gast.Add()
             total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
@@ -138,7 +142,7 @@ class _Reverse:
         parts = self.contribs.pop(var, None)
         if not parts:
             return None
-        total = self.total(parts)
+        total = self.total(parts, var)
         if isinstance(total, (gast.Name, gast.Constant)) and (origin is not None or self.is_fresh(total)):
             return total
         return name(self.assign_adjoint(self.p.namer.fresh("d_" + var), total, origin or ()))
@@ -189,7 +193,7 @@ class _Reverse:
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites
             parts = self.contribs[var]
             if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
-                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts), run[0].origin)
+                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin)
                 self.contribs[var] = [name(adjoint)]
         saved = sorted(read_names_of(self.out[first:]) & self.loops[-1].assigned)
         last = _index(items, run[-1])
@@ -243,7 +247,7 @@ class _Reverse:
             adjoint = self.p.namer.fresh("d_" + var)
             for backward, contribs in branches:
                 parts = contribs.get(var)
-                self.assign_adjoint(adjoint, self.total(parts) if parts else self.zeros(var), blk.origin, backward)
+                self.assign_adjoint(adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, backward)
             outer.setdefault(var, []).append(name(adjoint))
         body, orelse = (b or [Stmt(gast.Pass(), blk.origin)] for b, _ in branches)
         if not any(_has_code(b) for b, _ in branches):
@@ -268,7 +272,7 @@ class _Reverse:
                 continue
             parts = self.contribs.pop(var, None)
             carried[var] = self.assign_adjoint(
-                self.p.namer.fresh("d_" + var), self.total(parts) if parts else self.zeros(var), blk.origin, before
+                self.p.namer.fresh("d_" + var), self.total(parts, var) if parts else self.zeros(var), blk.origin, before
             )
         outer = self.contribs
         self.contribs = {var: [name(adjoint)] for var, adjoint in carried.items()}
@@ -280,14 +284,14 @@ class _Reverse:
         inner, self.contribs = self.contribs, outer
         for var, adjoint in carried.items():  # the adjoint at the start of the next (earlier) iteration
             parts = inner.pop(var, None)
-            self.assign_adjoint(adjoint, self.total(parts) if parts else self.zeros(var), blk.origin, body)
+            self.assign_adjoint(adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, body)
             self.contribs[var] = [name(adjoint)]
         for var in sorted(inner):  # names from outside the loop accumulate over all iterations
             parts = self.contribs.pop(var, None)
             adjoint = self.assign_adjoint(
-                self.p.namer.fresh("d_" + var), self.total(parts) if parts else self.zeros(var), blk.origin, before
+                self.p.namer.fresh("d_" + var), self.total(parts, var) if parts else self.zeros(var), blk.origin, before
             )
-            self.assign_adjoint(adjoint, self.total([name(adjoint)] + inner[var]), blk.origin, body)
+            self.assign_adjoint(adjoint, self.total([name(adjoint)] + inner[var], var), blk.origin, body)
             self.contribs[var] = [name(adjoint)]
         if not _has_code(body):
             return

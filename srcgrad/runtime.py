@@ -312,3 +312,15 @@ def item_grad(g: Any, x: Any, index: Any, value: Any) -> Any:
         written[index] = ids
         part = np.where(written[index] == ids, part, 0.0)
     return unbroadcast(part, value)
+
+
+def list_item_grad(g: Any, items: Any, index: Any) -> list:
+    """The adjoint of ``items[index]`` for a list: ``g`` at ``index``, zeros elsewhere."""
+    out = [np.zeros_like(item, dtype=np.result_type(item, g, 1.0)) for item in items]
+    out[index] = g
+    return out
+
+
+def add_lists(a: Any, b: Any) -> list:
+    """The sum of two adjoints of one list: element by element, never concatenated."""
+    return [x + y for x, y in zip(a, b)]

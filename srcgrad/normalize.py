@@ -85,6 +85,18 @@ def _exits(block: list) -> bool:
     return isinstance(last, IfBlock) and _exits(last.body) and _exits(last.orelse)
 
 
+def _fallthrough(block: list) -> list:
+    """The block whose end every path that reaches the end of ``block`` goes through."""
+    if block and isinstance(block[-1], IfBlock):
+        last = block[-1]
+        then_exits, else_exits = _exits(last.body), _exits(last.orelse)
+        if then_exits and not else_exits:
+            return _fallthrough(last.orelse)
+        if else_exits and not then_exits:
+            return _fallthrough(last.body)
+    return block
+
+
 def _same(a: gast.expr, b: gast.expr) -> bool:
     return gast.dump(a) == gast.dump(b)
 
@@ -593,7 +605,11 @@ class Normalizer:
         self.scope.env = merged
 
     def copy_into(self, block: list, target: str, atom: gast.expr, copyback: bool = False) -> None:
-        """Append ``target = atom`` to ``block``; an active value carries its adjoint through."""
+        """Append ``target = atom`` to ``block``; an active value carries its adjoint through.
+
+        After a branch that exits (break, raise), the copy goes into the branch that goes on.
+        """
+        block = _fallthrough(block)
         active = isinstance(atom, gast.Name) and atom.id in self.active
         op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
         if active:
@@ -722,6 +738,9 @@ class Normalizer:
 
     def substitute(self, node: gast.expr) -> gast.expr:
         """An inactive expression, with user names replaced by their generated names."""
+        for call in gast.walk(node):
+            if isinstance(call, gast.Call) and self.scope.resolver.resolve(call.func) in (eval, exec, globals, locals, vars):
+                self.refuse(call, "eval, exec or a namespace lookup: srcgrad cannot see the code they run")
         env, scope = self.scope.env, self.scope
 
         class Rename(gast.NodeTransformer):

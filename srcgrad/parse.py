@@ -17,7 +17,7 @@ from typing import Any
 import gast
 
 from . import runtime
-from .errors import SourceUnavailableError, SrcGradError
+from .errors import SourceUnavailableError, SrcGradError, UnsupportedSyntaxError
 
 
 @dataclass
@@ -98,6 +98,11 @@ def parse_function(fn: Callable) -> ParsedFunction:
             if getattr(node, "end_lineno", None) is not None:
                 node.end_lineno += start - 1
     parsed = ParsedFunction(fn, _find_def(module, fn, path), path, all_lines)
+    if isinstance(parsed.node, gast.AsyncFunctionDef):
+        raise parsed.error(
+            UnsupportedSyntaxError, parsed.node, "srcgrad cannot differentiate an async function",
+            "differentiate a plain def function.",
+        )
     runtime.SOURCES[parsed.filename] = path
     _cache[code] = parsed
     return parsed

@@ -228,15 +228,15 @@ class _Reverse:
         cond = blk.cond.id if isinstance(blk.cond, gast.Name) else None
         in_loop = bool(self.loops) and cond is not None
         outer = self.contribs
-        starts = {}
-        for merged in blk.merged:
-            adjoint = self.finish(merged, blk.origin)
+        starts = {}  # adjoints flowing into the branches: of the merged names, and of names a branch assigns
+        for var in sorted(set(blk.merged) | (set(self.contribs) & _assigned_names(blk.body + blk.orelse))):
+            adjoint = self.finish(var, blk.origin)
             if adjoint is not None:
-                starts[merged] = adjoint
+                starts[var] = adjoint
         if in_loop:
             self.loops[-1].conds.append(cond)
         branches = []
-        for branch in (blk.body, blk.orelse):
+        for branch in (blk.body, blk.orelse):  # a branch that does not assign a name passes its adjoint on
             self.contribs = {m: [copy.deepcopy(a)] for m, a in starts.items()}
             backward = self.block(branch)
             branches.append((backward, self.contribs))

@@ -35,6 +35,16 @@ def check_scalar(ans: Any, where: str) -> None:
         )
 
 
+def grad_dtype(x: Any, g: Any) -> Any:
+    """The dtype of ``x``'s gradient: ``x``'s float type (float32 stays float32), else float64.
+
+    ``x`` may be a list of arrays (``np.sum([a, b])``): its elements decide.
+    """
+    if not hasattr(x, "dtype") and isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    return np.result_type(x, 1.0) if not hasattr(g, "dtype") else np.result_type(x, g, 1.0)
+
+
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum ``g`` over the axes along which ``x`` was broadcast in the forward pass."""
     shape = np.shape(x)
@@ -73,7 +83,7 @@ def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
-    out = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+    out = np.zeros_like(x, dtype=grad_dtype(x, g))
     out[...] = _keepdims(g, x, axis, keepdims)
     return out
 
@@ -81,8 +91,8 @@ def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of max/min: ``g`` shared equally among the entries that attain it."""
     hit = x == _keepdims(ans, x, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=True)
-    return _keepdims(g, x, axis, keepdims) * hit / count
+    share = np.true_divide(hit, np.sum(hit, axis=axis, keepdims=True), dtype=grad_dtype(x, g))
+    return _keepdims(g, x, axis, keepdims) * share
 
 
 def inside(x: Any, lo: Any, hi: Any) -> Any:
@@ -187,10 +197,9 @@ def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
 def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of ``np.trace``: ``g`` on the traced diagonal, zero elsewhere."""
     shape = np.shape(x)
-    eye = np.eye(shape[axis1], shape[axis2], k=offset)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=grad_dtype(x, g))
     eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (len(shape) - 2)), (0, 1), (axis1, axis2))
-    g = np.asarray(g)
-    return eye * np.expand_dims(g, (axis1, axis2)) if g.ndim else eye * g
+    return eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g
 
 
 def unconcatenate(g: Any, arrays: Any, axis: int = 0) -> list:
@@ -223,7 +232,7 @@ def getitem_grad(g: Any, x: Any, index: Any) -> Any:
 
     Repeated integer indices accumulate (``np.add.at``); basic indices assign.
     """
-    out = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+    out = np.zeros_like(x, dtype=grad_dtype(x, g))
     if _is_advanced(index):
         np.add.at(out, index, g)
     else:
@@ -316,7 +325,7 @@ def item_grad(g: Any, x: Any, index: Any, value: Any) -> Any:
 
 def list_item_grad(g: Any, items: Any, index: Any) -> list:
     """The adjoint of ``items[index]`` for a list: ``g`` at ``index``, zeros elsewhere."""
-    out = [np.zeros_like(item, dtype=np.result_type(item, g, 1.0)) for item in items]
+    out = [np.zeros_like(item, dtype=grad_dtype(item, g)) for item in items]
     out[index] = g
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,10 +18,10 @@ from .reverse import Seed, reverse
 Wrt = int | str | Sequence[int | str]
 
 
-def _wrt_names(parsed: ParsedFunction, wrt: Wrt) -> tuple[list[str], bool]:
+def _wrt_names(parsed: ParsedFunction, wrt: Wrt, bound: bool = False) -> tuple[list[str], bool]:
     """Parameter names for ``wrt``, and whether the caller asked for a tuple."""
     args = parsed.node.args
-    positional = [a.id for a in args.posonlyargs + args.args]
+    positional = [a.id for a in args.posonlyargs + args.args][1 if bound else 0 :]
     every = positional + [a.id for a in args.kwonlyargs]
     many = isinstance(wrt, (tuple, list))
     names = []
@@ -41,13 +42,16 @@ def _wrt_names(parsed: ParsedFunction, wrt: Wrt) -> tuple[list[str], bool]:
 
 
 def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
+    bound_self = None
+    if inspect.ismethod(f):  # grad(model.loss): differentiate the function, `self` held constant
+        bound_self, f = f.__self__, f.__func__
     parsed = parse_function(f)
-    names, many = _wrt_names(parsed, wrt)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
     closure = tuple(id(c) for c in f.__closure__ or ())
-    key = (f.__code__, id(f.__globals__), closure, tuple(names), many, seed, with_value)
+    key = (f.__code__, id(f.__globals__), closure, id(bound_self), tuple(names), many, seed, with_value)
 
     def build() -> cache.Entry:
-        program = normalize(parsed, names)
+        program = normalize(parsed, names, bound_self)
         generated = reverse(program, names, seed, with_value)
         if with_value:
             generated.name = "value_and_" + generated.name

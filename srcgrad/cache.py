@@ -22,7 +22,11 @@ class Entry:
     deps: list[tuple[Any, Any, Any]]
 
     def is_current(self) -> bool:
-        return all(resolver.resolve(node) is obj for resolver, node, obj in self.deps)
+        return all(getattr(now, "__func__", now) is obj for now, obj in self._resolved())
+
+    def _resolved(self):
+        for resolver, node, obj in self.deps:
+            yield resolver.resolve(node), obj
 
 
 _memory: dict[Hashable, Entry] = {}

@@ -9,6 +9,7 @@ value gets a name derived from the user's variable or from the operation (``mul`
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import operator
 import types
@@ -201,6 +202,8 @@ class _Conflict:
 
 
 def _is_user_function(obj: Any) -> bool:
+    if inspect.ismethod(obj):
+        obj = obj.__func__
     return isinstance(obj, types.FunctionType) and lookup(obj) is None
 
 
@@ -239,14 +242,16 @@ class Scope:
     env: dict[str, gast.expr] = field(default_factory=dict)  # user name -> current atom
     module_alias: str | None = None  # set when the helper lives in another module
     base: tuple[Frame, ...] = ()  # the call sites that led here
+    functions: dict[str, gast.FunctionDef] = field(default_factory=dict)  # nested defs and lambdas
     frames: tuple[Frame, ...] = ()  # ``base`` and the statement being normalized
 
 
 class Normalizer:
     """Builds a :class:`Program` from a user function; see the module docstring."""
 
-    def __init__(self, top: ParsedFunction, wrt: list[str]) -> None:
+    def __init__(self, top: ParsedFunction, wrt: list[str], bound_self: Any = None) -> None:
         self.top = top
+        self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
         self._prescan(top, known, reserved, set())
@@ -310,6 +315,10 @@ class Normalizer:
                 "srcgrad does not differentiate functions with *args or **kwargs",
                 "give the function named parameters.",
             )
+        if self.bound_self is not None:  # model.loss: `self` is a constant, not a parameter
+            args = copy.deepcopy(args)
+            first = (args.posonlyargs or args.args).pop(0).id
+            self.scope.env[first] = name(self.bindings.value(self.bound_self, first))
         params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
         for p in params:
             self.namer.taken.add(p)
@@ -414,6 +423,10 @@ class Normalizer:
                     setattr(node, field_, self.substitute(getattr(node, field_)))
             self.out.append(Stmt(node, self.scope.frames))
             return None
+        if isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list:
+            self.scope.functions[stmt.name] = stmt  # inlined where it is called
+            self.scope.env.pop(stmt.name, None)
+            return None
         if isinstance(stmt, gast.With) and self.harmless_with(stmt):
             return self.block(stmt.body)
         return self.refuse(stmt, REFUSED.get(type(stmt), f"this {type(stmt).__name__.lower()} statement"))
@@ -438,6 +451,10 @@ class Normalizer:
 
     def assignment(self, stmt: gast.Assign) -> None:
         targets = stmt.targets
+        if isinstance(stmt.value, gast.Lambda) and len(targets) == 1 and isinstance(targets[0], gast.Name):
+            self.scope.functions[targets[0].id] = _lambda_def(stmt.value, targets[0].id)
+            self.scope.env.pop(targets[0].id, None)
+            return None
         if all(isinstance(t, gast.Name) for t in targets):
             atom = self.expr(stmt.value, targets[0].id)
             for target in targets:
@@ -730,7 +747,10 @@ class Normalizer:
         if isinstance(node, gast.IfExp):
             return self.is_active(node.body) or self.is_active(node.orelse)
         if isinstance(node, gast.Call):
-            obj = self.scope.resolver.resolve(node.func)
+            func = node.func
+            if isinstance(func, gast.Lambda) or (isinstance(func, gast.Name) and func.id in self.scope.functions):
+                return True  # a local function may read active names of the enclosing scope: inline it
+            obj = self.scope.resolver.resolve(func)
             rule = lookup(obj) if obj is not UNRESOLVED else None
             if rule is not None and rule.nondiff:
                 return False
@@ -904,7 +924,11 @@ class Normalizer:
                 "srcgrad cannot differentiate a call with *args or **kwargs",
                 "pass the arguments one by one.",
             )
-        obj = self.scope.resolver.resolve(func)
+        if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
+            return self.inline_local(node, self.scope.functions[func.id], hint)
+        if isinstance(func, gast.Lambda):
+            return self.inline_local(node, _lambda_def(func, "lambda"), hint)
+        obj = self.resolve_value(func)
         if isinstance(func, gast.Attribute) and (
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)
@@ -917,8 +941,20 @@ class Normalizer:
             kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
             return self.apply(rule, args, kwargs, hint or rule.name, None, node)
         if _is_user_function(obj):
-            self.deps.append((self.scope.resolver, func, obj))
+            if self.scope.resolver.resolve(func) is not UNRESOLVED:  # a global or closure: may be redefined
+                self.deps.append((self.scope.resolver, func, getattr(obj, "__func__", obj)))
             return self.inline(node, obj, hint)
+        root = func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if obj is UNRESOLVED and isinstance(func, gast.Attribute) and isinstance(root, gast.Name) and root.id in self.scope.env:
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                f"cannot tell which function {root.id}.{func.attr} is: {root.id} is only known when the code runs",
+                f"make {root.id} a global or closure variable, or differentiate the method itself "
+                f"(srcgrad.grad({root.id}.{func.attr}))",
+            )
         spelled = gast.gast_to_ast(func)
         import ast
 
@@ -932,6 +968,21 @@ class Normalizer:
             f'register one with srcgrad.defvjp({ast.unparse(spelled)}, "x", d_x="...") '
             f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
         )
+
+    def resolve_value(self, node: gast.expr) -> Any:
+        """What ``node`` denotes: a global or closure object, or an attribute of a bound constant (``self.f``)."""
+        obj = self.scope.resolver.resolve(node)
+        if obj is not UNRESOLVED:
+            return obj
+        if isinstance(node, gast.Name):
+            atom = self.scope.env.get(node.id)
+            if isinstance(atom, gast.Name) and atom.id in self.bindings.values:
+                return self.bindings.values[atom.id]
+        if isinstance(node, gast.Attribute):
+            base = self.resolve_value(node.value)
+            if base is not UNRESOLVED and not isinstance(base, np.ndarray):
+                return getattr(base, node.attr, UNRESOLVED)
+        return UNRESOLVED
 
     def call_arg(self, node: gast.expr) -> gast.expr:
         if isinstance(node, (gast.List, gast.Tuple)) and self.is_active(node):
@@ -1034,7 +1085,7 @@ class Normalizer:
 
     def inline(self, node: gast.Call, fn: types.FunctionType, hint: str | None) -> gast.expr:
         """Differentiate a call to the user's own function by inlining its body."""
-        if fn in self.stack or fn is self.top.fn:
+        if getattr(fn, "__func__", fn) in self.stack or getattr(fn, "__func__", fn) is self.top.fn:
             raise self.error(
                 UnsupportedSyntaxError,
                 node,
@@ -1050,6 +1101,9 @@ class Normalizer:
             )
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        if inspect.ismethod(fn):  # obj.method(...): the object is a constant of the generated code
+            args.insert(0, name(self.bindings.value(fn.__self__, "self")))
+            fn = fn.__func__
         caller = self.scope
         parsed = parse_function(fn)
         try:
@@ -1094,6 +1148,57 @@ class Normalizer:
         return result
 
 
+    def inline_local(self, node: gast.Call, fn: gast.FunctionDef, hint: str | None) -> gast.expr:
+        """A call to a def or lambda inside the differentiated function: inline it, reading the
+        enclosing names as they are at the call (which is what a closure sees)."""
+        if fn in self.stack:
+            raise self.error(
+                UnsupportedSyntaxError, node, f"{fn.name} calls itself; srcgrad does not differentiate recursion",
+                "rewrite the recursion as a loop.",
+            )
+        args = fn.args
+        if args.vararg is not None or args.kwarg is not None or args.posonlyargs or fn.decorator_list:
+            return self.refuse(node, f"a call to {fn.name}, which takes *args, **kwargs or is decorated")
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return self.refuse(node, "a call with *args or **kwargs")
+        params = [a.id for a in args.args] + [a.id for a in args.kwonlyargs]
+        defaults = dict(zip([a.id for a in args.args][len(args.args) - len(args.defaults) :], args.defaults))
+        defaults.update({a.id: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+        values = dict(zip(params, [self.atom(a) for a in node.args]))
+        for keyword in node.keywords:
+            if keyword.arg not in params or keyword.arg in values:
+                return self.refuse(node, f"this call to {fn.name} (its arguments do not match)")
+            values[keyword.arg] = self.atom(keyword.value)
+        for param in params:
+            if param not in values:
+                if param not in defaults:
+                    return self.refuse(node, f"this call to {fn.name} (missing argument {param!r})")
+                values[param] = self.atom(defaults[param])
+        caller = self.scope
+        parsed = ParsedFunction(caller.parsed.fn, fn, caller.parsed.path, caller.parsed.lines)
+        resolver = Resolver(parsed)
+        resolver.locals |= caller.resolver.locals
+        env = dict(caller.env)
+        env.pop(RESULT, None)
+        env.update(values)
+        self.scope = Scope(parsed, resolver, env, caller.module_alias, caller.frames, dict(caller.functions))
+        self.stack.append(fn)
+        loops, self.loops = self.loops, []
+        try:
+            return self.function_body(fn.body, hint)
+        finally:
+            self.stack.pop()
+            self.scope, self.loops = caller, loops
+
+
+def _lambda_def(node: gast.Lambda, name_: str) -> gast.FunctionDef:
+    body = gast.copy_location(gast.Return(value=node.body), node)
+    fn = gast.FunctionDef(
+        name=name_, args=node.args, body=[body], decorator_list=[], returns=None, type_comment=None, type_params=[]
+    )
+    return gast.copy_location(fn, node)
+
+
 def _base_name(value: gast.expr) -> str:
     """A temporary's name says what computed it: ``sub`` for ``1 - y``, ``ones`` for ``np.ones(n)``."""
     if isinstance(value, gast.BinOp) and type(value.op) in BINOPS:
@@ -1115,6 +1220,6 @@ def _copy(node: gast.AST) -> gast.AST:
     return copy.deepcopy(node)
 
 
-def normalize(parsed: ParsedFunction, wrt: list[str]) -> Program:
+def normalize(parsed: ParsedFunction, wrt: list[str], bound_self: Any = None) -> Program:
     """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs."""
-    return Normalizer(parsed, wrt).run()
+    return Normalizer(parsed, wrt, bound_self).run()

@@ -22,11 +22,11 @@ class Entry:
     deps: list[tuple[Any, Any, Any]]
 
     def is_current(self) -> bool:
-        return all(getattr(now, "__func__", now) is obj for now, obj in self._resolved())
-
-    def _resolved(self):
         for resolver, node, obj in self.deps:
-            yield resolver.resolve(node), obj
+            now = resolver.resolve(node)
+            if getattr(now, "__func__", now) is not obj:  # a bound method counts as its function
+                return False
+        return True
 
 
 _memory: dict[Hashable, Entry] = {}

@@ -110,7 +110,7 @@ def uses_with(x):
 
 
 def uses_nested_def(x):
-    def inner(z):  # MARK: nested-def
+    def inner(z):
         return z
 
     return inner(x)
@@ -235,7 +235,7 @@ def calls_undefined(x):
 
 def calls_local_lambda(x):
     square = lambda z: z * z  # noqa: E731
-    return square(x)  # MARK: local-lambda
+    return square(x)
 
 
 def vector_output(x):
@@ -272,7 +272,6 @@ REFUSALS = [
     (uses_with, (0.5,), 0, UnsupportedSyntaxError, "with", THIS_FILE),
     (return_inside_loop, (0.5,), 0, UnsupportedSyntaxError, "return-in-loop", THIS_FILE),
     (loop_with_else, (0.5,), 0, UnsupportedSyntaxError, "for-else", THIS_FILE),
-    (uses_nested_def, (0.5,), 0, UnsupportedSyntaxError, "nested-def", THIS_FILE),
     (uses_set_comprehension, (X,), 0, UnsupportedSyntaxError, "setcomp", THIS_FILE),
     (uses_dict, (X,), 0, UnsupportedSyntaxError, "dict", THIS_FILE),
     (uses_walrus, (0.5,), 0, UnsupportedSyntaxError, "walrus", THIS_FILE),
@@ -296,7 +295,6 @@ REFUSALS = [
     (attribute_without_rule, (X,), 0, NoRuleError, "attribute", THIS_FILE),
     (active_where_condition, (X,), 0, NoRuleError, "where-condition", THIS_FILE),
     (calls_undefined, (0.5,), 0, NoRuleError, "undefined", THIS_FILE),
-    (calls_local_lambda, (0.5,), 0, NoRuleError, "local-lambda", THIS_FILE),
     (calls_helper_calling_special, (X,), 0, NoRuleError, "helper-special", THIS_FILE),
     (calls_other_module_no_rule, (X,), 0, NoRuleError, "other-no-rule", OTHER_FILE),
     (vector_output, (X,), 0, NonScalarOutputError, "vector", THIS_FILE),
@@ -416,3 +414,9 @@ def test_refusal_happens_again_on_the_second_call():
     for _ in range(2):
         exc = refusal(lambda: srcgrad.grad(calls_special)(0.5))
         assert type(exc) is NoRuleError
+
+
+def test_local_functions_are_inlined_not_refused():
+    # a nested def and a lambda bound to a name are differentiated where they are called
+    assert srcgrad.grad(uses_nested_def)(0.5) == 1.0
+    assert srcgrad.grad(calls_local_lambda)(0.5) == 1.0

@@ -87,6 +87,21 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
+def generate_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .listings import generate
+
+    root = Path(args.root)
+    stale = generate(root, check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(root)}")
+    if args.check and stale:
+        print("run 'srcgrad generate' to update them", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="srcgrad",
@@ -117,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="reverse (adjoints, the default) or forward (tangents; not implemented yet)",
     )
     show_parser.set_defaults(run=show)
+    generate_parser = commands.add_parser(
+        "generate",
+        help="rewrite generated/ and the README listings from examples/",
+        description="Write the generated derivative code of every function in examples/ to generated/, "
+        "one file per function and mode, and refresh the listings in README.md.",
+        epilog="example:\n  srcgrad generate          # in the repository's root\n  srcgrad generate --check  # exit 1 if anything is stale",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    generate_parser.add_argument("--check", action="store_true", help="only list stale files; exit 1 if any")
+    generate_parser.add_argument("--root", default=".", help="the repository's root (default: .)")
+    generate_parser.set_defaults(run=generate_command)
     return parser
 
 

@@ -75,12 +75,20 @@ class _Reverse:
         if self.tape is not None:
             forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
         if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
-            check = gast.Call(
-                func=name(self.helper("check_scalar")),
+            # if np.ndim(result) != 0: raise not_scalar(result, 'file.py:LINE')
+            ndim = gast.Call(
+                func=gast.Attribute(value=name(self.helper("np")), attr="ndim", ctx=gast.Load()),
+                args=[copy.deepcopy(result)],
+                keywords=[],
+            )
+            error = gast.Call(
+                func=name(self.helper("not_scalar")),
                 args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
                 keywords=[],
             )
-            forward.append(Stmt(gast.Expr(value=check), p.body[-1].origin if p.body else p.origin))
+            test = gast.Compare(left=ndim, ops=[gast.NotEq()], comparators=[gast.Constant(value=0, kind=None)])
+            check = gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
+            forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())

@@ -17,22 +17,27 @@ from .errors import NonScalarOutputError
 SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
 
 
-def check_scalar(ans: Any, where: str) -> None:
-    """``grad`` is defined for scalar outputs only; say so instead of returning a sum.
+def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
+    """The error for ``grad`` of a non-scalar output (generated code raises it).
 
     ``where`` is the ``file.py:LINE`` of the return statement.
     """
+    filename, _, lineno = where.rpartition(":")
+    line = linecache.getline(SOURCES.get(filename, filename), int(lineno))
+    return NonScalarOutputError(
+        f"grad needs a scalar output, but this returned an array of shape {np.shape(ans)}",
+        filename,
+        int(lineno),
+        line,
+        hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
+        "or srcgrad.jacobian for a non-scalar output.",
+    )
+
+
+def check_scalar(ans: Any, where: str) -> None:
+    """``grad`` is defined for scalar outputs only; say so instead of returning a sum."""
     if np.ndim(ans) != 0:
-        filename, _, lineno = where.rpartition(":")
-        line = linecache.getline(SOURCES.get(filename, filename), int(lineno))
-        raise NonScalarOutputError(
-            f"grad needs a scalar output, but this returned an array of shape {np.shape(ans)}",
-            filename,
-            int(lineno),
-            line,
-            hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
-            "or srcgrad.jacobian for a non-scalar output.",
-        )
+        raise not_scalar(ans, where)
 
 
 def grad_dtype(x: Any, g: Any) -> Any:

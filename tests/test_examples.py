@@ -1,7 +1,6 @@
 """Every script in examples/ runs as a user runs it and prints the tutorial's numbers."""
 
 import importlib.util
-import re
 import shutil
 import subprocess
 import sys
@@ -62,22 +61,3 @@ def test_tanh_slope_saves_png(tmp_path):
     run_example("tanh_slope.py", tmp_path)
     png = tmp_path / "tanh_slope.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-# A listing in README.md: a marker comment naming the command, then the fenced code it prints.
-LISTING = re.compile(r"<!-- srcgrad show (\S+):(\w+) -->\n```python\n(.*?)\n```", re.S)
-
-
-def test_readme_listings_are_current():
-    """The generated code README.md shows is what `srcgrad show` prints today."""
-    from srcgrad import grad
-    from srcgrad.cli import load_module
-
-    listings = LISTING.findall((ROOT / "README.md").read_text())
-    assert [f"{path}:{func}" for path, func, _ in listings] == [
-        "examples/tanh_slope.py:tanh",
-        "examples/logistic_regression.py:training_loss",
-    ]
-    for path, func, shown in listings:
-        source = grad(getattr(load_module(str(ROOT / path)), func)).source.rstrip("\n")
-        assert shown == source, f"README.md is stale: paste the output of `srcgrad show {path}:{func}`"

@@ -1,13 +1,23 @@
 """The rule registry: derivative rules are data, keyed by the function object they differentiate.
 
-A rule is declared in one line per function, as a Python expression that reads like the
-math, and is parsed once into a template that the transform inlines into generated code::
+A rule is declared in one line per function, reverse and forward side by side, as Python
+expressions that read like the math, parsed once into templates that the transforms
+inline into generated code::
 
-    defvjp(np.tanh, "x", d_x="g / np.cosh(x) ** 2")
+    defrule(np.multiply, "x, y", d_x="g * y", d_y="g * x", t_x="t * y", t_y="x * t")
 
-In a template, ``g`` is the adjoint of the output, ``ans`` the output itself, and every
-other free name is either a parameter of the signature or a helper from
+``d_<param>`` is the operand's adjoint (reverse mode): ``g`` in it is the adjoint of the
+output. ``t_<param>`` is the operand's contribution to the output's tangent (forward mode):
+``t`` in it is the operand's tangent, and the output's tangent is the sum of the
+contributions of the operands that carry derivatives. In both, ``ans`` is the output
+itself, and every other free name is a parameter of the signature or a helper from
 ``srcgrad.runtime`` (or ``np`` / ``math``).
+
+Two optional parts: ``zero="x"`` lists operands whose derivative is zero (they only give
+shapes, indices or masks), and ``t=`` is the output's tangent as one expression of all
+operand tangents ``t_<param>`` (``zero_tangent(param)`` stands in for an operand without
+one), used when several operands carry derivatives and one expression reads better than
+a sum (``with_item(t_x, index, t_value)``).
 """
 
 from __future__ import annotations
@@ -36,11 +46,14 @@ class Rule:
     fn: Any
     spelling: str
     params: tuple[Param, ...] = ()
-    vjp: dict[str, gast.expr] = field(default_factory=dict)
+    vjp: dict[str, gast.expr] = field(default_factory=dict)  # param -> its adjoint
     unbroadcast: bool = False  # adjoints of array operands may need summing back to shape
     elementwise: bool = False  # the output has the broadcast shape of the inputs
     nondiff: bool = False  # the output carries no derivative at all
-    source: dict[str, str] = field(default_factory=dict)  # the templates as written
+    source: dict[str, str] = field(default_factory=dict)  # the templates as written: "d_x", "t_x"
+    jvp: dict[str, gast.expr] = field(default_factory=dict)  # param -> its tangent contribution
+    joint: gast.expr | None = None  # the output's tangent from all operand tangents at once
+    zero: frozenset[str] = frozenset()  # operands whose derivative is zero (shapes, masks)
 
     @property
     def name(self) -> str:
@@ -84,23 +97,44 @@ def spelling_of(fn: Any) -> str:
     return spelled
 
 
-def defvjp(
+RESERVED = {"g", "t", "ans"}  # names templates give a meaning of their own
+
+
+def defrule(
     fn: Any,
     signature: str,
     *,
     unbroadcast: bool = False,
     elementwise: bool = False,
     spelling: str | None = None,
-    **adjoints: str,
+    zero: str = "",
+    **templates: str,
 ) -> Rule:
-    """Declare the reverse-mode rule of ``fn``: one template ``d_<param>=...`` per operand."""
+    """Declare how to differentiate ``fn``: ``d_<param>=`` adjoints and ``t_<param>=`` tangents.
+
+    See the module docstring for the template language; ``signature`` names the
+    parameters as the rule sees them, in the function's positional order.
+    """
     params = _parse_signature(signature)
     names = {p.name for p in params}
-    vjp = {}
-    for key, text in adjoints.items():
-        if not key.startswith("d_") or key[2:] not in names:
-            raise ValueError(f"{key}: adjoints are named d_<param> for a param of {signature!r}")
-        vjp[key[2:]] = _parse_template(text)
+    clash = names & RESERVED
+    if clash:
+        raise ValueError(f"{signature!r}: rename the parameter {sorted(clash)[0]!r}, templates reserve it")
+    zeros = frozenset(z.strip() for z in zero.split(",") if z.strip())
+    if not zeros <= names:
+        raise ValueError(f"zero={zero!r}: not parameters of {signature!r}")
+    vjp, jvp, joint = {}, {}, None
+    for key, text in templates.items():
+        kind, _, param = key.partition("_")
+        if key == "t":
+            joint = _parse_template(text)
+        elif kind in ("d", "t") and param in names and param not in zeros:
+            (vjp if kind == "d" else jvp)[param] = _parse_template(text)
+        else:
+            raise ValueError(
+                f"{key}: templates are named d_<param> (adjoint) or t_<param> (tangent) "
+                f"for a param of {signature!r} that is not listed in zero="
+            )
     rule = Rule(
         fn,
         spelling or spelling_of(fn),
@@ -108,10 +142,16 @@ def defvjp(
         vjp,
         unbroadcast,
         elementwise,
-        source={k[2:]: v for k, v in adjoints.items()},
+        source=dict(templates),
+        jvp=jvp,
+        joint=joint,
+        zero=zeros,
     )
     RULES[id(fn)] = rule
     return rule
+
+
+defvjp = defrule  # the name before forward mode, for code written against it
 
 
 def nondifferentiable(*fns: Any) -> None:

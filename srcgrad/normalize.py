@@ -24,7 +24,7 @@ from .errors import NoRuleError, UnsupportedSyntaxError
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Op, Program, Stmt, assign, name
 from .restructure import restructure
 from .parse import ParsedFunction, parse_function
-from .resolve import UNRESOLVED, Resolver
+from .resolve import UNRESOLVED, Resolver, call_tree
 from .rules import Rule, lookup
 from .rules.registry import REQUIRED, Param
 
@@ -254,42 +254,25 @@ class Normalizer:
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
-        self._prescan(top, known, reserved, set())
+        for resolver in call_tree(top, bound_self):  # reserve every free name of the call tree
+            for free in resolver.free_names():
+                reserved.add(free)
+                cell = resolver.closure.get(free)
+                obj = cell if cell is not None else resolver.resolve(name(free))
+                if known.setdefault(free, obj) is not obj:
+                    known[free] = _Conflict  # two meanings: no binding may take this name
         self.namer = Namer(reserved)
         self.bindings = Bindings(self.namer, known)
         self.out: list = []  # the block statements are being appended to
         self.loops: list[tuple[LoopBlock, dict[str, str]]] = []  # enclosing loops, their carried names
         self.returns_at = f"{top.filename}:{top.node.lineno}"
-        self.packs: dict[str, list[gast.expr]] = {}
-        self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)  # tuples and lists built here: name -> elements
+        self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
+        self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
         self.active: set[str] = set()
         self.wrt = wrt
         self.stack: list[types.FunctionType] = []
         self.deps: list[tuple[Resolver, gast.expr, Any]] = []  # helpers inlined, for the cache
         self.scope: Scope = Scope(top, Resolver(top))
-
-    # -- set-up ---------------------------------------------------------------------------
-
-    def _prescan(self, parsed: ParsedFunction, known: dict, reserved: set, seen: set) -> None:
-        """Reserve every free name in the call tree, so no temporary can shadow one."""
-        if parsed.fn in seen:
-            return
-        seen.add(parsed.fn)
-        resolver = Resolver(parsed)
-        for node in gast.walk(parsed.node):
-            if isinstance(node, gast.Name) and node.id not in resolver.locals:
-                reserved.add(node.id)
-                cell = resolver.closure.get(node.id)
-                obj = cell if cell is not None else resolver.resolve(node)
-                if known.setdefault(node.id, obj) is not obj:
-                    known[node.id] = _Conflict  # two meanings: no binding may take this name
-            if isinstance(node, gast.Call):
-                obj = resolver.resolve(node.func)
-                if _is_user_function(obj):
-                    try:
-                        self._prescan(parse_function(obj), known, reserved, seen)
-                    except Exception:  # reported with its location when the call is reached
-                        pass
 
     # -- errors and emission --------------------------------------------------------------
 

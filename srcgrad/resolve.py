@@ -7,6 +7,7 @@ Rules are looked up by object, never by spelling, so ``np.exp``, ``numpy.exp`` a
 from __future__ import annotations
 
 import builtins
+import types
 from typing import Any
 
 import gast
@@ -36,11 +37,15 @@ def local_names(node: gast.FunctionDef) -> set[str]:
 
 
 class Resolver:
-    """Resolves the free names of one parsed function in its own globals and closure."""
+    """Resolves the free names of one parsed function in its own globals and closure.
 
-    def __init__(self, parsed: ParsedFunction) -> None:
+    ``constants`` are parameters bound to known objects: ``self`` of a bound method.
+    """
+
+    def __init__(self, parsed: ParsedFunction, constants: dict[str, Any] | None = None) -> None:
         self.parsed = parsed
-        self.locals = local_names(parsed.node)
+        self.constants = constants or {}
+        self.locals = local_names(parsed.node) - set(self.constants)
         self.closure = parsed.closure
 
     def is_global(self, name: str) -> bool:
@@ -50,6 +55,8 @@ class Resolver:
         """The object ``node`` denotes now, or ``UNRESOLVED`` for locals and other expressions."""
         if isinstance(node, gast.Name):
             name = node.id
+            if name in self.constants:
+                return self.constants[name]
             if name in self.locals:
                 return UNRESOLVED
             if name in self.closure:
@@ -66,3 +73,51 @@ class Resolver:
                 return UNRESOLVED
             return getattr(base, node.attr, UNRESOLVED)
         return UNRESOLVED
+
+    def free_names(self) -> list[str]:
+        """The names the function reads from its globals, closure or builtins, sorted."""
+        return sorted(
+            {
+                n.id
+                for n in gast.walk(self.parsed.node)
+                if isinstance(n, gast.Name) and n.id not in self.locals and n.id not in self.constants
+            }
+        )
+
+
+def call_tree(top: ParsedFunction, bound_self: Any = None) -> list[Resolver]:
+    """The function and every function of the user's it may call, each once, in order found.
+
+    A bound method's first parameter resolves to its object, so ``self.predict(x)`` is found.
+    """
+    from .parse import parse_function
+    from .rules import lookup
+
+    found: dict[Any, Resolver] = {}
+
+    def visit(parsed: ParsedFunction, constants: dict[str, Any]) -> None:
+        if parsed.fn in found:
+            return
+        resolver = found[parsed.fn] = Resolver(parsed, constants)
+        for node in gast.walk(parsed.node):
+            if not isinstance(node, gast.Call):
+                continue
+            obj = resolver.resolve(node.func)
+            fn = getattr(obj, "__func__", obj)
+            if isinstance(fn, types.FunctionType) and lookup(fn) is None:
+                try:
+                    callee = parse_function(fn)
+                except Exception:  # reported with its location when the call is differentiated
+                    continue
+                visit(callee, _self_of(callee, obj))
+
+    visit(top, _self_of(top, bound_self, bound=bound_self is not None))
+    return list(found.values())
+
+
+def _self_of(parsed: ParsedFunction, obj: Any, bound: bool = False) -> dict[str, Any]:
+    """``{"self": obj}`` for a bound method (or a function called as one)."""
+    args = parsed.node.args.posonlyargs + parsed.node.args.args
+    if not args or not (bound or hasattr(obj, "__self__")):
+        return {}
+    return {args[0].id: obj if bound else obj.__self__}

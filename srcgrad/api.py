@@ -13,6 +13,7 @@ from .emit import emit
 from .errors import SrcGradError, WrtError
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
+from .resolve import call_tree
 from .reverse import Seed, reverse
 
 Wrt = int | str | Sequence[int | str]
@@ -51,6 +52,12 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
     key = (f.__code__, id(f.__globals__), closure, id(bound_self), tuple(names), many, seed, with_value)
 
     def build() -> cache.Entry:
+        tree = call_tree(parsed, bound_self)
+        disk_key = cache.disk_key(tree, (tuple(names), many, seed, with_value, bound_self is not None))
+        entry = cache.load(disk_key, f)
+        if entry is not None:
+            entry.deps = cache.tree_deps(tree)
+            return entry
         program = normalize(parsed, names, bound_self)
         generated = reverse(program, names, seed, with_value)
         if with_value:
@@ -61,7 +68,11 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
         freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
         label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
         compiled = compile_source(source, generated.name, freevars, label)
-        return cache.Entry(compiled, program.bindings, program.deps)
+        entry = cache.Entry(compiled, program.bindings, program.deps)
+        recipes = cache.recipes(program.bindings, f)
+        if recipes is not None:  # a binding another process cannot rebuild: memory only
+            cache.store(disk_key, entry, recipes)
+        return entry
 
     entry = cache.cached(key, build)
     fn = make_function(entry.compiled, f, entry.bindings)

@@ -102,6 +102,20 @@ def generate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def cache_command(args: argparse.Namespace) -> int:
+    from . import cache
+
+    if args.action == "clear":
+        print(f"removed {cache.clear_disk()} entries")
+        return 0
+    state = cache.info()
+    if state["location"] is None:
+        print("the disk cache is off (SRCGRAD_CACHE=0, or its directory cannot be used)")
+        return 0
+    print(f"location: {state['location']}\nentries:  {state['entries']}\nsize:     {state['bytes']} bytes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="srcgrad",
@@ -143,6 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate_parser.add_argument("--check", action="store_true", help="only list stale files; exit 1 if any")
     generate_parser.add_argument("--root", default=".", help="the repository's root (default: .)")
     generate_parser.set_defaults(run=generate_command)
+    cache_parser = commands.add_parser(
+        "cache",
+        help="show or clear the on-disk cache of generated code",
+        description="The disk cache keeps generated code between processes: $SRCGRAD_CACHE_DIR, "
+        "else ~/.cache/srcgrad; SRCGRAD_CACHE=0 turns it off, SRCGRAD_CACHE_SIZE sets its size in bytes.",
+        epilog="example:\n  srcgrad cache info\n  srcgrad cache clear",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cache_parser.add_argument(
+        "action", choices=("info", "clear"), help="info: where, how many, how big; clear: empty it"
+    )
+    cache_parser.set_defaults(run=cache_command)
     return parser
 
 

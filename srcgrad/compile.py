@@ -26,6 +26,8 @@ class Compiled:
     source: str
     code: types.CodeType
     filename: str
+    freevars: list[str]
+    label: str
 
 
 def compile_source(source: str, func_name: str, freevars: list[str], label: str) -> Compiled:
@@ -37,7 +39,7 @@ def compile_source(source: str, func_name: str, freevars: list[str], label: str)
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
-    return Compiled(source, inner, filename)
+    return Compiled(source, inner, filename, list(freevars), label)
 
 
 def make_function(compiled: Compiled, primal: Callable, bindings: Bindings) -> Callable[..., Any]:

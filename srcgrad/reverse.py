@@ -273,6 +273,10 @@ class _Reverse:
     def loop_block(self, items: list, blk: LoopBlock) -> None:
         """The loop run backwards, its iterations restored from the tape."""
         assigned = _assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
+        for var, parts in list(self.contribs.items()):  # sums reading values the loop will restore
+            if len(parts) > 1 or read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & assigned:
+                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts, var), blk.origin)
+                self.contribs[var] = [name(adjoint)]
         before: list = []  # adjoint accumulators, set up before the backward loop
         carried = {}
         for var in sorted(set(blk.carried) | (set(self.contribs) & assigned)):

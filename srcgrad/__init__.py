@@ -4,7 +4,7 @@
 and compiles a new, readable Python function that computes the gradient.
 """
 
-from .api import elementwise_grad, grad, value_and_grad
+from .api import check_grads, elementwise_grad, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .errors import (
     NonScalarOutputError,
     NoRuleError,
@@ -13,7 +13,7 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
-from .rules import defvjp, nondifferentiable
+from .rules import defrule, nondifferentiable
 
 __version__ = "0.1.0"
 
@@ -21,7 +21,12 @@ __all__ = [
     "grad",
     "value_and_grad",
     "elementwise_grad",
-    "defvjp",
+    "jacobian",
+    "hessian",
+    "jvp",
+    "vjp",
+    "check_grads",
+    "defrule",
     "nondifferentiable",
     "SrcGradError",
     "SourceUnavailableError",

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import ast
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import gast
+import numpy as np
+
 from . import cache
 from .compile import compile_source, make_function
 from .emit import emit
 from .errors import SrcGradError, WrtError
+from .forward import forward, tangent_parameters
+from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Program
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
-from .resolve import call_tree
+from .resolve import call_tree, resolved_calls
 from .reverse import Seed, reverse
 
 Wrt = int | str | Sequence[int | str]
@@ -56,7 +63,7 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
         disk_key = cache.disk_key(tree, (tuple(names), many, seed, with_value, bound_self is not None))
         entry = cache.load(disk_key, f)
         if entry is not None:
-            entry.deps = cache.tree_deps(tree)
+            entry.deps = resolved_calls(tree)
             return entry
         program = normalize(parsed, names, bound_self)
         generated = reverse(program, names, seed, with_value)
@@ -92,12 +99,16 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
         mode = options.pop("mode", "reverse")
         if options:
             raise TypeError(f"unexpected keyword arguments: {', '.join(options)}")
-        if mode != "reverse":
+        if mode not in ("reverse", "forward") or (mode == "forward" and seed != "grad"):
             raise SrcGradError(
-                f"mode={mode!r} is not available yet", hint='use mode="reverse" (the default).'
+                f"mode={mode!r} is not available here",
+                hint='use mode="reverse" (the default)'
+                + (' or mode="forward" with grad and value_and_grad.' if mode == "forward" else "."),
             )
         if f is None:  # used as @operator(wrt=...)
             return lambda fn: operator_(fn, wrt, mode=mode)
+        if mode == "forward":
+            return _forward_grad(f, wrt, with_value)
         return _transform(f, wrt, seed, with_value)
 
     return operator_
@@ -112,3 +123,496 @@ value_and_grad.__name__ = "value_and_grad"
 elementwise_grad = _operator("elementwise")
 elementwise_grad.__doc__ = """The vector-Jacobian product with ``ones_like(f(...))`` (autograd's meaning)."""
 elementwise_grad.__name__ = "elementwise_grad"
+
+
+# -- forward mode, Jacobians, Hessians -------------------------------------------------------
+# Each operator below generates a tangent function (srcgrad.forward) and, where several passes
+# are needed, a short driver function that loops over unit tangents; both are generated
+# source, and the returned function's ``.source`` shows both.
+
+
+def _unwrap(f: Callable) -> tuple[Callable, Any, ParsedFunction]:
+    """The function to transform, the object a bound method is bound to, and its parsed source."""
+    bound_self = None
+    if inspect.ismethod(f):
+        bound_self, f = f.__self__, f.__func__
+    return f, bound_self, parse_function(f)
+
+
+def _key(f: Callable, bound_self: Any, *options: Any) -> tuple:
+    closure = tuple(id(c) for c in f.__closure__ or ())
+    return (f.__code__, id(f.__globals__), closure, id(bound_self), *options)
+
+
+def _relabel(program: Program) -> None:
+    """Comments in code generated from generated code cite ``d_f:LINE``, a line of ``d_f.source``."""
+
+    def fix(frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
+        out = []
+        for frame in frames:
+            if frame.filename.startswith("<srcgrad "):
+                label = frame.filename[len("<srcgrad ") :].split(" ", 1)[0]
+                frame = Frame(frame.text, label, frame.lineno - 1, frame.function)  # the wrapper's line
+            out.append(frame)
+        return tuple(out)
+
+    def walk(items: list) -> None:
+        for item in items:
+            item.origin = fix(item.origin)
+            if isinstance(item, IfBlock):
+                walk(item.body)
+                walk(item.orelse)
+            elif isinstance(item, LoopBlock):
+                walk(item.body)
+
+    walk(program.body)
+
+
+def _tangent_function(
+    f: Callable, bound_self: Any, parsed: ParsedFunction, names: list[str], returns: str, check: bool
+) -> tuple[Callable, dict[str, str], Program]:
+    """The generated tangent function of ``f`` for tangents of ``names``, and its tangent parameters."""
+    key = _key(f, bound_self, tuple(names), "forward", returns, check)
+    built: dict[str, Any] = {}
+
+    def build() -> cache.Entry:
+        program = normalize(parsed, names, bound_self)
+        _relabel(program)
+        generated = forward(program, names, returns, check)
+        built["program"] = program
+        source = emit(generated)
+        freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
+        label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
+        compiled = compile_source(source, generated.name, freevars, label)
+        entry = cache.Entry(compiled, program.bindings, program.deps)
+        entry.tangents = tangent_parameters(generated, names)  # type: ignore[attr-defined]
+        entry.program = program  # type: ignore[attr-defined]
+        return entry
+
+    entry = cache.cached(key, build)
+    return make_function(entry.compiled, f, entry.bindings), entry.tangents, entry.program
+
+
+class _Driver:
+    """The source of a short generated function that calls generated functions in a loop."""
+
+    def __init__(self, program: Program, fn_name: str) -> None:
+        self.program = program
+        self.name = fn_name
+        params = program.params
+        self.namer = Namer(set(params) | set(program.bindings.values) | set(program.bindings.cells))
+        for p in params:
+            self.namer.taken.add(p)
+        self.bindings = Bindings(self.namer, {})
+        args = program.args
+        positional = [a.id for a in args.posonlyargs + args.args]
+        self.call_args = positional + [f"{a.id}={a.id}" for a in args.kwonlyargs]
+        self.lines: list[str] = []
+
+    def bind(self, obj: Any, preferred: str) -> str:
+        return self.bindings.value(obj, preferred)
+
+    def ret(self, value: str | list, indent: str = "") -> None:
+        """``return value``; a list is a tuple, written one item per line when long."""
+
+        def text(v: str | list) -> str:
+            if isinstance(v, str):
+                return v
+            return "(" + ", ".join(text(i) for i in v) + ("," if len(v) == 1 else "") + ")"
+
+        line = f"{indent}return {text(value)}"
+        if len(line) <= 92 or isinstance(value, str):
+            self.lines.append(line)
+            return
+        self.lines.append(f"{indent}return (")
+        self.lines += [f"{indent}    {text(v)}," for v in value]
+        self.lines.append(f"{indent})")
+
+    def call(self, fn: str, *extra: str) -> str:
+        return f"{fn}({', '.join(self.call_args + list(extra))})"
+
+    def source(self) -> str:
+        node = gast.FunctionDef(
+            name=self.name,
+            args=copy.deepcopy(self.program.args),
+            body=[gast.Pass()],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            type_params=[],
+        )
+        signature = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node))).splitlines()[0]
+        return "\n".join([signature] + ["    " + line for line in self.lines]) + "\n"
+
+    def compile(self, primal: Callable, parsed: ParsedFunction, deps: list, *shown: Callable) -> cache.Entry:
+        source = self.source()
+        freevars = sorted(self.bindings.values)
+        compiled = compile_source(
+            source, self.name, freevars, f"{self.name} from {parsed.filename}:{parsed.node.lineno}"
+        )
+        compiled.source = "\n\n".join([fn.source.rstrip("\n") + "\n" for fn in shown] + [source])
+        return cache.Entry(compiled, self.bindings, deps)
+
+
+def _columns_by_argument(
+    driver: _Driver, tangent_fn: str, tangents: dict[str, str], names: list[str]
+) -> list[str]:
+    """Lines that set ``columns_<w>``: one pass of the tangent function per element of each ``w``."""
+    runtime_ = _runtime()
+    unit = driver.bind(runtime_.unit_vectors, "unit_vectors")
+    columns = []
+    if len(names) > 1:
+        zeros = [driver.namer.fresh("zero_" + w) for w in names]
+        zero_tangent = driver.bind(runtime_.zero_tangent, "zero_tangent")
+        values = ", ".join(f"{zero_tangent}({w})" for w in names)
+        driver.lines.append(f"{', '.join(zeros)} = {values}")
+    for w in names:
+        unit_name = driver.namer.fresh("t_" + w)
+        keywords = [f"{tangents[v]}={unit_name if v == w else zeros[j]}" for j, v in enumerate(names)]
+        column = driver.namer.fresh("columns_" + w if len(names) > 1 else "columns")
+        driver.lines.append(
+            f"{column} = [{driver.call(tangent_fn, *keywords)} for {unit_name} in {unit}({w})]"
+        )
+        columns.append(column)
+    return columns
+
+
+def _runtime() -> Any:
+    from . import runtime
+
+    return runtime
+
+
+def _forward_grad(f: Callable, wrt: Wrt, with_value: bool) -> Callable:
+    """``grad(f, mode="forward")``: one tangent pass per element of each differentiated argument."""
+    original = f
+    f, bound_self, parsed = _unwrap(f)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    key = _key(f, bound_self, tuple(names), many, "forward grad", with_value)
+
+    def build() -> cache.Entry:
+        tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", True)
+        prefix = "value_and_d_" if with_value else "d_"
+        driver = _Driver(program, prefix + program.name)
+        runtime_ = _runtime()
+        fn = driver.bind(tangent, tangent.__name__)
+        stack = driver.bind(runtime_.from_columns, "from_columns")
+        driver.lines.append(
+            "# forward mode: one pass of " + f"{fn} per element of {' and '.join(names)}, with a unit tangent"
+        )
+        columns = _columns_by_argument(driver, fn, tangents, names)
+        grads = [f"{stack}({c}, {w})" for c, w in zip(columns, names)]
+        out = grads[0] if len(grads) == 1 and not many else grads
+        if with_value:
+            out = [driver.call(driver.bind(original, program.name)), out]
+        driver.ret(out)
+        return driver.compile(f, parsed, program.deps, tangent)
+
+    entry = cache.cached(key, build)
+    return make_function(entry.compiled, f, entry.bindings)
+
+
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(f(*primals), tangent)``: the output and its derivative along ``tangents`` (JAX's form).
+
+    Every floating-point primal is differentiated; the tangents of the others are ignored.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise SrcGradError(
+            f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+            hint="give one tangent per primal.",
+        )
+    _, bound_self, parsed = _unwrap(f)
+    names = _float_positions(parsed, primals, bound_self)
+    return _jvp_call(f, list(primals), {}, {i: tangents[i] for _, i in names})
+
+
+def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one gradient per primal (JAX's form).
+
+    Integer and boolean primals get zero gradients.
+    """
+    original = f
+    f, bound_self, parsed = _unwrap(f)
+    names = _float_positions(parsed, primals, bound_self)
+    out = original(*primals)
+    if not names:
+        pullback_zero = lambda cotangent: tuple(np.zeros(np.shape(p)) for p in primals)  # noqa: E731
+        pullback_zero.source = ""
+        return out, pullback_zero
+    generated = _transform(original, tuple(i for _, i in names), "vjp", False)
+    cotangent_name = _cotangent_name(generated)
+    positions = [i for _, i in names]
+
+    def pullback(cotangent: Any) -> tuple:
+        grads = generated(*primals, **{cotangent_name: cotangent})
+        by_position = dict(zip(positions, grads))
+        return tuple(by_position.get(i, np.zeros(np.shape(p))) for i, p in enumerate(primals))
+
+    pullback.source = generated.source
+    return out, pullback
+
+
+def _float_positions(
+    parsed: ParsedFunction, primals: Sequence[Any], bound_self: Any
+) -> list[tuple[str, int]]:
+    """``(name, index)`` of each positional parameter whose primal is floating-point."""
+    args = parsed.node.args
+    positional = [a.id for a in args.posonlyargs + args.args][1 if bound_self is not None else 0 :]
+    if len(primals) > len(positional):
+        raise parsed.error(
+            WrtError,
+            parsed.node,
+            f"{parsed.fn.__name__} takes {len(positional)} positional arguments but got {len(primals)} primals",
+            "give one primal per positional parameter.",
+        )
+    return [(positional[i], i) for i, p in enumerate(primals) if _is_floating(p)]
+
+
+def _is_floating(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_is_floating(v) for v in value)
+    return np.issubdtype(np.result_type(value), np.inexact) if not isinstance(value, bool) else False
+
+
+def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool) -> Callable:
+    f_original = f
+    f, bound_self, parsed = _unwrap(f)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    key = _key(f, bound_self, tuple(names), many, "hessian" if hessian_ else "jacobian")
+
+    def build() -> cache.Entry:
+        runtime_ = _runtime()
+        if hessian_:  # forward over reverse: the tangent function of the generated gradient code
+            gradient = _transform(f_original, tuple(names) if len(names) > 1 else names[0], "grad", False)
+            grad_parsed = parse_function(gradient)
+            tangent, tangents, program = _tangent_function(
+                gradient, None, grad_parsed, names, "tangent", False
+            )
+            driver = _Driver(program, "hessian_" + parsed.node.name)
+        else:
+            tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", False)
+            driver = _Driver(program, "jacobian_" + program.name)
+        fn = driver.bind(tangent, tangent.__name__)
+        stack = driver.bind(runtime_.from_columns, "from_columns")
+        shown = [tangent]
+        if hessian_:
+            driver.lines.append(
+                f"# forward over reverse: one pass of {fn} per element of {' and '.join(names)}, with a unit tangent"
+            )
+            columns = _columns_by_argument(driver, fn, tangents, names)
+            if len(names) == 1:
+                out = f"{stack}({columns[0]}, {names[0]}, {names[0]})"
+                driver.ret([out] if many else out)
+            else:  # block [i][j]: the derivative of d_i along argument j
+                driver.ret(
+                    [
+                        [f"{stack}([c[{i}] for c in {c}], {w}, {v})" for c, w in zip(columns, names)]
+                        for i, v in enumerate(names)
+                    ]
+                )
+        else:
+            gradient = _transform(f_original, tuple(names) if many else names[0], "vjp", False)
+            inner = inspect.unwrap(gradient)
+            cotangent = _cotangent_name(gradient)
+            shown.append(gradient)
+            np_ = driver.bind(np, "np")
+            unit = driver.bind(runtime_.unit_vectors, "unit_vectors")
+            rows_stack = driver.bind(runtime_.from_rows, "from_rows")
+            out_name = driver.namer.fresh("out")
+            g = driver.namer.fresh("g")
+            vjp_fn = driver.bind(gradient, inner.__name__)
+            primal = driver.bind(f_original, program.name)
+            sizes = " + ".join(f"{np_}.size({w})" for w in names)
+            driver.lines += [
+                "# one reverse pass per output element or one forward pass per input element, whichever is fewer",
+                f"{out_name} = {driver.call(primal)}",
+                f"if {np_}.size({out_name}) < {sizes}:",
+            ]
+            rows = driver.namer.fresh("rows")
+            driver.lines.append(
+                f"    {rows} = [{driver.call(vjp_fn, f'{cotangent}={g}')} for {g} in {unit}({out_name})]"
+            )
+            if len(names) == 1 and not many:
+                driver.ret(f"{rows_stack}({rows}, {out_name}, {names[0]})", "    ")
+            else:
+                driver.ret(
+                    [f"{rows_stack}([r[{i}] for r in {rows}], {out_name}, {w})" for i, w in enumerate(names)],
+                    "    ",
+                )
+            columns = _columns_by_argument(driver, fn, tangents, names)
+            parts = [f"{stack}({c}, {w}, {out_name})" for c, w in zip(columns, names)]
+            driver.ret(parts[0] if len(parts) == 1 and not many else parts)
+        return driver.compile(f, parsed, program.deps, *shown)
+
+    entry = cache.cached(key, build)
+    return make_function(entry.compiled, f, entry.bindings)
+
+
+def _decorator(build: Callable) -> Callable:
+    def operator_(f: Callable | None = None, wrt: Wrt = 0) -> Callable:
+        if f is None:  # used as @operator(wrt=...)
+            return lambda fn: build(fn, wrt)
+        return build(f, wrt)
+
+    return operator_
+
+
+jacobian = _decorator(lambda f, wrt: _jacobian_or_hessian(f, wrt, False))
+jacobian.__name__ = "jacobian"
+jacobian.__doc__ = """The Jacobian of ``f``, shaped ``out.shape + arg.shape``, as generated code.
+
+It runs one forward-mode pass per element of the argument or one reverse-mode pass per
+element of the output, whichever is fewer for the shapes of the call.
+"""
+hessian = _decorator(lambda f, wrt: _jacobian_or_hessian(f, wrt, True))
+hessian.__name__ = "hessian"
+hessian.__doc__ = """The Hessian of scalar-valued ``f``, shaped ``arg.shape + arg.shape``.
+
+Forward over reverse: forward mode applied to the generated gradient code, one pass per
+element of the argument. ``.source`` shows that code and the loop that runs it.
+"""
+
+
+# -- checking ------------------------------------------------------------------------------
+
+
+def _cotangent_name(generated: Callable) -> str:
+    """The keyword-only cotangent parameter of a function generated with seed="vjp"."""
+    code = inspect.unwrap(generated).__code__
+    return code.co_varnames[code.co_argcount + code.co_kwonlyargcount - 1]
+
+
+def _flat(value: Any) -> np.ndarray:
+    """Every number in ``value`` (an array, a number, or a tuple or list of them) in one vector."""
+    if isinstance(value, (tuple, list)):
+        parts = [_flat(v) for v in value]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    return np.ravel(np.asarray(value, dtype=float))
+
+
+def _unflat(vector: np.ndarray, like: Any) -> tuple[Any, np.ndarray]:
+    """``vector``'s leading numbers shaped like ``like``, and the numbers left over."""
+    if isinstance(like, (tuple, list)):
+        parts = []
+        for item in like:
+            part, vector = _unflat(vector, item)
+            parts.append(part)
+        return type(like)(parts), vector
+    size = int(np.size(like))
+    part = np.reshape(vector[:size], np.shape(like))
+    return (float(part) if np.ndim(like) == 0 else part), vector[size:]
+
+
+def _directional(f: Callable, args: list, kwargs: dict, directions: dict[int, Any], eps: float) -> np.ndarray:
+    """The central difference of ``f`` along ``directions``, flattened."""
+
+    def at(sign: float) -> np.ndarray:
+        moved = list(args)
+        for i, d in directions.items():
+            moved[i] = args[i] + sign * eps * d
+        return _flat(f(*moved, **kwargs))
+
+    return (at(1.0) - at(-1.0)) / (2 * eps)
+
+
+def _worst(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> tuple[float, bool]:
+    """The largest relative error, and whether every element is within tolerance."""
+    got, want = np.broadcast_arrays(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
+    if got.size == 0:
+        return 0.0, True
+    error = np.abs(got - want)
+    relative = error / np.maximum(np.maximum(np.abs(got), np.abs(want)), atol)
+    ok = bool(np.all(error <= atol + rtol * np.abs(want)) and np.all(np.isfinite(got)))
+    return float(np.nanmax(relative)) if np.all(np.isfinite(got)) else float("inf"), ok
+
+
+def check_grads(
+    f: Callable,
+    *args: Any,
+    modes: Sequence[str] = ("forward", "reverse"),
+    order: int = 1,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> None:
+    """Check srcgrad's derivatives of ``f`` at ``args`` against central finite differences.
+
+    Along random directions for every floating-point argument, forward mode's tangent and
+    reverse mode's vector-Jacobian product must match a central difference of ``f``. With
+    ``order=2`` the derivative code itself (the generated gradient) is checked the same way,
+    and so on. Raises ``AssertionError`` naming the worst relative error.
+    """
+    unknown = set(modes) - {"forward", "reverse"}
+    if unknown or not modes:
+        raise ValueError(f"modes must be 'forward' and/or 'reverse', not {tuple(modes)!r}")
+    if order < 1:
+        raise ValueError(f"order must be 1 or more, not {order!r}")
+    rng = np.random.default_rng(0)
+    problems: list[tuple[float, str]] = []
+    worst = 0.0
+    function, kwargs = f, {}
+    for level in range(1, order + 1):
+        name_ = getattr(function, "__name__", "f")
+        positions = [i for i, a in enumerate(args) if _is_floating(a)]
+        if not positions:
+            raise ValueError("check_grads needs at least one floating-point argument")
+        directions = {i: _random_like(args[i], rng) for i in positions}
+        numeric = _directional(function, list(args), kwargs, directions, eps)
+        out = function(*args, **kwargs)
+        what = f"order {level} ({name_})"
+        if "forward" in modes:
+            tangent = _jvp_call(function, list(args), kwargs, directions)[1]
+            error, ok = _worst(_flat(tangent), numeric, rtol, atol)
+            worst = max(worst, error)
+            if not ok:
+                problems.append(
+                    (error, f"{what}, forward mode: tangent {_flat(tangent)} != finite differences {numeric}")
+                )
+        cotangent_flat = rng.standard_normal(numeric.size)
+        cotangent, _ = _unflat(cotangent_flat, out)
+        gradient = _transform(function, tuple(positions), "vjp", False)
+        if "reverse" in modes:
+            grads = gradient(*args, **kwargs, **{_cotangent_name(gradient): cotangent})
+            got = sum(float(np.sum(np.asarray(g) * directions[i])) for g, i in zip(grads, positions))
+            want = float(np.dot(cotangent_flat, numeric))
+            error, ok = _worst(
+                np.array([got]), np.array([want]), rtol, atol * max(1.0, np.sqrt(numeric.size))
+            )
+            worst = max(worst, error)
+            if not ok:
+                problems.append(
+                    (
+                        error,
+                        f"{what}, reverse mode: <cotangent, J v> = {got!r} != finite differences {want!r}",
+                    )
+                )
+        # the next order checks the generated derivative code, as a function of the same arguments
+        kwargs = {**kwargs, _cotangent_name(gradient): cotangent}
+        function = inspect.unwrap(gradient)
+    if problems:
+        problems.sort(key=lambda p: -p[0])
+        lines = "\n".join(f"  {p}" for _, p in problems)
+        raise AssertionError(
+            f"srcgrad's derivatives disagree with finite differences: worst relative error {problems[0][0]:.3g}\n{lines}"
+        )
+
+
+def _random_like(value: Any, rng: np.random.Generator) -> Any:
+    direction = rng.standard_normal(np.shape(value))
+    return float(direction) if np.ndim(value) == 0 else direction.astype(np.result_type(value, 1.0))
+
+
+def _jvp_call(f: Callable, args: list, kwargs: dict, tangents: dict[int, Any]) -> tuple[Any, Any]:
+    """``(f(*args, **kwargs), tangent)`` for tangents of the positional arguments ``tangents`` names."""
+    original = f
+    f, bound_self, parsed = _unwrap(f)
+    params = parsed.node.args.posonlyargs + parsed.node.args.args
+    positional = [a.id for a in params][1 if bound_self is not None else 0 :]
+    names = [positional[i] for i in sorted(tangents)]
+    if not names:
+        out = original(*args, **kwargs)
+        return out, _runtime().zero_tangent(out)
+    fn, tangent_names, _ = _tangent_function(f, bound_self, parsed, names, "both", False)
+    return fn(*args, **kwargs, **{tangent_names[positional[i]]: t for i, t in tangents.items()})

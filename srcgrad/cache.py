@@ -15,6 +15,7 @@ process never leaves half an entry; the directory is private (0700, files 0600).
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import json
 import os
@@ -95,6 +96,15 @@ def _describe(obj: Any) -> str:
     return f"value {type(obj).__module__}.{type(obj).__qualname__}"
 
 
+@functools.lru_cache(maxsize=1)
+def _srcgrad_fingerprint() -> str:
+    """A hash of srcgrad's own source: an edited srcgrad (a development install) never reuses old entries."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _rules_fingerprint() -> str:
     parts = sorted(f"{r.spelling}|{r.params}|{sorted(r.source.items())}|{r.nondiff}" for r in RULES.values())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -111,7 +121,7 @@ def disk_key(tree: list[Resolver], options: tuple) -> str:
             h.update(repr(part).encode())
             h.update(b"\0")
 
-    feed(FORMAT, __version__, sys.version, np.__version__, _rules_fingerprint(), options)
+    feed(FORMAT, __version__, _srcgrad_fingerprint(), sys.version, np.__version__, _rules_fingerprint(), options)
     for resolver in tree:
         parsed = resolver.parsed
         node = parsed.node
@@ -132,18 +142,6 @@ def disk_key(tree: list[Resolver], options: tuple) -> str:
 
 def _calls(resolver: Resolver) -> list:
     return [n.func for n in gast.walk(resolver.parsed.node) if isinstance(n, gast.Call)]
-
-
-def tree_deps(tree: list[Resolver]) -> list[tuple[Any, Any, Any]]:
-    """The helper functions a call tree resolves to, for the memory cache's staleness check."""
-    deps = []
-    for resolver in tree:
-        for func in _calls(resolver):
-            obj = resolver.resolve(func)
-            fn = getattr(obj, "__func__", obj)
-            if isinstance(fn, types.FunctionType) and lookup(fn) is None:
-                deps.append((resolver, func, fn))
-    return deps
 
 
 # -- recipes: how a new process finds the objects generated code is bound to ----------------
@@ -235,11 +233,11 @@ def load(key: str, primal: types.FunctionType) -> Entry | None:
         return None
     path = folder / f"{key}.json"
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError:
         return None
     try:
-        stored = json.loads(text)
+        stored = json.loads(raw.decode("utf-8"))
         payload = stored["payload"]
         if stored["checksum"] != _checksum(payload) or payload["key"] != key or payload["format"] != FORMAT:
             raise ValueError("its checksum or key does not match")

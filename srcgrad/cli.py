@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .api import grad
+from .api import grad, hessian
 from .errors import SrcGradError
 
 EXAMPLE = """\
@@ -82,7 +82,15 @@ def show(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{path} has no function {func_name!r} ({what}); its functions: {', '.join(defined) or 'none'}"
         )
-    derivative = grad(func, wrt=parse_wrt(args.wrt), mode=args.mode)
+    wrt = parse_wrt(args.wrt)
+    if args.order < 1:
+        raise CLIError(f"--order must be 1 or more, not {args.order}")
+    if args.order == 2:  # forward over reverse, whatever the mode
+        derivative = hessian(func, wrt=wrt)
+    else:
+        derivative = grad(func, wrt=wrt, mode=args.mode)
+        for _ in range(args.order - 1):  # differentiate the generated code again
+            derivative = grad(derivative, wrt=wrt, mode=args.mode)
     print(derivative.source.rstrip("\n"))
     return 0
 
@@ -143,7 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode",
         choices=("reverse", "forward"),
         default="reverse",
-        help="reverse (adjoints, the default) or forward (tangents; not implemented yet)",
+        help="reverse (adjoints, the default) or forward (tangents, one pass per input element)",
+    )
+    show_parser.add_argument(
+        "--order",
+        type=int,
+        default=1,
+        metavar="N",
+        help="2: the Hessian (forward over reverse); 3 or more: grad of grad of ... (default: 1)",
     )
     show_parser.set_defaults(run=show)
     generate_parser = commands.add_parser(

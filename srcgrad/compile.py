@@ -35,8 +35,12 @@ def compile_source(source: str, func_name: str, freevars: list[str], label: str)
     indented = "".join("    " + line if line.strip() else line for line in source.splitlines(True))
     text = f"def {WRAPPER}({', '.join(freevars)}):\n{indented}    return {func_name}\n"
     filename = f"<srcgrad {label}>"
+    lines, n = text.splitlines(True), 1
+    while filename in linecache.cache and linecache.cache[filename][2] != lines:
+        n += 1  # another generated text under this label (other wrt, other mode): keep both readable
+        filename = f"<srcgrad {label} #{n}>"
     module = compile(text, filename, "exec")
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    linecache.cache[filename] = (len(text), None, lines, filename)
     wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
     return Compiled(source, inner, filename, list(freevars), label)

@@ -24,7 +24,7 @@ from .errors import NoRuleError, UnsupportedSyntaxError
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Op, Program, Stmt, assign, name
 from .restructure import restructure
 from .parse import ParsedFunction, parse_function
-from .resolve import UNRESOLVED, Resolver, call_tree
+from .resolve import UNRESOLVED, Resolver, call_tree, resolved_calls
 from .rules import Rule, lookup
 from .rules.registry import REQUIRED, Param
 
@@ -45,20 +45,27 @@ METHODS = {
     "copy": np.copy,
 }  # fmt: skip
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+VIEWS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims, np.swapaxes}
 NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
 
 
+def _template(text: str) -> gast.expr:
+    return gast.parse(text, mode="eval").body
+
+
 RESULT = "<return>"  # the key of the function's return value among the user's names
-COPY = Rule(None, "copy", (Param("x"),), {"x": gast.parse("g", mode="eval").body}, elementwise=True)
+COPY = Rule(None, "copy", (Param("x"),), {"x": _template("g")}, elementwise=True, jvp={"x": _template("t")})
 # Lists are values too: ``items.append(v)`` becomes ``items_1 = items + [v]``, and the adjoint
-# of a list is the list of its elements' adjoints.
+# (and the tangent) of a list is the list of its elements' adjoints (tangents).
 APPEND = Rule(
     None, "append", (Param("items"), Param("item")),
-    {"items": gast.parse("g[:-1]", mode="eval").body, "item": gast.parse("g[-1]", mode="eval").body},
+    {"items": _template("g[:-1]"), "item": _template("g[-1]")},
+    jvp={"items": _template("t + [zero_tangent(item)]"), "item": _template("zero_tangent(items) + [t]")},
+    joint=_template("t_items + [t_item]"),
 )
 LIST_ITEM = Rule(
     None, "list_item", (Param("items"), Param("index")),
-    {"items": gast.parse("list_item_grad(g, items, index)", mode="eval").body},
+    {"items": _template("list_item_grad(g, items, index)")}, jvp={"items": _template("t[index]")},
 )
 REFUSED = {
     gast.Try: "try/except",
@@ -86,16 +93,21 @@ def _exits(block: list) -> bool:
     return isinstance(last, IfBlock) and _exits(last.body) and _exits(last.orelse)
 
 
-def _fallthrough(block: list) -> list:
-    """The block whose end every path that reaches the end of ``block`` goes through."""
-    if block and isinstance(block[-1], IfBlock):
+def _fallthrough(block: list) -> list[list]:
+    """The blocks at whose ends the paths through ``block`` that do not exit end."""
+    if block and isinstance(block[-1], IfBlock) and (_may_exit(block[-1].body) or _may_exit(block[-1].orelse)):
         last = block[-1]
-        then_exits, else_exits = _exits(last.body), _exits(last.orelse)
-        if then_exits and not else_exits:
-            return _fallthrough(last.orelse)
-        if else_exits and not then_exits:
-            return _fallthrough(last.body)
-    return block
+        return [leaf for branch in (last.body, last.orelse) if not _exits(branch) for leaf in _fallthrough(branch)]
+    return [block]
+
+
+def _may_exit(block: list) -> bool:
+    for item in block:
+        if isinstance(item, Stmt) and isinstance(item.node, (gast.Break, gast.Raise)):
+            return True
+        if isinstance(item, IfBlock) and (_may_exit(item.body) or _may_exit(item.orelse)):
+            return True
+    return False
 
 
 def _same(a: gast.expr, b: gast.expr) -> bool:
@@ -124,11 +136,18 @@ def _appended(stmt: gast.AST) -> str | None:
 
 
 def _stored(stmt: gast.AST) -> set[str]:
-    """Names a statement (re)binds: ``y`` in ``y[i] = v``, ``y += v`` and ``y.append(v)`` too."""
+    """Names a statement (re)binds: ``y`` in ``y[i] = v``, ``y += v``, ``y.append(v)`` and ``y.pop()`` too."""
     names = set()
     for node in gast.walk(stmt):
         if _appended(node):
             names.add(_appended(node))
+        if (
+            isinstance(node, gast.Call)
+            and isinstance(node.func, gast.Attribute)
+            and node.func.attr == "pop"
+            and isinstance(node.func.value, gast.Name)
+        ):
+            names.add(node.func.value.id)
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         if isinstance(node, (gast.Assign, gast.AugAssign)):
@@ -152,17 +171,39 @@ def _assigned(body: list[gast.stmt]) -> set[str]:
     return set().union(*(_stored(s) for s in body)) if body else set()
 
 
-def _upward_exposed(body: list[gast.stmt], loop: gast.For | gast.While) -> set[str]:
-    """Names read in an iteration before it (surely) assigns them: their value comes from before."""
-    exposed = _read(loop.test) if isinstance(loop, gast.While) else set()
-    assigned: set[str] = set()
+def _exposed(body: list[gast.stmt], assigned: frozenset[str] = frozenset()) -> set[str]:
+    """Names ``body`` may read before it (surely) assigns them: their value comes from before."""
+    exposed: set[str] = set()
+    assigned = set(assigned)
     for stmt in body:
-        exposed |= _read(stmt) - assigned
+        if isinstance(stmt, gast.For):
+            targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            exposed |= (_read(stmt.iter) - assigned) | _exposed(stmt.body, frozenset(assigned | targets))
+        elif isinstance(stmt, gast.While):
+            exposed |= (_read(stmt.test) - assigned) | _exposed(stmt.body, frozenset(assigned))
+        elif isinstance(stmt, gast.If):
+            exposed |= _read(stmt.test) - assigned
+            exposed |= _exposed(stmt.body, frozenset(assigned)) | _exposed(stmt.orelse, frozenset(assigned))
+        else:
+            exposed |= _read(stmt) - assigned
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and not any(
             isinstance(t, gast.Subscript) for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])
         ):
             assigned |= _stored(stmt)
     return exposed
+
+
+def _live_after(body: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> None:
+    """For every statement, the names that code running after it may read (``out[id(stmt)]``)."""
+    for i, stmt in enumerate(body):
+        live = _exposed(body[i + 1 :]) | after
+        out[id(stmt)] = live
+        if isinstance(stmt, (gast.For, gast.While)):  # the next iteration runs after, too
+            again = _exposed(stmt.body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
+            _live_after(stmt.body, live | again, out)
+        elif isinstance(stmt, gast.If):
+            _live_after(stmt.body, live, out)
+            _live_after(stmt.orelse, live, out)
 
 
 def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
@@ -195,6 +236,21 @@ def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
 def _base(user_name: str) -> str:
     """The base for a generated name standing for a user name (or a private one: ``@items``)."""
     return "result" if user_name == RESULT else user_name.lstrip("@")
+
+
+def _constant_cell(cell: types.CellType) -> bool:
+    """A closure cell that holds a module, a builtin or one of srcgrad's helpers, as generated code's do.
+
+    Differentiating generated code again reads these as the objects they hold, so the new
+    code spells them as the old code did (``np``, ``expand``).
+    """
+    try:
+        value = cell.cell_contents
+    except ValueError:
+        return False
+    if isinstance(value, types.ModuleType) or getattr(builtins, getattr(value, "__name__", "?"), None) is value:
+        return True
+    return getattr(value, "__module__", None) == runtime.__name__ and callable(value)
 
 
 class _Conflict:
@@ -254,11 +310,13 @@ class Normalizer:
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
-        for resolver in call_tree(top, bound_self):  # reserve every free name of the call tree
+        tree = call_tree(top, bound_self)
+        self.deps = resolved_calls(tree)  # for the cache: if one of these changes, the code is stale
+        for resolver in tree:  # reserve every free name of the call tree
             for free in resolver.free_names():
                 reserved.add(free)
                 cell = resolver.closure.get(free)
-                obj = cell if cell is not None else resolver.resolve(name(free))
+                obj = cell if cell is not None and not _constant_cell(cell) else resolver.resolve(name(free))
                 if known.setdefault(free, obj) is not obj:
                     known[free] = _Conflict  # two meanings: no binding may take this name
         self.namer = Namer(reserved)
@@ -266,12 +324,15 @@ class Normalizer:
         self.out: list = []  # the block statements are being appended to
         self.loops: list[tuple[LoopBlock, dict[str, str]]] = []  # enclosing loops, their carried names
         self.returns_at = f"{top.filename}:{top.node.lineno}"
+        self.live: dict[int, set[str]] = {}  # user names read after a statement (by id of its node)
+        self.view_of: dict[str, str] = {}  # views (x[1:], x.T, ...) and what they look into
+        self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
+        self.popped: set[str] = set()  # values taken from a list with pop(): unpacked by index
         self.active: set[str] = set()
         self.wrt = wrt
         self.stack: list[types.FunctionType] = []
-        self.deps: list[tuple[Resolver, gast.expr, Any]] = []  # helpers inlined, for the cache
         self.scope: Scope = Scope(top, Resolver(top))
 
     # -- errors and emission --------------------------------------------------------------
@@ -308,7 +369,10 @@ class Normalizer:
             self.scope.env[p] = name(p)
         self.active = set(self.wrt)
         for cell_name, cell in self.top.closure.items():
-            self.bindings.cell(cell, cell_name)
+            if _constant_cell(cell):  # np, expand... in generated code, differentiated again
+                self.bindings.value(cell.cell_contents, cell_name)
+            else:
+                self.bindings.cell(cell, cell_name)
         result = self.function_body(node.body, None)
         return Program(
             node.name,
@@ -329,7 +393,9 @@ class Normalizer:
 
     def function_body(self, body: list[gast.stmt], hint: str | None) -> gast.expr:
         """Normalize a function body; returns the atom it returns."""
-        self.block(restructure(body), hint)
+        body = restructure(body)
+        _live_after(body, set(), self.live)
+        self.block(body, hint)
         return self.scope.env.get(RESULT, gast.Constant(value=None, kind=None))
 
     def block(self, body: list[gast.stmt], hint: str | None = None) -> None:
@@ -361,6 +427,10 @@ class Normalizer:
 
     def statement(self, stmt: gast.stmt) -> None:
         if isinstance(stmt, gast.AugAssign):
+            if isinstance(stmt.target, gast.Name):
+                self.guard_alias(stmt.target.id, stmt)
+            else:
+                self.check_unshared(stmt.target, stmt)
             load = _copy(stmt.target)
             for sub in gast.walk(load):
                 if hasattr(sub, "ctx"):
@@ -458,6 +528,7 @@ class Normalizer:
         """``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``: the caller's array stays untouched."""
         if not isinstance(target.value, gast.Name) or target.value.id not in self.scope.env:
             return self.refuse(target, "assignment into this subscript (assign into a local array variable)")
+        self.check_unshared(target.value, target)
         array = self.atom(target.value)
         index = self.index_value(self.index(target.slice))
         item = self.atom(value)
@@ -468,39 +539,124 @@ class Normalizer:
         atom = self.apply(lookup(runtime.with_item), [array, index, item], {}, user_name, None)
         self.scope.env[user_name] = atom
 
+    def check_unshared(self, target: gast.expr, stmt: gast.stmt) -> None:
+        """Refuse an in-place update of an array that another name, a list or a view also holds.
+
+        Python would change it everywhere; srcgrad's generated code updates a copy, so the
+        two would disagree. A fresh array (``y = x.copy()``, ``np.zeros(n)``) is fine.
+        """
+        while isinstance(target, gast.Subscript):
+            target = target.value
+        atom = self.scope.env.get(target.id) if isinstance(target, gast.Name) else None
+        if isinstance(atom, gast.Name) and atom.id in self.shared:
+            raise self.error(
+                UnsupportedSyntaxError,
+                stmt,
+                f"in-place update of {target.id}, whose array is also reachable another way here "
+                "(another name, a list, or a view of it)",
+                f"update a copy ({target.id} = {target.id}.copy() first) or rebind it "
+                f"({target.id} = {target.id} + ...) so the other references keep the old value.",
+            )
+
+    def guard_alias(self, user_name: str, stmt: gast.stmt) -> None:
+        """``c += b`` where ``c`` shares its value: fine for numbers (a new object), but an array
+        would change in place under its other names too, so generated code refuses that at run time."""
+        atom = self.scope.env.get(user_name)
+        if not (isinstance(atom, gast.Name) and atom.id in self.shared):
+            return
+        frame = self.scope.frames[-1]
+        array = gast.Attribute(value=name(self.bindings.value(np, "np")), attr="ndarray", ctx=gast.Load())
+        test = gast.Call(func=name(self.bindings.value(isinstance, "isinstance")), args=[_copy(atom), array], keywords=[])
+        error = gast.Call(
+            func=name(self.bindings.value(runtime.aliased_update, "aliased_update")),
+            args=[gast.Constant(value=user_name, kind=None), gast.Constant(value=f"{frame.filename}:{frame.lineno}", kind=None)],
+            keywords=[],
+        )
+        self.out.append(Stmt(gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[]), self.scope.frames))
+
     def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
-        """``a, b = ...``: elementwise for literals and packs, as written when inactive."""
-        names = [t for t in target.elts]
-        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
-            atoms = [self.atom(v, t.id if isinstance(t, gast.Name) else None) for t, v in zip(names, value.elts)]
+        """``a, (b, c) = ...``: every value is computed first, then bound; an active value
+        that is not a tuple built here is indexed (``a = v[0]``)."""
+        targets = target.elts
+        if any(isinstance(t, gast.Starred) for t in targets):
+            return self.refuse(target, "starred unpacking (index the sequence instead)")
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(targets):
+            atoms = [self.atom(v, t.id if isinstance(t, gast.Name) else None) for t, v in zip(targets, value.elts)]
         elif self.is_active(value):
-            atom = self.expr(value)
+            atom = self.atom(value)
             parts = self.packs.get(atom.id) if isinstance(atom, gast.Name) else None
-            if parts is None or len(parts) != len(names):
-                return self.refuse(target, "unpacking this value (unpack a tuple you built, or index it)")
-            atoms = parts
+            if parts is not None and len(parts) == len(targets):
+                atoms = parts
+            else:
+                if isinstance(atom, gast.Name) and atom.id in self.popped:  # a, b = tape.pop(): a tuple
+                    self.lists.add(atom.id)
+                whole = self.private(atom)
+                atoms = [
+                    self.atom(gast.Subscript(value=whole, slice=gast.Constant(value=i, kind=None), ctx=gast.Load()))
+                    for i in range(len(targets))
+                ]
         else:
             node = gast.Assign(targets=[self.rename_targets(target)], value=self.substitute(value), type_comment=None)
             self.out.append(Stmt(node, self.scope.frames))
             return None
-        for t, atom in zip(names, atoms):
+        for t, atom in zip(targets, atoms):
             if isinstance(t, gast.Name):
                 self.bind(t.id, atom)
             elif isinstance(t, gast.Subscript):
-                self.set_item(t, atom)
+                self.set_item(t, self.private(atom))
+            elif isinstance(t, (gast.Tuple, gast.List)):
+                self.unpack(t, self.private(atom))
             else:
                 self.refuse(t, "unpacking into this target")
+
+    def private(self, atom: gast.expr) -> gast.Name:
+        """A name user-level code can read ``atom`` through (it cannot collide with a user's)."""
+        key = f"@value{len(self.scope.env)}"
+        self.scope.env[key] = atom
+        return name(key)
 
     def bind(self, user_name: str, atom: gast.expr) -> None:
         """Make ``user_name`` denote ``atom``: a fresh name, or an alias of an existing one."""
         if isinstance(atom, gast.Name) and (atom.id in self.namer.taken or atom.id in self.bindings.cells):
+            aliased = any(
+                isinstance(other, gast.Name) and other.id == atom.id and key != user_name
+                for key, other in self.scope.env.items()
+            )
+            if aliased or atom.id in self.view_of:  # two names, one array: an in-place update changes both
+                self.share(atom.id)
             self.scope.env[user_name] = atom
             return
         self.bind_new(user_name, atom)
 
+    def view_base(self, value: gast.expr) -> str | None:
+        """The name ``value`` may be a view of (``y`` in ``y[:2]``, ``y.T``, ``y.reshape(2, 3)``)."""
+        base = None
+        if isinstance(value, gast.Subscript) or (isinstance(value, gast.Attribute) and value.attr == "T"):
+            base = value.value
+        elif isinstance(value, gast.Call) and value.args:
+            fn = self.scope.resolver.resolve(value.func)
+            if fn in VIEWS or fn is np.asarray:
+                base = value.args[0]
+            elif isinstance(value.func, gast.Attribute) and value.func.attr in ("reshape", "ravel", "transpose", "squeeze", "swapaxes", "view"):
+                base = value.func.value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and not value.args:
+            if value.func.attr in ("ravel", "transpose", "squeeze", "view"):
+                base = value.func.value
+        return base.id if isinstance(base, gast.Name) else None
+
+    def share(self, generated: str) -> None:
+        """``generated``'s array is held by a name, a list or a view too: no in-place updates."""
+        while generated is not None and generated not in self.shared:
+            self.shared.add(generated)
+            generated = self.view_of.get(generated)
+
     def bind_new(self, user_name: str, value: gast.expr) -> None:
         new = self.namer.fresh(_base(user_name))
         self.emit(new, value)
+        base = self.view_base(value)
+        if base is not None:  # v = y[:2]: writing into v would write into y
+            self.view_of[new] = base
+            self.share(new)
         if isinstance(value, gast.List):
             self.lists.add(new)
         self.scope.env[user_name] = name(new)
@@ -509,6 +665,8 @@ class Normalizer:
         """``items.append(v)`` as ``items_1 = items + [v]``: a new list, so no value is overwritten."""
         items = self.atom(name(user_name))
         item = self.atom(value)
+        if isinstance(item, gast.Name):
+            self.share(item.id)  # the list holds this array now
         forward = gast.BinOp(left=items, op=gast.Add(), right=gast.List(elts=[_copy(item)], ctx=gast.Load()))
         if self.is_active(name(user_name)) or self.is_active(value):
             target = self.namer.fresh(_base(user_name))
@@ -521,6 +679,23 @@ class Normalizer:
             self.bind_new(user_name, forward)
             target = self.scope.env[user_name].id
         self.lists.add(target)
+
+    def pop(self, user_name: str, hint: str | None) -> gast.expr:
+        """``items.pop()`` as ``item = items[-1]`` then ``items_1 = items[:-1]``: no list changes in place.
+
+        This is how a tape in generated gradient code is differentiated again (``hessian``).
+        """
+        items = self.scope.env[user_name]
+        last = gast.Constant(value=-1, kind=None)
+        forward = gast.Subscript(value=_copy(items), slice=_copy(last), ctx=gast.Load())
+        item = self.apply(LIST_ITEM, [items, last], {}, hint or "item", forward)
+        rest = gast.Slice(lower=None, upper=gast.Constant(value=-1, kind=None), step=None)
+        forward = gast.Subscript(value=_copy(items), slice=_copy(rest), ctx=gast.Load())
+        remaining = self.apply(LIST_ITEM, [items, self.index_value(rest)], {}, user_name.lstrip("@"), forward)
+        self.lists.add(remaining.id)
+        self.scope.env[user_name] = remaining
+        self.popped.add(item.id)
+        return item
 
     def comprehension(self, node: gast.ListComp | gast.GeneratorExp, hint: str | None) -> gast.expr:
         """``[f(x) for x in xs if c]`` as a loop that appends, with ``x`` private to it."""
@@ -591,10 +766,10 @@ class Normalizer:
         live = [(b, e) for b, e in ((then, then_env), (orelse, else_env)) if not _exits(b)]
         merged = dict(before)
         for user_name in sorted({k for _, e in live for k in e}):
-            atoms = [e.get(user_name) for _, e in live]
-            if any(a is None for a in atoms):
-                merged.pop(user_name, None)  # defined on some paths only
-            elif all(_same(a, atoms[0]) for a in atoms):
+            # A name only some branches define is None on the others (where Python would have
+            # no value for it at all), so that after the branch it has one generated name.
+            atoms = [e.get(user_name, gast.Constant(value=None, kind=None)) for _, e in live]
+            if all(_same(a, atoms[0]) for a in atoms):
                 merged[user_name] = atoms[0]
             else:
                 target = self.namer.fresh(_base(user_name))
@@ -609,11 +784,19 @@ class Normalizer:
 
         After a branch that exits (break, raise), the copy goes into the branch that goes on.
         """
-        block = _fallthrough(block)
+        for leaf in _fallthrough(block):
+            self._copy_into(leaf, target, atom, copyback)
+
+    def _copy_into(self, block: list, target: str, atom: gast.expr, copyback: bool) -> None:
         active = isinstance(atom, gast.Name) and atom.id in self.active
+        if isinstance(atom, gast.Name) and (atom.id in self.shared or atom.id in self.view_of):
+            self.share(atom.id)
+            self.share(target)
         op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
         if active:
             self.active.add(target)
+        if isinstance(atom, gast.Name) and atom.id in self.lists:  # a branch's list: still a list after it
+            self.lists.add(target)
         last = [item for item in block if isinstance(item, Stmt) and not isinstance(item.node, gast.Break)]
         origin = last[-1].origin if last and block is not self.out else self.scope.frames
         stmt = Stmt(assign(target, _copy(atom)), origin, op, copyback)
@@ -627,27 +810,36 @@ class Normalizer:
             return self.refuse(stmt, "a loop with an else clause")
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
+        before = dict(self.scope.env)
+        targets = set()  # the user's loop variables, if the loop itself binds them (for t in range)
         if isinstance(stmt, gast.For):
-            body = self.for_header(stmt, loop) + body
+            header = self.for_header(stmt, loop)
+            if not header:
+                targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            body = header + body
         if loop.kind == "while" or _breaks(stmt.body):
             loop.counter = self.namer.fresh("count")
             self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
         # Names carried from one iteration to the next get one name for the whole loop.
-        carried = sorted(_upward_exposed(body, stmt) & _assigned(body) & set(self.scope.env))
+        # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
+        exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
+        carried = sorted(exposed & _assigned(body) & set(before) | targets & set(before) & self.live.get(id(stmt), set()))
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
         for user_name in carried:
-            atom = self.scope.env[user_name]
+            atom = before[user_name]
             target = self.namer.fresh(_base(user_name))
             self.copy_into(self.out, target, atom)
             if isinstance(atom, gast.Name) and atom.id in self.lists:
                 self.lists.add(target)
             if user_name in may_activate:
                 self.active.add(target)
-            self.scope.env[user_name] = name(target)
+            if user_name not in targets:
+                self.scope.env[user_name] = name(target)
             loop.carried.append(target)
         if isinstance(stmt, gast.While):
             loop.test = self.substitute(stmt.test)
-        self.loops.append((loop, {u: self.scope.env[u].id for u in carried}))
+        carried_names = {u: t for u, t in zip(carried, loop.carried)}
+        self.loops.append((loop, carried_names))
         try:
             inner, env = self.nested(body, self.scope.env)
         finally:
@@ -656,11 +848,13 @@ class Normalizer:
             count = gast.BinOp(left=name(loop.counter), op=gast.Add(), right=gast.Constant(value=1, kind=None))
             inner.insert(0, Stmt(assign(loop.counter, count), self.scope.frames))
         if not _exits(inner):
-            for user_name in carried:
-                if not _same(env[user_name], self.scope.env[user_name]):
-                    self.copy_into(inner, self.scope.env[user_name].id, env[user_name], copyback=True)
+            for user_name, target in carried_names.items():
+                if not _same(env[user_name], name(target)):
+                    self.copy_into(inner, target, env[user_name], copyback=True)
         loop.body = inner or [Stmt(gast.Pass(), self.scope.frames)]
         self.out.append(loop)
+        for user_name, target in carried_names.items():
+            self.scope.env[user_name] = name(target)
         for user_name, atom in env.items():  # names first assigned in the loop keep their last value
             if user_name not in self.scope.env and user_name != RESULT:
                 self.scope.env[user_name] = atom
@@ -681,36 +875,52 @@ class Normalizer:
         iterator = stmt.iter
         func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
         target = stmt.target
-        if func is range and isinstance(target, gast.Name):
-            loop.iterable = name(self.emit(self.fresh(None, "steps"), self.substitute(iterator)))
+        backwards = func is reversed and len(iterator.args) == 1 and not self.is_active(iterator.args[0])
+        if (func is range or backwards) and isinstance(target, gast.Name):
+            steps = self.substitute(iterator)
+            if backwards:  # reversed(steps) as steps[::-1]: a sequence, so it can be run backwards too
+                reverse_ = gast.Slice(lower=None, upper=None, step=gast.Constant(value=-1, kind=None))
+                steps = gast.Subscript(value=steps.args[0], slice=reverse_, ctx=gast.Load())
+            loop.iterable = name(self.emit(self.fresh(None, "steps"), steps))
             loop.target = self.namer.fresh(target.id)
             self.scope.env[target.id] = name(loop.target)
             return []
         index = self.namer.fresh("i")
         loop.target = index
         index_key = "@" + index  # not an identifier, so no user name can collide with it
-        if func is enumerate and isinstance(target, gast.Tuple) and len(target.elts) == 2 and len(iterator.args) == 1:
-            sequence = self.atom(iterator.args[0])
-            self.scope.env[target.elts[0].id] = name(index)  # the user's own index is ours
-            items = [(target.elts[1], sequence)]
-            length = self.builtin("len", sequence)
-        elif func is zip and isinstance(target, gast.Tuple) and len(target.elts) == len(iterator.args):
-            sequences = [self.atom(a) for a in iterator.args]
-            items = list(zip(target.elts, sequences))
-            length = self.builtin("min", *[self.builtin("len", s) for s in sequences]) if len(sequences) > 1 else self.builtin("len", sequences[0])
-        else:
-            sequence = self.atom(iterator)
-            items = [(target, sequence)]
-            length = self.builtin("len", sequence)
-        loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
-        assigns = []
-        for n, (user_target, sequence) in enumerate(items):
-            sequence_key = f"@{index}_sequence{n}"  # the body reads the sequence through the user's names
-            self.scope.env[sequence_key] = sequence
-            item = gast.Subscript(value=name(sequence_key), slice=name(index_key), ctx=gast.Load())
-            assigns.append(gast.copy_location(gast.Assign(targets=[user_target], value=item, type_comment=None), stmt))
         self.scope.env[index_key] = name(index)
+        length, assigns = self.iteration(target, iterator, name(index_key), stmt)
+        loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
         return assigns
+
+    def iteration(
+        self, target: gast.expr, iterator: gast.expr, index: gast.Name, stmt: gast.stmt
+    ) -> tuple[gast.expr, list[gast.stmt]]:
+        """How many items ``iterator`` yields, and the assignments that bind ``target`` to item ``index``.
+
+        ``enumerate`` and ``zip`` (nested too) become indexing of the sequences they walk.
+        """
+        func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        pair = isinstance(target, (gast.Tuple, gast.List))
+        if func is enumerate and pair and len(target.elts) == 2 and 1 <= len(iterator.args) <= 2:
+            start = iterator.args[1] if len(iterator.args) == 2 else None
+            for keyword in iterator.keywords:
+                start = keyword.value if keyword.arg == "start" else start
+            counter = index if start is None else gast.BinOp(left=index, op=gast.Add(), right=start)
+            length, assigns = self.iteration(target.elts[1], iterator.args[0], index, stmt)
+            first = gast.Assign(targets=[target.elts[0]], value=_copy(counter), type_comment=None)
+            return length, [gast.copy_location(first, stmt)] + assigns
+        if func is zip and pair and len(target.elts) == len(iterator.args) and not iterator.keywords:
+            parts = [self.iteration(t, a, index, stmt) for t, a in zip(target.elts, iterator.args)]
+            lengths = [length for length, _ in parts]
+            length = lengths[0] if len(lengths) == 1 else self.builtin("min", *lengths)
+            return length, [a for _, assigns in parts for a in assigns]
+        sequence = self.atom(iterator)
+        key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
+        self.scope.env[key] = sequence
+        item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
+        assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
+        return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]
 
     # -- expressions ----------------------------------------------------------------------
 
@@ -759,6 +969,8 @@ class Normalizer:
     def free_name(self, node: gast.Name, scope: Scope) -> gast.expr:
         """A global, closure or builtin name, as the generated code must spell it."""
         cell = scope.resolver.closure.get(node.id)
+        if cell is not None and _constant_cell(cell):
+            return name(self.bindings.value(cell.cell_contents, node.id))
         if cell is not None:
             return name(self.bindings.cell(cell, node.id))
         if scope.module_alias is not None and node.id in scope.parsed.globals:
@@ -896,6 +1108,9 @@ class Normalizer:
         self.active.add(target)
         self.packs[target] = elts
         self.lists.add(target)
+        for element in elts:
+            if isinstance(element, gast.Name):
+                self.share(element.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -909,6 +1124,15 @@ class Normalizer:
             )
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
             return self.inline_local(node, self.scope.functions[func.id], hint)
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr == "pop"
+            and isinstance(func.value, gast.Name)
+            and not node.args
+            and not node.keywords
+            and getattr(self.scope.env.get(func.value.id), "id", None) in self.lists
+        ):
+            return self.pop(func.value.id, hint)
         if isinstance(func, gast.Lambda):
             return self.inline_local(node, _lambda_def(func, "lambda"), hint)
         obj = self.resolve_value(func)
@@ -924,8 +1148,6 @@ class Normalizer:
             kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
             return self.apply(rule, args, kwargs, hint or rule.name, None, node)
         if _is_user_function(obj):
-            if self.scope.resolver.resolve(func) is not UNRESOLVED:  # a global or closure: may be redefined
-                self.deps.append((self.scope.resolver, func, getattr(obj, "__func__", obj)))
             return self.inline(node, obj, hint)
         root = func
         while isinstance(root, gast.Attribute):
@@ -948,7 +1170,7 @@ class Normalizer:
             NoRuleError,
             node,
             f"no derivative rule for {full}",
-            f'register one with srcgrad.defvjp({ast.unparse(spelled)}, "x", d_x="...") '
+            f'register one with srcgrad.defrule({ast.unparse(spelled)}, "x", d_x="...", t_x="...") '
             f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
         )
 
@@ -1005,7 +1227,9 @@ class Normalizer:
             keywords = [gast.keyword(arg=k, value=v) for k, v in kwargs.items()]
             func = self.spell(rule)
             forward = gast.Call(func=func, args=list(args), keywords=keywords)
-        active = [p for p, a in bound.items() if isinstance(a, gast.Name) and a.id in self.active]
+        active = [
+            p for p, a in bound.items() if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
+        ]
         missing = [p for p in active if p not in rule.vjp]
         if missing:
             raise self.error(
@@ -1018,6 +1242,9 @@ class Normalizer:
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
         if active:
             self.active.add(target)
+        first = next(iter(bound.values()), None)
+        if (rule.fn in VIEWS or rule is LIST_ITEM) and isinstance(first, gast.Name):
+            self.view_of[target] = first.id  # shares memory with its operand
         return name(target)
 
     def spell(self, rule: Rule) -> gast.expr:

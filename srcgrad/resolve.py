@@ -121,3 +121,16 @@ def _self_of(parsed: ParsedFunction, obj: Any, bound: bool = False) -> dict[str,
     if not args or not (bound or hasattr(obj, "__self__")):
         return {}
     return {args[0].id: obj if bound else obj.__self__}
+
+
+def resolved_calls(tree: list[Resolver]) -> list[tuple[Resolver, gast.expr, Any]]:
+    """What every call in a call tree resolves to now (a helper, a numpy function...): if one
+    of them later resolves to something else, code generated from the tree is stale."""
+    calls = []
+    for resolver in tree:
+        for node in gast.walk(resolver.parsed.node):
+            if isinstance(node, gast.Call):
+                obj = resolver.resolve(node.func)
+                if obj is not UNRESOLVED:
+                    calls.append((resolver, node.func, getattr(obj, "__func__", obj)))
+    return calls

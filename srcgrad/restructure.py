@@ -1,12 +1,15 @@
 """Before normalizing: give early exits a shape the reverse transform can mirror.
 
 ``if c: break`` followed by more statements becomes ``if c: break`` / ``else: <the rest>``,
-and likewise for ``continue`` and ``return``. Afterwards an exit is always the last
+and likewise for ``continue`` and ``return``; when the exit is nested deeper, the rest is
+copied to the end of every path that does not exit. Afterwards an exit is always the last
 statement of its block, a ``continue`` at the end of a loop body is dropped, and the
 backward pass needs only the branch taken and the number of iterations, never a jump.
 """
 
 from __future__ import annotations
+
+import copy
 
 import gast
 
@@ -23,6 +26,18 @@ def exits(body: list[gast.stmt]) -> bool:
     return isinstance(last, gast.If) and exits(last.body) and exits(last.orelse)
 
 
+def may_exit(body: list[gast.stmt]) -> bool:
+    """Can some path through ``body`` leave it by return, break or continue?"""
+    for stmt in body:
+        if isinstance(stmt, EXITS):
+            return True
+        if isinstance(stmt, gast.If) and (may_exit(stmt.body) or may_exit(stmt.orelse)):
+            return True
+        if isinstance(stmt, (gast.For, gast.While)) and any(isinstance(n, gast.Return) for n in gast.walk(stmt)):
+            return True
+    return False
+
+
 def restructure(body: list[gast.stmt], loop_body: bool = False) -> list[gast.stmt]:
     """``body`` with every exit moved to the end of its block (see the module docstring)."""
     out: list[gast.stmt] = []
@@ -34,13 +49,13 @@ def restructure(body: list[gast.stmt], loop_body: bool = False) -> list[gast.stm
             stmt.body = restructure(stmt.body)
             stmt.orelse = restructure(stmt.orelse)
             rest = body[i + 1 :]
-            then_exits, else_exits = exits(stmt.body), exits(stmt.orelse)
-            if rest and (then_exits or else_exits):
-                if not then_exits:
-                    stmt.body = restructure(stmt.body + rest)
-                elif not else_exits:
-                    stmt.orelse = restructure(stmt.orelse + rest)
-                out.append(stmt)  # the rest now lives in a branch (or can never run)
+            if rest and (may_exit(stmt.body) or may_exit(stmt.orelse)):
+                # The rest runs only on the paths that do not exit: put it at their ends.
+                if not exits(stmt.body):
+                    stmt.body = restructure(stmt.body + copy.deepcopy(rest))
+                if not exits(stmt.orelse):
+                    stmt.orelse = restructure(stmt.orelse + copy.deepcopy(rest))
+                out.append(stmt)
                 break
         out.append(stmt)
         if isinstance(stmt, EXITS):

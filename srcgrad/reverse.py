@@ -128,6 +128,8 @@ class _Reverse:
         return gast.Call(func=ones, args=[copy.deepcopy(result)], keywords=[])
 
     def zeros(self, var: str) -> gast.expr:
+        if var in self.p.lists:  # elements may differ in shape
+            return gast.Call(func=name(self.helper("zeros_like_list")), args=[name(var)], keywords=[])
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
         return gast.Call(func=zeros, args=[name(var)], keywords=[])
 
@@ -196,6 +198,11 @@ class _Reverse:
         for stmt in reversed(run):
             if stmt.op is not None and stmt.op.target in self.contribs:
                 self.differentiate(stmt)
+            elif stmt.op is None and isinstance(stmt.node, gast.Assign):  # a constant: the adjoint ends here
+                for target in stmt.node.targets:
+                    for n in gast.walk(target):
+                        if isinstance(n, gast.Name):
+                            self.contribs.pop(n.id, None)
         if not self.loops:
             return
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites

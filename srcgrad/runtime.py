@@ -13,7 +13,6 @@ import numpy as np
 
 from .errors import NonScalarOutputError
 
-
 SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
 
 
@@ -172,21 +171,31 @@ def untranspose(g: Any, axes: Any) -> Any:
     return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
 
 
-def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """The adjoint of ``np.prod``: ``g`` times the product of the *other* entries.
-
-    Computed from products before and after each entry (``cumprod``), not as ``ans / x``,
-    so it is exact where ``x`` has zeros.
-    """
+def _prod_layout(x: Any, axis: Any) -> tuple:
+    """``x`` with the reduced axes moved last and flattened into one: ``(flat, moved shape, axes, last)``."""
     axes = _normalize_axes(axis, np.ndim(x))
     last = tuple(range(np.ndim(x) - len(axes), np.ndim(x)))
     moved = np.moveaxis(x, axes, last)
     flat = np.reshape(moved, np.shape(moved)[: np.ndim(x) - len(axes)] + (-1,))
+    return flat, np.shape(moved), axes, last
+
+
+def _prod_others(x: Any, axis: Any) -> Any:
+    """For each entry of ``x``, the product of the *other* entries of its reduction.
+
+    Computed from products before and after each entry (``cumprod``), not as ``ans / x``,
+    so it is exact where ``x`` has zeros.
+    """
+    flat, shape, axes, last = _prod_layout(x, axis)
     ones = np.ones_like(flat[..., :1])
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
-    others = np.moveaxis(np.reshape(before * after, np.shape(moved)), last, axes)
-    return others * _keepdims(g, x, axis, keepdims)
+    return np.moveaxis(np.reshape(before * after, shape), last, axes)
+
+
+def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of ``np.prod``: ``g`` times the product of the *other* entries."""
+    return _prod_others(x, axis) * _keepdims(g, x, axis, keepdims)
 
 
 def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
@@ -250,11 +259,15 @@ def _is_advanced(index: Any) -> bool:
     return any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
 
 
-def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """The adjoint of the 2-norm (vector or Frobenius); zero at the origin, never NaN."""
+def _two_norm_only(x: Any, ord: Any, axis: Any) -> None:
     matrix = np.ndim(x) > 1 if axis is None else isinstance(axis, tuple) and len(axis) == 2
     if ord not in (None, 2, "fro") or (ord == 2 and matrix):
         raise NotImplementedError(f"srcgrad differentiates the 2-norm only, not ord={ord!r}")
+
+
+def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of the 2-norm (vector or Frobenius); zero at the origin, never NaN."""
+    _two_norm_only(x, ord, axis)
     g = _keepdims(g, x, axis, keepdims)
     ans = _keepdims(ans, x, axis, keepdims)
     safe = np.where(ans == 0, 1.0, ans)
@@ -330,11 +343,177 @@ def item_grad(g: Any, x: Any, index: Any, value: Any) -> Any:
 
 def list_item_grad(g: Any, items: Any, index: Any) -> list:
     """The adjoint of ``items[index]`` for a list: ``g`` at ``index``, zeros elsewhere."""
-    out = [np.zeros_like(item, dtype=grad_dtype(item, g)) for item in items]
+    if not isinstance(items, (list, tuple)):  # an array popped from a list and unpacked
+        return getitem_grad(g, items, index)
+    out = [
+        zero_tangent(item)
+        if isinstance(item, (list, tuple))
+        else np.zeros_like(item, dtype=grad_dtype(item, g))
+        for item in items
+    ]
     out[index] = g
     return out
 
 
 def add_lists(a: Any, b: Any) -> list:
-    """The sum of two adjoints of one list: element by element, never concatenated."""
-    return [x + y for x, y in zip(a, b)]
+    """The sum of two adjoints of one list: element by element (and tuple by tuple), never concatenated."""
+    return [add_lists(x, y) if isinstance(x, (list, tuple)) else x + y for x, y in zip(a, b)]
+
+
+# -- forward mode and higher order ---------------------------------------------------------
+# The tangents of rules above that need more than one expression, the adjoints of the
+# helpers above (so that generated code can be differentiated again), and the pieces of the
+# loops that build gradients, Jacobians and Hessians from forward-mode passes.
+
+
+def zero_tangent(x: Any) -> Any:
+    """A zero tangent for ``x``: zeros of its shape in its float type; a list of them for a list."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(v) for v in x)
+    return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
+
+
+def unit_vectors(x: Any) -> list:
+    """One array per element of ``x``, shaped like ``x``: 1 at that element, 0 elsewhere."""
+    units = []
+    for index in np.ndindex(np.shape(x)):
+        unit = zero_tangent(x)
+        unit[index] = 1.0
+        units.append(unit)
+    return units
+
+
+def from_columns(columns: list, x: Any, like: Any = 0.0) -> Any:
+    """The Jacobian, shaped ``out.shape + x.shape``, from one forward-mode column per element of ``x``.
+
+    ``like`` has the output's shape; it matters only when ``x`` is empty.
+    """
+    if not columns:
+        return np.zeros(np.shape(like) + np.shape(x))
+    stacked = np.stack(columns)  # (x.size,) + out.shape
+    jacobian = np.reshape(stacked, np.shape(x) + np.shape(stacked)[1:])
+    first = list(range(np.ndim(x)))
+    return np.moveaxis(jacobian, first, [a - len(first) for a in first])[()]
+
+
+def columns_of(g: Any, x: Any) -> list:
+    """The adjoint of ``from_columns``: ``g`` (``out.shape + x.shape``) split into one column per element of ``x``."""
+    n = np.ndim(x)
+    moved = np.moveaxis(g, list(range(np.ndim(g) - n, np.ndim(g))), list(range(n)))
+    return list(np.reshape(moved, (-1,) + np.shape(moved)[n:]))
+
+
+def from_rows(rows: list, like: Any, x: Any) -> Any:
+    """The Jacobian, shaped ``out.shape + x.shape``, from one reverse-mode row per element of the output.
+
+    ``like`` has the output's shape.
+    """
+    if not rows:
+        return np.zeros(np.shape(like) + np.shape(x))
+    return np.reshape(np.stack(rows), np.shape(like) + np.shape(x))[()]
+
+
+def xdivy(a: Any, b: Any) -> Any:
+    """``a / b``, but 0 where ``a`` is 0 (the derivatives of ``xlogy``)."""
+    zero = a == 0
+    return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
+
+
+def unexpand(g: Any, v: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of ``expand(v, x, axis, keepdims)``: ``g`` summed back to the shape of ``v``."""
+    if axis is not None:
+        g = np.sum(g, axis=axis, keepdims=keepdims)
+    return unbroadcast(g, v)
+
+
+def extremum_jvp(t: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of max/min: the mean tangent of the entries that attain it."""
+    hit = x == _keepdims(ans, x, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return np.sum(t * hit / count, axis=axis, keepdims=keepdims)
+
+
+def prod_jvp(t: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of ``np.prod``: each entry's tangent times the product of the other entries."""
+    return np.sum(_prod_others(x, axis) * t, axis=axis, keepdims=keepdims)
+
+
+def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:
+    """The tangent of ``_prod_others(x, axis)`` (the second derivative of ``np.prod``), zeros included.
+
+    Products before each entry grow as ``before[i + 1] = before[i] * x[i]``, so their tangents
+    follow ``d_before[i + 1] = d_before[i] * x[i] + before[i] * t[i]``; likewise after it.
+    The operator is symmetric, so it is its own adjoint.
+    """
+    flat, shape, axes, last = _prod_layout(x, axis)
+    tflat = np.reshape(np.moveaxis(t, axes, last), np.shape(flat))
+    n = np.shape(flat)[-1]
+    before, after = np.ones_like(flat), np.ones_like(flat)
+    d_before, d_after = np.zeros_like(tflat), np.zeros_like(tflat)
+    for i in range(1, n):
+        before[..., i] = before[..., i - 1] * flat[..., i - 1]
+        d_before[..., i] = d_before[..., i - 1] * flat[..., i - 1] + before[..., i - 1] * tflat[..., i - 1]
+        j = n - 1 - i
+        after[..., j] = after[..., j + 1] * flat[..., j + 1]
+        d_after[..., j] = d_after[..., j + 1] * flat[..., j + 1] + after[..., j + 1] * tflat[..., j + 1]
+    return np.moveaxis(np.reshape(d_before * after + before * d_after, shape), last, axes)
+
+
+def norm_jvp(t: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of the 2-norm, ``sum(x * t) / ans``; zero at the origin, never NaN."""
+    _two_norm_only(x, ord, axis)
+    dot = np.sum(x * t, axis=axis, keepdims=keepdims)
+    safe = np.where(ans == 0, 1.0, ans)
+    return np.where(ans == 0, 0.0, dot / safe)
+
+
+def solve_jvp_a(t: Any, ans: Any, a: Any, b: Any) -> Any:
+    """The tangent of ``ans = np.linalg.solve(a, b)`` for a tangent ``t`` of ``a``: ``-solve(a, t @ ans)``."""
+    x = np.expand_dims(ans, -1) if np.ndim(b) == 1 else ans
+    out = -np.linalg.solve(a, np.matmul(t, x))
+    return out[..., 0] if np.ndim(b) == 1 else out
+
+
+def inner_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.inner(a, b)``."""
+    return inner_vjp(g, a, b, 0)
+
+
+def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.inner(a, b)``."""
+    return inner_vjp(g, a, b, 1)
+
+
+def einsum_vjp_a(g: Any, subscripts: str, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.einsum(subscripts, a, b)``."""
+    return einsum_vjp(g, subscripts, a, b, 0)
+
+
+def einsum_vjp_b(g: Any, subscripts: str, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.einsum(subscripts, a, b)``."""
+    return einsum_vjp(g, subscripts, a, b, 1)
+
+
+def stack_like(parts: Any, axis: int) -> Any:
+    """``np.vstack`` (axis 0) or ``np.hstack`` (axis 1) of ``parts``: the adjoint of ``unstack_like``."""
+    return np.vstack(parts) if axis == 0 else np.hstack(parts)
+
+
+def zeros_like_list(items: Any) -> list:
+    """The zero adjoint of a list: one zero array per element, each shaped like it."""
+    return [np.zeros_like(item, dtype=grad_dtype(item, 1.0)) for item in items]
+
+
+def aliased_update(name: str, where: str) -> Exception:
+    """The error for ``c += b`` on an array that another name also holds (generated code raises it)."""
+    from .errors import UnsupportedSyntaxError
+
+    filename, _, lineno = where.rpartition(":")
+    return UnsupportedSyntaxError(
+        f"in-place update of the array {name}, which another name also holds: srcgrad's generated "
+        "code updates a copy, Python would change both",
+        filename,
+        int(lineno),
+        linecache.getline(SOURCES.get(filename, filename), int(lineno)),
+        hint=f"write {name} = {name}.copy() before updating it, or {name} = {name} + ... to rebind it.",
+    )

@@ -170,11 +170,19 @@ def test_imports_beside_the_file(tmp_path):
     assert run_generated(done.stdout, "d_f", 3.0) == 6.0
 
 
-def test_forward_mode_is_reported_not_crashed():
+def test_forward_mode_shows_the_tangent_code_and_its_loop():
     done = srcgrad("show", "examples/tanh_slope.py:tanh", "--mode", "forward")
-    assert done.returncode == 2
-    assert "forward" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "def tangent_tanh(x, *, t_x):" in done.stdout
+    assert "t_y = t_mul * y" in done.stdout
+    assert "for t_x in unit_vectors(x)" in done.stdout
+
+
+def test_order_two_shows_the_hessian_code():
+    done = srcgrad("show", "examples/tanh_slope.py:tanh", "--order", "2")
+    assert done.returncode == 0, done.stderr
+    assert "def tangent_d_tanh(x, *, t_x):" in done.stdout
+    assert "def hessian_tanh(x):" in done.stdout
 
 
 def test_target_without_function():

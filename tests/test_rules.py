@@ -9,12 +9,18 @@ written into a real module file (srcgrad reads source), as::
 
 with a fixed random weighting ``W`` so that every element of ``out`` matters, and
 ``srcgrad.grad`` is compared with central differences for every differentiated argument
-(all floating-point arguments unless the case says ``wrt=``), separately and as a tuple.
+(all floating-point arguments unless the case says ``wrt=``), separately and as a tuple,
+in reverse mode (the ``d_`` templates) and in forward mode (the ``t_`` templates).
 
-Adding a rule to ``srcgrad.rules`` without adding cases here makes ``test_rule`` fail.
-The cases must also call the rule with every operand that has an adjoint template
-active, and elementwise rules are checked on scalars, vectors, matrices and (with
+Adding a rule to ``srcgrad.rules`` without adding cases here makes ``test_rule`` fail, and
+so does a rule without a forward form: every operand with an adjoint template needs a
+tangent template. The cases must also call the rule with every operand that has a
+template active, and elementwise rules are checked on scalars, vectors, matrices and (with
 ``unbroadcast``) on broadcasting pairs.
+
+The helpers that generated code calls (``srcgrad.runtime``) have rules too, so that
+generated code can be differentiated again (``hessian``, ``grad(grad(f))``); their cases
+call them directly, with integer arrays for the operands that only give shapes.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad import runtime
 from srcgrad.normalize import normalize
 from srcgrad.parse import parse_function
 from srcgrad.rules import RULES
@@ -392,7 +399,183 @@ CASES: dict[Any, list[Case]] = {
         case("math.pow(x, y)", x=rand(S, 0.2, 2.0), y=rand(S, -2.0, 2.0)),
         case("math.pow(x, 3)", x=rand()),
     ],
+    np.swapaxes: [
+        case("np.swapaxes(x, 0, 1)", x=rand(M)),
+        case("np.swapaxes(x, -1, -2)", x=rand(T)),
+        case("np.swapaxes(x, 0, 2)", x=rand(T)),
+    ],
 }
+
+
+def shape(s: tuple) -> np.ndarray:
+    """An integer array that only gives a shape (helpers' shape-only operands are not differentiated)."""
+    return np.zeros(s, dtype=int)
+
+
+# The runtime helpers that generated code calls, called directly.
+CASES.update({
+    runtime.unbroadcast: [
+        case("unbroadcast(v, x)", v=rand(M), x=shape((4,))),
+        case("unbroadcast(v, x)", v=rand(M), x=shape((3, 1))),
+        case("unbroadcast(v, x)", v=rand(T), x=shape(())),
+        case("unbroadcast(v, x)", v=rand(M), x=shape(M)),
+    ],
+    runtime.expand: [
+        case("expand(v, x)", v=rand(), x=shape(M)),
+        case("expand(v, x)", v=rand((4,)), x=shape(M)),
+        case("expand(v, x, 1)", v=rand((3,)), x=shape(M)),
+        case("expand(v, x, 0, True)", v=rand((1, 4)), x=shape(M)),
+        case("expand(v, x, (0, 2))", v=rand((3,)), x=shape(T)),
+    ],
+    runtime.unexpand: [
+        case("unexpand(v, w)", v=rand(M), w=shape(())),
+        case("unexpand(v, w)", v=rand(M), w=shape((4,))),
+        case("unexpand(v, w, 1)", v=rand(M), w=shape((3,))),
+        case("unexpand(v, w, 0, True)", v=rand(M), w=shape((1, 4))),
+        case("unexpand(v, w, (0, 2))", v=rand(T), w=shape((3,))),
+    ],
+    runtime.xlogy: [
+        case("xlogy(x, y)", x=rand(), y=positive(())),
+        case("xlogy(x, y)", x=rand(V), y=positive(V)),
+        case("xlogy(x, y)", x=rand(M), y=positive(M)),
+        case("xlogy(x, y)", x=rand(M), y=positive((4,))),
+    ],
+    runtime.xdivy: [
+        case("xdivy(x, y)", x=rand(), y=away(())),
+        case("xdivy(x, y)", x=rand(V), y=away(V)),
+        case("xdivy(x, y)", x=rand(M), y=away(M)),
+        case("xdivy(x, y)", x=rand((3, 1)), y=away((4,))),
+    ],
+    runtime.extremum_grad: [
+        case("extremum_grad(v, x, m)", v=rand(), x=(x := rand(M)), m=np.max(x), wrt=("v",)),
+        case("extremum_grad(v, x, m, 1)", v=rand((3,)), x=(x := rand(M)), m=np.max(x, axis=1), wrt=("v",)),
+        case("extremum_grad(v, x, m, 0, True)", v=rand((1, 4)), x=(x := rand(M)), m=np.min(x, 0, keepdims=True), wrt=("v",)),
+    ],
+    runtime.extremum_jvp: [
+        case("extremum_jvp(u, x, m)", u=rand(M), x=(x := rand(M)), m=np.max(x), wrt=("u",)),
+        case("extremum_jvp(u, x, m, 1)", u=rand(M), x=(x := rand(M)), m=np.max(x, axis=1), wrt=("u",)),
+        case("extremum_jvp(u, x, m, 0, True)", u=rand(M), x=(x := rand(M)), m=np.min(x, 0, keepdims=True), wrt=("u",)),
+    ],
+    runtime.dot_vjp_a: [
+        case("dot_vjp_a(v, a, b)", v=rand((3, 2)), a=shape(M), b=rand((4, 2))),
+        case("dot_vjp_a(v, a, b)", v=rand((3,)), a=shape(M), b=rand((4,))),
+        case("dot_vjp_a(v, a, b)", v=rand(), a=shape(V), b=rand(V)),
+        case("dot_vjp_a(v, a, b)", v=rand(M), a=shape(()), b=rand(M)),
+        case("dot_vjp_a(v, a, b)", v=rand((2, 4, 2)), a=shape((2, 3)), b=rand((4, 3, 2))),
+    ],
+    runtime.dot_vjp_b: [
+        case("dot_vjp_b(v, a, b)", v=rand((3, 2)), a=rand(M), b=shape((4, 2))),
+        case("dot_vjp_b(v, a, b)", v=rand((3,)), a=rand(M), b=shape((4,))),
+        case("dot_vjp_b(v, a, b)", v=rand((4,)), a=rand((3,)), b=shape((3, 4))),
+        case("dot_vjp_b(v, a, b)", v=rand(M), a=rand(), b=shape(M)),
+        case("dot_vjp_b(v, a, b)", v=rand((2, 4, 2)), a=rand((2, 3)), b=shape((4, 3, 2))),
+    ],
+    runtime.matmul_vjp_a: [
+        case("matmul_vjp_a(v, a, b)", v=rand((3, 2)), a=shape(M), b=rand((4, 2))),
+        case("matmul_vjp_a(v, a, b)", v=rand((3,)), a=shape(M), b=rand((4,))),
+        case("matmul_vjp_a(v, a, b)", v=rand((4,)), a=shape((3,)), b=rand(M)),
+        case("matmul_vjp_a(v, a, b)", v=rand((2, 3, 5)), a=shape(M), b=rand((2, 4, 5))),
+    ],
+    runtime.matmul_vjp_b: [
+        case("matmul_vjp_b(v, a, b)", v=rand((3, 2)), a=rand(M), b=shape((4, 2))),
+        case("matmul_vjp_b(v, a, b)", v=rand((3,)), a=rand(M), b=shape((4,))),
+        case("matmul_vjp_b(v, a, b)", v=rand((4,)), a=rand((3,)), b=shape(M)),
+        case("matmul_vjp_b(v, a, b)", v=rand((2, 3, 5)), a=rand((2, 3, 4)), b=shape((4, 5))),
+    ],
+    runtime.inner_vjp_a: [
+        case("inner_vjp_a(v, a, b)", v=rand((3, 2)), a=shape(M), b=rand((2, 4))),
+        case("inner_vjp_a(v, a, b)", v=rand(), a=shape(V), b=rand(V)),
+        case("inner_vjp_a(v, a, b)", v=rand(M), a=shape(()), b=rand(M)),
+    ],
+    runtime.inner_vjp_b: [
+        case("inner_vjp_b(v, a, b)", v=rand((3, 2)), a=rand(M), b=shape((2, 4))),
+        case("inner_vjp_b(v, a, b)", v=rand(), a=rand(V), b=shape(V)),
+        case("inner_vjp_b(v, a, b)", v=rand(M), a=rand(M), b=shape(())),
+    ],
+    runtime.einsum_vjp_a: [
+        case("einsum_vjp_a(v, 'ij,jk->ik', a, b)", v=rand((3, 2)), a=shape(M), b=rand((4, 2))),
+        case("einsum_vjp_a(v, 'ij,kl->', a, b)", v=rand(), a=shape(M), b=rand((2, 3))),
+    ],
+    runtime.einsum_vjp_b: [
+        case("einsum_vjp_b(v, 'ij,jk->ik', a, b)", v=rand((3, 2)), a=rand(M), b=shape((4, 2))),
+        case("einsum_vjp_b(v, 'i,j->ij', a, b)", v=rand((4, 3)), a=rand(V), b=shape((3,))),
+    ],
+    runtime.trace_vjp: [
+        case("trace_vjp(v, x)", v=rand(), x=shape((3, 3))),
+        case("trace_vjp(v, x, 1)", v=rand(), x=shape(M)),
+        case("trace_vjp(v, x, 0, 1, 2)", v=rand((2,)), x=shape((2, 3, 3))),
+    ],
+    runtime.prod_vjp: [
+        case("prod_vjp(v, x)", v=rand(), x=away(M)),
+        case("prod_vjp(v, x, 1)", v=rand((3,)), x=with_zero(M)),
+        case("prod_vjp(v, x, (0, 2), True)", v=rand((1, 3, 1)), x=away(T)),
+    ],
+    runtime.prod_jvp: [
+        case("prod_jvp(u, x)", u=rand(M), x=away(M)),
+        case("prod_jvp(u, x, 1)", u=rand(M), x=with_zero(M)),
+        case("prod_jvp(u, x, (0, 2), True)", u=rand(T), x=away(T)),
+    ],
+    runtime.prod_others_jvp: [
+        case("prod_others_jvp(x, u)", x=away(M), u=rand(M), wrt=("u",)),
+        case("prod_others_jvp(x, u, 1)", x=with_zero(M), u=rand(M), wrt=("u",)),
+        case("prod_others_jvp(x, u, (0, 2))", x=away(T), u=rand(T), wrt=("u",)),
+    ],
+    runtime.norm_vjp: [
+        case("norm_vjp(v, n, x)", v=rand(), n=positive(()), x=rand(V)),
+        case("norm_vjp(v, n, x, None, 1)", v=rand((3,)), n=positive((3,)), x=rand(M)),
+        case("norm_vjp(v, n, x, None, 0, True)", v=rand((1, 4)), n=positive((1, 4)), x=rand(M)),
+    ],
+    runtime.norm_jvp: [
+        case("norm_jvp(u, n, x)", u=rand(V), n=positive(()), x=rand(V)),
+        case("norm_jvp(u, n, x, None, 1)", u=rand(M), n=positive((3,)), x=rand(M)),
+        case("norm_jvp(u, n, x, 'fro', (0, 1), True)", u=rand(M), n=positive((1, 1)), x=rand(M)),
+    ],
+    runtime.solve_jvp_a: [
+        case("solve_jvp_a(u, x, a, b)", u=rand((3, 3)), x=rand((3,)), a=wellconditioned((3, 3)), b=shape((3,)), wrt=("u",)),
+        case("solve_jvp_a(u, x, a, b)", u=rand((3, 3)), x=rand((3, 2)), a=wellconditioned((3, 3)), b=shape((3, 2)), wrt=("u",)),
+        case("solve_jvp_a(u, x, a, b)", u=rand((2, 3, 3)), x=rand((2, 3)), a=wellconditioned((2, 3, 3)), b=shape((3,)), wrt=("u",)),
+    ],
+    runtime.untranspose: [
+        case("untranspose(v, None)", v=rand(M)),
+        case("untranspose(v, (1, 2, 0))", v=rand(T)),
+    ],
+    runtime.getitem_grad: [
+        case("getitem_grad(v, x, 1)", v=rand((4,)), x=shape(M)),
+        case("getitem_grad(v, x, (slice(None), 0))", v=rand((3,)), x=shape(M)),
+        case("getitem_grad(v, x, [0, 2, 2])", v=rand((3, 4)), x=shape(M)),
+    ],
+    runtime.without_item: [
+        case("without_item(v, 1)", v=rand(M)),
+        case("without_item(v, [0, 2, 2])", v=rand(V)),
+    ],
+    runtime.item_grad: [
+        case("item_grad(v, x, 1, w)", v=rand(M), x=shape(M), w=shape((4,))),
+        case("item_grad(v, x, 1, w)", v=rand(M), x=shape(M), w=shape(())),
+        case("item_grad(v, x, [0, 2, 2], w)", v=rand(V), x=shape(V), w=shape((3,))),
+    ],
+    runtime.unconcatenate: [
+        case("np.concatenate(unconcatenate(v, [a, b], 1), axis=1)", v=rand((3, 5)), a=shape(M), b=shape((3, 1))),
+    ],
+    runtime.unstack: [case("np.stack(unstack(v, [a, b], 1), axis=1)", v=rand((3, 2, 4)), a=shape(M), b=shape(M))],
+    runtime.unstack_like: [
+        case("np.vstack(unstack_like(v, [a, b], 0))", v=rand((5, 4)), a=shape((4,)), b=shape((4, 4))),
+        case("np.hstack(unstack_like(v, [a, b], 1))", v=rand((6,)), a=shape((2,)), b=shape((4,))),
+    ],
+    runtime.stack_like: [
+        case("stack_like([x, y], 0)", x=rand(V), y=rand(M)),
+        case("stack_like([x, y], 1)", x=rand((3, 2)), y=rand(M)),
+    ],
+    runtime.from_columns: [
+        case("from_columns([x, y, z], c)", x=rand(M), y=rand(M), z=rand(M), c=shape((3,))),
+        case("from_columns([x, y], c, 0.0)", x=rand(), y=rand(), c=shape((2, 1))),
+    ],
+    runtime.columns_of: [
+        case("np.stack(columns_of(v, c))", v=rand((3, 4, 2)), c=shape((2,))),
+        case("np.stack(columns_of(v, c))", v=rand((2, 3)), c=shape((2, 3))),
+    ],
+    runtime.list_item_grad: [case("np.stack(list_item_grad(v, [a, b], 1))", v=rand(M), a=shape(M), b=shape(M))],
+    runtime.add_lists: [case("np.stack(add_lists([x, y], [z, y]))", x=rand(M), y=rand(M), z=rand(M))],
+})  # fmt: skip
 
 
 def reductions(fn: str, sample: Any = rand, scalar: bool = True) -> list[Case]:
@@ -454,7 +637,7 @@ NONDIFF_CASES: dict[Any, list[Case]] = {
     np.argmax: [case("x * np.argmax(x)", x=rand(V))],
     np.argmin: [case("x * np.argmin(x)", x=rand(V))],
     np.argsort: [case("x * np.argsort(x)", x=rand(V))],
-    np.nonzero: [case("x * np.nonzero(x > 0.0)[0][0]", x=away(V))],
+    np.nonzero: [case("x * np.nonzero(x > 0.0)[0][0]", x=np.array([-0.5, 0.7, -0.3, 0.9]))],
     np.floor: [case("x * np.floor(3.0 * x)", x=rand(M))],
     np.ceil: [case("x * np.ceil(3.0 * x)", x=rand(M))],
     np.round: [case("x * np.round(3.0 * x)", x=rand(M))],
@@ -502,10 +685,20 @@ NONDIFF_CASES: dict[Any, list[Case]] = {
     operator.ne: [case("x * operator.ne(x, 0.0)", x=rand(M))],
 }
 
+NONDIFF_CASES.update({
+    runtime.check_scalar: [case("x * (check_scalar(np.sum(x), 'f.py:1') is None)", x=rand(M))],
+    runtime.not_scalar: [case("x * isinstance(not_scalar(x, 'f.py:1'), Exception)", x=rand(M))],
+    runtime.grad_dtype: [case("x * np.ones(4, dtype=grad_dtype(x, 1.0))", x=rand(M))],
+    runtime.inside: [case("x * inside(x, -0.5, 0.5)", x=rand(M))],
+    runtime.zero_tangent: [case("x + zero_tangent(x)", x=rand(M))],
+    runtime.unit_vectors: [case("x * np.sum(unit_vectors(x)[0])", x=rand(M))],
+})  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
-HEADER = "import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import with_item\n"
-NAMESPACE = {"np": np, "math": math, "operator": operator, "with_item": with_item}
+HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
+HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import {', '.join(HELPERS)}\n"
+NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
 
 
 @dataclass
@@ -567,23 +760,26 @@ def check(c: Case, b: Built) -> list[str]:
     calls = [(names.index(w), (w,)) for w in c.wrt]
     if len(c.wrt) > 1:
         calls.append((c.wrt, c.wrt))
-    for wrt, which in calls:
+    for (wrt, which), mode in itertools.product(calls, ("reverse", "forward")):
         before = [np.copy(a) for a in b.args]
         try:
-            got = srcgrad.grad(b.fn, wrt=wrt)(*b.args)
+            got = srcgrad.grad(b.fn, wrt=wrt, mode=mode)(*b.args)
         except Exception as e:  # noqa: BLE001  (report every failure of every case)
-            problems.append(f"{c} (wrt={wrt!r}): {type(e).__name__}: {e}")
+            problems.append(f"{c} (wrt={wrt!r}, {mode} mode): {type(e).__name__}: {e}")
             continue
         if any(not np.array_equal(x, y) for x, y in zip(before, b.args)):
-            problems.append(f"{c} (wrt={wrt!r}): the generated code modified its arguments")
+            problems.append(f"{c} (wrt={wrt!r}, {mode} mode): the generated code modified its arguments")
         got = got if isinstance(wrt, tuple) else (got,)
         for name_, value in zip(which, got):
             expected = wanted[name_]
             if np.shape(value) != np.shape(expected):
-                problems.append(f"{c} d_{name_}: shape {np.shape(value)}, expected {np.shape(expected)}")
+                problems.append(
+                    f"{c} d_{name_} ({mode} mode): shape {np.shape(value)}, expected {np.shape(expected)}"
+                )
             elif not np.allclose(value, expected, rtol=RTOL, atol=ATOL):
                 problems.append(
-                    f"{c} d_{name_}:\n  srcgrad {np.round(value, 6)!r}\n  numeric {np.round(expected, 6)!r}"
+                    f"{c} d_{name_} ({mode} mode):\n  srcgrad {np.round(value, 6)!r}\n"
+                    f"  numeric {np.round(expected, 6)!r}"
                 )
     return problems
 
@@ -633,7 +829,12 @@ def test_rule(rule: Any, directory: Path) -> None:
     problems, built = run(rule, cases, directory)
     assert not problems, f"{len(problems)} failure(s) for {rule.spelling}:\n" + "\n".join(problems)
 
-    # The cases must exercise every operand the rule has an adjoint for ...
+    # Every operand with an adjoint has a tangent too (forward mode), and the other way round ...
+    assert set(rule.jvp) == set(rule.vjp), (
+        f"{rule.spelling}: adjoints for {sorted(rule.vjp)} but tangents for {sorted(rule.jvp)}; "
+        "give every operand both d_<operand> and t_<operand> templates"
+    )
+    # ... the cases must exercise every operand the rule has templates for ...
     covered = set().union(*(active_operands(c, b) for c, b in zip(cases, built)))
     missing = [p for p in rule.vjp if (id(rule.fn), p) not in covered]
     assert not missing, f"no case differentiates {rule.spelling} with respect to {missing}"
@@ -675,3 +876,40 @@ def test_refused(c: Case, directory: Path) -> None:
     (b,) = build([c], directory, module)
     with pytest.raises((srcgrad.SrcGradError, NotImplementedError)):
         srcgrad.grad(b.fn, wrt=0)(*b.args)
+
+
+# -- generated code is differentiable again ------------------------------------------------
+
+# Helpers without rules of their own: srcgrad differentiates them by inlining their source.
+INLINED = {runtime.solve_vjp_a, runtime.solve_vjp_b}
+
+
+def _called(template: Any) -> list[Any]:
+    """The functions a template calls, as objects (``np.sum``, ``expand``)."""
+    import gast
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, gast.Name):
+            return {"np": np, "math": math}.get(node.id, getattr(runtime, node.id, None))
+        if isinstance(node, gast.Attribute):
+            return getattr(resolve(node.value), node.attr, None)
+        return None
+
+    return [resolve(n.func) for n in gast.walk(template) if isinstance(n, gast.Call)]
+
+
+def test_every_function_a_template_calls_has_a_rule():
+    from srcgrad.normalize import APPEND, COPY, LIST_ITEM
+
+    problems = []
+    for rule in [*RULES.values(), COPY, APPEND, LIST_ITEM]:
+        templates = [
+            *rule.vjp.values(),
+            *rule.jvp.values(),
+            *([rule.joint] if rule.joint is not None else []),
+        ]
+        for template in templates:
+            for fn in _called(template):
+                if fn is None or (srcgrad.rules.lookup(fn) is None and fn not in INLINED):
+                    problems.append(f"{rule.spelling}: a template calls {fn!r}, which has no rule")
+    assert not problems, "\n".join(problems)

@@ -7,24 +7,24 @@ import operator
 import numpy as np
 
 from .. import runtime
-from .registry import defvjp, nondifferentiable
+from .registry import defrule, nondifferentiable
 
 # One rule, one line: the formatter would split the long ones.
 # fmt: off
-defvjp(operator.getitem, "x, index", d_x="getitem_grad(g, x, index)", spelling="operator.getitem")
-defvjp(builtins.abs, "x", d_x="g * np.sign(x)", elementwise=True)
-defvjp(builtins.float, "x", d_x="g", elementwise=True)
-defvjp(builtins.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", unbroadcast=True, elementwise=True)
+defrule(operator.getitem, "x, index", d_x="getitem_grad(g, x, index)", t_x="t[index]", zero="index", spelling="operator.getitem")
+defrule(builtins.abs, "x", d_x="g * np.sign(x)", t_x="t * np.sign(x)", elementwise=True)
+defrule(builtins.float, "x", d_x="g", t_x="t", elementwise=True)
+defrule(builtins.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * x ** (y - 1)", t_y="t * xlogy(ans, x)", unbroadcast=True, elementwise=True)
 
 scalar = dict(elementwise=True)
-defvjp(math.exp, "x", d_x="g * ans", **scalar)
-defvjp(math.log, "x", d_x="g / x", **scalar)
-defvjp(math.sin, "x", d_x="g * math.cos(x)", **scalar)
-defvjp(math.cos, "x", d_x="-g * math.sin(x)", **scalar)
-defvjp(math.tan, "x", d_x="g / math.cos(x) ** 2", **scalar)
-defvjp(math.sqrt, "x", d_x="g * 0.5 / ans", **scalar)
-defvjp(math.tanh, "x", d_x="g * (1.0 - ans ** 2)", **scalar)
-defvjp(math.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * ans * math.log(x)", **scalar)
+defrule(math.exp, "x", d_x="g * ans", t_x="t * ans", **scalar)
+defrule(math.log, "x", d_x="g / x", t_x="t / x", **scalar)
+defrule(math.sin, "x", d_x="g * math.cos(x)", t_x="t * math.cos(x)", **scalar)
+defrule(math.cos, "x", d_x="-g * math.sin(x)", t_x="-t * math.sin(x)", **scalar)
+defrule(math.tan, "x", d_x="g / math.cos(x) ** 2", t_x="t / math.cos(x) ** 2", **scalar)
+defrule(math.sqrt, "x", d_x="g * 0.5 / ans", t_x="t * 0.5 / ans", **scalar)
+defrule(math.tanh, "x", d_x="g * (1.0 - ans ** 2)", t_x="t * (1.0 - ans ** 2)", **scalar)
+defrule(math.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * ans * math.log(x)", t_x="t * y * x ** (y - 1)", t_y="t * ans * math.log(x)", **scalar)
 # fmt: on
 
 nondifferentiable(
@@ -34,5 +34,5 @@ nondifferentiable(
 
 # fmt: off
 # ``y[i] = v`` in user code becomes ``y_1 = with_item(y, i, v)`` in generated code.
-defvjp(runtime.with_item, "x, index, value", d_x="without_item(g, index)", d_value="item_grad(g, x, index, value)", spelling="with_item")
+defrule(runtime.with_item, "x, index, value", d_x="without_item(g, index)", d_value="item_grad(g, x, index, value)", t_x="without_item(t, index)", t_value="with_item(np.zeros_like(x), index, t)", t="with_item(t_x, index, t_value)", zero="index", spelling="with_item")
 # fmt: on

@@ -22,8 +22,10 @@ a sum (``with_item(t_x, index, t_value)``).
 
 from __future__ import annotations
 
+import ast
 import builtins
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,11 @@ REQUIRED = object()
 class Param:
     name: str
     default: Any = REQUIRED  # a gast expression, or REQUIRED
+
+    def __repr__(self) -> str:  # the same in every process (the disk cache's key includes it)
+        if self.default is REQUIRED:
+            return f"Param({self.name!r})"
+        return f"Param({self.name!r}, {ast.unparse(gast.gast_to_ast(self.default))!r})"
 
 
 @dataclass
@@ -148,7 +155,15 @@ def defrule(
         zero=zeros,
     )
     RULES[id(fn)] = rule
+    _forget_generated_code()
     return rule
+
+
+def _forget_generated_code() -> None:
+    """Code generated in this process may have used an older rule: transform again."""
+    cache = sys.modules.get("srcgrad.cache")
+    if cache is not None and hasattr(cache, "clear"):
+        cache.clear()
 
 
 defvjp = defrule  # the name before forward mode, for code written against it
@@ -162,6 +177,7 @@ def nondifferentiable(*fns: Any) -> None:
         except ValueError:
             spelled = getattr(fn, "__qualname__", repr(fn))
         RULES[id(fn)] = Rule(fn, spelled, nondiff=True)
+    _forget_generated_code()
 
 
 def lookup(fn: Any) -> Rule | None:

@@ -1,0 +1,76 @@
+"""Rules for the helpers generated code calls, so that generated code can be differentiated again.
+
+``hessian`` applies forward mode to generated gradient code, and ``grad(grad(f))`` applies
+reverse mode to it: every helper that code calls needs a rule of its own. Most helpers are
+linear in their first argument (an adjoint or a tangent), so their rules are other helpers
+of this module: the adjoint of ``unbroadcast`` is ``expand``, that of ``expand`` is
+``unexpand``, and so on, a set closed under differentiation. ``zero=`` lists the operands
+that only give shapes, indices or masks.
+
+Helpers without a rule here (``solve_vjp_a``, ``solve_vjp_b``) are differentiated by
+inlining their source, like a user's helper function.
+"""
+
+from .. import runtime
+from .registry import defrule, nondifferentiable
+
+nondifferentiable(
+    runtime.check_scalar, runtime.not_scalar, runtime.grad_dtype, runtime.inside, runtime.zero_tangent,
+    runtime.unit_vectors,
+)  # fmt: skip
+
+# fmt: off
+# Sums and broadcasts: each is the other's adjoint.
+defrule(runtime.unbroadcast, "v, x", d_v="expand(g, v)", t_v="unbroadcast(t, x)", zero="x", spelling="unbroadcast")
+defrule(runtime.expand, "v, x, axis=None, keepdims=False", d_v="unexpand(g, v, axis, keepdims)", t_v="expand(t, x, axis, keepdims)", zero="x", spelling="expand")
+defrule(runtime.unexpand, "v, w, axis=None, keepdims=False", d_v="expand(g, v, axis, keepdims)", t_v="unexpand(t, w, axis, keepdims)", zero="w", spelling="unexpand")
+
+# x ** y differentiated with respect to y.
+defrule(runtime.xlogy, "a, b", d_a="xlogy(g, b)", d_b="g * xdivy(a, b)", t_a="xlogy(t, b)", t_b="t * xdivy(a, b)", unbroadcast=True, elementwise=True, spelling="xlogy")
+defrule(runtime.xdivy, "a, b", d_a="xdivy(g, b)", d_b="-xdivy(g * a, b ** 2)", t_a="xdivy(t, b)", t_b="-xdivy(t * a, b ** 2)", unbroadcast=True, elementwise=True, spelling="xdivy")
+
+# Max and min: the entries that attain the extremum (a mask) carry the derivative.
+defrule(runtime.extremum_grad, "v, x, m, axis=None, keepdims=False", d_v="unbroadcast(extremum_jvp(g, x, m, axis, keepdims), v)", t_v="extremum_grad(t, x, m, axis, keepdims)", zero="x, m", spelling="extremum_grad")
+defrule(runtime.extremum_jvp, "u, x, m, axis=None, keepdims=False", d_u="extremum_grad(g, x, m, axis, keepdims)", t_u="extremum_jvp(t, x, m, axis, keepdims)", zero="x, m", spelling="extremum_jvp")
+
+# Products: bilinear in the adjoint and the other operand; the operand itself gives the shape.
+defrule(runtime.dot_vjp_a, "v, a, b", d_v="np.dot(g, b)", d_b="dot_vjp_b(v, g, b)", t_v="dot_vjp_a(t, a, b)", t_b="dot_vjp_a(v, a, t)", zero="a", spelling="dot_vjp_a")
+defrule(runtime.dot_vjp_b, "v, a, b", d_v="np.dot(a, g)", d_a="dot_vjp_a(v, a, g)", t_v="dot_vjp_b(t, a, b)", t_a="dot_vjp_b(v, t, b)", zero="b", spelling="dot_vjp_b")
+defrule(runtime.matmul_vjp_a, "v, a, b", d_v="g @ b", d_b="matmul_vjp_b(v, g, b)", t_v="matmul_vjp_a(t, a, b)", t_b="matmul_vjp_a(v, a, t)", zero="a", spelling="matmul_vjp_a")
+defrule(runtime.matmul_vjp_b, "v, a, b", d_v="a @ g", d_a="matmul_vjp_a(v, a, g)", t_v="matmul_vjp_b(t, a, b)", t_a="matmul_vjp_b(v, t, b)", zero="b", spelling="matmul_vjp_b")
+defrule(runtime.inner_vjp_a, "v, a, b", d_v="np.inner(g, b)", d_b="inner_vjp_b(v, g, b)", t_v="inner_vjp_a(t, a, b)", t_b="inner_vjp_a(v, a, t)", zero="a", spelling="inner_vjp_a")
+defrule(runtime.inner_vjp_b, "v, a, b", d_v="np.inner(a, g)", d_a="inner_vjp_a(v, a, g)", t_v="inner_vjp_b(t, a, b)", t_a="inner_vjp_b(v, t, b)", zero="b", spelling="inner_vjp_b")
+defrule(runtime.einsum_vjp_a, "v, subscripts, a, b", d_v="np.einsum(subscripts, g, b)", d_b="einsum_vjp_b(v, subscripts, g, b)", t_v="einsum_vjp_a(t, subscripts, a, b)", t_b="einsum_vjp_a(v, subscripts, a, t)", zero="a", spelling="einsum_vjp_a")
+defrule(runtime.einsum_vjp_b, "v, subscripts, a, b", d_v="np.einsum(subscripts, a, g)", d_a="einsum_vjp_a(v, subscripts, a, g)", t_v="einsum_vjp_b(t, subscripts, a, b)", t_a="einsum_vjp_b(v, subscripts, t, b)", zero="b", spelling="einsum_vjp_b")
+defrule(runtime.trace_vjp, "v, x, offset=0, axis1=0, axis2=1", d_v="np.trace(g, offset=offset, axis1=axis1, axis2=axis2)", t_v="trace_vjp(t, x, offset, axis1, axis2)", zero="x", spelling="trace_vjp")
+
+# np.prod: the second derivative multiplies pairs of other entries; the third is refused.
+defrule(runtime.prod_vjp, "v, x, axis=None, keepdims=False", d_v="unbroadcast(prod_jvp(g, x, axis, keepdims), v)", d_x="prod_others_jvp(x, g * expand(v, x, axis, keepdims), axis)", t_v="prod_vjp(t, x, axis, keepdims)", t_x="prod_others_jvp(x, t, axis) * expand(v, x, axis, keepdims)", spelling="prod_vjp")
+defrule(runtime.prod_jvp, "u, x, axis=None, keepdims=False", d_u="prod_vjp(g, x, axis, keepdims)", d_x="prod_others_jvp(x, u * expand(g, x, axis, keepdims), axis)", t_u="prod_jvp(t, x, axis, keepdims)", t_x="np.sum(prod_others_jvp(x, t, axis) * u, axis=axis, keepdims=keepdims)", spelling="prod_jvp")
+defrule(runtime.prod_others_jvp, "x, u, axis=None", d_u="prod_others_jvp(x, g, axis)", t_u="prod_others_jvp(x, t, axis)", spelling="prod_others_jvp")
+
+# The 2-norm: x / norm, linear in the adjoint and in x once the norm n is fixed.
+defrule(runtime.norm_vjp, "v, n, x, ord=None, axis=None, keepdims=False", d_v="unbroadcast(norm_jvp(g, n, x, ord, axis, keepdims), v)", d_n="-xdivy(v * norm_jvp(g, n, x, ord, axis, keepdims), n)", d_x="norm_vjp(v, n, g, ord, axis, keepdims)", t_v="norm_vjp(t, n, x, ord, axis, keepdims)", t_n="-norm_vjp(xdivy(v * t, n), n, x, ord, axis, keepdims)", t_x="norm_vjp(v, n, t, ord, axis, keepdims)", spelling="norm_vjp")
+defrule(runtime.norm_jvp, "u, n, x, ord=None, axis=None, keepdims=False", d_u="norm_vjp(g, n, x, ord, axis, keepdims)", d_n="-xdivy(g * norm_jvp(u, n, x, ord, axis, keepdims), n)", d_x="norm_vjp(g, n, u, ord, axis, keepdims)", t_u="norm_jvp(t, n, x, ord, axis, keepdims)", t_n="-xdivy(t * norm_jvp(u, n, x, ord, axis, keepdims), n)", t_x="norm_jvp(u, n, t, ord, axis, keepdims)", spelling="norm_jvp")
+
+# np.linalg.solve, forward mode: linear in the tangent (the third derivative is refused).
+defrule(runtime.solve_jvp_a, "u, x, a, b", d_u="solve_vjp_a(g, x, a, b)", t_u="solve_jvp_a(t, x, a, b)", zero="b", spelling="solve_jvp_a")
+
+# Shapes, indexing, joining and splitting: linear, each undone by another.
+defrule(runtime.untranspose, "v, axes", d_v="np.transpose(g, axes=axes)", t_v="untranspose(t, axes)", zero="axes", spelling="untranspose")
+defrule(runtime.getitem_grad, "v, x, index", d_v="g[index]", t_v="getitem_grad(t, x, index)", zero="x, index", spelling="getitem_grad")
+defrule(runtime.without_item, "v, index", d_v="without_item(g, index)", t_v="without_item(t, index)", zero="index", spelling="without_item")
+defrule(runtime.item_grad, "v, x, index, value", d_v="with_item(np.zeros_like(v), index, g)", t_v="item_grad(t, x, index, value)", zero="x, index, value", spelling="item_grad")
+defrule(runtime.unconcatenate, "v, arrays, axis=0", d_v="np.concatenate(g, axis=axis)", t_v="unconcatenate(t, arrays, axis)", zero="arrays", spelling="unconcatenate")
+defrule(runtime.unstack, "v, arrays, axis=0", d_v="np.stack(g, axis=axis)", t_v="unstack(t, arrays, axis)", zero="arrays", spelling="unstack")
+defrule(runtime.unstack_like, "v, arrays, axis", d_v="stack_like(g, axis)", t_v="unstack_like(t, arrays, axis)", zero="arrays", spelling="unstack_like")
+defrule(runtime.stack_like, "parts, axis", d_parts="unstack_like(g, parts, axis)", t_parts="stack_like(t, axis)", spelling="stack_like")
+
+# Jacobians from forward-mode passes (the loops of grad(f, mode="forward") and hessian).
+defrule(runtime.from_columns, "columns, x, like=0.0", d_columns="columns_of(g, x)", t_columns="from_columns(t, x, like)", zero="x, like", spelling="from_columns")
+defrule(runtime.columns_of, "v, x", d_v="from_columns(g, x)", t_v="columns_of(t, x)", zero="x", spelling="columns_of")
+
+# Lists (the tape of reverse-mode loops among them): their adjoints and tangents are lists.
+defrule(runtime.list_item_grad, "v, items, index", d_v="g[index]", t_v="list_item_grad(t, items, index)", zero="items, index", spelling="list_item_grad")
+defrule(runtime.add_lists, "a, b", d_a="g", d_b="g", t_a="t", t_b="t", t="add_lists(t_a, t_b)", spelling="add_lists")
+# fmt: on

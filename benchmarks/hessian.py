@@ -48,7 +48,10 @@ def main():
     hessian = srcgrad.hessian(quadratic_plus_tanh)
     transform_ms = (time.perf_counter() - start) * 1e3
     assert np.allclose(hessian(x), hessian_by_hand(x), rtol=1e-10, atol=1e-12)
-    rows = [("by hand (closed form)", median_ms(hessian_by_hand, x)), ("srcgrad.hessian", median_ms(hessian, x))]
+    rows = [
+        ("by hand (closed form)", median_ms(hessian_by_hand, x)),
+        ("srcgrad.hessian", median_ms(hessian, x)),
+    ]
     try:
         import autograd
         import autograd.numpy as anp
@@ -70,7 +73,9 @@ def main():
     srcgrad_ms = rows[1][1]
     for label, ms in rows:
         print(f"{label:<24}{ms:>12.3f}{ms / srcgrad_ms:>11.2f}x")
-    print(f"srcgrad's one-time transform (parse, normalize, reverse, forward, compile): {transform_ms:.1f} ms")
+    print(
+        f"srcgrad's one-time transform (parse, normalize, reverse, forward, compile): {transform_ms:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

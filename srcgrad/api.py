@@ -66,6 +66,7 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
             entry.deps = resolved_calls(tree)
             return entry
         program = normalize(parsed, names, bound_self)
+        _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
         generated = reverse(program, names, seed, with_value)
         if with_value:
             generated.name = "value_and_" + generated.name

@@ -22,9 +22,9 @@ import numpy as np
 from . import runtime
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Op, Program, Stmt, assign, name
-from .restructure import restructure
 from .parse import ParsedFunction, parse_function
 from .resolve import UNRESOLVED, Resolver, call_tree, resolved_calls
+from .restructure import restructure
 from .rules import Rule, lookup
 from .rules.registry import REQUIRED, Param
 
@@ -58,14 +58,19 @@ COPY = Rule(None, "copy", (Param("x"),), {"x": _template("g")}, elementwise=True
 # Lists are values too: ``items.append(v)`` becomes ``items_1 = items + [v]``, and the adjoint
 # (and the tangent) of a list is the list of its elements' adjoints (tangents).
 APPEND = Rule(
-    None, "append", (Param("items"), Param("item")),
+    None,
+    "append",
+    (Param("items"), Param("item")),
     {"items": _template("g[:-1]"), "item": _template("g[-1]")},
     jvp={"items": _template("t + [zero_tangent(item)]"), "item": _template("zero_tangent(items) + [t]")},
     joint=_template("t_items + [t_item]"),
 )
 LIST_ITEM = Rule(
-    None, "list_item", (Param("items"), Param("index")),
-    {"items": _template("list_item_grad(g, items, index)")}, jvp={"items": _template("t[index]")},
+    None,
+    "list_item",
+    (Param("items"), Param("index")),
+    {"items": _template("list_item_grad(g, items, index)")},
+    jvp={"items": _template("t[index]")},
 )
 REFUSED = {
     gast.Try: "try/except",
@@ -248,7 +253,8 @@ def _constant_cell(cell: types.CellType) -> bool:
         value = cell.cell_contents
     except ValueError:
         return False
-    if isinstance(value, types.ModuleType) or getattr(builtins, getattr(value, "__name__", "?"), None) is value:
+    builtin = getattr(builtins, getattr(value, "__name__", "?"), None)
+    if isinstance(value, types.ModuleType) or builtin is value:
         return True
     return getattr(value, "__module__", None) == runtime.__name__ and callable(value)
 
@@ -1228,7 +1234,9 @@ class Normalizer:
             func = self.spell(rule)
             forward = gast.Call(func=func, args=list(args), keywords=keywords)
         active = [
-            p for p, a in bound.items() if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
+            p
+            for p, a in bound.items()
+            if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
         ]
         missing = [p for p in active if p not in rule.vjp]
         if missing:

@@ -69,7 +69,8 @@ def xlogy(a: Any, b: Any) -> Any:
     ``d(x ** y)/dy = x ** y * log(x)`` is 0, not NaN, where ``x`` is 0 and ``y`` > 0.
     """
     zero = a == 0
-    return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
+    out = np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
+    return out.astype(np.result_type(a, b, 1.0), copy=False)  # float32 stays float32
 
 
 def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:

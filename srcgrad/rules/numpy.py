@@ -26,11 +26,11 @@ defrule(np.matmul, "x1, x2", d_x1="matmul_vjp_a(g, x1, x2)", d_x2="matmul_vjp_b(
 # Elementwise functions of one argument.
 unary = dict(elementwise=True)
 defrule(np.exp, "x", d_x="g * ans", t_x="t * ans", **unary)
-defrule(np.exp2, "x", d_x="g * ans * np.log(2.0)", t_x="t * ans * np.log(2.0)", **unary)
+defrule(np.exp2, "x", d_x="g * ans * math.log(2.0)", t_x="t * ans * math.log(2.0)", **unary)
 defrule(np.expm1, "x", d_x="g * (ans + 1.0)", t_x="t * (ans + 1.0)", **unary)
 defrule(np.log, "x", d_x="g / x", t_x="t / x", **unary)
-defrule(np.log2, "x", d_x="g / (x * np.log(2.0))", t_x="t / (x * np.log(2.0))", **unary)
-defrule(np.log10, "x", d_x="g / (x * np.log(10.0))", t_x="t / (x * np.log(10.0))", **unary)
+defrule(np.log2, "x", d_x="g / (x * math.log(2.0))", t_x="t / (x * math.log(2.0))", **unary)
+defrule(np.log10, "x", d_x="g / (x * math.log(10.0))", t_x="t / (x * math.log(10.0))", **unary)
 defrule(np.log1p, "x", d_x="g / (x + 1.0)", t_x="t / (x + 1.0)", **unary)
 defrule(np.sqrt, "x", d_x="g * 0.5 / ans", t_x="t * 0.5 / ans", **unary)
 defrule(np.square, "x", d_x="g * 2.0 * x", t_x="t * 2.0 * x", **unary)
@@ -49,10 +49,11 @@ defrule(np.arcsinh, "x", d_x="g / np.sqrt(x ** 2 + 1.0)", t_x="t / np.sqrt(x ** 
 defrule(np.arccosh, "x", d_x="g / np.sqrt(x ** 2 - 1.0)", t_x="t / np.sqrt(x ** 2 - 1.0)", **unary)
 defrule(np.arctanh, "x", d_x="g / (1.0 - x ** 2)", t_x="t / (1.0 - x ** 2)", **unary)
 
-# Elementwise functions of two arguments; ties split the derivative evenly.
+# Elementwise functions of two arguments; ties split the derivative evenly. (Python floats and
+# masks times g keep float32 derivatives float32.)
 defrule(np.arctan2, "y, x", d_y="g * x / (x ** 2 + y ** 2)", d_x="-g * y / (x ** 2 + y ** 2)", t_y="t * x / (x ** 2 + y ** 2)", t_x="-t * y / (x ** 2 + y ** 2)", **ufunc2)
-defrule(np.maximum, "x, y", d_x="g * ((x > y) + 0.5 * (x == y))", d_y="g * ((y > x) + 0.5 * (x == y))", t_x="t * ((x > y) + 0.5 * (x == y))", t_y="t * ((y > x) + 0.5 * (x == y))", **ufunc2)
-defrule(np.minimum, "x, y", d_x="g * ((x < y) + 0.5 * (x == y))", d_y="g * ((y < x) + 0.5 * (x == y))", t_x="t * ((x < y) + 0.5 * (x == y))", t_y="t * ((y < x) + 0.5 * (x == y))", **ufunc2)
+defrule(np.maximum, "x, y", d_x="g * (x > y) + 0.5 * g * (x == y)", d_y="g * (y > x) + 0.5 * g * (x == y)", t_x="t * (x > y) + 0.5 * t * (x == y)", t_y="t * (y > x) + 0.5 * t * (x == y)", **ufunc2)
+defrule(np.minimum, "x, y", d_x="g * (x < y) + 0.5 * g * (x == y)", d_y="g * (y < x) + 0.5 * g * (x == y)", t_x="t * (x < y) + 0.5 * t * (x == y)", t_y="t * (y < x) + 0.5 * t * (x == y)", **ufunc2)
 defrule(np.where, "condition, x, y", d_x="np.where(condition, g, 0.0)", d_y="np.where(condition, 0.0, g)", t_x="np.where(condition, t, 0.0)", t_y="np.where(condition, 0.0, t)", **ufunc2)
 defrule(np.clip, "a, a_min, a_max", d_a="g * inside(a, a_min, a_max)", t_a="t * inside(a, a_min, a_max)", **ufunc2)
 

@@ -36,7 +36,7 @@ import numpy as np
 from . import runtime
 from .compile import Compiled, compile_source
 from .ir import Bindings, Namer
-from .resolve import UNRESOLVED, Resolver
+from .resolve import UNRESOLVED, Resolver, unbound
 from .rules import RULES, lookup
 
 FORMAT = 1
@@ -48,17 +48,18 @@ class Entry:
     compiled: Compiled
     bindings: Bindings
     deps: list[tuple[Any, Any, Any]]
+    function: Any = None  # the function built from it for one primal, reused while current
 
     def is_current(self) -> bool:
         for resolver, node, obj in self.deps:
-            now = resolver.resolve(node)
-            if getattr(now, "__func__", now) is not obj:  # a bound method counts as its function
+            if unbound(resolver.resolve(node)) is not obj:
                 return False
         return True
 
 
 _memory: dict[Hashable, Entry] = {}
 _lock = threading.Lock()
+MEMORY_LIMIT = 4096  # entries kept in memory; the oldest go first
 
 
 def cached(key: Hashable, build: Callable[[], Entry]) -> Entry:
@@ -69,6 +70,8 @@ def cached(key: Hashable, build: Callable[[], Entry]) -> Entry:
     entry = build()
     with _lock:
         _memory[key] = entry
+        while len(_memory) > MEMORY_LIMIT:
+            del _memory[next(iter(_memory))]
     return entry
 
 
@@ -76,6 +79,7 @@ def clear() -> None:
     """Forget every transform made in this process (the disk cache stays)."""
     with _lock:
         _memory.clear()
+    _rules_fingerprint.cache_clear()  # called when a rule changes
 
 
 # -- the key ----------------------------------------------------------------------------------
@@ -105,6 +109,7 @@ def _srcgrad_fingerprint() -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _rules_fingerprint() -> str:
     parts = sorted(f"{r.spelling}|{r.params}|{sorted(r.source.items())}|{r.nondiff}" for r in RULES.values())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

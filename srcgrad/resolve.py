@@ -123,14 +123,36 @@ def _self_of(parsed: ParsedFunction, obj: Any, bound: bool = False) -> dict[str,
     return {args[0].id: obj if bound else obj.__self__}
 
 
+LIBRARIES = {"numpy", "math", "cmath", "builtins", "operator", "scipy", "autograd"}
+
+
 def resolved_calls(tree: list[Resolver]) -> list[tuple[Resolver, gast.expr, Any]]:
     """What every call in a call tree resolves to now (a helper, a numpy function...): if one
-    of them later resolves to something else, code generated from the tree is stale."""
-    calls = []
+    of them later resolves to something else, code generated from the tree is stale.
+
+    Each distinct name is listed once; for ``np.linalg.norm`` it is enough that ``np`` is
+    still numpy (libraries are not rebound function by function).
+    """
+    calls: dict[tuple[int, str], tuple[Resolver, gast.expr, Any]] = {}
     for resolver in tree:
         for node in gast.walk(resolver.parsed.node):
-            if isinstance(node, gast.Call):
-                obj = resolver.resolve(node.func)
-                if obj is not UNRESOLVED:
-                    calls.append((resolver, node.func, getattr(obj, "__func__", obj)))
-    return calls
+            if not isinstance(node, gast.Call):
+                continue
+            func = node.func
+            root = func
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            base = resolver.resolve(root)
+            if isinstance(base, types.ModuleType) and base.__name__.partition(".")[0] in LIBRARIES:
+                func = root
+            obj = resolver.resolve(func)
+            if obj is not UNRESOLVED:
+                own = isinstance(root, gast.Name) and (root.id in resolver.closure or root.id in resolver.constants)
+                scope = id(resolver) if own else id(resolver.parsed.globals)  # helpers share module globals
+                calls[scope, gast.dump(func)] = (resolver, func, unbound(obj))
+    return list(calls.values())
+
+
+def unbound(obj: Any) -> Any:
+    """A bound method's function (what the generated code inlined); anything else as it is."""
+    return obj.__func__ if isinstance(obj, types.MethodType) else obj

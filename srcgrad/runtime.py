@@ -328,15 +328,16 @@ def without_item(g: Any, index: Any) -> Any:
     return out
 
 
-def item_grad(g: Any, x: Any, index: Any, value: Any) -> Any:
+def item_grad(g: Any, index: Any, value: Any) -> Any:
     """The adjoint of the value in ``with_item``: ``g`` at the places where it landed.
 
     With a repeated index only the last write lands, so the earlier ones get no gradient.
+    (Only shapes are needed, and ``g`` has the array's: the tape need not keep the array.)
     """
     part = g[index]
     if _is_advanced(index):
         ids = np.reshape(np.arange(np.size(part)), np.shape(part))
-        written = np.full(np.shape(x), -1)
+        written = np.full(np.shape(g), -1)
         written[index] = ids
         part = np.where(written[index] == ids, part, 0.0)
     return unbroadcast(part, value)
@@ -518,3 +519,31 @@ def aliased_update(name: str, where: str) -> Exception:
         linecache.getline(SOURCES.get(filename, filename), int(lineno)),
         hint=f"write {name} = {name}.copy() before updating it, or {name} = {name} + ... to rebind it.",
     )
+
+
+def unarray(g: Any, obj: Any) -> Any:
+    """The adjoint of ``np.array(obj)``: for a (nested) list, the list of the rows of ``g``."""
+    if isinstance(obj, (list, tuple)):
+        return [unarray(g[i], item) for i, item in enumerate(obj)]
+    return unbroadcast(g, obj)
+
+
+def sum_vjp(g: Any, items: Any) -> list:
+    """The adjoint of the builtin ``sum(items)``: ``g`` for every item, summed to its shape."""
+    return [unbroadcast(g, item) for item in items]
+
+
+def rearray(g: Any, v: Any, obj: Any) -> Any:
+    """The adjoint of ``unarray(v, obj)`` with respect to ``v``: the rows stacked back (a sum
+    copied back over broadcast axes where ``obj`` was an array)."""
+    if isinstance(obj, (list, tuple)):
+        return np.array([rearray(g[i], v[i], item) for i, item in enumerate(obj)])
+    return expand(g, v)
+
+
+def sum_all(gs: Any, v: Any) -> Any:
+    """The adjoint of ``sum_vjp(v, items)`` with respect to ``v``: every piece copied back and added."""
+    total = np.zeros_like(v, dtype=grad_dtype(v, 1.0))
+    for piece in gs:
+        total = total + expand(piece, v)
+    return total

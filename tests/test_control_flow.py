@@ -904,7 +904,7 @@ def list_empty_then_sum(x, n):
     parts = []
     for i in range(n):
         parts.append(np.sin(x * i))
-    return sum(parts, np.sum(x) * 0.0)
+    return np.sum(sum(parts, np.sum(x) * 0.0))
 
 
 LISTS = [

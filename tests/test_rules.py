@@ -275,6 +275,9 @@ CASES: dict[Any, list[Case]] = {
         case("x.reshape((4, 6))", x=rand(T)),
     ],
     np.copy: [*unary("np.copy(x)"), case("x.copy()", x=rand(M))],
+    np.array: [case("np.array(x)", x=rand(M)), case("np.array([x, y])", x=rand(V), y=rand(V)), case("np.array([[x, y], [y, x]])", x=rand(), y=rand())],
+    np.asarray: [case("np.asarray(x)", x=rand(M)), case("np.asarray([x, y * 2.0])", x=rand(V), y=rand(V))],
+    builtins.sum: [case("sum([x, y])", x=rand(V), y=rand(V)), case("sum([x, y], z)", x=rand(M), y=rand(V), z=rand())],
     np.ravel: [case("np.ravel(x)", x=rand(M)), case("np.ravel(x)", x=rand(T)), case("x.ravel()", x=rand(M))],
     np.expand_dims: [
         case("np.expand_dims(x, 0)", x=rand(M)),
@@ -549,9 +552,9 @@ CASES.update({
         case("without_item(v, [0, 2, 2])", v=rand(V)),
     ],
     runtime.item_grad: [
-        case("item_grad(v, x, 1, w)", v=rand(M), x=shape(M), w=shape((4,))),
-        case("item_grad(v, x, 1, w)", v=rand(M), x=shape(M), w=shape(())),
-        case("item_grad(v, x, [0, 2, 2], w)", v=rand(V), x=shape(V), w=shape((3,))),
+        case("item_grad(v, 1, w)", v=rand(M), w=shape((4,))),
+        case("item_grad(v, 1, w)", v=rand(M), w=shape(())),
+        case("item_grad(v, [0, 2, 2], w)", v=rand(V), w=shape((3,))),
     ],
     runtime.unconcatenate: [
         case("np.concatenate(unconcatenate(v, [a, b], 1), axis=1)", v=rand((3, 5)), a=shape(M), b=shape((3, 1))),
@@ -573,6 +576,10 @@ CASES.update({
         case("np.stack(columns_of(v, c))", v=rand((3, 4, 2)), c=shape((2,))),
         case("np.stack(columns_of(v, c))", v=rand((2, 3)), c=shape((2, 3))),
     ],
+    runtime.unarray: [case("np.stack(unarray(v, [a, b]))", v=rand((2, 4)), a=shape((4,)), b=shape((4,))), case("unarray(v, a)", v=rand(M), a=shape((1, 4)))],
+    runtime.rearray: [case("rearray([v, w], x, [a, b])", v=rand((4,)), w=rand((4,)), x=shape(M), a=shape((4,)), b=shape((4,)))],
+    runtime.sum_vjp: [case("np.stack(sum_vjp(v, [a, b]))", v=rand(V), a=shape(V), b=shape(V)), case("sum_vjp(v, [a])[0]", v=rand(M), a=shape((4,)))],
+    runtime.sum_all: [case("sum_all([v, w], x)", v=rand(V), w=rand(V), x=shape(V))],
     runtime.list_item_grad: [case("np.stack(list_item_grad(v, [a, b], 1))", v=rand(M), a=shape(M), b=shape(M))],
     runtime.add_lists: [case("np.stack(add_lists([x, y], [z, y]))", x=rand(M), y=rand(M), z=rand(M))],
 })  # fmt: skip

@@ -89,6 +89,8 @@ defrule(np.stack, "arrays, axis=0", d_arrays="unstack(g, arrays, axis)", t_array
 defrule(np.hstack, "tup", d_tup="unstack_like(g, tup, 1)", t_tup="np.hstack(t)")
 defrule(np.vstack, "tup", d_tup="unstack_like(g, tup, 0)", t_tup="np.vstack(t)")
 defrule(np.copy, "a", d_a="g", t_a="t", elementwise=True)
+defrule(np.array, "object", d_object="unarray(g, object)", t_object="np.array(t)")
+defrule(np.asarray, "a", d_a="unarray(g, a)", t_a="np.asarray(t)")
 
 # Linear algebra.
 defrule(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", d_x="norm_vjp(g, ans, x, ord, axis, keepdims)", t_x="norm_jvp(t, ans, x, ord, axis, keepdims)")

@@ -14,6 +14,7 @@ from .registry import defrule, nondifferentiable
 defrule(operator.getitem, "x, index", d_x="getitem_grad(g, x, index)", t_x="t[index]", zero="index", spelling="operator.getitem")
 defrule(builtins.abs, "x", d_x="g * np.sign(x)", t_x="t * np.sign(x)", elementwise=True)
 defrule(builtins.float, "x", d_x="g", t_x="t", elementwise=True)
+defrule(builtins.sum, "iterable, start=0", d_iterable="sum_vjp(g, iterable)", d_start="unbroadcast(g, start)", t_iterable="sum_all(t, ans)", t_start="t")
 defrule(builtins.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * x ** (y - 1)", t_y="t * xlogy(ans, x)", unbroadcast=True, elementwise=True)
 
 scalar = dict(elementwise=True)
@@ -34,5 +35,5 @@ nondifferentiable(
 
 # fmt: off
 # ``y[i] = v`` in user code becomes ``y_1 = with_item(y, i, v)`` in generated code.
-defrule(runtime.with_item, "x, index, value", d_x="without_item(g, index)", d_value="item_grad(g, x, index, value)", t_x="without_item(t, index)", t_value="with_item(np.zeros_like(x), index, t)", t="with_item(t_x, index, t_value)", zero="index", spelling="with_item")
+defrule(runtime.with_item, "x, index, value", d_x="without_item(g, index)", d_value="item_grad(g, index, value)", t_x="without_item(t, index)", t_value="with_item(np.zeros_like(x), index, t)", t="with_item(t_x, index, t_value)", zero="index", spelling="with_item")
 # fmt: on

@@ -166,7 +166,6 @@ def _forget_generated_code() -> None:
         cache.clear()
 
 
-defvjp = defrule  # the name before forward mode, for code written against it
 
 
 def nondifferentiable(*fns: Any) -> None:

@@ -6,6 +6,7 @@ import ast
 import copy
 import functools
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,6 +54,8 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
     bound_self = None
     if inspect.ismethod(f):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
+    if not isinstance(f, types.FunctionType):
+        parse_function(f)  # raises SourceUnavailableError: there is no source to transform
     closure = tuple(id(c) for c in f.__closure__ or ())
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
     key = (f.__code__, id(f.__globals__), closure, id(bound_self), wrt_key, seed, with_value)

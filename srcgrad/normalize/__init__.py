@@ -1,0 +1,36 @@
+"""Stage 3: rewrite a function (and the helpers it calls, inlined) into A-normal form.
+
+Each statement of the result applies one primitive. Sub-expressions that do not depend
+on the differentiated arguments ("inactive") stay as the user wrote them; every active
+value gets a name derived from the user's variable or from the operation (``mul``,
+``exp``), and a name assigned twice is renamed (``x_1``) so each is assigned once.
+
+One module per part: ``primitives`` (what is known by syntax), ``analysis`` (facts about
+user code), ``core`` (the normalizer), ``statements``, ``control``, ``expressions`` and
+``inlining`` (its parts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir import Program
+from ..parse import ParsedFunction
+from .core import Normalizer
+from .primitives import APPEND, COPY, LIST_ITEM, NAMES_FOR_GENERATED_CODE, RESULT
+
+__all__ = [
+    "APPEND",
+    "COPY",
+    "LIST_ITEM",
+    "NAMES_FOR_GENERATED_CODE",
+    "RESULT",
+    "Normalizer",
+    "Scope",
+    "normalize",
+]
+
+
+def normalize(parsed: ParsedFunction, wrt: list[str], bound_self: Any = None) -> Program:
+    """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs."""
+    return Normalizer(parsed, wrt, bound_self).run()

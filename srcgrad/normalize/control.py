@@ -1,0 +1,214 @@
+"""Branches and loops: one name per value after a branch, carried names in loops."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import gast
+
+from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
+from .analysis import (
+    _assigned,
+    _base,
+    _breaks,
+    _copy,
+    _exits,
+    _exposed,
+    _fallthrough,
+    _may_become_active,
+    _read,
+    _same,
+)
+from .primitives import COPY, RESULT
+
+if TYPE_CHECKING:
+    pass
+
+
+class ControlFlow:
+    """Part of :class:`Normalizer`: branches and loops: one name per value after a branch, carried names in loops."""
+
+    def nested(self, body: list[gast.stmt], env: dict[str, gast.expr]) -> tuple[list, dict[str, gast.expr]]:
+        """Normalize ``body`` into a new block, starting from ``env``; returns the block and the env after."""
+        outer_out, outer_env, frames = self.out, self.scope.env, self.scope.frames
+        self.out, self.scope.env = [], dict(env)
+        try:
+            self.block(body)
+            return self.out, self.scope.env
+        finally:
+            self.out, self.scope.env, self.scope.frames = outer_out, outer_env, frames
+
+    def if_statement(self, stmt: gast.If) -> None:
+        test = self.substitute(stmt.test)
+        cond = (
+            test
+            if isinstance(test, (gast.Name, gast.Constant))
+            else name(self.emit(self.fresh(None, "cond"), test))
+        )
+        before = self.scope.env
+        then, then_env = self.nested(stmt.body, before)
+        orelse, else_env = self.nested(stmt.orelse, before)
+        block = IfBlock(cond, then, orelse, self.scope.frames)
+        self.out.append(block)
+        live = [(b, e) for b, e in ((then, then_env), (orelse, else_env)) if not _exits(b)]
+        merged = dict(before)
+        for user_name in sorted({k for _, e in live for k in e}):
+            # A name only some branches define is None on the others (where Python would have
+            # no value for it at all), so that after the branch it has one generated name.
+            atoms = [e.get(user_name, gast.Constant(value=None, kind=None)) for _, e in live]
+            if all(_same(a, atoms[0]) for a in atoms):
+                merged[user_name] = atoms[0]
+            else:
+                target = self.namer.fresh(_base(user_name))
+                for (branch, _), atom in zip(live, atoms):
+                    self.copy_into(branch, target, atom)
+                block.merged.append(target)
+                merged[user_name] = name(target)
+        self.scope.env = merged
+
+    def copy_into(self, block: list, target: str, atom: gast.expr, copyback: bool = False) -> None:
+        """Append ``target = atom`` to ``block``; an active value carries its adjoint through.
+
+        After a branch that exits (break, raise), the copy goes into the branch that goes on.
+        """
+        for leaf in _fallthrough(block):
+            self._copy_into(leaf, target, atom, copyback)
+
+    def _copy_into(self, block: list, target: str, atom: gast.expr, copyback: bool) -> None:
+        active = isinstance(atom, gast.Name) and atom.id in self.active
+        if isinstance(atom, gast.Name) and (atom.id in self.shared or atom.id in self.view_of):
+            self.share(atom.id)
+            self.share(target)
+        op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
+        if active:
+            self.active.add(target)
+        if isinstance(atom, gast.Name) and atom.id in self.lists:  # a branch's list: still a list after it
+            self.lists.add(target)
+        last = [item for item in block if isinstance(item, Stmt) and not isinstance(item.node, gast.Break)]
+        origin = last[-1].origin if last and block is not self.out else self.scope.frames
+        stmt = Stmt(assign(target, _copy(atom)), origin, op, copyback)
+        if block and isinstance(block[-1], Stmt) and isinstance(block[-1].node, gast.Break):
+            block.insert(len(block) - 1, stmt)
+        else:
+            block.append(stmt)
+
+    def loop(self, stmt: gast.For | gast.While) -> None:
+        if stmt.orelse:
+            return self.refuse(stmt, "a loop with an else clause")
+        loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
+        body = list(stmt.body)
+        before = dict(self.scope.env)
+        targets = set()  # the user's loop variables, if the loop itself binds them (for t in range)
+        if isinstance(stmt, gast.For):
+            header = self.for_header(stmt, loop)
+            if not header:
+                targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            body = header + body
+        if loop.kind == "while" or _breaks(stmt.body):
+            loop.counter = self.namer.fresh("count")
+            self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
+        # Names carried from one iteration to the next get one name for the whole loop.
+        # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
+        exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
+        carried = sorted(
+            exposed & _assigned(body) & set(before) | targets & set(before) & self.live.get(id(stmt), set())
+        )
+        may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
+        for user_name in carried:
+            atom = before[user_name]
+            target = self.namer.fresh(_base(user_name))
+            self.copy_into(self.out, target, atom)
+            if isinstance(atom, gast.Name) and atom.id in self.lists:
+                self.lists.add(target)
+            if user_name in may_activate:
+                self.active.add(target)
+            if user_name not in targets:
+                self.scope.env[user_name] = name(target)
+            loop.carried.append(target)
+        if isinstance(stmt, gast.While):
+            loop.test = self.substitute(stmt.test)
+        carried_names = {u: t for u, t in zip(carried, loop.carried)}
+        self.loops.append((loop, carried_names))
+        try:
+            inner, env = self.nested(body, self.scope.env)
+        finally:
+            self.loops.pop()
+        if loop.counter:
+            count = gast.BinOp(
+                left=name(loop.counter), op=gast.Add(), right=gast.Constant(value=1, kind=None)
+            )
+            inner.insert(0, Stmt(assign(loop.counter, count), self.scope.frames))
+        if not _exits(inner):
+            for user_name, target in carried_names.items():
+                if not _same(env[user_name], name(target)):
+                    self.copy_into(inner, target, env[user_name], copyback=True)
+        loop.body = inner or [Stmt(gast.Pass(), self.scope.frames)]
+        self.out.append(loop)
+        for user_name, target in carried_names.items():
+            self.scope.env[user_name] = name(target)
+        for user_name, atom in env.items():  # names first assigned in the loop keep their last value
+            if user_name not in self.scope.env and user_name != RESULT:
+                self.scope.env[user_name] = atom
+
+    def copy_back(self) -> None:
+        """Before a break: the carried names take the values of this iteration."""
+        loop, carried = self.loops[-1]
+        for user_name, target in carried.items():
+            atom = self.scope.env.get(user_name)
+            if atom is not None and not _same(atom, name(target)):
+                self.copy_into(self.out, target, atom, copyback=True)
+
+    def for_header(self, stmt: gast.For, loop: LoopBlock) -> list[gast.stmt]:
+        """``for`` over range, or by index over a sequence, enumerate or zip.
+
+        Returns the assignments that bind the user's loop variables inside the body.
+        """
+        iterator = stmt.iter
+        func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        target = stmt.target
+        backwards = func is reversed and len(iterator.args) == 1 and not self.is_active(iterator.args[0])
+        if (func is range or backwards) and isinstance(target, gast.Name):
+            steps = self.substitute(iterator)
+            if backwards:  # reversed(steps) as steps[::-1]: a sequence, so it can be run backwards too
+                reverse_ = gast.Slice(lower=None, upper=None, step=gast.Constant(value=-1, kind=None))
+                steps = gast.Subscript(value=steps.args[0], slice=reverse_, ctx=gast.Load())
+            loop.iterable = name(self.emit(self.fresh(None, "steps"), steps))
+            loop.target = self.namer.fresh(target.id)
+            self.scope.env[target.id] = name(loop.target)
+            return []
+        index = self.namer.fresh("i")
+        loop.target = index
+        index_key = "@" + index  # not an identifier, so no user name can collide with it
+        self.scope.env[index_key] = name(index)
+        length, assigns = self.iteration(target, iterator, name(index_key), stmt)
+        loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
+        return assigns
+
+    def iteration(
+        self, target: gast.expr, iterator: gast.expr, index: gast.Name, stmt: gast.stmt
+    ) -> tuple[gast.expr, list[gast.stmt]]:
+        """How many items ``iterator`` yields, and the assignments that bind ``target`` to item ``index``.
+
+        ``enumerate`` and ``zip`` (nested too) become indexing of the sequences they walk.
+        """
+        func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        pair = isinstance(target, (gast.Tuple, gast.List))
+        if func is enumerate and pair and len(target.elts) == 2 and 1 <= len(iterator.args) <= 2:
+            start = iterator.args[1] if len(iterator.args) == 2 else None
+            for keyword in iterator.keywords:
+                start = keyword.value if keyword.arg == "start" else start
+            counter = index if start is None else gast.BinOp(left=index, op=gast.Add(), right=start)
+            length, assigns = self.iteration(target.elts[1], iterator.args[0], index, stmt)
+            first = gast.Assign(targets=[target.elts[0]], value=_copy(counter), type_comment=None)
+            return length, [gast.copy_location(first, stmt)] + assigns
+        if func is zip and pair and len(target.elts) == len(iterator.args) and not iterator.keywords:
+            parts = [self.iteration(t, a, index, stmt) for t, a in zip(target.elts, iterator.args)]
+            lengths = [length for length, _ in parts]
+            length = lengths[0] if len(lengths) == 1 else self.builtin("min", *lengths)
+            return length, [a for _, assigns in parts for a in assigns]
+        sequence = self.atom(iterator)
+        key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
+        self.scope.env[key] = sequence
+        item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
+        assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
+        return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]

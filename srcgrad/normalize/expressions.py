@@ -1,0 +1,421 @@
+"""Expressions: one primitive per statement, inactive parts left as written."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from typing import TYPE_CHECKING, Any
+
+import gast
+import numpy as np
+
+from .. import runtime
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..ir import IfBlock, Op, name
+from ..resolve import UNRESOLVED
+from ..rules import Rule, lookup
+from ..rules.registry import REQUIRED
+from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
+from .primitives import BINOPS, LIST_ITEM, METHODS, NAMES_FOR_GENERATED_CODE, SHAPE_ATTRIBUTES, VIEWS
+from .scope import Scope
+
+if TYPE_CHECKING:
+    pass
+
+
+class Expressions:
+    """Part of :class:`Normalizer`: expressions: one primitive per statement, inactive parts left as written."""
+
+    def is_active(self, node: gast.AST) -> bool:
+        """Does ``node``'s value depend on the differentiated arguments?
+
+        Shapes (``x.shape``, ``len(x)``), comparisons and calls without a derivative
+        (``np.floor(x)``) read active values but carry no derivative.
+        """
+        if isinstance(node, gast.Name):
+            atom = self.scope.env.get(node.id)
+            return isinstance(node.ctx, gast.Load) and isinstance(atom, gast.Name) and atom.id in self.active
+        if isinstance(node, gast.Attribute) and node.attr in SHAPE_ATTRIBUTES:
+            return False
+        if isinstance(node, gast.Compare) or (
+            isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not)
+        ):
+            return False
+        if isinstance(node, gast.IfExp):
+            return self.is_active(node.body) or self.is_active(node.orelse)
+        if isinstance(node, gast.Call):
+            func = node.func
+            if isinstance(func, gast.Lambda) or (
+                isinstance(func, gast.Name) and func.id in self.scope.functions
+            ):
+                return True  # a local function may read active names of the enclosing scope: inline it
+            obj = self.scope.resolver.resolve(func)
+            rule = lookup(obj) if obj is not UNRESOLVED else None
+            if rule is not None and rule.nondiff:
+                return False
+        return any(self.is_active(child) for child in gast.iter_child_nodes(node))
+
+    def substitute(self, node: gast.expr) -> gast.expr:
+        """An inactive expression, with user names replaced by their generated names."""
+        for call in gast.walk(node):
+            if isinstance(call, gast.Call) and self.scope.resolver.resolve(call.func) in (
+                eval,
+                exec,
+                globals,
+                locals,
+                vars,
+            ):
+                self.refuse(call, "eval, exec or a namespace lookup: srcgrad cannot see the code they run")
+        env, scope = self.scope.env, self.scope
+
+        class Rename(gast.NodeTransformer):
+            def visit_Name(inner, n: gast.Name) -> gast.expr:
+                if not isinstance(n.ctx, gast.Load):
+                    return n
+                if n.id in env:
+                    return gast.copy_location(_copy(env[n.id]), n)
+                return self.free_name(n, scope)
+
+        return Rename().visit(_copy(node))
+
+    def free_name(self, node: gast.Name, scope: Scope) -> gast.expr:
+        """A global, closure or builtin name, as the generated code must spell it."""
+        cell = scope.resolver.closure.get(node.id)
+        if cell is not None and _constant_cell(cell):
+            return name(self.bindings.value(cell.cell_contents, node.id))
+        if cell is not None:
+            return name(self.bindings.cell(cell, node.id))
+        if scope.module_alias is not None and node.id in scope.parsed.globals:
+            return gast.Attribute(value=name(scope.module_alias), attr=node.id, ctx=gast.Load())
+        return name(node.id)
+
+    def atom(self, node: gast.expr, hint: str | None = None) -> gast.expr:
+        """Normalize ``node`` into something cheap to repeat: a name or a literal."""
+        value = self.expr(node, hint)
+        if _is_simple(value):
+            return value
+        return name(self.emit(self.fresh(hint, _base_name(value)), value))
+
+    def expr(self, node: gast.expr, hint: str | None = None) -> gast.expr:
+        """Normalize ``node``; returns an atom, or the expression itself when inactive."""
+        if not self.is_active(node):
+            return self.substitute(node)
+        if isinstance(node, gast.Name):
+            return _copy(self.scope.env[node.id])
+        if isinstance(node, gast.BinOp) and type(node.op) in BINOPS:
+            fn, base = BINOPS[type(node.op)]
+            left, right = self.atom(node.left), self.atom(node.right)
+            return self.apply(
+                lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right)
+            )
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            operand = self.atom(node.operand)
+            return self.apply(
+                lookup(np.negative), [operand], {}, hint or "neg", gast.UnaryOp(op=node.op, operand=operand)
+            )
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.UAdd):
+            return self.expr(node.operand, hint)
+        if isinstance(node, gast.Call):
+            return self.call(node, hint)
+        if isinstance(node, gast.Attribute):
+            return self.attribute(node, hint)
+        if isinstance(node, gast.Subscript):
+            value = self.atom(node.value)
+            index = self.index(node.slice)
+            forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
+            if isinstance(value, gast.Name) and value.id in self.lists:
+                return self.apply(LIST_ITEM, [value, self.index_value(index)], {}, hint or "item", forward)
+            return self.apply(
+                lookup(operator.getitem), [value, self.index_value(index)], {}, hint or "item", forward
+            )
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return self.pack(node, hint)
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(node, hint)
+        if isinstance(node, gast.IfExp):
+            test = self.substitute(node.test)
+            return self.conditional(test, node.body, node.orelse, hint)
+        if isinstance(node, gast.BoolOp):  # `a or b` is `a if a else b`; `a and b` is `b if a else a`
+            first = self.atom(node.values[0])
+            rest = node.values[1:]
+            other = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
+            if isinstance(node.op, gast.Or):
+                return self.conditional(first, first, other, hint)
+            return self.conditional(first, other, first, hint)
+        raise self.error(
+            UnsupportedSyntaxError,
+            node,
+            f"srcgrad cannot differentiate a {type(node).__name__} expression yet",
+            "compute the value in separate statements with numpy functions.",
+        )
+
+    def conditional(self, test: gast.expr, then: gast.expr, orelse: gast.expr, hint: str | None) -> gast.expr:
+        """``then if test else orelse``: a branch in the generated code, each side computed only when taken."""
+        cond = (
+            test
+            if isinstance(test, (gast.Name, gast.Constant))
+            else name(self.emit(self.fresh(None, "cond"), test))
+        )
+        target = self.fresh(hint, "choice")
+        branches = []
+        for value in (then, orelse):
+            outer, self.out = self.out, []
+            try:
+                atom = (
+                    value
+                    if isinstance(value, gast.Name) and value.id in self.namer.taken
+                    else self.atom(value)
+                )
+                self.copy_into(self.out, target, atom)
+                branches.append(self.out)
+            finally:
+                self.out = outer
+        self.out.append(IfBlock(cond, branches[0], branches[1], self.scope.frames, [target]))
+        return name(target)
+
+    def index(self, node: gast.expr) -> gast.expr:
+        """An index carries no derivative; non-trivial ones are computed once, in the forward pass."""
+        index = self.substitute(node)
+        if _is_simple(index):
+            return index
+        if isinstance(index, gast.Tuple) and all(
+            _is_simple(e) or isinstance(e, gast.Slice) for e in index.elts
+        ):
+            elts = [e if _is_simple(e) else self.slice_atom(e) for e in index.elts]
+            return gast.Tuple(elts=elts, ctx=gast.Load())
+        if isinstance(index, gast.Slice):
+            return self.slice_atom(index)
+        return name(self.emit(self.fresh(None, "index"), index))
+
+    def index_value(self, index: gast.expr) -> gast.expr:
+        """The index as a value the backward pass can pass on: ``1:n`` becomes ``slice(1, n)``."""
+        if isinstance(index, gast.Slice):
+            parts = [
+                p or gast.Constant(value=None, kind=None) for p in (index.lower, index.upper, index.step)
+            ]
+            return gast.Call(func=name(self.bindings.value(builtins.slice, "slice")), args=parts, keywords=[])
+        if isinstance(index, gast.Tuple):
+            return gast.Tuple(elts=[self.index_value(e) for e in index.elts], ctx=gast.Load())
+        return index
+
+    def slice_atom(self, node: gast.Slice) -> gast.Slice:
+        parts = [
+            p if p is None or _is_simple(p) else name(self.emit(self.fresh(None, "bound"), p))
+            for p in (node.lower, node.upper, node.step)
+        ]
+        return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+
+    def attribute(self, node: gast.Attribute, hint: str | None) -> gast.expr:
+        if node.attr in SHAPE_ATTRIBUTES:
+            return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
+        if node.attr == "T":
+            value = self.atom(node.value)
+            return self.apply(lookup(np.transpose), [value], {}, hint or "transpose", None)
+        raise self.error(
+            NoRuleError,
+            node,
+            f"no derivative rule for the attribute .{node.attr}",
+            "use the numpy function instead (for example np.transpose(x) for x.T).",
+        )
+
+    def pack(self, node: gast.Tuple | gast.List, hint: str | None) -> gast.expr:
+        elts = [self.atom(e) for e in node.elts]
+        forward = type(node)(elts=elts, ctx=gast.Load())
+        target = self.fresh(hint, "parts")
+        args = {str(i): e for i, e in enumerate(elts)}
+        active = [k for k, e in args.items() if isinstance(e, gast.Name) and e.id in self.active]
+        self.emit(target, forward, Op(target, None, args, active))
+        self.active.add(target)
+        self.packs[target] = elts
+        self.lists.add(target)
+        for element in elts:
+            if isinstance(element, gast.Name):
+                self.share(element.id)
+        return name(target)
+
+    def call(self, node: gast.Call, hint: str | None) -> gast.expr:
+        func = node.func
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                "srcgrad cannot differentiate a call with *args or **kwargs",
+                "pass the arguments one by one.",
+            )
+        if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
+            return self.inline_local(node, self.scope.functions[func.id], hint)
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr == "pop"
+            and isinstance(func.value, gast.Name)
+            and not node.args
+            and not node.keywords
+            and getattr(self.scope.env.get(func.value.id), "id", None) in self.lists
+        ):
+            return self.pop(func.value.id, hint)
+        if isinstance(func, gast.Lambda):
+            return self.inline_local(node, _lambda_def(func, "lambda"), hint)
+        obj = self.resolve_value(func)
+        if isinstance(func, gast.Attribute) and (
+            self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
+        ):  # a method of an array: x.sum(), x.T.dot(w)
+            return self.method(node, hint)
+        rule = lookup(obj) if obj is not UNRESOLVED else None
+        if rule is not None and rule.nondiff:
+            return self.substitute(node)
+        if rule is not None:
+            args = [self.call_arg(a) for a in node.args]
+            kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
+            return self.apply(rule, args, kwargs, hint or rule.name, None, node)
+        if _is_user_function(obj):
+            return self.inline(node, obj, hint)
+        root = func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if (
+            obj is UNRESOLVED
+            and isinstance(func, gast.Attribute)
+            and isinstance(root, gast.Name)
+            and root.id in self.scope.env
+        ):
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                f"cannot tell which function {root.id}.{func.attr} is: {root.id} is only known when the code runs",
+                f"make {root.id} a global or closure variable, or differentiate the method itself "
+                f"(srcgrad.grad({root.id}.{func.attr}))",
+            )
+        spelled = gast.gast_to_ast(func)
+        import ast
+
+        what = ast.unparse(spelled) if obj is UNRESOLVED else getattr(obj, "__qualname__", repr(obj))
+        module = getattr(obj, "__module__", None)
+        full = f"{module}.{what}" if module and obj is not UNRESOLVED and module != "builtins" else what
+        raise self.error(
+            NoRuleError,
+            node,
+            f"no derivative rule for {full}",
+            f'register one with srcgrad.defrule({ast.unparse(spelled)}, "x", d_x="...", t_x="...") '
+            f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
+        )
+
+    def resolve_value(self, node: gast.expr) -> Any:
+        """What ``node`` denotes: a global or closure object, or an attribute of a bound constant (``self.f``)."""
+        obj = self.scope.resolver.resolve(node)
+        if obj is not UNRESOLVED:
+            return obj
+        if isinstance(node, gast.Name):
+            atom = self.scope.env.get(node.id)
+            if isinstance(atom, gast.Name) and atom.id in self.bindings.values:
+                return self.bindings.values[atom.id]
+        if isinstance(node, gast.Attribute):
+            base = self.resolve_value(node.value)
+            if base is not UNRESOLVED and not isinstance(base, np.ndarray):
+                return getattr(base, node.attr, UNRESOLVED)
+        return UNRESOLVED
+
+    def call_arg(self, node: gast.expr) -> gast.expr:
+        if isinstance(node, (gast.List, gast.Tuple)) and self.is_active(node):
+            return self.pack(node, None)
+        return self.atom(node)
+
+    def method(self, node: gast.Call, hint: str | None) -> gast.expr:
+        func = node.func
+        fn = METHODS.get(func.attr)
+        if fn is None:
+            raise self.error(
+                NoRuleError,
+                node,
+                f"no derivative rule for the method .{func.attr}()",
+                "call the numpy function instead (for example np.sum(x) for x.sum()).",
+            )
+        value = self.atom(func.value)
+        args = [self.call_arg(a) for a in node.args]
+        if fn in (np.reshape, np.transpose) and len(args) > 1:
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]  # x.reshape(2, 3) means shape (2, 3)
+        kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        rule = lookup(fn)
+        return self.apply(rule, [value] + args, kwargs, hint or rule.name, None, node)
+
+    def apply(
+        self,
+        rule: Rule,
+        args: list[gast.expr],
+        kwargs: dict[str, gast.expr],
+        base: str,
+        forward: gast.expr | None,
+        node: gast.AST | None = None,
+    ) -> gast.expr:
+        """Emit ``target = rule(args)``, recording which arguments carry derivatives."""
+        bound = self.bind_args(rule, args, kwargs, node)
+        if forward is None:
+            keywords = [gast.keyword(arg=k, value=v) for k, v in kwargs.items()]
+            func = self.spell(rule)
+            forward = gast.Call(func=func, args=list(args), keywords=keywords)
+        active = [
+            p
+            for p, a in bound.items()
+            if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
+        ]
+        missing = [p for p in active if p not in rule.vjp]
+        if missing:
+            raise self.error(
+                NoRuleError,
+                node or forward,
+                f"{rule.spelling} has no derivative with respect to its argument {missing[0]!r}",
+                f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
+            )
+        target = self.namer.fresh(base)
+        self.emit(target, forward, Op(target, rule, bound, active) if active else None)
+        if active:
+            self.active.add(target)
+        first = next(iter(bound.values()), None)
+        if (rule.fn in VIEWS or rule is LIST_ITEM) and isinstance(first, gast.Name):
+            self.view_of[target] = first.id  # shares memory with its operand
+        return name(target)
+
+    def spell(self, rule: Rule) -> gast.expr:
+        """``np.exp`` for the rule's function, whatever the user called it."""
+        head, *rest = rule.spelling.split(".")
+        if head in NAMES_FOR_GENERATED_CODE:
+            head = self.bindings.value(NAMES_FOR_GENERATED_CODE[head], head)
+        elif head == "operator":
+            head = self.bindings.value(operator, head)
+        elif hasattr(runtime, head):
+            head = self.bindings.value(getattr(runtime, head), head)
+        node: gast.expr = name(head)
+        for attr in rest:
+            node = gast.Attribute(value=node, attr=attr, ctx=gast.Load())
+        return node
+
+    def bind_args(
+        self, rule: Rule, args: list[gast.expr], kwargs: dict[str, gast.expr], node: gast.AST | None
+    ) -> dict[str, gast.expr]:
+        names = [p.name for p in rule.params]
+        problem = None
+        out = kwargs.get(
+            "out", args[names.index("out")] if "out" in names and len(args) > names.index("out") else None
+        )
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            problem = f"srcgrad does not differentiate {rule.spelling} with out=: generated code never writes into arrays"
+        if len(args) > len(names):
+            problem = f"{rule.spelling} takes at most {len(names)} arguments here"
+        bound = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names or key in bound:
+                problem = f"srcgrad's rule for {rule.spelling} does not take the argument {key!r}"
+            bound[key] = value
+        for p in rule.params:
+            if p.name not in bound:
+                if p.default is REQUIRED:
+                    problem = f"{rule.spelling} needs the argument {p.name!r}"
+                else:
+                    bound[p.name] = _copy(p.default)
+        if problem:
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                problem,
+                f"call {rule.spelling}({', '.join(names)}) with these arguments only.",
+            )
+        return {p.name: bound[p.name] for p in rule.params}

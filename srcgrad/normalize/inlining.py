@@ -1,0 +1,132 @@
+"""The user's own functions (module-level, nested, lambdas, methods), inlined where called."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from typing import TYPE_CHECKING
+
+import gast
+
+from ..errors import UnsupportedSyntaxError
+from ..ir import name
+from ..parse import ParsedFunction, parse_function
+from ..resolve import Resolver
+from .analysis import _literal
+from .primitives import RESULT
+from .scope import Scope
+
+if TYPE_CHECKING:
+    pass
+
+
+class Inlining:
+    """Part of :class:`Normalizer`: the user's own functions (module-level, nested, lambdas, methods), inlined where called."""
+
+    def inline(self, node: gast.Call, fn: types.FunctionType, hint: str | None) -> gast.expr:
+        """Differentiate a call to the user's own function by inlining its body."""
+        if getattr(fn, "__func__", fn) in self.stack or getattr(fn, "__func__", fn) is self.top.fn:
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
+                "rewrite the recursion as straight-line code.",
+            )
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                "srcgrad cannot differentiate a call with *args or **kwargs",
+                "pass the arguments one by one.",
+            )
+        args = [self.atom(a) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        if inspect.ismethod(fn):  # obj.method(...): the object is a constant of the generated code
+            args.insert(0, name(self.bindings.value(fn.__self__, "self")))
+            fn = fn.__func__
+        caller = self.scope
+        parsed = parse_function(fn)
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(
+                UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call."
+            ) from None
+        if parsed.node.args.vararg is not None or parsed.node.args.kwarg is not None:
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
+                "give the helper named parameters.",
+            )
+        env = dict(bound.arguments)
+        for pname, param in inspect.signature(fn).parameters.items():
+            if pname not in env:
+                literal = _literal(param.default)
+                env[pname] = (
+                    literal if literal is not None else name(self.bindings.value(param.default, pname))
+                )
+        alias = None
+        if fn.__globals__ is not self.top.globals:
+            module = inspect.getmodule(fn)
+            if module is None or module.__dict__ is not fn.__globals__:
+                raise self.error(
+                    UnsupportedSyntaxError,
+                    node,
+                    f"cannot find the module of {fn.__name__}",
+                    "define the helper in an importable module.",
+                )
+            alias = self.bindings.value(module, module.__name__.rpartition(".")[2])
+        self.scope = Scope(parsed, Resolver(parsed), env, alias, caller.frames)
+        self.stack.append(fn)
+        loops, self.loops = self.loops, []  # a helper's return is not inside the caller's loop
+        try:
+            result = self.function_body(parsed.node.body, hint)
+        finally:
+            self.stack.pop()
+            self.scope, self.loops = caller, loops
+        return result
+
+    def inline_local(self, node: gast.Call, fn: gast.FunctionDef, hint: str | None) -> gast.expr:
+        """A call to a def or lambda inside the differentiated function: inline it, reading the
+        enclosing names as they are at the call (which is what a closure sees)."""
+        if fn in self.stack:
+            raise self.error(
+                UnsupportedSyntaxError,
+                node,
+                f"{fn.name} calls itself; srcgrad does not differentiate recursion",
+                "rewrite the recursion as a loop.",
+            )
+        args = fn.args
+        if args.vararg is not None or args.kwarg is not None or args.posonlyargs or fn.decorator_list:
+            return self.refuse(node, f"a call to {fn.name}, which takes *args, **kwargs or is decorated")
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return self.refuse(node, "a call with *args or **kwargs")
+        params = [a.id for a in args.args] + [a.id for a in args.kwonlyargs]
+        defaults = dict(zip([a.id for a in args.args][len(args.args) - len(args.defaults) :], args.defaults))
+        defaults.update({a.id: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+        values = dict(zip(params, [self.atom(a) for a in node.args]))
+        for keyword in node.keywords:
+            if keyword.arg not in params or keyword.arg in values:
+                return self.refuse(node, f"this call to {fn.name} (its arguments do not match)")
+            values[keyword.arg] = self.atom(keyword.value)
+        for param in params:
+            if param not in values:
+                if param not in defaults:
+                    return self.refuse(node, f"this call to {fn.name} (missing argument {param!r})")
+                values[param] = self.atom(defaults[param])
+        caller = self.scope
+        parsed = ParsedFunction(caller.parsed.fn, fn, caller.parsed.path, caller.parsed.lines)
+        resolver = Resolver(parsed)
+        resolver.locals |= caller.resolver.locals
+        env = dict(caller.env)
+        env.pop(RESULT, None)
+        env.update(values)
+        self.scope = Scope(parsed, resolver, env, caller.module_alias, caller.frames, dict(caller.functions))
+        self.stack.append(fn)
+        loops, self.loops = self.loops, []
+        try:
+            return self.function_body(fn.body, hint)
+        finally:
+            self.stack.pop()
+            self.scope, self.loops = caller, loops

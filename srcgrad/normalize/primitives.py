@@ -1,0 +1,85 @@
+"""The operations normalization knows by syntax: operators, array methods, copies, lists."""
+
+from __future__ import annotations
+
+import operator
+
+import gast
+import numpy as np
+
+from ..rules import Rule
+from ..rules.registry import Param
+
+BINOPS = {
+    gast.Add: (np.add, "add"),
+    gast.Sub: (np.subtract, "sub"),
+    gast.Mult: (np.multiply, "mul"),
+    gast.Div: (np.true_divide, "div"),
+    gast.Pow: (np.power, "pow"),
+    gast.MatMult: (np.matmul, "matmul"),
+}
+
+
+# Array methods and attributes on active values, as the numpy functions they call.
+METHODS = {
+    "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
+    "var": np.var, "std": np.std, "dot": np.dot, "reshape": np.reshape, "ravel": np.ravel,
+    "flatten": np.ravel, "transpose": np.transpose, "squeeze": np.squeeze, "clip": np.clip,
+    "copy": np.copy,
+}  # fmt: skip
+
+
+SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+
+
+VIEWS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims, np.swapaxes}
+
+
+NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
+
+
+def _template(text: str) -> gast.expr:
+    return gast.parse(text, mode="eval").body
+
+
+RESULT = "<return>"  # the key of the function's return value among the user's names
+
+
+COPY = Rule(None, "copy", (Param("x"),), {"x": _template("g")}, elementwise=True, jvp={"x": _template("t")})
+
+
+# Lists are values too: ``items.append(v)`` becomes ``items_1 = items + [v]``, and the adjoint
+# (and the tangent) of a list is the list of its elements' adjoints (tangents).
+APPEND = Rule(
+    None,
+    "append",
+    (Param("items"), Param("item")),
+    {"items": _template("g[:-1]"), "item": _template("g[-1]")},
+    jvp={"items": _template("t + [zero_tangent(item)]"), "item": _template("zero_tangent(items) + [t]")},
+    joint=_template("t_items + [t_item]"),
+)
+
+
+LIST_ITEM = Rule(
+    None,
+    "list_item",
+    (Param("items"), Param("index")),
+    {"items": _template("list_item_grad(g, items, index)")},
+    jvp={"items": _template("t[index]")},
+)
+
+
+REFUSED = {
+    gast.Try: "try/except",
+    gast.Global: "a global declaration",
+    gast.Nonlocal: "a nonlocal declaration",
+    gast.FunctionDef: "a nested def (define the helper at module level)",
+    gast.AsyncFunctionDef: "async code",
+    gast.AsyncFor: "async code",
+    gast.AsyncWith: "async code",
+    gast.ClassDef: "a class definition",
+    gast.Delete: "del",
+    gast.With: "this with block (only `with np.errstate(...)` is passed through)",
+    gast.Import: "an import (import at module level)",
+    gast.ImportFrom: "an import (import at module level)",
+}

@@ -126,7 +126,15 @@ def disk_key(tree: list[Resolver], options: tuple) -> str:
             h.update(repr(part).encode())
             h.update(b"\0")
 
-    feed(FORMAT, __version__, _srcgrad_fingerprint(), sys.version, np.__version__, _rules_fingerprint(), options)
+    feed(
+        FORMAT,
+        __version__,
+        _srcgrad_fingerprint(),
+        sys.version,
+        np.__version__,
+        _rules_fingerprint(),
+        options,
+    )
     for resolver in tree:
         parsed = resolver.parsed
         node = parsed.node

@@ -100,7 +100,9 @@ def parse_function(fn: Callable) -> ParsedFunction:
     parsed = ParsedFunction(fn, _find_def(module, fn, path), path, all_lines)
     if isinstance(parsed.node, gast.AsyncFunctionDef):
         raise parsed.error(
-            UnsupportedSyntaxError, parsed.node, "srcgrad cannot differentiate an async function",
+            UnsupportedSyntaxError,
+            parsed.node,
+            "srcgrad cannot differentiate an async function",
             "differentiate a plain def function.",
         )
     runtime.SOURCES[parsed.filename] = path

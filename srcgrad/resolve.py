@@ -147,7 +147,9 @@ def resolved_calls(tree: list[Resolver]) -> list[tuple[Resolver, gast.expr, Any]
                 func = root
             obj = resolver.resolve(func)
             if obj is not UNRESOLVED:
-                own = isinstance(root, gast.Name) and (root.id in resolver.closure or root.id in resolver.constants)
+                own = isinstance(root, gast.Name) and (
+                    root.id in resolver.closure or root.id in resolver.constants
+                )
                 scope = id(resolver) if own else id(resolver.parsed.globals)  # helpers share module globals
                 calls[scope, gast.dump(func)] = (resolver, func, unbound(obj))
     return list(calls.values())

@@ -33,7 +33,9 @@ def may_exit(body: list[gast.stmt]) -> bool:
             return True
         if isinstance(stmt, gast.If) and (may_exit(stmt.body) or may_exit(stmt.orelse)):
             return True
-        if isinstance(stmt, (gast.For, gast.While)) and any(isinstance(n, gast.Return) for n in gast.walk(stmt)):
+        if isinstance(stmt, (gast.For, gast.While)) and any(
+            isinstance(n, gast.Return) for n in gast.walk(stmt)
+        ):
             return True
     return False
 

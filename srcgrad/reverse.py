@@ -67,7 +67,9 @@ class _Reverse:
         cotangent = None
         if self.seed == "vjp":
             cotangent = p.namer.fresh("g")
-            args.kwonlyargs.append(gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None))
+            args.kwonlyargs.append(
+                gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None)
+            )
             args.kw_defaults.append(None)
         self.cotangent = cotangent
         backward = self.block(p.body)
@@ -86,7 +88,9 @@ class _Reverse:
                 args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
                 keywords=[],
             )
-            test = gast.Compare(left=ndim, ops=[gast.NotEq()], comparators=[gast.Constant(value=0, kind=None)])
+            test = gast.Compare(
+                left=ndim, ops=[gast.NotEq()], comparators=[gast.Constant(value=0, kind=None)]
+            )
             check = gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
             forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
@@ -99,7 +103,8 @@ class _Reverse:
     def seeded(self) -> None:
         result = self.p.result
         packed = isinstance(result, gast.Name) and any(
-            s.op is not None and s.op.rule is None and s.op.target == result.id for s in statements(self.p.body)
+            s.op is not None and s.op.rule is None and s.op.target == result.id
+            for s in statements(self.p.body)
         )
         if packed and self.seed != "vjp":
             frame = self.p.body[-1].origin[0] if self.p.body and self.p.body[-1].origin else None
@@ -157,7 +162,9 @@ class _Reverse:
             return total
         return name(self.assign_adjoint(self.p.namer.fresh("d_" + var), total, origin or ()))
 
-    def assign_adjoint(self, adjoint: str, value: gast.expr, origin: tuple[Frame, ...], block: list | None = None) -> str:
+    def assign_adjoint(
+        self, adjoint: str, value: gast.expr, origin: tuple[Frame, ...], block: list | None = None
+    ) -> str:
         self.fresh_names.add(adjoint)
         (self.out if block is None else block).append(Stmt(assign(adjoint, value), origin))
         return adjoint
@@ -208,13 +215,19 @@ class _Reverse:
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites
             parts = self.contribs[var]
             if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
-                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin)
+                adjoint = self.assign_adjoint(
+                    self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin
+                )
                 self.contribs[var] = [name(adjoint)]
         saved = sorted(read_names_of(self.out[first:]) & self.loops[-1].assigned)
         last = _index(items, run[-1])
         if saved:
             position = last + 1  # the push goes before the copies into carried names and a break
-            while position > 0 and any(x is items[position - 1] for x in run) and _is_exit_tail(items[position - 1]):
+            while (
+                position > 0
+                and any(x is items[position - 1] for x in run)
+                and _is_exit_tail(items[position - 1])
+            ):
                 position -= 1
             items.insert(position, self.push(saved, origin))
             self.out.insert(first, self.pop(saved, origin))
@@ -229,13 +242,23 @@ class _Reverse:
     def push(self, names_: list[str], origin: tuple[Frame, ...]) -> Stmt:
         if self.tape is None:
             self.tape = self.p.namer.fresh("tape")
-        value = name(names_[0]) if len(names_) == 1 else gast.Tuple(elts=[name(n) for n in names_], ctx=gast.Load())
+        value = (
+            name(names_[0])
+            if len(names_) == 1
+            else gast.Tuple(elts=[name(n) for n in names_], ctx=gast.Load())
+        )
         append = gast.Attribute(value=name(self.tape), attr="append", ctx=gast.Load())
         return Stmt(gast.Expr(value=gast.Call(func=append, args=[value], keywords=[])), origin)
 
     def pop(self, names_: list[str], origin: tuple[Frame, ...]) -> Stmt:
-        target = store(names_[0]) if len(names_) == 1 else gast.Tuple(elts=[store(n) for n in names_], ctx=gast.Store())
-        pop = gast.Call(func=gast.Attribute(value=name(self.tape), attr="pop", ctx=gast.Load()), args=[], keywords=[])
+        target = (
+            store(names_[0])
+            if len(names_) == 1
+            else gast.Tuple(elts=[store(n) for n in names_], ctx=gast.Store())
+        )
+        pop = gast.Call(
+            func=gast.Attribute(value=name(self.tape), attr="pop", ctx=gast.Load()), args=[], keywords=[]
+        )
         return Stmt(gast.Assign(targets=[target], value=pop, type_comment=None), origin)
 
     def if_block(self, items: list, blk: IfBlock) -> None:
@@ -262,7 +285,9 @@ class _Reverse:
             adjoint = self.p.namer.fresh("d_" + var)
             for backward, contribs in branches:
                 parts = contribs.get(var)
-                self.assign_adjoint(adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, backward)
+                self.assign_adjoint(
+                    adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, backward
+                )
             outer.setdefault(var, []).append(name(adjoint))
         body, orelse = (b or [Stmt(gast.Pass(), blk.origin)] for b, _ in branches)
         if not any(_has_code(b) for b, _ in branches):
@@ -282,7 +307,9 @@ class _Reverse:
         assigned = _assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
         for var, parts in list(self.contribs.items()):  # sums reading values the loop will restore
             if len(parts) > 1 or read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & assigned:
-                adjoint = self.assign_adjoint(self.p.namer.fresh("d_" + var), self.total(parts, var), blk.origin)
+                adjoint = self.assign_adjoint(
+                    self.p.namer.fresh("d_" + var), self.total(parts, var), blk.origin
+                )
                 self.contribs[var] = [name(adjoint)]
         before: list = []  # adjoint accumulators, set up before the backward loop
         carried = {}
@@ -291,7 +318,10 @@ class _Reverse:
                 continue
             parts = self.contribs.pop(var, None)
             carried[var] = self.assign_adjoint(
-                self.p.namer.fresh("d_" + var), self.total(parts, var) if parts else self.zeros(var), blk.origin, before
+                self.p.namer.fresh("d_" + var),
+                self.total(parts, var) if parts else self.zeros(var),
+                blk.origin,
+                before,
             )
         outer = self.contribs
         self.contribs = {var: [name(adjoint)] for var, adjoint in carried.items()}
@@ -303,12 +333,17 @@ class _Reverse:
         inner, self.contribs = self.contribs, outer
         for var, adjoint in carried.items():  # the adjoint at the start of the next (earlier) iteration
             parts = inner.pop(var, None)
-            self.assign_adjoint(adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, body)
+            self.assign_adjoint(
+                adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, body
+            )
             self.contribs[var] = [name(adjoint)]
         for var in sorted(inner):  # names from outside the loop accumulate over all iterations
             parts = self.contribs.pop(var, None)
             adjoint = self.assign_adjoint(
-                self.p.namer.fresh("d_" + var), self.total(parts, var) if parts else self.zeros(var), blk.origin, before
+                self.p.namer.fresh("d_" + var),
+                self.total(parts, var) if parts else self.zeros(var),
+                blk.origin,
+                before,
             )
             self.assign_adjoint(adjoint, self.total([name(adjoint)] + inner[var], var), blk.origin, body)
             self.contribs[var] = [name(adjoint)]
@@ -318,7 +353,9 @@ class _Reverse:
             header = LoopBlock("for", body, blk.origin, "_", self.call("range", name(blk.counter)))
         else:
             header = LoopBlock("for", body, blk.origin, blk.target, self.call("reversed", blk.iterable))
-        needed = sorted(read_names_of(before) | read_names_of(body) - assigned | {blk.counter or blk.iterable.id})
+        needed = sorted(
+            read_names_of(before) | read_names_of(body) - assigned | {blk.counter or blk.iterable.id}
+        )
         if self.loops:  # values from the enclosing loop's iteration that this loop's backward pass reads
             saved = [n for n in needed if n in self.loops[-1].assigned]
             if saved:
@@ -389,7 +426,6 @@ def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
     return node
 
 
-
 def _assigned_names(items: list) -> set[str]:
     names = set()
     for stmt in statements(items):
@@ -410,7 +446,6 @@ def _blocks(items: list):
         elif isinstance(item, LoopBlock):
             yield item
             yield from _blocks(item.body)
-
 
 
 def _has_code(block: list) -> bool:

@@ -8,10 +8,10 @@ transform needs to leave out ``unbroadcast`` where no broadcasting can have happ
 
 from __future__ import annotations
 
+from collections import Counter
+
 import gast
 import numpy as np
-
-from collections import Counter
 
 from .ir import Program, statements
 
@@ -25,7 +25,9 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
     """The symbolic shape of every variable the program assigns, and of its parameters."""
     shapes: dict[str, Shape] = {p: frozenset({("arg", p)}) for p in program.params}
     assigns = [s for s in statements(program.body) if isinstance(s.node, gast.Assign)]
-    counts = Counter(n.id for s in assigns for t in s.node.targets for n in gast.walk(t) if isinstance(n, gast.Name))
+    counts = Counter(
+        n.id for s in assigns for t in s.node.targets for n in gast.walk(t) if isinstance(n, gast.Name)
+    )
     for stmt in assigns:
         node = stmt.node
         if not isinstance(node.targets[0], gast.Name):
@@ -65,5 +67,3 @@ def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str) -> Shape
         parts = [n for n in gast.iter_child_nodes(node) if isinstance(n, gast.expr)]
         return frozenset().union(*(_expr_shape(p, shapes, target) for p in parts))
     return frozenset({("var", target)})
-
-

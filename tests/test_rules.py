@@ -275,9 +275,16 @@ CASES: dict[Any, list[Case]] = {
         case("x.reshape((4, 6))", x=rand(T)),
     ],
     np.copy: [*unary("np.copy(x)"), case("x.copy()", x=rand(M))],
-    np.array: [case("np.array(x)", x=rand(M)), case("np.array([x, y])", x=rand(V), y=rand(V)), case("np.array([[x, y], [y, x]])", x=rand(), y=rand())],
+    np.array: [
+        case("np.array(x)", x=rand(M)),
+        case("np.array([x, y])", x=rand(V), y=rand(V)),
+        case("np.array([[x, y], [y, x]])", x=rand(), y=rand()),
+    ],
     np.asarray: [case("np.asarray(x)", x=rand(M)), case("np.asarray([x, y * 2.0])", x=rand(V), y=rand(V))],
-    builtins.sum: [case("sum([x, y])", x=rand(V), y=rand(V)), case("sum([x, y], z)", x=rand(M), y=rand(V), z=rand())],
+    builtins.sum: [
+        case("sum([x, y])", x=rand(V), y=rand(V)),
+        case("sum([x, y], z)", x=rand(M), y=rand(V), z=rand()),
+    ],
     np.ravel: [case("np.ravel(x)", x=rand(M)), case("np.ravel(x)", x=rand(T)), case("x.ravel()", x=rand(M))],
     np.expand_dims: [
         case("np.expand_dims(x, 0)", x=rand(M)),

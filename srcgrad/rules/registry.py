@@ -166,8 +166,6 @@ def _forget_generated_code() -> None:
         cache.clear()
 
 
-
-
 def nondifferentiable(*fns: Any) -> None:
     """Functions whose output has no derivative (shapes, indices, rounding, comparisons)."""
     for fn in fns:

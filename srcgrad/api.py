@@ -13,7 +13,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from . import cache
+from . import cache, optimize
 from .compile import compile_source, make_function
 from .emit import emit
 from .errors import SrcGradError, WrtError
@@ -626,3 +626,21 @@ def _jvp_call(f: Callable, args: list, kwargs: dict, tangents: dict[int, Any]) -
         return out, _runtime().zero_tangent(out)
     fn, tangent_names, _ = _tangent_function(f, bound_self, parsed, names, "both", False)
     return fn(*args, **kwargs, **{tangent_names[positional[i]]: t for i, t in tangents.items()})
+
+
+def unoptimized_source(f: Callable, wrt: Wrt = 0) -> str:
+    """The reverse-mode gradient source before optimization (no folding, no dead-code removal).
+
+    For teaching: it shows every adjoint the chain rule produces. Not cached, not compiled.
+    """
+    bound_self = None
+    if inspect.ismethod(f):
+        bound_self, f = f.__self__, f.__func__
+    parsed = parse_function(f)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    token = optimize.ENABLED.set(False)
+    try:
+        program = normalize(parsed, names, bound_self)
+        return emit(reverse(program, names, "grad", False))
+    finally:
+        optimize.ENABLED.reset(token)

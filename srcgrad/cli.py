@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .api import grad, hessian
+from .api import grad, hessian, unoptimized_source
 from .errors import SrcGradError
 
 EXAMPLE = """\
@@ -83,6 +83,10 @@ def show(args: argparse.Namespace) -> int:
             f"{path} has no function {func_name!r} ({what}); its functions: {', '.join(defined) or 'none'}"
         )
     wrt = parse_wrt(args.wrt)
+    if args.raw:
+        if args.order != 1 or args.mode != "reverse":
+            raise CLIError("--raw shows reverse-mode code of order 1 only")
+        return _print(unoptimized_source(func, wrt=wrt))
     if args.order < 1:
         raise CLIError(f"--order must be 1 or more, not {args.order}")
     if args.order == 2:  # forward over reverse, whatever the mode
@@ -91,7 +95,22 @@ def show(args: argparse.Namespace) -> int:
         derivative = grad(func, wrt=wrt, mode=args.mode)
         for _ in range(args.order - 1):  # differentiate the generated code again
             derivative = grad(derivative, wrt=wrt, mode=args.mode)
-    print(derivative.source.rstrip("\n"))
+    return _print(derivative.source)
+
+
+def _print(source: str) -> int:
+    """Print generated code, highlighted on a terminal when pygments is installed."""
+    source = source.rstrip("\n")
+    if sys.stdout.isatty():
+        try:
+            from pygments import highlight
+            from pygments.formatters import TerminalFormatter
+            from pygments.lexers import PythonLexer
+
+            source = highlight(source, PythonLexer(), TerminalFormatter()).rstrip("\n")
+        except ImportError:  # optional: plain text without it
+            pass
+    print(source)
     return 0
 
 
@@ -159,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="2: the Hessian (forward over reverse); 3 or more: grad of grad of ... (default: 1)",
+    )
+    show_parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="the reverse-mode code before optimization: every adjoint the chain rule gives",
     )
     show_parser.set_defaults(run=show)
     generate_parser = commands.add_parser(

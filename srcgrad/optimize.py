@@ -6,6 +6,7 @@ Simplifications never change a value's dtype or let a result alias the caller's 
 
 from __future__ import annotations
 
+import contextvars
 import operator
 from collections.abc import Callable
 
@@ -38,8 +39,13 @@ def _neg(node: gast.expr) -> gast.expr:
     return gast.UnaryOp(op=gast.USub(), operand=node)
 
 
+ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("srcgrad_optimize", default=True)
+
+
 def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.expr:
     """Fold constants and drop multiplications by one, bottom-up."""
+    if not ENABLED.get():
+        return node
 
     class Simplify(gast.NodeTransformer):
         # Inside arithmetic a result is a new array anyway; elsewhere (the root, a call's
@@ -111,6 +117,8 @@ def read_names_of(items: list) -> set[str]:
 
 def eliminate_dead_code(items: list, live: set[str]) -> list:
     """Drop assignments whose value nothing reads; branches and loops are kept whole."""
+    if not ENABLED.get():
+        return list(items)
     kept = []
     for item in reversed(items):
         if not isinstance(item, Stmt):

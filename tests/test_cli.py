@@ -223,3 +223,15 @@ def test_main_returns_status_in_process(capsys):
     assert "def d_oneline(x):" in capsys.readouterr().out
     assert main(["show", str(ROOT / "examples" / "slope.py") + ":nope"]) == 2
     assert "no function 'nope'" in capsys.readouterr().err
+
+
+def test_raw_shows_the_code_before_optimization():
+    raw = srcgrad("show", "examples/tanh_slope.py:tanh", "--raw")
+    optimized = srcgrad("show", "examples/tanh_slope.py:tanh")
+    assert raw.returncode == 0 and optimized.returncode == 0
+    compile(raw.stdout, "raw", "exec")
+    # the adjoint of the output is 1.0: folded away when optimized, multiplied in when raw
+    assert "d_add = -1.0 * sub / add ** 2" in raw.stdout
+    assert "d_add = -sub / add ** 2" in optimized.stdout
+    refused = srcgrad("show", "examples/tanh_slope.py:tanh", "--raw", "--mode", "forward")
+    assert refused.returncode == 2 and "--raw" in refused.stderr

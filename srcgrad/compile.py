@@ -9,6 +9,7 @@ so a module constant reassigned after ``grad(f)`` is seen by the next call.
 from __future__ import annotations
 
 import linecache
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ def compile_source(source: str, func_name: str, freevars: list[str], label: str)
     indented = "".join("    " + line if line.strip() else line for line in source.splitlines(True))
     text = f"def {WRAPPER}({', '.join(freevars)}):\n{indented}    return {func_name}\n"
     filename = f"<srcgrad {label}>"
-    lines, n = text.splitlines(True), 1
+    lines, n = _located(text.splitlines(True)), 1
     while filename in linecache.cache and linecache.cache[filename][2] != lines:
         n += 1  # another generated text under this label (other wrt, other mode): keep both readable
         filename = f"<srcgrad {label} #{n}>"
@@ -44,6 +45,24 @@ def compile_source(source: str, func_name: str, freevars: list[str], label: str)
     wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
     return Compiled(source, inner, filename, list(freevars), label)
+
+
+LOCATION = re.compile(r"^\s*#.*\[([^\[\]]+:\d+)\]\s*$")
+
+
+def _located(lines: list[str]) -> list[str]:
+    """The lines tracebacks and pdb show: each line of code ends with the primal line it
+    comes from (``# [tanh.py:6]``), so an error names it. Only comments differ from the
+    compiled text, so line numbers agree; ``.source`` stays without them."""
+    out, where = [], None
+    for line in lines:
+        found = LOCATION.match(line)
+        if found:
+            where = found.group(1)
+        elif where and line.strip() and not line.lstrip().startswith("#"):
+            line = f"{line.rstrip()}  # [{where}]\n"
+        out.append(line)
+    return out
 
 
 def make_function(compiled: Compiled, primal: Callable, bindings: Bindings) -> Callable[..., Any]:

@@ -7,8 +7,10 @@ comments in generated code can point at ``file.py:LINE``.
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import textwrap
+import tokenize
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,12 +53,26 @@ class ParsedFunction:
         """The primal source of a statement on one line, for comments in generated code."""
         first = getattr(node, "lineno", None)
         last = getattr(node, "end_lineno", None) or first
-        parts = [self.line(n).strip() for n in range(first, last + 1)] if first else []
+        parts = [_code_only(self.line(n)) for n in range(first, last + 1)] if first else []
         return " ".join(p for p in parts if p)
+
+    def header_text(self, node: gast.AST) -> str:
+        """The first line of a compound statement (``for t in range(n):``), without comments."""
+        return _code_only(self.line(node.lineno))
 
     def error(self, cls: type[SrcGradError], node: gast.AST | None, message: str, hint: str) -> SrcGradError:
         lineno = getattr(node, "lineno", None) or self.fn.__code__.co_firstlineno
         return cls(message, self.filename, lineno, self.line(lineno), hint)
+
+
+def _code_only(line: str) -> str:
+    """A source line without its comment (a ``#`` inside a string stays)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return line.strip()
+    comments = [t for t in tokens if t.type == tokenize.COMMENT]
+    return (line[: comments[0].start[1]] if comments else line).strip()
 
 
 _cache: dict[types.CodeType, ParsedFunction] = {}

@@ -129,3 +129,24 @@ def test_module_globals_are_read_live(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "SCALE", 3.0)
     assert g(1.5) == 3.0 * 2 * 1.5
     assert srcgrad.grad(scaled_square)(1.5) == 3.0 * 2 * 1.5
+
+
+def test_an_error_inside_generated_code_names_the_primal_line():
+    import traceback
+
+    def bad(x):
+        y = np.log(x)
+        z = y.reshape(5, 5)  # marker: the failing line
+        return np.sum(z)
+
+    g = srcgrad.grad(bad)
+    try:
+        g(np.ones(3))
+    except ValueError:
+        text = traceback.format_exc()
+    else:
+        raise AssertionError("reshaping 3 values into (5, 5) should fail")
+    line = bad.__code__.co_firstlineno + 2
+    assert "z = np.reshape(y, (5, 5))" in text  # the generated line, shown by the traceback
+    assert f"[test_tutorial.py:{line}]" in text  # ... naming the primal line it comes from
+    assert "marker" not in g.source  # primal lines are quoted without their comments

@@ -141,7 +141,7 @@ class Normalizer(Statements, ControlFlow, Expressions, Inlining):
     def frame(self, stmt: gast.stmt) -> Frame:
         parsed = self.scope.parsed
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.With)):
-            text = parsed.line(stmt.lineno).strip()  # the header line only
+            text = parsed.header_text(stmt)  # the header line only
         else:
             text = parsed.statement_text(stmt)
         return Frame(text, parsed.filename, stmt.lineno, parsed.node.name)

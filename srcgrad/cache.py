@@ -37,7 +37,7 @@ from . import runtime
 from .compile import Compiled, compile_source
 from .ir import Bindings, Namer
 from .resolve import UNRESOLVED, Resolver, unbound
-from .rules import RULES, lookup
+from .rules import BUILTIN, RULES, lookup
 
 FORMAT = 1
 DEFAULT_LIMIT = 64 * 2**20  # bytes on disk before the least recently used entries go
@@ -102,16 +102,20 @@ def _describe(obj: Any) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _srcgrad_fingerprint() -> str:
-    """A hash of srcgrad's own source: an edited srcgrad (a development install) never reuses old entries."""
+    """srcgrad's own files (names, sizes, times): an edited srcgrad, such as a development
+    install, never reuses entries an older one wrote. The built-in rules are among them."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(path.read_bytes())
+        info = path.stat()
+        h.update(f"{path.name}|{info.st_size}|{info.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def _rules_fingerprint() -> str:
-    parts = sorted(f"{r.spelling}|{r.params}|{sorted(r.source.items())}|{r.nondiff}" for r in RULES.values())
+    """The rules registered by user code (the built-in ones are in srcgrad's own files)."""
+    custom = (r for r in RULES.values() if id(r.fn) not in BUILTIN)
+    parts = sorted(f"{r.spelling}|{r.params}|{sorted(r.source.items())}|{r.nondiff}" for r in custom)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -154,7 +158,7 @@ def disk_key(tree: list[Resolver], options: tuple) -> str:
 
 
 def _calls(resolver: Resolver) -> list:
-    return [n.func for n in gast.walk(resolver.parsed.node) if isinstance(n, gast.Call)]
+    return [n.func for n in resolver.parsed.calls]
 
 
 # -- recipes: how a new process finds the objects generated code is bound to ----------------

@@ -6,8 +6,11 @@ comments in generated code can point at ``file.py:LINE``.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import io
+import linecache
 import os
 import textwrap
 import tokenize
@@ -43,6 +46,28 @@ class ParsedFunction:
     def closure(self) -> dict[str, types.CellType]:
         cells = self.fn.__closure__ or ()
         return dict(zip(self.fn.__code__.co_freevars, cells))
+
+    @functools.cached_property
+    def nodes(self) -> list[gast.AST]:
+        """Every node of the function, walked once (resolution, keys and checks all need them)."""
+        return list(gast.walk(self.node))
+
+    @functools.cached_property
+    def calls(self) -> list[gast.Call]:
+        return [n for n in self.nodes if isinstance(n, gast.Call)]
+
+    @functools.cached_property
+    def local_names(self) -> frozenset[str]:
+        """Parameters and every name the function body assigns."""
+        args = self.node.args
+        names = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+        names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
+        for sub in self.nodes:
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, (gast.Store, gast.Del)):
+                names.add(sub.id)
+            elif isinstance(sub, (gast.FunctionDef, gast.ClassDef)) and sub is not self.node:
+                names.add(sub.name)
+        return frozenset(names)
 
     def line(self, lineno: int | None) -> str:
         if lineno is None or not 1 <= lineno <= len(self.lines):
@@ -87,12 +112,12 @@ def parse_function(fn: Callable) -> ParsedFunction:
             hint="pass a function defined with def or lambda in a .py file.",
         )
     cached = _cache.get(code)
-    if cached is not None and cached.fn is fn:
-        return cached
+    if cached is not None:  # the same code: another closure from one factory shares the tree
+        return cached if cached.fn is fn else dataclasses.replace(cached, fn=fn)
     path = code.co_filename
     try:
-        block, start = inspect.getsourcelines(fn)
-        all_lines = inspect.linecache.getlines(path) or block
+        block, start = _source_lines(fn)
+        all_lines = linecache.getlines(path) or block
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of {fn.__qualname__} ({exc})",
@@ -102,6 +127,11 @@ def parse_function(fn: Callable) -> ParsedFunction:
             "(not with exec or in an interactive prompt).",
         ) from None
     text = textwrap.dedent("".join(block))
+    try:
+        module = gast.parse(text)
+    except SyntaxError:  # the fast line range cut the definition short (it ends in a nested def)
+        block, start = inspect.getsourcelines(fn)
+        text = textwrap.dedent("".join(block))
     try:
         module = gast.parse(text)
     except SyntaxError:
@@ -124,6 +154,18 @@ def parse_function(fn: Callable) -> ParsedFunction:
     runtime.SOURCES[parsed.filename] = path
     _cache[code] = parsed
     return parsed
+
+
+def _source_lines(fn: types.FunctionType) -> tuple[list[str], int]:
+    """The lines of ``fn``'s definition, from its code object's line range (fast: no
+    tokenizing); ``parse_function`` falls back on ``inspect`` when they do not parse."""
+    code = fn.__code__
+    linecache.checkcache(code.co_filename)  # the file may have been edited (and its module reloaded)
+    lines = linecache.getlines(code.co_filename)
+    ends = [end for _, end, _, _ in code.co_positions() if end is not None]
+    if not lines or not ends or code.co_name == "<lambda>":
+        return inspect.getsourcelines(fn)
+    return lines[code.co_firstlineno - 1 : max(ends)], code.co_firstlineno
 
 
 def _find_def(module: gast.Module, fn: types.FunctionType, path: str) -> gast.FunctionDef:

@@ -23,19 +23,6 @@ class _Unresolved:
 UNRESOLVED: Any = _Unresolved()
 
 
-def local_names(node: gast.FunctionDef) -> set[str]:
-    """Parameters and every name the function body assigns."""
-    args = node.args
-    names = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
-    names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
-    for sub in gast.walk(node):
-        if isinstance(sub, gast.Name) and isinstance(sub.ctx, (gast.Store, gast.Del)):
-            names.add(sub.id)
-        elif isinstance(sub, (gast.FunctionDef, gast.ClassDef)) and sub is not node:
-            names.add(sub.name)
-    return names
-
-
 class Resolver:
     """Resolves the free names of one parsed function in its own globals and closure.
 
@@ -45,7 +32,7 @@ class Resolver:
     def __init__(self, parsed: ParsedFunction, constants: dict[str, Any] | None = None) -> None:
         self.parsed = parsed
         self.constants = constants or {}
-        self.locals = local_names(parsed.node) - set(self.constants)
+        self.locals = parsed.local_names - set(self.constants)
         self.closure = parsed.closure
 
     def is_global(self, name: str) -> bool:
@@ -79,7 +66,7 @@ class Resolver:
         return sorted(
             {
                 n.id
-                for n in gast.walk(self.parsed.node)
+                for n in self.parsed.nodes
                 if isinstance(n, gast.Name) and n.id not in self.locals and n.id not in self.constants
             }
         )
@@ -99,9 +86,7 @@ def call_tree(top: ParsedFunction, bound_self: Any = None) -> list[Resolver]:
         if parsed.fn in found:
             return
         resolver = found[parsed.fn] = Resolver(parsed, constants)
-        for node in gast.walk(parsed.node):
-            if not isinstance(node, gast.Call):
-                continue
+        for node in parsed.calls:
             obj = resolver.resolve(node.func)
             fn = getattr(obj, "__func__", obj)
             if isinstance(fn, types.FunctionType) and lookup(fn) is None:
@@ -135,9 +120,7 @@ def resolved_calls(tree: list[Resolver]) -> list[tuple[Resolver, gast.expr, Any]
     """
     calls: dict[tuple[int, str], tuple[Resolver, gast.expr, Any]] = {}
     for resolver in tree:
-        for node in gast.walk(resolver.parsed.node):
-            if not isinstance(node, gast.Call):
-                continue
+        for node in resolver.parsed.calls:
             func = node.func
             root = func
             while isinstance(root, gast.Attribute):

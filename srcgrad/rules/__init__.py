@@ -3,4 +3,6 @@
 from . import numpy, python, runtime  # noqa: F401  (each module registers its rules)
 from .registry import RULES, Rule, defrule, lookup, nondifferentiable
 
-__all__ = ["RULES", "Rule", "defrule", "lookup", "nondifferentiable"]
+BUILTIN = frozenset(RULES)  # the rules srcgrad ships (ids of their functions); users add more
+
+__all__ = ["BUILTIN", "RULES", "Rule", "defrule", "lookup", "nondifferentiable"]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextvars
 import operator
 from collections.abc import Callable
+from typing import Any
 
 import gast
 
-from .ir import IfBlock, Stmt
+from .ir import IfBlock, Stmt, statements
 
 _FOLD = {
     gast.Add: operator.add,
@@ -90,6 +91,12 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
                 return n.left if right == 1 else _neg(n.left)
             if isinstance(n.op, gast.Pow) and right == 1 and self.may_drop(n.left):
                 return n.left
+            if isinstance(n.op, (gast.Add, gast.Sub)) and right == 0 and self.may_drop(n.left):
+                return n.left  # x + 0, x - 0
+            if isinstance(n.op, gast.Add) and left == 0 and self.may_drop(n.right):
+                return n.right  # 0 + x
+            if isinstance(n.op, gast.Sub) and left == 0 and self.may_drop(n.right):
+                return _neg(n.right)  # 0 - x
             return n
 
     return Simplify().visit(node)
@@ -135,3 +142,82 @@ def eliminate_dead_code(items: list, live: set[str]) -> list:
         kept.append(item)
     kept.reverse()
     return kept
+
+
+def share_common_subexpressions(program: Any) -> Any:
+    """Compute a repeated pure expression once: ``sin_1 = np.sin(x)`` after ``sin = np.sin(x)``
+    is dropped and ``sin_1`` read as ``sin``. Only straight-line code at the top level, only
+    applications of derivative rules (numpy functions) and operators on names and literals:
+    never a call that may have side effects, and never across a loop or branch."""
+    counts: dict[str, int] = {}
+    for stmt in statements(program.body):
+        for target in getattr(stmt.node, "targets", ()):
+            for n in gast.walk(target):
+                if isinstance(n, gast.Name):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+    seen: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    kept = []
+    for item in program.body:
+        _rename(item, renames)
+        if not isinstance(item, Stmt):
+            seen.clear()  # a loop or branch may reassign what an earlier expression read
+            kept.append(item)
+            continue
+        node = item.node
+        if _pure(item) and counts.get(node.targets[0].id) == 1:
+            key = gast.dump(node.value)
+            if key in seen:
+                renames[node.targets[0].id] = seen[key]
+                continue
+            seen[key] = node.targets[0].id
+        kept.append(item)
+    program.body = kept
+    program.result = _renamed(program.result, renames)
+    return program
+
+
+def _pure(stmt: Stmt) -> bool:
+    node = stmt.node
+    if not (
+        isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+    ):
+        return False
+    if stmt.op is not None:
+        return stmt.op.rule is not None and stmt.op.rule.fn is not None
+    value = node.value
+    return isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)) and all(
+        isinstance(n, (gast.Name, gast.Constant, gast.expr_context, gast.operator, gast.unaryop, gast.cmpop))
+        or n is value
+        for n in gast.walk(value)
+    )
+
+
+def _renamed(node: Any, renames: dict[str, str]) -> Any:
+    if not renames or node is None:
+        return node
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in renames:
+            n.id = renames[n.id]
+    return node
+
+
+def _rename(item: Any, renames: dict[str, str]) -> None:
+    """Read ``renames[name]`` wherever ``item`` (at any depth) reads ``name``."""
+    if not renames:
+        return
+    if isinstance(item, Stmt):
+        _renamed(item.node, renames)
+        if item.op is not None:
+            for key, atom in item.op.args.items():
+                item.op.args[key] = _renamed(atom, renames)
+        return
+    if isinstance(item, IfBlock):
+        _renamed(item.cond, renames)
+        for sub in item.body + item.orelse:
+            _rename(sub, renames)
+        return
+    for part in (item.iterable, item.test):
+        _renamed(part, renames)
+    for sub in item.body:
+        _rename(sub, renames)

@@ -547,3 +547,292 @@ def sum_all(gs: Any, v: Any) -> Any:
     for piece in gs:
         total = total + expand(piece, v)
     return total
+
+
+# -- broad numpy coverage (issue 7) ----------------------------------------------------------
+# Helpers of the rules for ufuncs, scans, shape functions, products and linear algebra added
+# for issue 7. Each linear helper's rule (srcgrad/rules/runtime.py) is another helper or a
+# numpy function, so generated code that calls them can be differentiated again.
+
+
+def safe_div(a: Any, b: Any) -> Any:
+    """``a / b``, but 0 where ``b`` is 0: the finite choice at a non-differentiable point
+    (``hypot`` at the origin, ``cbrt`` at 0, the removable 0/0 of ``sinc``)."""
+    zero = b == 0
+    out = np.where(zero, 0.0, a / np.where(zero, 1.0, b))
+    return out.astype(np.result_type(a, b, 1.0), copy=False)
+
+
+def nan_max_share(x: Any, y: Any) -> Any:
+    """The share of ``x`` in ``np.fmax(x, y)``: 1 where it is picked (``y`` NaN included), 1/2 at ties."""
+    share = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (x > y) + 0.5 * (x == y)))
+    return share.astype(np.result_type(x, y, 1.0), copy=False)
+
+
+def nan_weights(a: Any, axis: Any = None, mean: bool = False) -> Any:
+    """The derivative of ``np.nansum`` (``mean=False``) or ``np.nanmean`` (``mean=True``) with
+    respect to each entry of ``a``: 0 at NaN, else 1 (or 1 / the number of non-NaN entries)."""
+    keep = ~np.isnan(a)
+    out = keep.astype(grad_dtype(a, 1.0))
+    if mean:
+        out = out / np.maximum(np.sum(keep, axis=axis, keepdims=True), 1)
+    return out
+
+
+def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool = False) -> Any:
+    """The derivative of ``np.average(a, axis, weights)`` with respect to each entry of ``a``:
+    ``weights / sum(weights)`` along ``axis`` (1/n without weights), shaped like ``a``."""
+    if returned:
+        raise NotImplementedError("srcgrad does not differentiate np.average(..., returned=True)")
+    if weights is None:
+        w = np.ones_like(a, dtype=grad_dtype(a, 1.0))
+    elif np.ndim(weights) == np.ndim(a) or axis is None:
+        w = np.broadcast_to(weights, np.shape(a))
+    else:
+        shape = [1] * np.ndim(a)
+        shape[axis] = -1  # 1-d weights along one axis, as numpy allows
+        w = np.broadcast_to(np.reshape(weights, shape), np.shape(a))
+    return w / np.sum(w, axis=axis, keepdims=True)
+
+
+def cumsum_vjp(g: Any, a: Any, axis: Any = None) -> Any:
+    """The adjoint of ``np.cumsum(a, axis)``: the sums from each entry to the end, shaped like ``a``."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def _scan_layout(a: Any, axis: Any) -> tuple[Any, int]:
+    """``a`` with the scanned axis first (flattened when ``axis`` is None), and that axis."""
+    if axis is None:
+        return np.ravel(a), 0
+    return np.moveaxis(a, axis, 0), axis
+
+
+def cumprod_vjp(g: Any, a: Any, axis: Any = None) -> Any:
+    """The adjoint of ``np.cumprod(a, axis)``, exact where ``a`` has zeros (no division).
+
+    ``d_a[i] = before[i] * r[i]`` with ``before[i]`` the product of the entries before ``i``
+    and ``r[i] = g[i] + a[i + 1] * r[i + 1]``.
+    """
+    x, _ = _scan_layout(a, axis)
+    gm, _ = _scan_layout(g, axis)
+    n = np.shape(x)[0] if np.ndim(x) else 0
+    out = np.zeros(np.shape(x), dtype=grad_dtype(a, g))
+    if n == 0:
+        return np.reshape(out, np.shape(a))
+    before = np.cumprod(np.concatenate([np.ones_like(x[:1]), x[:-1]]), axis=0)
+    r = gm[n - 1] * 1.0
+    out[n - 1] = before[n - 1] * r
+    for i in range(n - 2, -1, -1):
+        r = gm[i] + x[i + 1] * r
+        out[i] = before[i] * r
+    return np.reshape(out, np.shape(a)) if axis is None else np.moveaxis(out, 0, axis)
+
+
+def cumprod_jvp(t: Any, a: Any, axis: Any = None) -> Any:
+    """The tangent of ``np.cumprod(a, axis)``: ``d[i] = d[i - 1] * a[i] + ans[i - 1] * t[i]``."""
+    x, _ = _scan_layout(a, axis)
+    tm, _ = _scan_layout(np.broadcast_to(t, np.shape(a)), axis)
+    out = np.zeros(np.shape(x), dtype=grad_dtype(a, t))
+    if np.shape(x)[0] == 0:
+        return out if axis is None else np.moveaxis(out, 0, axis)
+    prod, d = x[0], tm[0]
+    out[0] = d
+    for i in range(1, np.shape(x)[0]):
+        d = d * x[i] + prod * tm[i]
+        prod = prod * x[i]
+        out[i] = d
+    return out if axis is None else np.moveaxis(out, 0, axis)
+
+
+def diff_vjp(g: Any, a: Any, n: int = 1, axis: int = -1) -> Any:
+    """The adjoint of ``np.diff(a, n, axis)``: ``n`` times the adjoint of one difference."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g + np.zeros_like(a, dtype=grad_dtype(a, g))  # n = 0: a copy, shaped like a
+
+
+def uncolumn_stack(g: Any, arrays: Any) -> list:
+    """The adjoint of ``np.column_stack``: ``g`` split back into the inputs (1-d ones were columns)."""
+    widths = [1 if np.ndim(a) < 2 else np.shape(a)[1] for a in arrays]
+    pieces = np.split(g, np.cumsum(widths)[:-1], axis=1)
+    return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+
+
+def untile(g: Any, a: Any, reps: Any) -> Any:
+    """The adjoint of ``np.tile(a, reps)``: the copies of each entry summed, shaped like ``a``."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    nd = max(len(reps), np.ndim(a))
+    shape = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    reps = (1,) * (nd - len(reps)) + reps
+    interleaved = np.reshape(g, [n for pair in zip(reps, shape) for n in pair])
+    return np.reshape(np.sum(interleaved, axis=tuple(range(0, 2 * nd, 2))), np.shape(a))
+
+
+def unrepeat(g: Any, a: Any, repeats: Any, axis: Any = None) -> Any:
+    """The adjoint of ``np.repeat(a, repeats, axis)``: the copies of each entry summed."""
+    x = np.ravel(a) if axis is None else a
+    ax = 0 if axis is None else axis % np.ndim(a)
+    n = np.shape(x)[ax]
+    owner = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
+    moved = np.moveaxis(g, ax, 0)
+    out = np.zeros((n,) + np.shape(moved)[1:], dtype=grad_dtype(a, g))
+    np.add.at(out, owner, moved)
+    return np.reshape(np.moveaxis(out, 0, ax), np.shape(a))
+
+
+def undiag(g: Any, v: Any, k: int = 0) -> Any:
+    """The adjoint of ``np.diag(v, k)``: for a vector ``v`` the diagonal of ``g``; for a matrix
+    ``v`` the vector ``g`` placed on its ``k``-th diagonal, zeros elsewhere."""
+    if np.ndim(v) == 1:
+        return np.diag(g, k)
+    return undiagonal(g, v, k, 0, 1)
+
+
+def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that diagonal, zeros elsewhere."""
+    out = np.zeros_like(a, dtype=grad_dtype(a, g))
+    moved = np.moveaxis(out, (axis1, axis2), (-2, -1))  # a view: writing into it writes into out
+    i = np.arange(np.shape(g)[-1]) if np.ndim(g) else np.arange(0)
+    moved[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return out
+
+
+def take_vjp(g: Any, a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> Any:
+    """The adjoint of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back where it was taken."""
+    n = np.size(a) if axis is None else np.shape(a)[axis]
+    indices = np.asarray(indices)
+    indices = (
+        np.mod(indices, n) if mode == "wrap" else np.clip(indices, 0, n - 1) if mode == "clip" else indices
+    )
+    out = np.zeros_like(a, dtype=grad_dtype(a, g))
+    if axis is None:
+        flat = np.reshape(out, -1)  # a view of the new array
+        np.add.at(flat, indices, g)
+    else:
+        np.add.at(out, (slice(None),) * (axis % np.ndim(a)) + (indices,), g)
+    return out
+
+
+def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back where it was taken."""
+    out = np.zeros_like(arr, dtype=grad_dtype(arr, g))
+    if axis is None:
+        np.add.at(np.reshape(out, -1), indices, g)
+        return out
+    where = list(np.indices(np.shape(g), sparse=True))
+    where[axis % np.ndim(arr)] = indices
+    np.add.at(out, tuple(where), g)
+    return out
+
+
+def sort_indices(a: Any, axis: Any = -1) -> Any:
+    """The permutation ``np.sort`` applies (stable: tied entries keep their order, and their
+    derivatives follow that order)."""
+    return np.argsort(a, axis=axis, kind="stable")
+
+
+def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
+    if np.ndim(axes) == 0:
+        n = int(axes)
+        return list(range(np.ndim(a) - n, np.ndim(a))), list(range(n))
+    xa, xb = axes
+    xa = [xa] if np.ndim(xa) == 0 else list(xa)
+    xb = [xb] if np.ndim(xb) == 0 else list(xb)
+    return [i % np.ndim(a) for i in xa], [i % np.ndim(b) for i in xb]
+
+
+def tensordot_vjp_a(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
+    """The adjoint of ``a`` in ``np.tensordot(a, b, axes)``."""
+    xa, xb = _tensordot_axes(a, b, axes)
+    free_b = [i for i in range(np.ndim(b)) if i not in xb]
+    n_free_a = np.ndim(a) - len(xa)
+    out = np.tensordot(g, b, (list(range(n_free_a, np.ndim(g))), free_b))
+    # out: the free axes of a, then the contracted axes of b in b's order
+    order = sorted(range(len(xb)), key=lambda k: xb[k])
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    source = free_a + [xa[k] for k in order]
+    return np.transpose(out, np.argsort(source)) if source else out
+
+
+def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
+    """The adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    xa, xb = _tensordot_axes(a, b, axes)
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    out = np.tensordot(a, g, (free_a, list(range(len(free_a)))))
+    # out: the contracted axes of a in a's order, then the free axes of b
+    order = sorted(range(len(xa)), key=lambda k: xa[k])
+    free_b = [i for i in range(np.ndim(b)) if i not in xb]
+    source = [xb[k] for k in order] + free_b
+    return np.transpose(out, np.argsort(source)) if source else out
+
+
+def _kron_layout(g: Any, a: Any, b: Any) -> tuple:
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])  # (a0, b0, a1, b1, ...)
+    return blocks, nd, sa, sb
+
+
+def kron_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` dotted with ``b``."""
+    blocks, nd, sa, sb = _kron_layout(g, a, b)
+    out = np.tensordot(blocks, np.reshape(b, sb), (list(range(1, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(out, np.shape(a))
+
+
+def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` weighted by ``a`` and summed."""
+    blocks, nd, sa, sb = _kron_layout(g, a, b)
+    out = np.tensordot(np.reshape(a, sa), blocks, (list(range(nd)), list(range(0, 2 * nd, 2))))
+    return np.reshape(out, np.shape(b))
+
+
+def cholesky_vjp(g: Any, L: Any) -> Any:
+    """The adjoint of ``L = np.linalg.cholesky(a)`` (symmetric, as ``a`` is): with
+    ``phi`` the lower triangle with its diagonal halved, ``sym(L^-T phi(L^T g) L^-1)``."""
+    n = np.shape(L)[-1]
+    phi = np.tril(np.matmul(np.swapaxes(L, -1, -2), g)) / (1.0 + np.eye(n))
+    lt = np.swapaxes(L, -1, -2)
+    s = np.linalg.solve(lt, np.swapaxes(np.linalg.solve(lt, np.swapaxes(phi, -1, -2)), -1, -2))
+    return 0.5 * (s + np.swapaxes(s, -1, -2))
+
+
+def cholesky_jvp(t: Any, L: Any) -> Any:
+    """The tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 t L^-T)`` (``t`` symmetric)."""
+    n = np.shape(L)[-1]
+    x = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, np.swapaxes(t, -1, -2)), -1, -2))
+    return np.matmul(L, np.tril(x) / (1.0 + np.eye(n)))
+
+
+def matrix_power_vjp(g: Any, a: Any, n: int) -> Any:
+    """The adjoint of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``
+    (for ``n < 0``, through the inverse)."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        inv_t = np.swapaxes(inv, -1, -2)
+        return -np.matmul(inv_t, np.matmul(matrix_power_vjp(g, inv, -n), inv_t))
+    at = np.swapaxes(a, -1, -2)
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
+    for _ in range(1, n):
+        powers.append(np.matmul(powers[-1], at))
+    out = np.zeros_like(a, dtype=grad_dtype(a, g))
+    for k in range(n):
+        out = out + np.matmul(powers[k], np.matmul(g, powers[n - 1 - k]))
+    return out
+
+
+def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
+    """The tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)``."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        return matrix_power_jvp(-np.matmul(inv, np.matmul(t, inv)), inv, -n)
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
+    for _ in range(1, n):
+        powers.append(np.matmul(powers[-1], a))
+    out = np.zeros_like(a, dtype=grad_dtype(a, t))
+    for k in range(n):
+        out = out + np.matmul(powers[k], np.matmul(t, powers[n - 1 - k]))
+    return out

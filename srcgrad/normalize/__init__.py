@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ir import Program
+from ..optimize import share_common_subexpressions
 from ..parse import ParsedFunction
 from .core import Normalizer
 from .primitives import APPEND, COPY, LIST_ITEM, NAMES_FOR_GENERATED_CODE, RESULT
@@ -26,11 +27,10 @@ __all__ = [
     "NAMES_FOR_GENERATED_CODE",
     "RESULT",
     "Normalizer",
-    "Scope",
     "normalize",
 ]
 
 
 def normalize(parsed: ParsedFunction, wrt: list[str], bound_self: Any = None) -> Program:
     """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs."""
-    return Normalizer(parsed, wrt, bound_self).run()
+    return share_common_subexpressions(Normalizer(parsed, wrt, bound_self).run())

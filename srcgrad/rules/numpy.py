@@ -98,6 +98,72 @@ defrule(np.linalg.inv, "a", d_a="-np.swapaxes(ans, -1, -2) @ g @ np.swapaxes(ans
 defrule(np.linalg.det, "a", d_a="np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)", t_a="ans * np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)")
 defrule(np.linalg.solve, "a, b", d_a="solve_vjp_a(g, ans, a, b)", d_b="solve_vjp_b(g, a, b)", t_a="solve_jvp_a(t, ans, a, b)", t_b="np.linalg.solve(a, t)")
 
+# -- broad numpy coverage (issue 7) ----------------------------------------------------------
+# More elementwise functions. Where the derivative is infinite or 0/0 (cbrt at 0, hypot at
+# the origin, sinc at 0) ``safe_div`` makes it 0 (sinc's true value there); fmax and fmin
+# pass the derivative to the operand they pick (the one that is not NaN).
+defrule(np.cbrt, "x", d_x="safe_div(g, 3.0 * ans ** 2)", t_x="safe_div(t, 3.0 * ans ** 2)", **unary)
+defrule(np.fabs, "x", d_x="g * np.sign(x)", t_x="t * np.sign(x)", **unary)
+defrule(np.deg2rad, "x", d_x="g * (np.pi / 180.0)", t_x="t * (np.pi / 180.0)", **unary)
+defrule(np.rad2deg, "x", d_x="g * (180.0 / np.pi)", t_x="t * (180.0 / np.pi)", **unary)
+defrule(np.radians, "x", d_x="g * (np.pi / 180.0)", t_x="t * (np.pi / 180.0)", **unary)
+defrule(np.degrees, "x", d_x="g * (180.0 / np.pi)", t_x="t * (180.0 / np.pi)", **unary)
+defrule(np.sinc, "x", d_x="g * safe_div(np.cos(np.pi * x) - ans, x)", t_x="t * safe_div(np.cos(np.pi * x) - ans, x)", **unary)
+defrule(np.logaddexp, "x, y", d_x="g * np.exp(x - ans)", d_y="g * np.exp(y - ans)", t_x="t * np.exp(x - ans)", t_y="t * np.exp(y - ans)", **ufunc2)
+defrule(np.logaddexp2, "x, y", d_x="g * np.exp2(x - ans)", d_y="g * np.exp2(y - ans)", t_x="t * np.exp2(x - ans)", t_y="t * np.exp2(y - ans)", **ufunc2)
+defrule(np.hypot, "x, y", d_x="safe_div(g * x, ans)", d_y="safe_div(g * y, ans)", t_x="safe_div(t * x, ans)", t_y="safe_div(t * y, ans)", **ufunc2)
+defrule(np.fmax, "x, y", d_x="g * nan_max_share(x, y)", d_y="g * nan_max_share(y, x)", t_x="t * nan_max_share(x, y)", t_y="t * nan_max_share(y, x)", **ufunc2)
+defrule(np.fmin, "x, y", d_x="g * nan_max_share(-x, -y)", d_y="g * nan_max_share(-y, -x)", t_x="t * nan_max_share(-x, -y)", t_y="t * nan_max_share(-y, -x)", **ufunc2)
+defrule(np.float_power, "x, y", d_x="g * y * np.float_power(x, y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * np.float_power(x, y - 1)", t_y="t * xlogy(ans, x)", **ufunc2)
+
+# More reductions and scans. NaNs get no derivative in nansum and nanmean; average with
+# weights= differentiates the array only (the weights are refused, loudly).
+defrule(np.amax, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
+defrule(np.amin, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
+defrule(np.ptp, extremum, d_a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)", t_a="extremum_jvp(t, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - extremum_jvp(t, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)")
+defrule(np.nansum, reduce, d_a="expand(g, a, axis, keepdims) * nan_weights(a, axis)", t_a="np.sum(t * nan_weights(a, axis), axis=axis, keepdims=keepdims)")
+defrule(np.nanmean, reduce, d_a="expand(g, a, axis, keepdims) * nan_weights(a, axis, True)", t_a="np.sum(t * nan_weights(a, axis, True), axis=axis, keepdims=keepdims)")
+defrule(np.average, "a, axis=None, weights=None, returned=False, keepdims=False", d_a="expand(g, a, axis, keepdims) * average_share(a, axis, weights, returned)", t_a="np.sum(t * average_share(a, axis, weights, returned), axis=axis, keepdims=keepdims)")
+scan = "a, axis=None, dtype=None, out=None"
+defrule(np.cumsum, scan, d_a="cumsum_vjp(g, a, axis)", t_a="np.cumsum(t, axis=axis)")
+defrule(np.cumprod, scan, d_a="cumprod_vjp(g, a, axis)", t_a="cumprod_jvp(t, a, axis)")
+defrule(np.diff, "a, n=1, axis=-1", d_a="diff_vjp(g, a, n, axis)", t_a="np.diff(t, n, axis)")
+
+# More shape functions: each linear, undone by another (or by itself).
+defrule(np.moveaxis, "a, source, destination", d_a="np.moveaxis(g, destination, source)", t_a="np.moveaxis(t, source, destination)")
+defrule(np.atleast_1d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_1d(t)")
+defrule(np.atleast_2d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_2d(t)")
+defrule(np.atleast_3d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_3d(t)")
+defrule(np.column_stack, "tup", d_tup="uncolumn_stack(g, tup)", t_tup="np.column_stack(t)")
+defrule(np.split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.split(t, indices_or_sections, axis)", zero="indices_or_sections")
+defrule(np.array_split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.array_split(t, indices_or_sections, axis)", zero="indices_or_sections")
+defrule(np.tile, "A, reps", d_A="untile(g, A, reps)", t_A="np.tile(t, reps)", zero="reps")
+defrule(np.repeat, "a, repeats, axis=None", d_a="unrepeat(g, a, repeats, axis)", t_a="np.repeat(t, repeats, axis)", zero="repeats")
+defrule(np.broadcast_to, "array, shape", d_array="unbroadcast(g, array)", t_array="np.broadcast_to(t, shape)")
+defrule(np.flip, "m, axis=None", d_m="np.flip(g, axis)", t_m="np.flip(t, axis)")
+defrule(np.fliplr, "m", d_m="np.fliplr(g)", t_m="np.fliplr(t)")
+defrule(np.flipud, "m", d_m="np.flipud(g)", t_m="np.flipud(t)")
+defrule(np.rot90, "m, k=1, axes=(0, 1)", d_m="np.rot90(g, -k, axes)", t_m="np.rot90(t, k, axes)")
+defrule(np.roll, "a, shift, axis=None", d_a="np.roll(g, np.negative(shift), axis)", t_a="np.roll(t, shift, axis)")
+defrule(np.triu, "m, k=0", d_m="np.triu(g, k)", t_m="np.triu(t, k)")
+defrule(np.tril, "m, k=0", d_m="np.tril(g, k)", t_m="np.tril(t, k)")
+defrule(np.diag, "v, k=0", d_v="undiag(g, v, k)", t_v="np.diag(t, k)")
+defrule(np.diagonal, "a, offset=0, axis1=0, axis2=1", d_a="undiagonal(g, a, offset, axis1, axis2)", t_a="np.diagonal(t, offset, axis1, axis2)")
+defrule(np.take, "a, indices, axis=None, out=None, mode='raise'", d_a="take_vjp(g, a, indices, axis, mode)", t_a="np.take(t, indices, axis=axis, mode=mode)", zero="indices")
+defrule(np.take_along_axis, "arr, indices, axis=-1", d_arr="take_along_axis_vjp(g, arr, indices, axis)", t_arr="np.take_along_axis(t, indices, axis=axis)", zero="indices")
+defrule(np.sort, "a, axis=-1, kind=None, order=None", d_a="take_along_axis_vjp(g, a, sort_indices(a, axis), axis)", t_a="np.take_along_axis(t, sort_indices(a, axis), axis=axis)")
+
+# More products (real arrays: vdot's conjugation does not matter).
+defrule(np.vdot, "a, b", d_a="np.reshape(g * b, np.shape(a))", d_b="np.reshape(g * a, np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")
+defrule(np.tensordot, "a, b, axes=2", d_a="tensordot_vjp_a(g, a, b, axes)", d_b="tensordot_vjp_b(g, a, b, axes)", t_a="np.tensordot(t, b, axes)", t_b="np.tensordot(a, t, axes)")
+defrule(np.kron, "a, b", d_a="kron_vjp_a(g, a, b)", d_b="kron_vjp_b(g, a, b)", t_a="np.kron(t, b)", t_b="np.kron(a, t)")
+defrule(np.cross, "a, b", d_a="unbroadcast(np.cross(b, g), a)", d_b="unbroadcast(np.cross(g, a), b)", t_a="np.cross(t, b)", t_b="np.cross(a, t)")
+
+# More linear algebra. cholesky reads the lower triangle only, as if a were symmetric: its
+# adjoint is symmetric, so the gradient is right for the symmetric inputs it is meant for.
+defrule(np.linalg.cholesky, "a", d_a="cholesky_vjp(g, ans)", t_a="cholesky_jvp(t, ans)")
+defrule(np.linalg.matrix_power, "a, n", d_a="matrix_power_vjp(g, a, n)", t_a="matrix_power_jvp(t, a, n)", zero="n")
+
 # fmt: on
 
 # No derivative: shapes, constructors, indices, rounding, tests.

@@ -78,3 +78,30 @@ defrule(runtime.columns_of, "v, x", d_v="from_columns(g, x)", t_v="columns_of(t,
 defrule(runtime.list_item_grad, "v, items, index", d_v="g[index]", t_v="list_item_grad(t, items, index)", zero="items, index", spelling="list_item_grad")
 defrule(runtime.add_lists, "a, b", d_a="g", d_b="g", t_a="t", t_b="t", t="add_lists(t_a, t_b)", spelling="add_lists")
 # fmt: on
+
+nondifferentiable(runtime.nan_max_share, runtime.nan_weights, runtime.average_share, runtime.sort_indices)
+
+# fmt: off
+# Issue 7's helpers. safe_div is a / b with 0 where b is 0.
+defrule(runtime.safe_div, "a, b", d_a="safe_div(g, b)", d_b="-safe_div(g * a, b ** 2)", t_a="safe_div(t, b)", t_b="-safe_div(t * a, b ** 2)", unbroadcast=True, elementwise=True, spelling="safe_div")
+# Scans: the adjoint of a cumulative sum sums from the end; cumprod's helpers are linear in
+# the adjoint or tangent (their derivatives with respect to the array, cumprod's second
+# derivative, are refused).
+defrule(runtime.cumsum_vjp, "v, a, axis=None", d_v="np.cumsum(g, axis=axis)", t_v="cumsum_vjp(t, a, axis)", zero="a", spelling="cumsum_vjp")
+defrule(runtime.cumprod_vjp, "v, a, axis=None", d_v="cumprod_jvp(g, a, axis)", t_v="cumprod_vjp(t, a, axis)", spelling="cumprod_vjp")
+defrule(runtime.cumprod_jvp, "u, a, axis=None", d_u="cumprod_vjp(g, a, axis)", t_u="cumprod_jvp(t, a, axis)", spelling="cumprod_jvp")
+defrule(runtime.diff_vjp, "v, a, n=1, axis=-1", d_v="np.diff(g, n, axis)", t_v="diff_vjp(t, a, n, axis)", zero="a", spelling="diff_vjp")
+# Shapes and indexing: linear, each undone by a numpy function.
+defrule(runtime.uncolumn_stack, "v, arrays", d_v="np.column_stack(g)", t_v="uncolumn_stack(t, arrays)", zero="arrays", spelling="uncolumn_stack")
+defrule(runtime.untile, "v, a, reps", d_v="np.tile(g, reps)", t_v="untile(t, a, reps)", zero="a, reps", spelling="untile")
+defrule(runtime.unrepeat, "v, a, repeats, axis=None", d_v="np.repeat(g, repeats, axis)", t_v="unrepeat(t, a, repeats, axis)", zero="a, repeats", spelling="unrepeat")
+defrule(runtime.undiag, "v, x, k=0", d_v="np.diag(g, k)", t_v="undiag(t, x, k)", zero="x", spelling="undiag")
+defrule(runtime.undiagonal, "v, x, offset=0, axis1=0, axis2=1", d_v="np.diagonal(g, offset, axis1, axis2)", t_v="undiagonal(t, x, offset, axis1, axis2)", zero="x", spelling="undiagonal")
+defrule(runtime.take_vjp, "v, x, indices, axis=None, mode='raise'", d_v="np.take(g, indices, axis=axis, mode=mode)", t_v="take_vjp(t, x, indices, axis, mode)", zero="x, indices", spelling="take_vjp")
+defrule(runtime.take_along_axis_vjp, "v, x, indices, axis=-1", d_v="np.take_along_axis(g, indices, axis=axis)", t_v="take_along_axis_vjp(t, x, indices, axis)", zero="x, indices", spelling="take_along_axis_vjp")
+# Products: bilinear in the adjoint and the other operand, as dot_vjp_a and dot_vjp_b.
+defrule(runtime.tensordot_vjp_a, "v, a, b, axes=2", d_v="np.tensordot(g, b, axes)", d_b="tensordot_vjp_b(v, g, b, axes)", t_v="tensordot_vjp_a(t, a, b, axes)", t_b="tensordot_vjp_a(v, a, t, axes)", zero="a", spelling="tensordot_vjp_a")
+defrule(runtime.tensordot_vjp_b, "v, a, b, axes=2", d_v="np.tensordot(a, g, axes)", d_a="tensordot_vjp_a(v, a, g, axes)", t_v="tensordot_vjp_b(t, a, b, axes)", t_a="tensordot_vjp_b(v, t, b, axes)", zero="b", spelling="tensordot_vjp_b")
+defrule(runtime.kron_vjp_a, "v, a, b", d_v="np.kron(g, b)", d_b="kron_vjp_b(v, g, b)", t_v="kron_vjp_a(t, a, b)", t_b="kron_vjp_a(v, a, t)", zero="a", spelling="kron_vjp_a")
+defrule(runtime.kron_vjp_b, "v, a, b", d_v="np.kron(a, g)", d_a="kron_vjp_a(v, a, g)", t_v="kron_vjp_b(t, a, b)", t_a="kron_vjp_b(v, t, b)", zero="b", spelling="kron_vjp_b")
+# fmt: on

@@ -165,7 +165,7 @@ def share_common_subexpressions(program: Any) -> Any:
             kept.append(item)
             continue
         node = item.node
-        if _pure(item) and counts.get(node.targets[0].id) == 1:
+        if is_pure(item) and counts.get(node.targets[0].id) == 1:
             key = gast.dump(node.value)
             if key in seen:
                 renames[node.targets[0].id] = seen[key]
@@ -177,7 +177,7 @@ def share_common_subexpressions(program: Any) -> Any:
     return program
 
 
-def _pure(stmt: Stmt) -> bool:
+def is_pure(stmt: Stmt) -> bool:
     node = stmt.node
     if not (
         isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
@@ -191,6 +191,40 @@ def _pure(stmt: Stmt) -> bool:
         or n is value
         for n in gast.walk(value)
     )
+
+
+def computed_once(program: Any) -> dict[str, str]:
+    """Pure values the top level of the forward pass computes once: ``{dump of value: name}``.
+
+    The backward pass may read them instead of computing them again (``np.cos(x)`` in a rule
+    when the function itself computed ``cos = np.cos(x)``)."""
+    counts: dict[str, int] = {}
+    for stmt in statements(program.body):
+        for target in getattr(stmt.node, "targets", ()):
+            for n in gast.walk(target):
+                if isinstance(n, gast.Name):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+    return {
+        gast.dump(item.node.value): item.node.targets[0].id
+        for item in program.body
+        if isinstance(item, Stmt) and is_pure(item) and counts.get(item.node.targets[0].id) == 1
+    }
+
+
+def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
+    """``node`` with every subexpression the forward pass already computed read by name."""
+    if not available or not ENABLED.get():
+        return node
+
+    class Reuse(gast.NodeTransformer):
+        def visit(self, n: gast.AST) -> gast.AST:
+            if isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp)):
+                known = available.get(gast.dump(n))
+                if known is not None:
+                    return gast.Name(id=known, ctx=gast.Load(), annotation=None, type_comment=None)
+            return super().visit(n)
+
+    return Reuse().visit(node)
 
 
 def _renamed(node: Any, renames: dict[str, str]) -> Any:

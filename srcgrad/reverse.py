@@ -17,7 +17,7 @@ from . import runtime
 from .errors import NonScalarOutputError
 from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, statements, store
 from .normalize import NAMES_FOR_GENERATED_CODE
-from .optimize import read_names_of, simplify
+from .optimize import computed_once, read_names_of, reuse, simplify
 from .shapes import SCALAR, infer_shapes
 
 Seed = Literal["grad", "elementwise", "vjp"]
@@ -56,6 +56,7 @@ class _Reverse:
         self.contribs: dict[str, list[gast.expr]] = {}
         self.out: list = []  # the backward block being written
         self.fresh_names: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
+        self.available = computed_once(program)  # forward values a rule may read by name
         self.shapes = infer_shapes(program)
         self.loops: list[_Loop] = []
         self.tape: str | None = None
@@ -405,7 +406,8 @@ class _Reverse:
                     return name(helper(node.id))
                 return node
 
-        return _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+        filled = _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+        return reuse(filled, self.available)
 
 
 def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:

@@ -291,11 +291,13 @@ class _Reverse:
                 )
             outer.setdefault(var, []).append(name(adjoint))
         body, orelse = (b or [Stmt(gast.Pass(), blk.origin)] for b, _ in branches)
-        if not any(_has_code(b) for b, _ in branches):
-            if in_loop:  # nothing to do backwards in either branch: no need to save the condition
+        same = _shape_of_code(branches[0][0]) == _shape_of_code(branches[1][0])
+        if same or not any(_has_code(b) for b, _ in branches):
+            if in_loop:  # both branches go back the same way: no need to save the condition
                 for block, push in self.loops[-1].cond_pushes:
                     if push.node.value.args[0].id == cond:
                         del block[_index(block, push)]
+            self.out.extend(branches[0][0])
             return
         if in_loop:  # the branch taken in each iteration is saved, even when it breaks out
             if not (_exits_block(blk.body) and _exits_block(blk.orelse)):
@@ -470,3 +472,16 @@ def _index(items: list, item: object) -> int:
 
 def _is_exit_tail(stmt: Stmt) -> bool:
     return stmt.copyback or isinstance(stmt.node, gast.Break)
+
+
+def _shape_of_code(block: list) -> list:
+    """What a block of generated statements does, comparable between two branches."""
+    out: list = []
+    for item in block:
+        if isinstance(item, Stmt):
+            out.append(gast.dump(item.node))
+        elif isinstance(item, IfBlock):
+            out.append(("if", gast.dump(item.cond), _shape_of_code(item.body), _shape_of_code(item.orelse)))
+        else:
+            out.append(("loop", item.target, item.iterable and gast.dump(item.iterable), _shape_of_code(item.body)))
+    return out

@@ -836,3 +836,82 @@ def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
     for k in range(n):
         out = out + np.matmul(powers[k], np.matmul(t, powers[n - 1 - k]))
     return out
+
+
+def slogdet_vjp(g: Any, a: Any) -> Any:
+    """The adjoint of ``np.linalg.slogdet(a)``: ``g`` is that of ``(sign, logabsdet)``; the sign
+    is piecewise constant, so only ``g[1]`` counts: ``g[1] * inv(a).T``."""
+    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+def slogdet_jvp(t: Any, ans: Any, a: Any) -> tuple:
+    """The tangent of ``(sign, logabsdet) = np.linalg.slogdet(a)``: ``(0, trace(solve(a, t)))``."""
+    return (np.zeros_like(ans[0]), np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))
+
+
+def pinv_jvp(t: Any, p: Any, a: Any) -> Any:
+    """The tangent of ``p = np.linalg.pinv(a)`` where the rank of ``a`` is constant (Golub and
+    Pereyra): ``-p t p + p p^T t^T (I - a p) + (I - p a) t^T p^T p``."""
+    tt, pt = _swap(t), _swap(p)
+    left = np.eye(np.shape(a)[-2]) - np.matmul(a, p)
+    right = np.eye(np.shape(a)[-1]) - np.matmul(p, a)
+    return (
+        -np.matmul(p, np.matmul(t, p))
+        + np.matmul(np.matmul(p, pt), np.matmul(tt, left))
+        + np.matmul(right, np.matmul(tt, np.matmul(pt, p)))
+    )
+
+
+def pinv_vjp(g: Any, p: Any, a: Any) -> Any:
+    """The adjoint of ``p = np.linalg.pinv(a)`` (constant rank), the transpose of ``pinv_jvp``:
+    ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    gt, pt = _swap(g), _swap(p)
+    left = np.eye(np.shape(a)[-2]) - np.matmul(a, p)
+    right = np.eye(np.shape(a)[-1]) - np.matmul(p, a)
+    return (
+        -np.matmul(pt, np.matmul(g, pt))
+        + np.matmul(left, np.matmul(gt, np.matmul(p, pt)))
+        + np.matmul(np.matmul(pt, p), np.matmul(gt, right))
+    )
+
+
+def unpad(g: Any, pad_width: Any, mode: str = "constant") -> Any:
+    """The adjoint of ``np.pad(a, pad_width)`` with constant padding: the middle of ``g``."""
+    if mode != "constant":
+        raise NotImplementedError(f"srcgrad differentiates np.pad with mode='constant' only, not {mode!r}")
+    widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
+    return g[tuple(slice(int(lo), n - int(hi)) for (lo, hi), n in zip(widths, np.shape(g)))]
+
+
+def trapezoid_weights(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    """The derivative of ``np.trapezoid(y, x, dx, axis)`` with respect to each entry of ``y``:
+    half the spacing at both ends, the mean of the two neighbouring spacings inside."""
+    n = np.shape(y)[axis]
+    if x is None:
+        spacing = np.full(n - 1, float(dx)) if n > 1 else np.zeros(0)
+    else:
+        spacing = np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
+    if np.ndim(spacing) <= 1:
+        shape = [1] * np.ndim(y)
+        shape[axis] = n - 1
+        spacing = np.reshape(spacing, shape)
+    pad = [(0, 0)] * np.ndim(y)
+    pad[axis % np.ndim(y)] = (1, 0)
+    left = np.pad(spacing, pad)
+    pad[axis % np.ndim(y)] = (0, 1)
+    return 0.5 * (left + np.pad(spacing, pad))
+
+
+def median_weights(a: Any, axis: Any = None) -> Any:
+    """The derivative of ``np.median(a, axis)`` with respect to each entry of ``a``: 1 at the
+    middle entry, 1/2 at each of the two middle ones for an even count (ties: in stable order)."""
+    if axis is None:
+        return np.reshape(median_weights(np.ravel(a), 0), np.shape(a))
+    axes = _normalize_axes(axis, np.ndim(a))
+    last = tuple(range(np.ndim(a) - len(axes), np.ndim(a)))
+    moved = np.moveaxis(a, axes, last)
+    flat = np.reshape(moved, np.shape(moved)[: np.ndim(a) - len(axes)] + (-1,))
+    n = np.shape(flat)[-1]
+    ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
+    weights = (ranks == n // 2) * (1.0 if n % 2 else 0.5) + (ranks == (n - 1) // 2) * (0.0 if n % 2 else 0.5)
+    return np.moveaxis(np.reshape(weights, np.shape(moved)), last, axes).astype(grad_dtype(a, 1.0))

@@ -600,7 +600,9 @@ def reductions(fn: str, sample: Any = rand, scalar: bool = True) -> list[Case]:
     cases += [case(f"np.{fn}(x, axis=0)", x=sample(V)), case(f"np.{fn}(x, 1)", x=sample(T))]
     cases += [case(f"np.{fn}(x, axis=(0, 2), keepdims={k})", x=sample(T)) for k in (False, True)]
     cases += [case(f"np.{fn}(x, axis=(-1, 0))", x=sample(T)), case(f"x.{fn}(axis=1)", x=sample(M))]
-    positional = "1, None, True" if fn in ("max", "min") else "1, None, None, True"  # numpy's order, with out
+    positional = (
+        "1, None, True" if fn in ("max", "min", "amax", "amin") else "1, None, None, True"
+    )  # numpy's order, with out
     cases += [case(f"np.{fn}(x, {positional})", x=sample(M))]
     return cases
 
@@ -629,6 +631,325 @@ CASES[np.std] = [
     case("np.std(x, axis=(0, 2), ddof=1, keepdims=True)", x=rand(T)),
     case("np.std(x, 0, None, None, 1, True)", x=rand(M)),
 ]
+
+# -- broad numpy coverage (issue 7) --------------------------------------------------------
+
+
+def spd(shape: tuple) -> np.ndarray:
+    """A matrix (or stack) ``x`` for which ``x @ x.T + I`` is well conditioned."""
+    return np.eye(shape[-1]) + RNG.uniform(-0.3, 0.3, shape)
+
+
+def distinct(shape: tuple) -> np.ndarray:
+    """Values without ties (sort, max)."""
+    return RNG.permutation(np.size(np.zeros(shape))).reshape(shape) * 0.1 + RNG.uniform(0, 0.05, shape)
+
+
+def with_nans(shape: tuple) -> np.ndarray:
+    """Values with a few NaNs (nansum, nanmean): they get no derivative."""
+    x = rand(shape)
+    x.flat[[1, 4]] = np.nan
+    return x
+
+
+def functions_only(cases: list[Case]) -> list[Case]:
+    """The cases that call the function, not an array method (numpy has no ``x.amax()``)."""
+    return [c for c in cases if not c.expr.startswith("x.")]
+
+
+def scan_cases(fn: str, sample: Any = rand) -> list[Case]:
+    """A scan (cumsum, cumprod) flattened and along each axis."""
+    return [
+        case(f"np.{fn}(x)", x=sample(V)),
+        case(f"np.{fn}(x)", x=sample(M)),
+        case(f"np.{fn}(x, axis=0)", x=sample(M)),
+        case(f"np.{fn}(x, 1)", x=sample(M)),
+        case(f"np.{fn}(x, axis=-1)", x=sample(T)),
+        case(f"np.{fn}(x, axis=1)", x=sample(T)),
+    ]
+
+
+CASES.update({
+    np.cbrt: unary("np.cbrt(x)", away),
+    np.fabs: unary("np.fabs(x)", away),
+    np.deg2rad: unary("np.deg2rad(x)"),
+    np.rad2deg: unary("np.rad2deg(x)"),
+    np.radians: unary("np.radians(x)"),
+    np.degrees: unary("np.degrees(x)"),
+    np.sinc: [*unary("np.sinc(x)", lo=-2.0, hi=2.0), case("np.sinc(x)", x=np.array([0.0, 0.5]))],
+    np.logaddexp: binary("np.logaddexp(x, y)"),
+    np.logaddexp2: binary("np.logaddexp2(x, y)"),
+    np.hypot: [*binary("np.hypot(x, y)", x=away, y=away)],
+    np.fmax: [*binary("np.fmax(x, y)"), case("np.fmax(x, y)", x=rand(V), y=np.array([np.nan, 0.0, np.nan, 0.0]), wrt=("x",))],
+    np.fmin: [*binary("np.fmin(x, y)"), case("np.fmin(x, y)", x=rand(V), y=np.array([np.nan, 0.0, np.nan, 0.0]), wrt=("x",))],
+    np.float_power: [*binary("np.float_power(x, y)", x=positive), case("np.float_power(x, 3)", x=rand(M))],
+    np.mod: [*binary("np.mod(x, y)", x=lambda s: rand(s, 0.1, 0.9), y=lambda s: rand(s, 1.1, 2.0)), case("np.remainder(x, y)", x=rand(M, -0.9, -0.1), y=rand(M, 1.1, 2.0))],
+    np.fmod: binary("np.fmod(x, y)", x=lambda s: rand(s, -0.9, -0.1), y=lambda s: rand(s, 1.1, 2.0)),
+    np.pad: [
+        case("np.pad(x, 1)", x=rand(M)),
+        case("np.pad(x, ((1, 0), (2, 3)))", x=rand(M)),
+        case("np.pad(x, (0, 2), mode='constant')", x=rand(V)),
+    ],
+    np.amax: [*functions_only(reductions("amax")), case("np.amax(x, 0)", x=rand((3, 1)))],
+    np.amin: functions_only(reductions("amin")),
+    np.ptp: [
+        case("np.ptp(x)", x=rand(V)),
+        case("np.ptp(x)", x=rand(M)),
+        case("np.ptp(x, axis=0)", x=rand(M)),
+        case("np.ptp(x, axis=1, keepdims=True)", x=rand(M)),
+        case("np.ptp(x, (0, 2))", x=rand(T)),
+    ],
+    np.nansum: [
+        *functions_only(reductions("nansum")),
+        case("np.nansum(x)", x=with_nans(M)),
+        case("np.nansum(x, axis=1)", x=with_nans(M)),
+        case("np.nansum(x, axis=(0, 2), keepdims=True)", x=with_nans(T)),
+    ],
+    np.nanmean: [
+        *functions_only(reductions("nanmean")),
+        case("np.nanmean(x)", x=with_nans(M)),
+        case("np.nanmean(x, axis=0, keepdims=True)", x=with_nans(M)),
+        case("np.nanmean(x, axis=-1)", x=with_nans(T)),
+    ],
+    np.average: [
+        case("np.average(x)", x=rand(V)),
+        case("np.average(x)", x=rand(M)),
+        case("np.average(x, axis=1)", x=rand(M)),
+        case("np.average(x, axis=0, keepdims=True)", x=rand(M)),
+        case("np.average(x, weights=w)", x=rand(M), w=positive(M), wrt=("x",)),
+        case("np.average(x, axis=1, weights=w)", x=rand(M), w=positive((4,)), wrt=("x",)),
+        case("np.average(x, 0, w)", x=rand(M), w=positive((3,)), wrt=("x",)),
+    ],
+    np.median: [
+        case("np.median(x)", x=distinct(V)),
+        case("np.median(x)", x=distinct((5,))),
+        case("np.median(x, axis=0)", x=distinct(M)),
+        case("np.median(x, axis=1, keepdims=True)", x=distinct(M)),
+        case("np.median(x, (0, 2))", x=distinct(T)),
+    ],
+    np.trapezoid: [
+        case("np.trapezoid(x)", x=rand(V)),
+        case("np.trapezoid(x, dx=0.5)", x=rand(M)),
+        case("np.trapezoid(x, s, axis=0)", x=rand(M), s=np.array([0.0, 0.3, 1.0]), wrt=("x",)),
+        case("np.trapezoid(x, s)", x=rand(M), s=np.array([0.0, 0.3, 1.0, 1.2]), wrt=("x",)),
+        case("np.trapezoid(x, s, axis=1)", x=rand(T), s=rand((2, 3, 4)), wrt=("x",)),
+    ],
+    np.cumsum: scan_cases("cumsum"),
+    np.cumprod: [*scan_cases("cumprod"), case("np.cumprod(x)", x=with_zero(V)), case("np.cumprod(x, axis=1)", x=with_zero(M))],
+    np.diff: [
+        case("np.diff(x)", x=rand(V)),
+        case("np.diff(x, 2)", x=rand(V)),
+        case("np.diff(x, axis=0)", x=rand(M)),
+        case("np.diff(x, n=2, axis=-1)", x=rand(M)),
+        case("np.diff(x, 1, 1)", x=rand(T)),
+    ],
+    np.moveaxis: [
+        case("np.moveaxis(x, 0, -1)", x=rand(T)),
+        case("np.moveaxis(x, (0, 1), (2, 0))", x=rand(T)),
+        case("np.moveaxis(x, 1, 0)", x=rand(M)),
+    ],
+    np.atleast_1d: [case("np.atleast_1d(x)", x=rand()), case("np.atleast_1d(x)", x=rand(M))],
+    np.atleast_2d: [case("np.atleast_2d(x)", x=rand()), case("np.atleast_2d(x)", x=rand(V)), case("np.atleast_2d(x)", x=rand(M))],
+    np.atleast_3d: [case("np.atleast_3d(x)", x=rand(V)), case("np.atleast_3d(x)", x=rand(M)), case("np.atleast_3d(x)", x=rand(T))],
+    np.column_stack: [
+        case("np.column_stack([x, y])", x=rand(V), y=rand(V)),
+        case("np.column_stack((x, y))", x=rand((4, 2)), y=rand(V)),
+    ],
+    np.split: [
+        case("np.split(x, 2)[1]", x=rand(V)),
+        case("np.stack(np.split(x, 3, axis=0))", x=rand(M)),
+        case("np.concatenate(np.split(x, [1, 3], axis=1), axis=1)", x=rand(M)),
+    ],
+    np.array_split: [
+        case("np.concatenate(np.array_split(x, 3))", x=rand(V)),
+        case("np.hstack(np.array_split(x, 2, axis=1))", x=rand((3, 5))),
+        case("np.array_split(x, 2, axis=1)[1]", x=rand(M)),
+    ],
+    np.tile: [
+        case("np.tile(x, 2)", x=rand(V)),
+        case("np.tile(x, (2, 3))", x=rand(M)),
+        case("np.tile(x, (2, 1, 2))", x=rand(M)),
+        case("np.tile(x, 2)", x=rand(M)),
+        case("np.tile(x, 3)", x=rand()),
+    ],
+    np.repeat: [
+        case("np.repeat(x, 2)", x=rand(M)),
+        case("np.repeat(x, 3, axis=1)", x=rand(M)),
+        case("np.repeat(x, [1, 0, 2], axis=0)", x=rand(M)),
+        case("np.repeat(x, 2, -1)", x=rand(T)),
+        case("np.repeat(x, 3)", x=rand()),
+    ],
+    np.broadcast_to: [
+        case("np.broadcast_to(x, (3, 4))", x=rand(V)),
+        case("np.broadcast_to(x, (2, 3, 4))", x=rand((3, 1))),
+        case("np.broadcast_to(x, (2, 2))", x=rand()),
+    ],
+    np.flip: [case("np.flip(x)", x=rand(M)), case("np.flip(x, 0)", x=rand(M)), case("np.flip(x, axis=(0, 2))", x=rand(T))],
+    np.fliplr: [case("np.fliplr(x)", x=rand(M)), case("np.fliplr(x)", x=rand(T))],
+    np.flipud: [case("np.flipud(x)", x=rand(V)), case("np.flipud(x)", x=rand(M))],
+    np.rot90: [
+        case("np.rot90(x)", x=rand(M)),
+        case("np.rot90(x, 2)", x=rand(M)),
+        case("np.rot90(x, k=-1, axes=(1, 2))", x=rand(T)),
+        case("np.rot90(x, 3)", x=rand(T)),
+    ],
+    np.roll: [
+        case("np.roll(x, 1)", x=rand(V)),
+        case("np.roll(x, -2)", x=rand(M)),
+        case("np.roll(x, 1, axis=0)", x=rand(M)),
+        case("np.roll(x, (1, 2), axis=(0, 1))", x=rand(M)),
+    ],
+    np.triu: [case("np.triu(x)", x=rand((4, 4))), case("np.triu(x, 1)", x=rand(M)), case("np.triu(x, k=-1)", x=rand(T))],
+    np.tril: [case("np.tril(x)", x=rand((4, 4))), case("np.tril(x, -1)", x=rand(M)), case("np.tril(x, k=1)", x=rand(T))],
+    np.diag: [
+        case("np.diag(x)", x=rand(V)),
+        case("np.diag(x, 1)", x=rand(V)),
+        case("np.diag(x)", x=rand((4, 4))),
+        case("np.diag(x, -1)", x=rand(M)),
+        case("np.diag(x, k=2)", x=rand(M)),
+    ],
+    np.diagonal: [
+        case("np.diagonal(x)", x=rand((4, 4))),
+        case("np.diagonal(x, 1)", x=rand(M)),
+        case("np.diagonal(x, -1, 1, 2)", x=rand(T)),
+        case("np.diagonal(x, offset=0, axis1=0, axis2=2)", x=rand(T)),
+    ],
+    np.take: [
+        case("np.take(x, [0, 2, 2])", x=rand(M)),
+        case("np.take(x, [3, 0, 3], axis=1)", x=rand(M)),
+        case("np.take(x, i, axis=0)", x=rand(M), i=np.array([[0, 1], [2, 2]])),
+        case("np.take(x, 1, axis=-1)", x=rand(T)),
+        case("np.take(x, [5, -1], mode='wrap')", x=rand(V)),
+        case("np.take(x, [5, -1], axis=0, mode='clip')", x=rand(V)),
+    ],
+    np.take_along_axis: [
+        case("np.take_along_axis(x, i, axis=1)", x=rand(M), i=np.array([[0, 3], [1, 1], [2, 0]])),
+        case("np.take_along_axis(x, i, axis=0)", x=rand(M), i=np.array([[0, 2, 2, 1]])),
+        case("np.take_along_axis(x, i, 0)", x=rand(V), i=np.array([3, 3, 0])),
+        case("np.take_along_axis(x, i, axis=None)", x=rand(M), i=np.array([11, 0, 0])),
+    ],
+    np.sort: [
+        case("np.sort(x)", x=distinct(V)),
+        case("np.sort(x)", x=distinct(M)),
+        case("np.sort(x, axis=0)", x=distinct(M)),
+        case("np.sort(x, axis=None)", x=distinct(M)),
+        case("np.sort(x, 1)", x=distinct(T)),
+    ],
+    np.vdot: [
+        case("np.vdot(x, y)", x=rand(V), y=rand(V)),
+        case("np.vdot(x, y)", x=rand(M), y=rand(M)),
+        case("np.vdot(x, y)", x=rand((2, 6)), y=rand(M)),
+    ],
+    np.tensordot: [
+        case("np.tensordot(x, y)", x=rand(M), y=rand(M)),
+        case("np.tensordot(x, y, 1)", x=rand(M), y=rand((4, 2))),
+        case("np.tensordot(x, y, axes=0)", x=rand(V), y=rand((2,))),
+        case("np.tensordot(x, y, axes=([1, 0], [0, 1]))", x=rand(T), y=rand((3, 2, 5))),
+        case("np.tensordot(x, y, axes=(2, 1))", x=rand(T), y=rand((5, 4))),
+        case("np.tensordot(x, y, ([0, 2], [2, 0]))", x=rand(T), y=rand((4, 5, 2))),
+    ],
+    np.kron: [
+        case("np.kron(x, y)", x=rand(V), y=rand((3,))),
+        case("np.kron(x, y)", x=rand((2, 3)), y=rand((3, 2))),
+        case("np.kron(x, y)", x=rand(V), y=rand((2, 3))),
+        case("np.kron(x, y)", x=rand(T), y=rand((2, 2))),
+    ],
+    np.cross: [
+        case("np.cross(x, y)", x=rand((3,)), y=rand((3,))),
+        case("np.cross(x, y)", x=rand((4, 3)), y=rand((4, 3))),
+        case("np.cross(x, y)", x=rand((3,)), y=rand((4, 3))),
+        case("np.cross(x, y)", x=rand((2, 1, 3)), y=rand((4, 3))),
+    ],
+    np.linalg.cholesky: [
+        case("np.linalg.cholesky(x @ x.T + np.eye(3))", x=spd((3, 3))),
+        case("np.linalg.cholesky(x @ np.swapaxes(x, -1, -2))", x=spd((2, 3, 3))),
+    ],
+    np.linalg.slogdet: [
+        case("np.linalg.slogdet(x)[1]", x=wellconditioned((3, 3))),
+        case("np.linalg.slogdet(x)[1]", x=-wellconditioned((3, 3))),
+        case("np.linalg.slogdet(x)[1] * np.linalg.slogdet(x)[0]", x=wellconditioned((2, 3, 3))),
+    ],
+    np.linalg.pinv: [
+        case("np.linalg.pinv(x)", x=wellconditioned((3, 3))),
+        case("np.linalg.pinv(x)", x=rand((3, 2))),
+        case("np.linalg.pinv(x)", x=rand((2, 4))),
+        case("np.linalg.pinv(x)", x=rand((2, 4, 3))),
+    ],
+    np.linalg.matrix_power: [
+        case("np.linalg.matrix_power(x, 3)", x=rand((3, 3))),
+        case("np.linalg.matrix_power(x, 0)", x=rand((3, 3))),
+        case("np.linalg.matrix_power(x, 1)", x=rand((2, 3, 3))),
+        case("np.linalg.matrix_power(x, -2)", x=wellconditioned((3, 3))),
+    ],
+    runtime.safe_div: [
+        case("safe_div(x, y)", x=rand(), y=away(())),
+        case("safe_div(x, y)", x=rand(V), y=away(V)),
+        case("safe_div(x, y)", x=rand(M), y=away(M)),
+        case("safe_div(x, y)", x=rand((3, 1)), y=away((4,))),
+        case("safe_div(x, y)", x=rand(V), y=np.array([0.0, 1.0, 0.0, -2.0]), wrt=("x",)),
+    ],
+    runtime.cumsum_vjp: [
+        case("cumsum_vjp(v, a)", v=rand((12,)), a=shape(M)),
+        case("cumsum_vjp(v, a, 1)", v=rand(M), a=shape(M)),
+    ],
+    runtime.cumprod_vjp: [
+        case("cumprod_vjp(v, a)", v=rand((12,)), a=away(M), wrt=("v",)),
+        case("cumprod_vjp(v, a, 0)", v=rand(M), a=with_zero(M), wrt=("v",)),
+    ],
+    runtime.cumprod_jvp: [
+        case("cumprod_jvp(u, a)", u=rand(M), a=away(M), wrt=("u",)),
+        case("cumprod_jvp(u, a, 1)", u=rand(M), a=with_zero(M), wrt=("u",)),
+    ],
+    runtime.diff_vjp: [
+        case("diff_vjp(v, a)", v=rand((3,)), a=shape(V)),
+        case("diff_vjp(v, a, 2, 0)", v=rand((1, 4)), a=shape(M)),
+    ],
+    runtime.uncolumn_stack: [
+        case("np.column_stack(uncolumn_stack(v, [a, b]))", v=rand((4, 3)), a=shape(V), b=shape((4, 2))),
+    ],
+    runtime.untile: [
+        case("untile(v, a, (2, 3))", v=rand((6, 12)), a=shape(M)),
+        case("untile(v, a, 2)", v=rand((8,)), a=shape(V)),
+    ],
+    runtime.unrepeat: [
+        case("unrepeat(v, a, 2)", v=rand((24,)), a=shape(M)),
+        case("unrepeat(v, a, [1, 0, 2], 0)", v=rand((3, 4)), a=shape(M)),
+    ],
+    runtime.undiag: [
+        case("undiag(v, x)", v=rand((4, 4)), x=shape(V)),
+        case("undiag(v, x, -1)", v=rand((2,)), x=shape(M)),
+    ],
+    runtime.undiagonal: [
+        case("undiagonal(v, x, 1)", v=rand((3,)), x=shape(M)),
+        case("undiagonal(v, x, 0, 1, 2)", v=rand((2, 3)), x=shape(T)),
+    ],
+    runtime.take_vjp: [
+        case("take_vjp(v, x, [0, 2, 2])", v=rand((3,)), x=shape(M)),
+        case("take_vjp(v, x, [3, 0, 3], 1)", v=rand((3, 3)), x=shape(M)),
+        case("take_vjp(v, x, [5, -1], None, 'wrap')", v=rand((2,)), x=shape(V)),
+    ],
+    runtime.take_along_axis_vjp: [
+        case("take_along_axis_vjp(v, x, i, 1)", v=rand((3, 2)), x=shape(M), i=np.array([[0, 3], [1, 1], [2, 0]])),
+        case("take_along_axis_vjp(v, x, i, None)", v=rand((3,)), x=shape(M), i=np.array([11, 0, 0])),
+    ],
+    runtime.unpad: [case("unpad(v, ((1, 0), (2, 3)))", v=rand((4, 9))), case("unpad(v, 1)", v=rand(M))],
+    runtime.tensordot_vjp_a: [
+        case("tensordot_vjp_a(v, a, b, 1)", v=rand((3, 2)), a=shape(M), b=rand((4, 2))),
+        case("tensordot_vjp_a(v, a, b, ([1, 0], [0, 1]))", v=rand((4, 5)), a=shape(T), b=rand((3, 2, 5))),
+    ],
+    runtime.tensordot_vjp_b: [
+        case("tensordot_vjp_b(v, a, b, 1)", v=rand((3, 2)), a=rand(M), b=shape((4, 2))),
+        case("tensordot_vjp_b(v, a, b, ([0, 2], [2, 0]))", v=rand((3, 5)), a=rand(T), b=shape((4, 5, 2))),
+    ],
+    runtime.kron_vjp_a: [
+        case("kron_vjp_a(v, a, b)", v=rand((6, 6)), a=shape((2, 3)), b=rand((3, 2))),
+        case("kron_vjp_a(v, a, b)", v=rand((2, 12)), a=shape(V), b=rand((2, 3))),
+    ],
+    runtime.kron_vjp_b: [
+        case("kron_vjp_b(v, a, b)", v=rand((6, 6)), a=rand((2, 3)), b=shape((3, 2))),
+        case("kron_vjp_b(v, a, b)", v=rand((2, 12)), a=rand(V), b=shape((2, 3))),
+    ],
+})  # fmt: skip
 
 # Functions without a derivative, used on the differentiated value: their contribution
 # to the gradient is zero, and the finite differences agree (away from jumps).
@@ -706,6 +1027,12 @@ NONDIFF_CASES.update({
     runtime.inside: [case("x * inside(x, -0.5, 0.5)", x=rand(M))],
     runtime.zero_tangent: [case("x + zero_tangent(x)", x=rand(M))],
     runtime.unit_vectors: [case("x * np.sum(unit_vectors(x)[0])", x=rand(M))],
+    runtime.nan_max_share: [case("x * nan_max_share(x, 0.0)", x=away(M))],
+    runtime.nan_weights: [case("x * nan_weights(x, 0, True)", x=rand(M))],
+    runtime.average_share: [case("x * average_share(x, 1)", x=rand(M))],
+    runtime.sort_indices: [case("x * sort_indices(x)", x=rand(V))],
+    runtime.trapezoid_weights: [case("x * trapezoid_weights(x)", x=rand(M))],
+    runtime.median_weights: [case("x * median_weights(x)", x=distinct(M))],
 })  # fmt: skip
 
 # -- running a case ------------------------------------------------------------------------
@@ -781,7 +1108,7 @@ def check(c: Case, b: Built) -> list[str]:
         except Exception as e:  # noqa: BLE001  (report every failure of every case)
             problems.append(f"{c} (wrt={wrt!r}, {mode} mode): {type(e).__name__}: {e}")
             continue
-        if any(not np.array_equal(x, y) for x, y in zip(before, b.args)):
+        if any(not np.array_equal(x, y, equal_nan=_is_float(x)) for x, y in zip(before, b.args)):
             problems.append(f"{c} (wrt={wrt!r}, {mode} mode): the generated code modified its arguments")
         got = got if isinstance(wrt, tuple) else (got,)
         for name_, value in zip(which, got):
@@ -895,7 +1222,18 @@ def test_refused(c: Case, directory: Path) -> None:
 # -- generated code is differentiable again ------------------------------------------------
 
 # Helpers without rules of their own: srcgrad differentiates them by inlining their source.
-INLINED = {runtime.solve_vjp_a, runtime.solve_vjp_b}
+INLINED = {
+    runtime.solve_vjp_a,
+    runtime.solve_vjp_b,
+    runtime.cholesky_vjp,
+    runtime.cholesky_jvp,
+    runtime.matrix_power_vjp,
+    runtime.matrix_power_jvp,
+    runtime.slogdet_vjp,
+    runtime.slogdet_jvp,
+    runtime.pinv_vjp,
+    runtime.pinv_jvp,
+}
 
 
 def _called(template: Any) -> list[Any]:
@@ -927,3 +1265,26 @@ def test_every_function_a_template_calls_has_a_rule():
                 if fn is None or (srcgrad.rules.lookup(fn) is None and fn not in INLINED):
                     problems.append(f"{rule.spelling}: a template calls {fn!r}, which has no rule")
     assert not problems, "\n".join(problems)
+
+
+# -- non-differentiable points: a documented finite choice, never NaN ---------------------
+
+FINITE_CHOICES = [  # (expression of x, x, the derivative srcgrad gives there)
+    ("np.cbrt(x)", 0.0, 0.0),  # infinite slope: 0
+    ("np.hypot(x, 0.0)", 0.0, 0.0),  # the origin: 0
+    ("np.sinc(x)", 0.0, 0.0),  # the removable 0/0: its true value, 0
+    ("np.fabs(x)", 0.0, 0.0),  # as abs: 0
+    ("np.fmax(x, 0.0)", 0.0, 0.5),  # a tie: split evenly, as np.maximum
+    ("np.fmin(x, np.nan)", 0.5, 1.0),  # the other operand is NaN: x is picked
+    ("np.nansum(np.array([x, np.nan]))", 0.5, 1.0),  # NaNs get no derivative
+    ("np.ptp(np.array([x, x, 1.0]))", 0.5, -1.0),  # tied minima share the derivative
+]
+
+
+@pytest.mark.parametrize(("expr", "x", "expected"), FINITE_CHOICES, ids=[c[0] for c in FINITE_CHOICES])
+def test_finite_choice(expr: str, x: float, expected: float, directory: Path) -> None:
+    module = "finite_" + "".join(ch if ch.isalnum() else "_" for ch in expr)
+    (b,) = build([case(expr, x=x)], directory, module)
+    for mode in ("reverse", "forward"):
+        got = srcgrad.grad(b.fn, wrt=0, mode=mode)(x, 1.0)
+        assert np.isfinite(got) and np.isclose(got, expected), f"{expr} at {x} ({mode} mode): {got}"

@@ -52,7 +52,11 @@ class ControlFlow:
         self.out.append(block)
         live = [(b, e) for b, e in ((then, then_env), (orelse, else_env)) if not _exits(b)]
         merged = dict(before)
+        read_later = self.live.get(id(stmt))  # None: not known (code srcgrad wrote), so keep all
         for user_name in sorted({k for _, e in live for k in e}):
+            if read_later is not None and user_name not in read_later and user_name[0] not in "<@":
+                continue  # nothing reads it after the branch: no need for one name
+
             # A name only some branches define is None on the others (where Python would have
             # no value for it at all), so that after the branch it has one generated name.
             atoms = [e.get(user_name, gast.Constant(value=None, kind=None)) for _, e in live]

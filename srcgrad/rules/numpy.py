@@ -116,6 +116,11 @@ defrule(np.fmax, "x, y", d_x="g * nan_max_share(x, y)", d_y="g * nan_max_share(y
 defrule(np.fmin, "x, y", d_x="g * nan_max_share(-x, -y)", d_y="g * nan_max_share(-y, -x)", t_x="t * nan_max_share(-x, -y)", t_y="t * nan_max_share(-y, -x)", **ufunc2)
 defrule(np.float_power, "x, y", d_x="g * y * np.float_power(x, y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * np.float_power(x, y - 1)", t_y="t * xlogy(ans, x)", **ufunc2)
 
+# Remainders: x - floor(x / y) * y (trunc for fmod); the jumps, where x / y is an integer, are
+# measure zero and get the one-sided derivative of the piece they start.
+defrule(np.mod, "x, y", d_x="g", d_y="-g * np.floor_divide(x, y)", t_x="t", t_y="-t * np.floor_divide(x, y)", **ufunc2)
+defrule(np.fmod, "x, y", d_x="g", d_y="-g * np.trunc(x / y)", t_x="t", t_y="-t * np.trunc(x / y)", **ufunc2)
+
 # More reductions and scans. NaNs get no derivative in nansum and nanmean; average with
 # weights= differentiates the array only (the weights are refused, loudly).
 defrule(np.amax, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
@@ -124,6 +129,8 @@ defrule(np.ptp, extremum, d_a="extremum_grad(g, a, np.max(a, axis=axis, keepdims
 defrule(np.nansum, reduce, d_a="expand(g, a, axis, keepdims) * nan_weights(a, axis)", t_a="np.sum(t * nan_weights(a, axis), axis=axis, keepdims=keepdims)")
 defrule(np.nanmean, reduce, d_a="expand(g, a, axis, keepdims) * nan_weights(a, axis, True)", t_a="np.sum(t * nan_weights(a, axis, True), axis=axis, keepdims=keepdims)")
 defrule(np.average, "a, axis=None, weights=None, returned=False, keepdims=False", d_a="expand(g, a, axis, keepdims) * average_share(a, axis, weights, returned)", t_a="np.sum(t * average_share(a, axis, weights, returned), axis=axis, keepdims=keepdims)")
+defrule(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False", d_a="expand(g, a, axis, keepdims) * median_weights(a, axis)", t_a="np.sum(t * median_weights(a, axis), axis=axis, keepdims=keepdims)")
+defrule(np.trapezoid, "y, x=None, dx=1.0, axis=-1", d_y="np.expand_dims(g, axis) * trapezoid_weights(y, x, dx, axis)", t_y="np.trapezoid(t, x, dx, axis)")
 scan = "a, axis=None, dtype=None, out=None"
 defrule(np.cumsum, scan, d_a="cumsum_vjp(g, a, axis)", t_a="np.cumsum(t, axis=axis)")
 defrule(np.cumprod, scan, d_a="cumprod_vjp(g, a, axis)", t_a="cumprod_jvp(t, a, axis)")
@@ -140,6 +147,7 @@ defrule(np.array_split, "ary, indices_or_sections, axis=0", d_ary="np.concatenat
 defrule(np.tile, "A, reps", d_A="untile(g, A, reps)", t_A="np.tile(t, reps)", zero="reps")
 defrule(np.repeat, "a, repeats, axis=None", d_a="unrepeat(g, a, repeats, axis)", t_a="np.repeat(t, repeats, axis)", zero="repeats")
 defrule(np.broadcast_to, "array, shape", d_array="unbroadcast(g, array)", t_array="np.broadcast_to(t, shape)")
+defrule(np.pad, "array, pad_width, mode='constant'", d_array="unpad(g, pad_width, mode)", t_array="np.pad(t, pad_width, mode)", zero="pad_width")
 defrule(np.flip, "m, axis=None", d_m="np.flip(g, axis)", t_m="np.flip(t, axis)")
 defrule(np.fliplr, "m", d_m="np.fliplr(g)", t_m="np.fliplr(t)")
 defrule(np.flipud, "m", d_m="np.flipud(g)", t_m="np.flipud(t)")
@@ -159,9 +167,11 @@ defrule(np.tensordot, "a, b, axes=2", d_a="tensordot_vjp_a(g, a, b, axes)", d_b=
 defrule(np.kron, "a, b", d_a="kron_vjp_a(g, a, b)", d_b="kron_vjp_b(g, a, b)", t_a="np.kron(t, b)", t_b="np.kron(a, t)")
 defrule(np.cross, "a, b", d_a="unbroadcast(np.cross(b, g), a)", d_b="unbroadcast(np.cross(g, a), b)", t_a="np.cross(t, b)", t_b="np.cross(a, t)")
 
-# More linear algebra. cholesky reads the lower triangle only, as if a were symmetric: its
+# More linear algebra. pinv's derivative assumes a constant rank (full rank in the tests). cholesky reads the lower triangle only, as if a were symmetric: its
 # adjoint is symmetric, so the gradient is right for the symmetric inputs it is meant for.
 defrule(np.linalg.cholesky, "a", d_a="cholesky_vjp(g, ans)", t_a="cholesky_jvp(t, ans)")
+defrule(np.linalg.slogdet, "a", d_a="slogdet_vjp(g, a)", t_a="slogdet_jvp(t, ans, a)")
+defrule(np.linalg.pinv, "a", d_a="pinv_vjp(g, ans, a)", t_a="pinv_jvp(t, ans, a)")
 defrule(np.linalg.matrix_power, "a, n", d_a="matrix_power_vjp(g, a, n)", t_a="matrix_power_jvp(t, a, n)", zero="n")
 
 # fmt: on

@@ -185,4 +185,22 @@ def lookup(fn: Any) -> Rule | None:
         return None
     if rule is None and callable(getattr(fn, "fun", None)):  # autograd.numpy primitives
         rule = RULES.get(id(fn.fun))
+    if rule is None and str(getattr(fn, "__module__", None)).startswith("autograd.numpy"):
+        rule = RULES.get(id(_autograd_redefinitions().get(id(fn))))
     return rule if rule is not None and rule.fn is not None else None
+
+
+_AUTOGRAD: dict[int, Any] = {}
+
+
+def _autograd_redefinitions() -> dict[int, Any]:
+    """autograd.numpy's own versions of numpy functions (``mean``, ``hstack``, ``linalg.norm``,
+    ``concatenate`` ...) -> the numpy function of the same name in the same namespace."""
+    if not _AUTOGRAD:
+        for wrapper, module in (("autograd.numpy", np), ("autograd.numpy.linalg", np.linalg)):
+            namespace = sys.modules.get(wrapper)
+            for name in dir(namespace) if namespace is not None else ():
+                target = getattr(module, name, None)
+                if callable(target):
+                    _AUTOGRAD[id(getattr(namespace, name))] = target
+    return _AUTOGRAD

@@ -1,0 +1,125 @@
+"""Write ``docs/rules.md``, the table of every built-in derivative rule, from the registry.
+
+Run ``python -m srcgrad.rules.docs`` after changing a rule; ``tests/test_rules.py`` fails
+while the page is stale. ``--check`` only reports whether it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import BUILTIN_RULES
+from .registry import Rule
+
+COMMAND = "python -m srcgrad.rules.docs"
+PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+
+HEADER = f"""# Derivative rules
+
+Generated from srcgrad's rule registry (`srcgrad.rules.RULES`) by `{COMMAND}`; do not edit by hand.
+
+Each differentiable function has an **adjoint** template per operand (reverse mode: `g` is the
+adjoint of the output, `ans` the output) and a **tangent** template (forward mode: `t` is the
+operand's tangent; the output's tangent is the sum over the operands that carry one, or the
+one `t=` expression shown). Operands listed under *zero* only give shapes, indices or masks.
+Runtime helpers (`expand`, `unbroadcast`, ...) live in `srcgrad/runtime.py`; they have rules
+too, so that generated code can be differentiated again (`hessian`, `grad(grad(f))`).
+
+Non-differentiable points get a finite choice, never NaN: `abs`/`fabs`/`sign` at 0 give 0;
+ties of `maximum`/`minimum`/`fmax`/`fmin`/`max`/`min`/`ptp` share the derivative evenly;
+`fmax`/`fmin` pass it to the operand that is not NaN; `cbrt` at 0 and `hypot` at the origin
+give 0; `sinc` at 0 gives its true value 0; `linalg.norm` at 0 gives 0; `nansum`/`nanmean`
+give NaN entries 0; `sort` and `median` pass tied entries' derivatives in stable order;
+`mod`/`fmod` at their jumps take the derivative of the piece that starts there.
+
+Refused loudly (an error, never a wrong number): `np.average` with respect to `weights=` or
+with `returned=True`; `np.pad` with a mode other than `'constant'`; `np.linalg.norm` other than
+the 2-norm; `einsum` with `...` or a repeated index in one operand; second derivatives of
+`cumprod` with respect to its array. `pinv` assumes a constant rank, `cholesky` a symmetric
+input (it reads one triangle). In reverse mode, `np.split`/`np.array_split` into pieces of
+different shapes fails when a piece is indexed (the normalizer does not yet treat a rule's
+list output as a list).
+
+"""
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("|", "\\|") + "`" if text else ""
+
+
+def _templates(rule: Rule, kind: str) -> str:
+    parts = [
+        f"{_cell(key[2:] + ': ' + text)}" for key, text in rule.source.items() if key.startswith(kind + "_")
+    ]
+    if kind == "t" and "t" in rule.source:
+        parts.append(_cell("t = " + rule.source["t"]))
+    return "<br>".join(parts)
+
+
+def _modes(rule: Rule) -> str:
+    modes = [m for m, present in (("reverse", rule.vjp), ("forward", rule.jvp or rule.joint)) if present]
+    return ", ".join(modes) or "none"
+
+
+def _section(title: str, rules: list[Rule]) -> list[str]:
+    lines = [f"## {title} ({len(rules)})", ""]
+    lines += [
+        "| function | signature | modes | adjoint (`d_`) | tangent (`t_`) | zero |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule in sorted(rules, key=lambda r: r.spelling):
+        signature = ", ".join(p.name for p in rule.params)
+        zero = ", ".join(sorted(rule.zero))
+        lines.append(
+            f"| `{rule.spelling}` | {_cell(signature)} | {_modes(rule)} | {_templates(rule, 'd')} "
+            f"| {_templates(rule, 't')} | {zero} |"
+        )
+    return lines + [""]
+
+
+def render() -> str:
+    """The text of ``docs/rules.md`` for the built-in rules."""
+    rules = list(BUILTIN_RULES.values())
+    helpers = [r for r in rules if not r.nondiff and "." not in r.spelling and not _is_builtin(r)]
+    public = [r for r in rules if not r.nondiff and r not in helpers]
+    zero = [r for r in rules if r.nondiff]
+    both = sum(1 for r in public if r.vjp and (r.jvp or r.joint))
+    lines = [
+        HEADER.rstrip("\n"),
+        "",
+        f"{len(public)} differentiable functions ({both} in both modes), {len(zero)} with a zero "
+        f"derivative, and {len(helpers)} runtime helpers with rules of their own.",
+        "",
+    ]
+    lines += _section("Differentiable functions", public)
+    lines += [f"## Zero derivative ({len(zero)})", ""]
+    lines += ["Their outputs carry no derivative (shapes, constructors, indices, rounding, comparisons):", ""]
+    lines += [", ".join(f"`{r.spelling}`" for r in sorted(zero, key=lambda r: r.spelling)), ""]
+    lines += _section("Runtime helpers", helpers)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _is_builtin(rule: Rule) -> bool:
+    import builtins
+
+    return getattr(builtins, rule.spelling, None) is rule.fn
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = render()
+    if "--check" in argv:
+        current = PATH.read_text() if PATH.exists() else ""
+        if current != text:
+            print(f"{PATH} is stale: run {COMMAND}")
+            return 1
+        return 0
+    PATH.parent.mkdir(parents=True, exist_ok=True)
+    PATH.write_text(text)
+    print(f"wrote {PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -207,7 +207,11 @@ def computed_once(program: Any) -> dict[str, str]:
     return {
         gast.dump(item.node.value): item.node.targets[0].id
         for item in program.body
-        if isinstance(item, Stmt) and is_pure(item) and counts.get(item.node.targets[0].id) == 1
+        if isinstance(item, Stmt)
+        and is_pure(item)
+        and counts.get(item.node.targets[0].id) == 1
+        # and what it reads keeps its value too (a loop's carried names do not)
+        and all(counts.get(n, 0) <= 1 for n in read_names(item.node.value))
     }
 
 

@@ -328,7 +328,8 @@ class _Reverse:
             )
         outer = self.contribs
         self.contribs = {var: [name(adjoint)] for var, adjoint in carried.items()}
-        self.loops.append(_Loop(assigned))
+        # A loop run as `for t in reversed(steps)` sets t itself: the tape need not keep it.
+        self.loops.append(_Loop(assigned - {blk.target} if blk.counter is None else assigned))
         try:
             body = self.block(blk.body)
         finally:

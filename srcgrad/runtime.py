@@ -808,33 +808,34 @@ def cholesky_jvp(t: Any, L: Any) -> Any:
 
 
 def matrix_power_vjp(g: Any, a: Any, n: int) -> Any:
-    """The adjoint of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``
-    (for ``n < 0``, through the inverse)."""
-    if n < 0:
-        inv = np.linalg.inv(a)
-        inv_t = np.swapaxes(inv, -1, -2)
-        return -np.matmul(inv_t, np.matmul(matrix_power_vjp(g, inv, -n), inv_t))
-    at = np.swapaxes(a, -1, -2)
+    """The adjoint of ``np.linalg.matrix_power(a, n)``: ``sum_k (b^T)^k g (b^T)^(m-1-k)`` with
+    ``b^m = a^n`` (``b = inv(a)`` for ``n < 0``, then through the inverse)."""
+    b = np.linalg.inv(a) if n < 0 else a
+    m = -n if n < 0 else n
+    bt = np.swapaxes(b, -1, -2)
     powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
-    for _ in range(1, n):
-        powers.append(np.matmul(powers[-1], at))
+    for _ in range(1, m):
+        powers.append(np.matmul(powers[-1], bt))
     out = np.zeros_like(a, dtype=grad_dtype(a, g))
-    for k in range(n):
-        out = out + np.matmul(powers[k], np.matmul(g, powers[n - 1 - k]))
+    for k in range(m):
+        out = out + np.matmul(powers[k], np.matmul(g, powers[m - 1 - k]))
+    if n < 0:
+        out = -np.matmul(bt, np.matmul(out, bt))
     return out
 
 
 def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
-    """The tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)``."""
-    if n < 0:
-        inv = np.linalg.inv(a)
-        return matrix_power_jvp(-np.matmul(inv, np.matmul(t, inv)), inv, -n)
+    """The tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k b^k u b^(m-1-k)`` with ``b^m = a^n``
+    and ``u`` the tangent of ``b`` (``-inv(a) t inv(a)`` for ``n < 0``)."""
+    b = np.linalg.inv(a) if n < 0 else a
+    m = -n if n < 0 else n
+    u = -np.matmul(b, np.matmul(t, b)) if n < 0 else t
     powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
-    for _ in range(1, n):
-        powers.append(np.matmul(powers[-1], a))
+    for _ in range(1, m):
+        powers.append(np.matmul(powers[-1], b))
     out = np.zeros_like(a, dtype=grad_dtype(a, t))
-    for k in range(n):
-        out = out + np.matmul(powers[k], np.matmul(t, powers[n - 1 - k]))
+    for k in range(m):
+        out = out + np.matmul(powers[k], np.matmul(u, powers[m - 1 - k]))
     return out
 
 

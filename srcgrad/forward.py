@@ -22,7 +22,7 @@ import gast
 
 from . import runtime
 from .errors import NoRuleError, SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, name, statements
+from .ir import IfBlock, Program, Stmt, assign, name, scalar_check, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -97,7 +97,12 @@ class _Forward:
         body = self.block(p.body)
         result = p.result
         if check_scalar and self.shapes.get(getattr(result, "id", None)) != SCALAR:
-            body.append(Stmt(self.scalar_check(result), p.body[-1].origin if p.body else p.origin))
+            body.append(
+                Stmt(
+                    scalar_check(self.helper("check_scalar"), copy.deepcopy(result), p.returns_at),
+                    p.body[-1].origin if p.body else p.origin,
+                )
+            )
         tangent = self.tangent_of(result)
         out = (
             gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())
@@ -106,21 +111,6 @@ class _Forward:
         )
         prefix = "jvp_" if returns == "both" else "tangent_"
         return Generated(prefix + p.name, args, body, [], out)
-
-    def scalar_check(self, result: gast.expr) -> gast.If:
-        """``if np.ndim(result) != 0: raise not_scalar(result, 'file.py:LINE')``, as reverse mode does."""
-        ndim = gast.Call(
-            func=gast.Attribute(value=name(self.helper("np")), attr="ndim", ctx=gast.Load()),
-            args=[copy.deepcopy(result)],
-            keywords=[],
-        )
-        error = gast.Call(
-            func=name(self.helper("not_scalar")),
-            args=[copy.deepcopy(result), gast.Constant(value=self.p.returns_at, kind=None)],
-            keywords=[],
-        )
-        test = gast.Compare(left=ndim, ops=[gast.NotEq()], comparators=[gast.Constant(value=0, kind=None)])
-        return gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
 
     def tangent_of(self, atom: gast.expr) -> gast.expr:
         """The tangent of an atom: its tangent's name, or a zero for a value without one."""

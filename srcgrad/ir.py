@@ -172,3 +172,9 @@ class Bindings:
             self.cells[name_] = cell
             self._by_id[id(cell)] = name_
         return self._by_id[id(cell)]
+
+
+def scalar_check(check: str, result: gast.expr, where: str) -> gast.Expr:
+    """``check_scalar(result, 'file.py:LINE')``: ``grad`` of a non-scalar output is an error."""
+    call = gast.Call(func=name(check), args=[result, gast.Constant(value=where, kind=None)], keywords=[])
+    return gast.Expr(value=call)

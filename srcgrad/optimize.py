@@ -13,7 +13,7 @@ from typing import Any
 
 import gast
 
-from .ir import IfBlock, Stmt, statements
+from .ir import IfBlock, Stmt, name, statements
 
 _FOLD = {
     gast.Add: operator.add,
@@ -259,3 +259,75 @@ def _rename(item: Any, renames: dict[str, str]) -> None:
         _renamed(part, renames)
     for sub in item.body:
         _rename(sub, renames)
+
+
+def _basic_index(node: gast.expr) -> gast.expr | None:
+    """``node``, an index value, as subscript syntax if it is provably a basic index (an int
+    literal, ``slice(...)``, ``None``, ``...`` or a tuple of them), else None."""
+    if isinstance(node, gast.Constant) and (node.value is None or node.value is Ellipsis):
+        return node
+    value = _number(node)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return node
+    if isinstance(node, gast.Tuple):
+        parts = [_basic_index(e) for e in node.elts]
+        return None if None in parts else gast.Tuple(elts=parts, ctx=gast.Load())
+    if (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == "slice"
+        and len(node.args) == 3
+        and not node.keywords
+    ):
+        lower, upper, step = (None if _is_none(a) else a for a in node.args)
+        return gast.Slice(lower=lower, upper=upper, step=step)
+    return None
+
+
+def _is_none(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _terms(node: gast.expr) -> list[gast.expr]:
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Add):
+        return _terms(node.left) + _terms(node.right)
+    return [node]
+
+
+def scatter_in_place(items: list, is_getitem_grad: Callable[[gast.expr], bool]) -> list:
+    """``d_x = getitem_grad(a, x, i) + getitem_grad(b, x, j)`` as ``d_x = getitem_grad(a, x, i)``
+    then ``d_x[j] += b``: one array of zeros instead of one per term, as a person writes it.
+    Only where all indices but one are basic ones (no repeated elements to accumulate)."""
+    if not ENABLED.get():
+        return items
+    out: list = []
+    for item in items:
+        if not isinstance(item, Stmt):
+            for part in ("body", "orelse"):
+                if hasattr(item, part):
+                    setattr(item, part, scatter_in_place(getattr(item, part), is_getitem_grad))
+            out.append(item)
+            continue
+        node = item.node
+        terms = _terms(node.value) if isinstance(node, gast.Assign) else []
+        if not (
+            len(terms) > 1
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], gast.Name)
+            and all(isinstance(t, gast.Call) and is_getitem_grad(t.func) and len(t.args) == 3 for t in terms)
+            and len({getattr(t.args[1], "id", None) for t in terms} - {None}) == 1
+            and all(isinstance(t.args[1], gast.Name) for t in terms)
+        ):
+            out.append(item)
+            continue
+        terms.sort(key=lambda t: _basic_index(t.args[2]) is not None)  # at most one other goes first
+        indices = [_basic_index(t.args[2]) for t in terms[1:]]
+        if None in indices:
+            out.append(item)
+            continue
+        target = node.targets[0].id
+        out.append(Stmt(gast.Assign(targets=node.targets, value=terms[0], type_comment=None), item.origin))
+        for term, index in zip(terms[1:], indices):
+            place = gast.Subscript(value=name(target), slice=index, ctx=gast.Store())
+            out.append(Stmt(gast.AugAssign(target=place, op=gast.Add(), value=term.args[0]), item.origin))
+    return out

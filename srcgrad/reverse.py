@@ -8,6 +8,7 @@ summed in one statement where ``y`` is defined, so no adjoint is ever updated in
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,9 +16,9 @@ import gast
 
 from . import runtime
 from .errors import NonScalarOutputError
-from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, statements, store
+from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, scalar_check, statements, store
 from .normalize import NAMES_FOR_GENERATED_CODE
-from .optimize import computed_once, read_names_of, reuse, simplify
+from .optimize import computed_once, read_names_of, reuse, scatter_in_place, simplify
 from .shapes import SCALAR, infer_shapes
 
 Seed = Literal["grad", "elementwise", "vjp"]
@@ -78,28 +79,15 @@ class _Reverse:
         if self.tape is not None:
             forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
         if self.seed == "grad" and self.shapes.get(getattr(result, "id", None)) != SCALAR:
-            # if np.ndim(result) != 0: raise not_scalar(result, 'file.py:LINE')
-            ndim = gast.Call(
-                func=gast.Attribute(value=name(self.helper("np")), attr="ndim", ctx=gast.Load()),
-                args=[copy.deepcopy(result)],
-                keywords=[],
-            )
-            error = gast.Call(
-                func=name(self.helper("not_scalar")),
-                args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
-                keywords=[],
-            )
-            test = gast.Compare(
-                left=ndim, ops=[gast.NotEq()], comparators=[gast.Constant(value=0, kind=None)]
-            )
-            check = gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
+            check = scalar_check(self.helper("check_scalar"), copy.deepcopy(result), p.returns_at)
             forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
-        return Generated("d_" + p.name, args, forward, backward + self.out, out)
+        backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
+        return Generated("d_" + p.name, args, forward, backward, out)
 
     def seeded(self) -> None:
         result = self.p.result
@@ -124,6 +112,11 @@ class _Reverse:
         if helper_name in NAMES_FOR_GENERATED_CODE:
             return self.p.bindings.value(NAMES_FOR_GENERATED_CODE[helper_name], helper_name)
         return self.p.bindings.value(getattr(runtime, helper_name), helper_name)
+
+    def is_helper(self, helper_name: str) -> Callable[[gast.expr], bool]:
+        """Does an expression name the runtime helper ``helper_name`` in the generated code?"""
+        helper = getattr(runtime, helper_name)
+        return lambda node: isinstance(node, gast.Name) and self.p.bindings.values.get(node.id) is helper
 
     def seed_value(self, result: gast.Name, cotangent: str | None) -> gast.expr:
         if self.seed == "grad":
@@ -484,5 +477,7 @@ def _shape_of_code(block: list) -> list:
         elif isinstance(item, IfBlock):
             out.append(("if", gast.dump(item.cond), _shape_of_code(item.body), _shape_of_code(item.orelse)))
         else:
-            out.append(("loop", item.target, item.iterable and gast.dump(item.iterable), _shape_of_code(item.body)))
+            out.append(
+                ("loop", item.target, item.iterable and gast.dump(item.iterable), _shape_of_code(item.body))
+            )
     return out

@@ -34,8 +34,15 @@ def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
 
 
 def check_scalar(ans: Any, where: str) -> None:
-    """``grad`` is defined for scalar outputs only; say so instead of returning a sum."""
-    if np.ndim(ans) != 0:
+    """``grad`` is defined for scalar outputs only; say so instead of returning a sum.
+
+    ``where`` is the ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a
+    microsecond, more than the whole gradient of a scalar function: it is the last resort.)
+    """
+    if type(ans) is float:
+        return
+    ndim = getattr(ans, "ndim", None)
+    if (np.ndim(ans) if ndim is None else ndim) != 0:
         raise not_scalar(ans, where)
 
 
@@ -50,14 +57,21 @@ def grad_dtype(x: Any, g: Any) -> Any:
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
-    """Sum ``g`` over the axes along which ``x`` was broadcast in the forward pass."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
+    """Sum ``g`` over the axes along which ``x`` was broadcast in the forward pass.
+
+    ``g`` has the shape of the operation's output, which contains ``x``'s: if ``g`` is not an
+    array the output was a scalar, so ``x`` was one too. These checks come first because the
+    call is on the hot path of every broadcasting operation.
+    """
+    if not isinstance(g, np.ndarray):
         return g
-    extra = np.ndim(g) - len(shape)
+    shape = x.shape if isinstance(x, np.ndarray) else np.shape(x)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
     return g
@@ -88,6 +102,8 @@ def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
+    if axis is None and type(g) is float and type(x) is np.ndarray and x.dtype == np.float64:
+        return np.full(x.shape, g)  # the common case, without working out the dtype
     out = np.zeros_like(x, dtype=grad_dtype(x, g))
     out[...] = _keepdims(g, x, axis, keepdims)
     return out
@@ -114,30 +130,41 @@ def _swap(x: Any) -> Any:
     return np.swapaxes(x, -1, -2)
 
 
+def _ndim(x: Any) -> int:
+    """``np.ndim(x)``, without its dispatch overhead for arrays (the products' hot path)."""
+    return x.ndim if isinstance(x, np.ndarray) else np.ndim(x)
+
+
+def _transposed(x: Any) -> Any:
+    return x.T if isinstance(x, np.ndarray) else np.transpose(x)
+
+
 def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``a`` in ``np.dot(a, b)``, for any dimensions."""
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return unbroadcast(g * b, a) if nb == 0 else np.sum(g * b)
     if nb == 1:
         return np.multiply.outer(g, b)
     if nb == 2:
-        return np.dot(g, np.transpose(b))
+        return np.dot(g, _transposed(b))
     # g has shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
-    axes_g = list(range(na - 1, na - 1 + nb - 2)) + [np.ndim(g) - 1]
+    axes_g = list(range(na - 1, na - 1 + nb - 2)) + [_ndim(g) - 1]
     axes_b = list(range(nb - 2)) + [nb - 1]
     return np.tensordot(g, b, (axes_g, axes_b))
 
 
 def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``np.dot(a, b)``, for any dimensions."""
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return unbroadcast(g * a, b) if na == 0 else np.sum(g * a)
     if na == 1 and nb == 1:
         return g * a
     if na == 2 and nb <= 2:  # the common matrix case, without tensordot's overhead
-        return np.dot(g, a) if nb == 1 else np.dot(np.transpose(a), g)
+        return np.dot(g, a) if nb == 1 else np.dot(_transposed(a), g)
+    if na == 1 and nb == 2:  # a row vector times a matrix
+        return np.outer(a, g)
     lead = list(range(na - 1))
     out = np.tensordot(a, g, (lead, lead))  # shape a.shape[-1:] + b.shape[:-2] + b.shape[-1:]
     if nb == 1:
@@ -147,9 +174,9 @@ def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
-    if np.ndim(b) == 1:
+    if _ndim(b) == 1:
         out = np.expand_dims(g, -1) * b
-    elif np.ndim(a) == 1:
+    elif _ndim(a) == 1:
         out = np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
     else:
         out = np.matmul(g, _swap(b))
@@ -158,9 +185,9 @@ def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
-    if np.ndim(a) == 1:
-        out = np.expand_dims(a, -1) * np.expand_dims(g, -2) if np.ndim(b) > 1 else g * a
-    elif np.ndim(b) == 1:
+    if _ndim(a) == 1:
+        out = np.expand_dims(a, -1) * np.expand_dims(g, -2) if _ndim(b) > 1 else g * a
+    elif _ndim(b) == 1:
         out = np.matmul(_swap(a), np.expand_dims(g, -1))[..., 0]
     else:
         out = np.matmul(_swap(a), g)

@@ -11,8 +11,7 @@ def tangent_logistic_predictions(weights, inputs, *, t_weights):
     add = tanh + 1
     mul = 0.5 * add
     t_mul = 0.5 * t_tanh
-    if np.ndim(mul) != 0:
-        raise not_scalar(mul, 'logistic_regression.py:24')
+    check_scalar(mul, 'logistic_regression.py:24')
     return t_mul
 
 

@@ -7,8 +7,7 @@ def d_logistic_predictions(weights, inputs):
     tanh = np.tanh(div)
     add = tanh + 1
     mul = 0.5 * add
-    if np.ndim(mul) != 0:
-        raise not_scalar(mul, 'logistic_regression.py:24')
+    check_scalar(mul, 'logistic_regression.py:24')
 
     # return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]

@@ -8,8 +8,7 @@ def tangent_sigmoid(x, *, t_x):
     add = tanh + 1
     mul = 0.5 * add
     t_mul = 0.5 * t_tanh
-    if np.ndim(mul) != 0:
-        raise not_scalar(mul, 'logistic_regression.py:19')
+    check_scalar(mul, 'logistic_regression.py:19')
     return t_mul
 
 

@@ -5,8 +5,7 @@ def d_sigmoid(x):
     tanh = np.tanh(div)
     add = tanh + 1
     mul = 0.5 * add
-    if np.ndim(mul) != 0:
-        raise not_scalar(mul, 'logistic_regression.py:19')
+    check_scalar(mul, 'logistic_regression.py:19')
 
     # return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     d_div = 0.5 * (1.0 - tanh ** 2)

@@ -3,8 +3,7 @@ def tangent_oneline(x, *, t_x):
     # y = x / 2   [slope.py:13]
     y = x / 2
     t_y = t_x / 2
-    if np.ndim(y) != 0:
-        raise not_scalar(y, 'slope.py:14')
+    check_scalar(y, 'slope.py:14')
     return t_y
 
 

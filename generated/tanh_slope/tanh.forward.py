@@ -11,8 +11,7 @@ def tangent_tanh(x, *, t_x):
     add = 1.0 + y
     div = sub / add
     t_div = t_sub / add - t_y * sub / add ** 2
-    if np.ndim(div) != 0:
-        raise not_scalar(div, 'tanh_slope.py:17')
+    check_scalar(div, 'tanh_slope.py:17')
     return t_div
 
 

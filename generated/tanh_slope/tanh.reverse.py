@@ -7,8 +7,7 @@ def d_tanh(x):
     sub = 1.0 - y
     add = 1.0 + y
     div = sub / add
-    if np.ndim(div) != 0:
-        raise not_scalar(div, 'tanh_slope.py:17')
+    check_scalar(div, 'tanh_slope.py:17')
 
     # return (1.0 - y) / (1.0 + y)   [tanh_slope.py:17]
     d_add = -sub / add ** 2

@@ -297,6 +297,9 @@ def machine(peers):
     )
 
 
+FORWARD_UP_TO = 4
+
+
 def fmt(us):
     if us != us:  # nan
         return "–"
@@ -327,6 +330,13 @@ def main():
         if not agrees(g(*w.args), want):
             sys.exit(f"FAIL {w.name}: srcgrad's gradient disagrees with the hand-written one")
         columns = [("function", w.f, w.args), ("by hand", w.by_hand, w.args), ("srcgrad", g, w.args)]
+        if sum(np.size(w.args[i]) for i in w.wrt_indices) <= FORWARD_UP_TO:  # one pass per input element
+            forward = srcgrad.grad(w.f, wrt=w.wrt, mode="forward")
+            if not agrees(forward(*w.args), want):
+                sys.exit(
+                    f"FAIL {w.name}: srcgrad's forward-mode gradient disagrees with the hand-written one"
+                )
+            columns.append(("srcgrad forward", forward, w.args))
         for p in peers:
             fn, peer_args = p.make(w), p.prepare(w)
             if not agrees(p.to_numpy(fn(*peer_args)), want):
@@ -338,11 +348,11 @@ def main():
 
     transforms = transform_times([w.name for w, _ in rows], processes)
 
-    names = ["function", "by hand", "srcgrad"] + [p.name for p in peers]
+    names = ["function", "by hand", "srcgrad", "srcgrad forward"] + [p.name for p in peers]
     header = (
         ["workload", "size"]
         + [f"{n} (µs)" for n in names]
-        + ["srcgrad / by hand"]
+        + ["srcgrad / by hand", "forward / by hand"]
         + [f"{p.name} / srcgrad" for p in peers]
         + ["transform cold (ms)", "warm disk (ms)"]
     )
@@ -350,8 +360,9 @@ def main():
     print("|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|")
     for w, m in rows:
         cold, warm, hits, runs = transforms[w.name]
-        cells = [w.name, w.size] + [fmt(m[n]) for n in names]
+        cells = [w.name, w.size] + [fmt(m.get(n, float("nan"))) for n in names]
         cells.append(f"{m['srcgrad'] / m['by hand']:.2f}x")
+        cells.append(f"{m['srcgrad forward'] / m['by hand']:.2f}x" if "srcgrad forward" in m else "–")
         cells += [f"{m[p.name] / m['srcgrad']:.1f}x" for p in peers]
         cells += [f"{cold:.1f}", f"{warm:.1f}" + ("" if hits == runs else f" ({runs - hits}/{runs} missed)")]
         print("| " + " | ".join(cells) + " |")
@@ -360,6 +371,10 @@ def main():
         f"µs per call: median of {rounds} interleaved rounds; transform: srcgrad.grad(f) in a fresh "
         f"process, median of {processes} process(es) each (cold: empty SRCGRAD_CACHE_DIR; warm: the "
         f"entry on disk)."
+    )
+    print(
+        f"srcgrad forward: grad(f, mode='forward'), timed where the differentiated arguments have at "
+        f"most {FORWARD_UP_TO} elements (it makes one pass per element)."
     )
     within = [w.name for w, m in rows if m["srcgrad"] <= 1.25 * m["by hand"]]
     beyond = [w.name for w, m in rows if m["srcgrad"] > 1.25 * m["by hand"]]

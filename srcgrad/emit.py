@@ -11,8 +11,8 @@ import copy
 
 import gast
 
-from .ir import Frame, IfBlock, Stmt
-from .optimize import eliminate_dead_code, read_names, read_names_of
+from .ir import Frame, IfBlock, Stmt, statements
+from .optimize import eliminate_dead_code, fold_single_use, read_counts, read_names, read_names_of
 from .reverse import Generated
 
 INDENT = "    "
@@ -91,6 +91,17 @@ def emit(generated: Generated) -> str:
     backward = eliminate_dead_code(generated.backward, set(live))
     live = set(live) | read_names_of(backward)
     forward = eliminate_dead_code(generated.forward, live)
+    reads: dict[str, int] = {}
+    read_counts(forward + backward, reads)
+    if generated.returns is not None:
+        read_counts([Stmt(gast.Expr(value=generated.returns), ())], reads)
+    adjoints = {
+        n.id
+        for s in statements(backward)
+        for n in gast.walk(s.node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    }
+    forward = fold_single_use(forward, reads, keep=lambda var: "d_" + var in adjoints)
     signature = _unparse(
         gast.FunctionDef(
             name=generated.name,

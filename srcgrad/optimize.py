@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -331,3 +332,100 @@ def scatter_in_place(items: list, is_getitem_grad: Callable[[gast.expr], bool]) 
             place = gast.Subscript(value=name(target), slice=index, ctx=gast.Store())
             out.append(Stmt(gast.AugAssign(target=place, op=gast.Add(), value=term.args[0]), item.origin))
     return out
+
+
+def read_counts(items: list, counts: dict[str, int]) -> None:
+    """Add to ``counts`` how many times ``items`` read each name, at any depth."""
+    for item in items:
+        if isinstance(item, Stmt):
+            nodes = [item.node]
+        elif isinstance(item, IfBlock):
+            nodes = [item.cond]
+        else:
+            nodes = [n for n in (item.iterable, item.test) if n is not None]
+        for node in nodes:
+            for n in gast.walk(node):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+        if not isinstance(item, Stmt):
+            read_counts(item.body, counts)
+            read_counts(getattr(item, "orelse", []), counts)
+
+
+def _user_words(stmt: Stmt) -> set[str]:
+    return {word for frame in stmt.origin for word in _WORD.findall(frame.text)}
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SUFFIX = re.compile(r"_\d+$")
+
+
+def _foldable(stmt: Stmt) -> str | None:
+    """The temporary ``stmt`` assigns, if its value may move into the one place that reads it:
+    a pure operation (a rule's primitive or operators on names), not a name the user wrote."""
+    node = stmt.node
+    if not (
+        isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+    ):
+        return None
+    target = node.targets[0].id
+    if _SUFFIX.sub("", target) in _user_words(stmt) or isinstance(node.value, (gast.Name, gast.Constant)):
+        return None
+    has_call = any(isinstance(n, gast.Call) for n in gast.walk(node.value))
+    if has_call and (stmt.op is None or stmt.op.rule is None):
+        return None
+    return target
+
+
+def fold_single_use(items: list, reads: dict[str, int], keep: Callable[[str], bool]) -> list:
+    """A temporary read once, later on the same primal line, becomes part of the expression
+    that reads it: ``y = np.exp(-2.0 * x)`` rather than ``mul = -2.0 * x`` then
+    ``y = np.exp(mul)``. The code reads more like the user's, and an intermediate array
+    nobody needs again is freed at once instead of when the function returns.
+    ``reads`` counts the reads of every name in the whole function; a name for which ``keep``
+    is true stays (a value whose adjoint the backward pass names, so ``d_mul`` has its ``mul``)."""
+    if not ENABLED.get():
+        return items
+    out: list = []
+    for item in items:
+        if not isinstance(item, Stmt):
+            item.body = fold_single_use(item.body, reads, keep)
+            if getattr(item, "orelse", None):
+                item.orelse = fold_single_use(item.orelse, reads, keep)
+            out.append(item)
+            continue
+        if isinstance(item.node, gast.Assign):
+            _fold_into(item, out, reads, keep)
+        out.append(item)
+    return out
+
+
+def _fold_into(use: Stmt, before: list, reads: dict[str, int], keep: Callable[[str], bool]) -> None:
+    """Fold into ``use`` the temporaries it reads that the statements ``before`` it define."""
+    assigned: set[str] = set()  # names assigned between a candidate and ``use``
+    for position in range(len(before) - 1, -1, -1):
+        item = before[position]
+        if not isinstance(item, Stmt) or item.origin != use.origin:
+            return
+        target = _foldable(item)
+        if (
+            target is not None
+            and not keep(target)
+            and reads.get(target) == 1
+            and target in read_names(use.node.value)
+            and not (read_names(item.node.value) | {target}) & assigned
+        ):
+            use.node.value = _Substitute(target, item.node.value).visit(use.node.value)
+            del before[position]
+            continue
+        assigned |= {
+            n.id for t in getattr(item.node, "targets", []) for n in gast.walk(t) if isinstance(n, gast.Name)
+        }
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, target: str, value: gast.expr) -> None:
+        self.target, self.value = target, value
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        return self.value if node.id == self.target and isinstance(node.ctx, gast.Load) else node

@@ -174,7 +174,7 @@ def test_forward_mode_shows_the_tangent_code_and_its_loop():
     done = srcgrad("show", "examples/tanh_slope.py:tanh", "--mode", "forward")
     assert done.returncode == 0, done.stderr
     assert "def tangent_tanh(x, *, t_x):" in done.stdout
-    assert "t_y = t_mul * y" in done.stdout
+    assert "t_y = -2.0 * t_x * y" in done.stdout
     assert "for t_x in unit_vectors(x)" in done.stdout
 
 

@@ -89,16 +89,13 @@ def tanh(x):
 TANH_TANGENT = """\
 def tangent_tanh(x, *, t_x):
     # y = np.exp(-2.0 * x)   [test_forward.py:{first}]
-    mul = -2.0 * x
-    t_mul = -2.0 * t_x
-    y = np.exp(mul)
-    t_y = t_mul * y
+    y = np.exp(-2.0 * x)
+    t_y = -2.0 * t_x * y
     # return (1.0 - y) / (1.0 + y)   [test_forward.py:{second}]
     sub = 1.0 - y
-    t_sub = -t_y
     add = 1.0 + y
     div = sub / add
-    t_div = t_sub / add - t_y * sub / add ** 2
+    t_div = -t_y / add - t_y * sub / add ** 2
     check_scalar(div, 'test_forward.py:{second}')
     return t_div
 """

@@ -4,13 +4,9 @@ def tangent_logistic_predictions(weights, inputs, *, t_weights):
     dot = np.dot(inputs, weights)
     t_dot = np.dot(inputs, t_weights)
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
-    div = dot / 2.0
-    t_div = t_dot / 2.0
-    tanh = np.tanh(div)
-    t_tanh = t_div * (1.0 - tanh ** 2)
-    add = tanh + 1
-    mul = 0.5 * add
-    t_mul = 0.5 * t_tanh
+    tanh = np.tanh(dot / 2.0)
+    mul = 0.5 * (tanh + 1)
+    t_mul = 0.5 * (t_dot / 2.0 * (1.0 - tanh ** 2))
     check_scalar(mul, 'logistic_regression.py:24')
     return t_mul
 

@@ -5,8 +5,7 @@ def d_logistic_predictions(weights, inputs):
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     div = dot / 2.0
     tanh = np.tanh(div)
-    add = tanh + 1
-    mul = 0.5 * add
+    mul = 0.5 * (tanh + 1)
     check_scalar(mul, 'logistic_regression.py:24')
 
     # return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]

@@ -5,26 +5,15 @@ def tangent_training_loss(weights, *, t_weights):
     dot = np.dot(inputs, weights)
     t_dot = np.dot(inputs, t_weights)
     #     in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
-    div = dot / 2.0
-    t_div = t_dot / 2.0
-    tanh = np.tanh(div)
-    t_tanh = t_div * (1.0 - tanh ** 2)
-    add = tanh + 1
-    preds = 0.5 * add
-    t_preds = 0.5 * t_tanh
+    tanh = np.tanh(dot / 2.0)
+    preds = 0.5 * (tanh + 1)
+    t_preds = 0.5 * (t_dot / 2.0 * (1.0 - tanh ** 2))
     # label_probabilities = preds * targets + (1 - preds) * (1 - targets)   [logistic_regression.py:30]
-    mul = preds * targets
-    t_mul = t_preds * targets
-    sub = 1 - preds
-    t_sub = -t_preds
     sub_1 = 1 - targets
-    mul_1 = sub * sub_1
-    t_mul_1 = t_sub * sub_1
-    label_probabilities = mul + mul_1
-    t_label_probabilities = t_mul + t_mul_1
+    label_probabilities = preds * targets + (1 - preds) * sub_1
+    t_label_probabilities = t_preds * targets + -t_preds * sub_1
     # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
-    t_log = t_label_probabilities / label_probabilities
-    t_sum = np.sum(t_log)
+    t_sum = np.sum(t_label_probabilities / label_probabilities)
     t_neg = -t_sum
     return t_neg
 

@@ -9,11 +9,9 @@ def d_training_loss(weights):
     add = tanh + 1
     preds = 0.5 * add
     # label_probabilities = preds * targets + (1 - preds) * (1 - targets)   [logistic_regression.py:30]
-    mul = preds * targets
     sub = 1 - preds
     sub_1 = 1 - targets
-    mul_1 = sub * sub_1
-    label_probabilities = mul + mul_1
+    label_probabilities = preds * targets + sub * sub_1
     # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
     log = np.log(label_probabilities)
 

@@ -8,17 +8,27 @@ summed in one statement where ``y`` is defined, so no adjoint is ever updated in
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import gast
+import numpy as np
 
 from . import runtime
 from .errors import NonScalarOutputError
 from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, scalar_check, statements, store
 from .normalize import NAMES_FOR_GENERATED_CODE
-from .optimize import computed_once, read_names_of, reuse, scatter_in_place, simplify
+from .optimize import (
+    computed_once,
+    eliminate_dead_code,
+    read_counts,
+    read_names_of,
+    reuse,
+    scatter_in_place,
+    simplify,
+)
 from .shapes import SCALAR, infer_shapes
 
 Seed = Literal["grad", "elementwise", "vjp"]
@@ -87,6 +97,7 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
+        self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 
     def seeded(self) -> None:
@@ -112,6 +123,50 @@ class _Reverse:
         if helper_name in NAMES_FOR_GENERATED_CODE:
             return self.p.bindings.value(NAMES_FOR_GENERATED_CODE[helper_name], helper_name)
         return self.p.bindings.value(getattr(runtime, helper_name), helper_name)
+
+    def shape_witnesses(self, forward: list, backward: list, returns: gast.expr) -> None:
+        """In ``unbroadcast(g, v)`` and ``expand(1.0, v)``, which read only ``v``'s shape, read
+        instead a value of provably the same shape that is kept anyway (a parameter, or a
+        value the backward pass reads) if nothing else needs ``v``: then ``v`` is never
+        computed, as ``x ** 2`` in ``np.sum(x ** 2)``. (For ``expand`` only with an exact
+        constant: ``v``'s dtype also sets the result's.)"""
+        unbroadcast, expand = self.is_helper("unbroadcast"), self.is_helper("expand")
+        calls = [
+            n
+            for s in statements(backward)
+            for n in gast.walk(s.node)
+            if isinstance(n, gast.Call)
+            and len(n.args) == 2
+            and not n.keywords
+            and isinstance(n.args[1], gast.Name)
+            and (unbroadcast(n.func) or (expand(n.func) and _exact(n.args[0])))
+        ]
+        if not calls:
+            return
+        reads: dict[str, int] = {}  # reads other than of shapes, in code that stays
+        read_counts(backward + [Stmt(gast.Expr(value=returns), ())], reads)
+        for call in calls:
+            reads[call.args[1].id] -= 1
+        top = [s.node.targets[0].id for s in self.p.body if isinstance(s, Stmt) and _assigns_one_name(s)]
+        kept = [*self.p.params, *(v for v in top if reads.get(v))]
+        read_counts(eliminate_dead_code(forward, {v for v, n in reads.items() if n}), reads)
+        assigned = Counter(
+            n.id
+            for s in statements(self.p.body)
+            if isinstance(s.node, gast.Assign)
+            for t in s.node.targets
+            for n in gast.walk(t)
+            if isinstance(n, gast.Name)
+        )
+        for call in calls:
+            shape = self.shapes.get(call.args[1].id)
+            if reads.get(call.args[1].id) or shape is None:
+                continue
+            if any(kind == "var" and assigned[n] > 1 for kind, n in shape):
+                continue  # the shape of a name reassigned in a loop or a branch is not one shape
+            witness = next((v for v in kept if self.shapes.get(v) == shape), None)
+            if witness is not None:
+                call.args[1] = name(witness)
 
     def is_helper(self, helper_name: str) -> Callable[[gast.expr], bool]:
         """Does an expression name the runtime helper ``helper_name`` in the generated code?"""
@@ -481,3 +536,22 @@ def _shape_of_code(block: list) -> list:
                 ("loop", item.target, item.iterable and gast.dump(item.iterable), _shape_of_code(item.body))
             )
     return out
+
+
+def _exact(node: gast.expr) -> bool:
+    """A number literal the same in every float type (1.0, -0.5): casting it loses nothing."""
+    value = node.value if isinstance(node, gast.Constant) else None
+    if (
+        isinstance(node, gast.UnaryOp)
+        and isinstance(node.op, gast.USub)
+        and isinstance(node.operand, gast.Constant)
+    ):
+        value = node.operand.value
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and float(np.float16(value)) == value
+    )
+
+
+def _assigns_one_name(stmt: Stmt) -> bool:
+    node = stmt.node
+    return isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)

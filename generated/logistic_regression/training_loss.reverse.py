@@ -12,11 +12,9 @@ def d_training_loss(weights):
     sub = 1 - preds
     sub_1 = 1 - targets
     label_probabilities = preds * targets + sub * sub_1
-    # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
-    log = np.log(label_probabilities)
 
     # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
-    d_log = expand(-1.0, log)
+    d_log = expand(-1.0, label_probabilities)
     # label_probabilities = preds * targets + (1 - preds) * (1 - targets)   [logistic_regression.py:30]
     d_label_probabilities = d_log / label_probabilities
     d_sub = unbroadcast(d_label_probabilities * sub_1, sub)

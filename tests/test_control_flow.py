@@ -1027,6 +1027,69 @@ def test_assert_still_checks_in_the_gradient():
         srcgrad.grad(failing_assert)(np.array([1.0, 2.0]))
 
 
+
+# `del name` frees a value early; reading the name after it is refused, as Python would fail.
+
+
+def del_then_use_other(x):
+    y = np.sin(x)
+    z = y * 2.0
+    del y
+    return np.sum(z * x)
+
+
+def del_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        y = np.sin(x) * i
+        s = s + np.sum(y)
+        del y
+    return s
+
+
+def del_in_branch_unread(x):
+    y = np.sin(x)
+    z = y * y
+    if np.sum(x) > 0:
+        del y
+    return np.sum(z)
+
+
+def del_then_read(x):
+    y = np.sin(x)
+    del y
+    return np.sum(y)
+
+
+def del_in_branch_then_read(x):
+    y = np.sin(x)
+    if np.sum(x) > 0:
+        del y
+    return np.sum(y)
+
+
+def del_read_next_iteration(x):
+    y = x
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(y)
+        del y
+    return s
+
+
+@pytest.mark.parametrize("f", [del_then_use_other, del_in_loop, del_in_branch_unread])
+def test_del_frees_a_name(f):
+    check(f, [randn(3)])
+
+
+@pytest.mark.parametrize("f", [del_then_read, del_in_branch_then_read, del_read_next_iteration])
+def test_reading_a_deleted_name_is_refused(f):
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_control_flow\.py:\d+: .*(del y|deletes y)"):
+        srcgrad.grad(f)(randn(3))
+    with pytest.raises(NameError):  # Python fails too (UnboundLocalError)
+        f(np.abs(randn(3)) + 1.0)
+
+
 # == programs mixing constructs ===========================================================
 
 

@@ -19,7 +19,7 @@ from .analysis import (
     _read,
     _same,
 )
-from .primitives import COPY, RESULT
+from .primitives import COPY, DELETED, RESULT
 
 if TYPE_CHECKING:
     pass
@@ -60,7 +60,9 @@ class ControlFlow:
             # A name only some branches define is None on the others (where Python would have
             # no value for it at all), so that after the branch it has one generated name.
             atoms = [e.get(user_name, gast.Constant(value=None, kind=None)) for _, e in live]
-            if all(_same(a, atoms[0]) for a in atoms):
+            if any(a is DELETED for a in atoms):
+                merged[user_name] = DELETED  # deleted on some path: reading it later is refused
+            elif all(_same(a, atoms[0]) for a in atoms):
                 merged[user_name] = atoms[0]
             else:
                 target = self.namer.fresh(_base(user_name))
@@ -142,6 +144,9 @@ class ControlFlow:
                 left=name(loop.counter), op=gast.Add(), right=gast.Constant(value=1, kind=None)
             )
             inner.insert(0, Stmt(assign(loop.counter, count), self.scope.frames))
+        for user_name in exposed:
+            if env.get(user_name) is DELETED:
+                self.refuse(stmt, f"a loop that deletes {user_name} and reads it in the next iteration")
         if not _exits(inner):
             for user_name, target in carried_names.items():
                 if not _same(env[user_name], name(target)):
@@ -151,7 +156,7 @@ class ControlFlow:
         for user_name, target in carried_names.items():
             self.scope.env[user_name] = name(target)
         for user_name, atom in env.items():  # names first assigned in the loop keep their last value
-            if user_name not in self.scope.env and user_name != RESULT:
+            if (user_name not in self.scope.env or atom is DELETED) and user_name != RESULT:
                 self.scope.env[user_name] = atom
 
     def copy_back(self) -> None:

@@ -16,7 +16,7 @@ from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
-from .primitives import BINOPS, LIST_ITEM, METHODS, NAMES_FOR_GENERATED_CODE, SHAPE_ATTRIBUTES, VIEWS
+from .primitives import BINOPS, DELETED, LIST_ITEM, METHODS, NAMES_FOR_GENERATED_CODE, SHAPE_ATTRIBUTES, VIEWS
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -72,6 +72,8 @@ class Expressions:
             def visit_Name(inner, n: gast.Name) -> gast.expr:
                 if not isinstance(n.ctx, gast.Load):
                     return n
+                if env.get(n.id) is DELETED:
+                    self.refuse(n, f"reading {n.id} after `del {n.id}`")
                 if n.id in env:
                     return gast.copy_location(_copy(env[n.id]), n)
                 return self.free_name(n, scope)
@@ -101,6 +103,8 @@ class Expressions:
         if not self.is_active(node):
             return self.substitute(node)
         if isinstance(node, gast.Name):
+            if self.scope.env[node.id] is DELETED:
+                self.refuse(node, f"reading {node.id} after `del {node.id}`")
             return _copy(self.scope.env[node.id])
         if isinstance(node, gast.BinOp) and type(node.op) in BINOPS:
             fn, base = BINOPS[type(node.op)]

@@ -69,6 +69,8 @@ LIST_ITEM = Rule(
 )
 
 
+DELETED = gast.Name(id="<deleted>", ctx=gast.Load(), annotation=None, type_comment=None)  # after ``del y``
+
 REFUSED = {
     gast.Try: "try/except",
     gast.Global: "a global declaration",

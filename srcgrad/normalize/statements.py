@@ -13,7 +13,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Op, Stmt, name
 from ..rules import lookup
 from .analysis import _base, _copy, _lambda_def
-from .primitives import APPEND, LIST_ITEM, REFUSED, VIEWS
+from .primitives import APPEND, DELETED, LIST_ITEM, REFUSED, VIEWS
 
 if TYPE_CHECKING:
     pass
@@ -85,6 +85,12 @@ class Statements:
             return None
         if isinstance(stmt, gast.With) and self.harmless_with(stmt):
             return self.block(stmt.body)
+        if isinstance(stmt, gast.Delete) and all(
+            isinstance(t, gast.Name) and t.id in self.scope.env for t in stmt.targets
+        ):
+            for target in stmt.targets:  # ``del y`` frees memory; y may not be read after it
+                self.scope.env[target.id] = DELETED
+            return None
         return self.refuse(stmt, REFUSED.get(type(stmt), f"this {type(stmt).__name__.lower()} statement"))
 
     def refuse(self, node: gast.AST, what: str) -> None:

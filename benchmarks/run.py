@@ -10,7 +10,9 @@ imported (autograd; JAX eager and ``jax.jit``; torch), on the workloads of
 interleaved rounds (so drift in the machine affects them alike) and each cell is the median
 of the rounds, in µs per call. The transform time is srcgrad's ``grad(f)`` in a fresh
 process: cold (empty ``SRCGRAD_CACHE_DIR``) and warm (a new process, the entry the cold one
-stored is on disk). ``--quick`` uses fewer rounds and smaller data, and finishes in seconds.
+stored is on disk); beside it, the first call of ``jax.jit``'s gradient, which compiles.
+``grad(f, mode="forward")`` is timed too where the differentiated arguments have at most
+four elements. ``--quick`` uses fewer rounds and smaller data, and finishes in seconds.
 """
 
 import os
@@ -337,16 +339,20 @@ def main():
                     f"FAIL {w.name}: srcgrad's forward-mode gradient disagrees with the hand-written one"
                 )
             columns.append(("srcgrad forward", forward, w.args))
+        firsts = {}
         for p in peers:
             fn, peer_args = p.make(w), p.prepare(w)
-            if not agrees(p.to_numpy(fn(*peer_args)), want):
+            start = time.perf_counter()
+            first = fn(*peer_args)  # for jax.jit, this call compiles
+            firsts[p.name] = (time.perf_counter() - start) * 1e3
+            if not agrees(p.to_numpy(first), want):
                 sys.exit(f"FAIL {w.name}: {p.name}'s gradient disagrees with the hand-written one")
             columns.append((p.name, fn, peer_args))
         medians = time_columns(columns, rounds, seconds)
-        rows.append((w, medians))
+        rows.append((w, medians, firsts))
         print(f"timed {w.name}", file=sys.stderr)
 
-    transforms = transform_times([w.name for w, _ in rows], processes)
+    transforms = transform_times([w.name for w, _, _ in rows], processes)
 
     names = ["function", "by hand", "srcgrad", "srcgrad forward"] + [p.name for p in peers]
     header = (
@@ -355,16 +361,19 @@ def main():
         + ["srcgrad / by hand", "forward / by hand"]
         + [f"{p.name} / srcgrad" for p in peers]
         + ["transform cold (ms)", "warm disk (ms)"]
+        + (["jax.jit first call (ms)"] if "jax.jit" in names else [])
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|")
-    for w, m in rows:
+    for w, m, firsts in rows:
         cold, warm, hits, runs = transforms[w.name]
         cells = [w.name, w.size] + [fmt(m.get(n, float("nan"))) for n in names]
         cells.append(f"{m['srcgrad'] / m['by hand']:.2f}x")
         cells.append(f"{m['srcgrad forward'] / m['by hand']:.2f}x" if "srcgrad forward" in m else "–")
         cells += [f"{m[p.name] / m['srcgrad']:.1f}x" for p in peers]
         cells += [f"{cold:.1f}", f"{warm:.1f}" + ("" if hits == runs else f" ({runs - hits}/{runs} missed)")]
+        if "jax.jit" in firsts:
+            cells.append(f"{firsts['jax.jit']:,.0f}")
         print("| " + " | ".join(cells) + " |")
     print()
     print(
@@ -376,8 +385,8 @@ def main():
         f"srcgrad forward: grad(f, mode='forward'), timed where the differentiated arguments have at "
         f"most {FORWARD_UP_TO} elements (it makes one pass per element)."
     )
-    within = [w.name for w, m in rows if m["srcgrad"] <= 1.25 * m["by hand"]]
-    beyond = [w.name for w, m in rows if m["srcgrad"] > 1.25 * m["by hand"]]
+    within = [w.name for w, m, _ in rows if m["srcgrad"] <= 1.25 * m["by hand"]]
+    beyond = [w.name for w, m, _ in rows if m["srcgrad"] > 1.25 * m["by hand"]]
     print(f"srcgrad within 1.25x of by hand: {', '.join(within) or 'none'}")
     print(f"srcgrad beyond 1.25x of by hand: {', '.join(beyond) or 'none'}")
 

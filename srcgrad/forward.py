@@ -204,6 +204,10 @@ class _Forward:
                 self.instantiate(rule, rule.jvp[p], self.tangent_of(args[p]), target, args) for p in active
             ]
             total = _sum(parts)
+            if target in self.p.lists:  # list tangents add element by element
+                total = parts[0]
+                for part in parts[1:]:
+                    total = gast.Call(func=name(self.helper("add_lists")), args=[total, part], keywords=[])
         if rule.unbroadcast and self.shape_of(total) != self.shape_of(*args.values()):
             # an operand smaller than the output: its tangent is broadcast to the output's shape
             total = gast.Call(func=name(self.helper("expand")), args=[total, name(target)], keywords=[])

@@ -319,28 +319,6 @@ def solve_vjp_b(g: Any, a: Any, b: Any) -> Any:
     return unbroadcast(out[..., 0] if np.ndim(b) == 1 else out, b)
 
 
-def einsum_vjp(g: Any, subscripts: str, a: Any, b: Any, which: int) -> Any:
-    """The adjoint of one operand of a two-operand ``np.einsum``."""
-    spec = subscripts.replace(" ", "")
-    if "..." in spec:
-        raise NotImplementedError("srcgrad's einsum rule does not handle '...' yet")
-    inputs, _, out = spec.partition("->")
-    sa, sb = inputs.split(",")
-    if not _:
-        out = "".join(sorted(c for c in set(sa + sb) if (sa + sb).count(c) == 1))
-    mine, other, x = (sa, sb, a) if which == 0 else (sb, sa, b)
-    if len(set(mine)) != len(mine):
-        raise NotImplementedError("srcgrad's einsum rule does not handle repeated indices in one operand")
-    known = set(out) | set(other)
-    kept = "".join(c for c in mine if c in known)
-    part = np.einsum(f"{out},{other}->{kept}", g, b if which == 0 else a)
-    if kept != mine:  # labels summed away in this operand only: broadcast back
-        shape = np.shape(x)
-        part = np.expand_dims(part, tuple(i for i, c in enumerate(mine) if c not in known))
-        part = np.broadcast_to(part, shape) * np.ones(shape)
-    return part
-
-
 def with_item(x: Any, index: Any, value: Any) -> Any:
     """``x[index] = value`` without touching ``x``: generated code never writes into arrays."""
     out = np.copy(x)
@@ -397,8 +375,9 @@ def add_lists(a: Any, b: Any) -> list:
 
 def zero_tangent(x: Any) -> Any:
     """A zero tangent for ``x``: zeros of its shape in its float type; a list of them for a list."""
-    if isinstance(x, (list, tuple)):
-        return type(x)(zero_tangent(v) for v in x)
+    if isinstance(x, (list, tuple)):  # a tuple, not the namedtuple of eigh or svd
+        items = [zero_tangent(v) for v in x]
+        return items if isinstance(x, list) else tuple(items)
     return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
 
 
@@ -518,16 +497,6 @@ def inner_vjp_a(g: Any, a: Any, b: Any) -> Any:
 def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``np.inner(a, b)``."""
     return inner_vjp(g, a, b, 1)
-
-
-def einsum_vjp_a(g: Any, subscripts: str, a: Any, b: Any) -> Any:
-    """The adjoint of ``a`` in ``np.einsum(subscripts, a, b)``."""
-    return einsum_vjp(g, subscripts, a, b, 0)
-
-
-def einsum_vjp_b(g: Any, subscripts: str, a: Any, b: Any) -> Any:
-    """The adjoint of ``b`` in ``np.einsum(subscripts, a, b)``."""
-    return einsum_vjp(g, subscripts, a, b, 1)
 
 
 def stack_like(parts: Any, axis: int) -> Any:
@@ -950,3 +919,342 @@ def median_weights(a: Any, axis: Any = None) -> Any:
     ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
     weights = (ranks == n // 2) * (1.0 if n % 2 else 0.5) + (ranks == (n - 1) // 2) * (0.0 if n % 2 else 0.5)
     return np.moveaxis(np.reshape(weights, np.shape(moved)), last, axes).astype(grad_dtype(a, 1.0))
+
+
+def _float_cast(dtype: Any) -> bool:
+    """Does casting to ``dtype`` keep derivatives? Yes for a real float type; an integer or
+    bool type truncates (a step function: derivative 0 wherever it has one); complex is refused."""
+    if np.issubdtype(dtype, np.complexfloating):
+        raise NotImplementedError("srcgrad does not differentiate a cast to a complex type")
+    return bool(np.issubdtype(dtype, np.floating))
+
+
+def astype_vjp(g: Any, a: Any, dtype: Any) -> Any:
+    """The adjoint of ``a.astype(dtype)``: ``g`` in ``a``'s float type for a float ``dtype``,
+    zero for an integer or bool one."""
+    dt = grad_dtype(a, 1.0)
+    if not _float_cast(dtype):
+        return np.zeros_like(a, dtype=dt)
+    return g.astype(dt) if hasattr(g, "astype") else dt.type(g)
+
+
+def astype_jvp(t: Any, dtype: Any) -> Any:
+    """The tangent of ``a.astype(dtype)``: ``t`` cast to ``dtype`` for a float ``dtype``, zero
+    (of float type) for an integer or bool one."""
+    if not _float_cast(dtype):
+        return np.zeros_like(t, dtype=grad_dtype(t, 1.0))
+    return t.astype(dtype) if hasattr(t, "astype") else np.dtype(dtype).type(t)
+
+
+# Decompositions. Their outputs are tuples (``sequence=`` rules): ``g`` is a list with one
+# adjoint per output (zeros for those not used), and the tangent is a tuple. Formulas: M. Giles,
+# "An extended collection of matrix derivative results for forward and reverse mode AD" (2008);
+# J. Townsend, "Differentiating the singular value decomposition" (2016); S. Walter and
+# A. Lehmann, "Algorithmic differentiation of linear algebra functions" (2018) for QR.
+
+
+def _gaps(w: Any) -> Any:
+    """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it: how eigenvectors (or
+    singular vectors, with ``w`` the squared singular values) turn into each other. The
+    values must be distinct; equal ones give infinities, never a finite wrong number."""
+    eye = np.eye(np.shape(w)[-1], dtype=bool)
+    diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
+
+
+def _triangle(n: int, uplo: str) -> Any:
+    """The strict triangle that ``eigh(a, UPLO)`` reads, as a 0/1 matrix."""
+    if uplo not in ("L", "U"):
+        raise ValueError(f"UPLO must be 'L' or 'U', not {uplo!r}")
+    ones = np.ones((n, n))
+    return np.tril(ones, -1) if uplo == "L" else np.triu(ones, 1)
+
+
+def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
+    """The adjoint of ``(w, v) = np.linalg.eigh(a)``, for distinct eigenvalues.
+
+    With ``P = v^T da v``: ``dw = diag(P)`` and ``dv = v (F * P)`` (``F`` from ``_gaps``), so
+    the adjoint of the symmetric matrix is ``v (diag(gw) + F * (v^T gv)) v^T``. eigh reads one
+    triangle only: an entry off the diagonal there stands for itself and its mirror image,
+    the other triangle gets zero (autograd's convention; it is the true derivative of eigh).
+    Without an eigenvector adjoint the eigenvalues need no gaps (no infinities at ties).
+    """
+    w, v = ans
+    gw, gv = g
+    vt = _swap(v)
+    inner = np.expand_dims(gw, -2) * np.eye(np.shape(w)[-1])
+    if np.any(gv):
+        inner = inner + _gaps(w) * np.matmul(vt, gv)
+    full = np.matmul(v, np.matmul(inner, vt))
+    n = np.shape(w)[-1]
+    return full * np.eye(n) + (full + _swap(full)) * _triangle(n, uplo)
+
+
+def eigh_jvp(t: Any, ans: Any, uplo: str = "L") -> tuple:
+    """The tangent of ``(w, v) = np.linalg.eigh(a)``: ``(diag(P), v (F * P))`` with
+    ``P = v^T s v``, where ``s`` is the symmetric tangent eigh sees (one triangle mirrored)."""
+    w, v = ans
+    n = np.shape(w)[-1]
+    tri = _triangle(n, uplo)
+    s = t * np.eye(n) + t * tri + _swap(t * tri)
+    p = np.matmul(_swap(v), np.matmul(s, v))
+    return (np.diagonal(p, axis1=-2, axis2=-1), np.matmul(v, _gaps(w) * p))
+
+
+def _svd_parts(ans: Any, a: Any, full_matrices: bool, compute_uv: bool, hermitian: bool) -> tuple:
+    """``(u, s, vh)`` of the reduced SVD of ``a``, refusing what has no unique derivative."""
+    m, n = np.shape(a)[-2:]
+    if hermitian:
+        raise NotImplementedError("srcgrad does not differentiate np.linalg.svd(..., hermitian=True)")
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            "srcgrad differentiates np.linalg.svd of a non-square matrix with full_matrices=False "
+            "only: the extra columns of the full U or V have no unique derivative"
+        )
+    if compute_uv:
+        return ans
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def svd_vjp(
+    g: Any, ans: Any, a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """The adjoint of ``np.linalg.svd(a)`` (``u s vh``), for distinct nonzero singular values:
+
+    ``u (diag(gs) + (J + J^T) s + s (K + K^T)) vh + (I - u u^T) gu s^-1 vh + u s^-1 gvh (I - v vh)``
+    with ``J = F * (u^T gu)``, ``K = F * (vh gvh^T)`` and ``F`` the gaps of ``s**2`` (Townsend).
+    """
+    u, s, vh = _svd_parts(ans, a, full_matrices, compute_uv, hermitian)
+    gu, gs, gvh = None, g, None
+    if compute_uv:
+        gu, gs, gvh = g
+    rows, cols = np.expand_dims(s, -1), np.expand_dims(s, -2)  # s times a matrix: by row, by column
+    core = np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1])
+    if gu is not None and np.any(gu):
+        j = _gaps(s**2) * np.matmul(_swap(u), gu)
+        core = core + (j + _swap(j)) * cols
+    if gvh is not None and np.any(gvh):
+        k = _gaps(s**2) * np.matmul(vh, _swap(gvh))
+        core = core + rows * (k + _swap(k))
+    out = np.matmul(u, np.matmul(core, vh))
+    m, n = np.shape(a)[-2:]
+    if gu is not None and m > np.shape(s)[-1]:
+        out = out + np.matmul(gu - np.matmul(u, np.matmul(_swap(u), gu)), vh / rows)
+    if gvh is not None and n > np.shape(s)[-1]:
+        out = out + np.matmul(u / cols, gvh - np.matmul(np.matmul(gvh, _swap(vh)), vh))
+    return out
+
+
+def svd_jvp(
+    t: Any, ans: Any, a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """The tangent of ``np.linalg.svd(a)``: with ``P = u^T t v``, ``ds = diag(P)``,
+    ``du = u (F * (P s + s P^T)) + (I - u u^T) t v s^-1`` and
+    ``dv = v (F * (s P + P^T s)) + (I - v v^T) t^T u s^-1`` (``F``: gaps of ``s**2``)."""
+    u, s, vh = _svd_parts(ans, a, full_matrices, compute_uv, hermitian)
+    v = _swap(vh)
+    p = np.matmul(_swap(u), np.matmul(t, v))
+    ds = np.diagonal(p, axis1=-2, axis2=-1)
+    if not compute_uv:
+        return ds
+    rows, cols = np.expand_dims(s, -1), np.expand_dims(s, -2)
+    f = _gaps(s**2)
+    du = np.matmul(u, f * (p * cols + rows * _swap(p)))
+    dv = np.matmul(v, f * (rows * p + _swap(p) * cols))
+    m, n = np.shape(a)[-2:]
+    if m > np.shape(s)[-1]:
+        tv = np.matmul(t, v)
+        du = du + (tv - np.matmul(u, np.matmul(_swap(u), tv))) / cols
+    if n > np.shape(s)[-1]:
+        tu = np.matmul(_swap(t), u)
+        dv = dv + (tu - np.matmul(v, np.matmul(vh, tu))) / cols
+    return (du, ds, _swap(dv))
+
+
+def _qr_check(a: Any, mode: str) -> None:
+    m, n = np.shape(a)[-2:]
+    if m < n or mode not in ("reduced", "complete") or (mode == "complete" and m != n):
+        raise NotImplementedError(
+            "srcgrad differentiates np.linalg.qr of a square or tall matrix in mode='reduced' only "
+            f"(here {m}x{n}, mode={mode!r})"
+        )
+
+
+def _right_solve(x: Any, r: Any) -> Any:
+    """``x r^-1`` for an invertible ``r``, without forming the inverse."""
+    return _swap(np.linalg.solve(_swap(r), _swap(x)))
+
+
+def qr_vjp(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
+    """The adjoint of ``(q, r) = np.linalg.qr(a)`` for a full-rank ``a`` with at least as many
+    rows as columns: ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q`` and
+    ``copyltu(M)`` the lower triangle of ``M`` mirrored into the upper one."""
+    _qr_check(a, mode)
+    q, r = ans
+    gq, gr = g
+    m = np.matmul(r, _swap(gr)) - np.matmul(_swap(gq), q)
+    m = np.tril(m) + _swap(np.tril(m, -1))
+    return _swap(np.linalg.solve(r, _swap(gq + np.matmul(q, m))))
+
+
+def qr_jvp(t: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
+    """The tangent of ``(q, r) = np.linalg.qr(a)``: with ``C = q^T t r^-1`` and the antisymmetric
+    ``W = tril(C, -1) - tril(C, -1)^T``: ``dq = q W + (I - q q^T) t r^-1``, ``dr = (C - W) r``."""
+    _qr_check(a, mode)
+    q, r = ans
+    tr = _right_solve(t, r)
+    c = np.matmul(_swap(q), tr)
+    low = np.tril(c, -1)
+    w = low - _swap(low)
+    return (np.matmul(q, w) + tr - np.matmul(q, c), np.matmul(c - w, r))
+
+
+def _chain(arrays: Any) -> list:
+    """The operands of ``multi_dot`` as matrices: a 1-d first one is a row, a 1-d last one a column."""
+    mats = list(arrays)
+    if np.ndim(mats[0]) == 1:
+        mats[0] = np.reshape(mats[0], (1, -1))
+    if np.ndim(mats[-1]) == 1:
+        mats[-1] = np.reshape(mats[-1], (-1, 1))
+    return mats
+
+
+def multi_dot_vjp(g: Any, arrays: Any) -> list:
+    """The adjoint of ``np.linalg.multi_dot(arrays)``: for the i-th factor, the product of the
+    factors before it, transposed, times ``g`` times the product of those after it, transposed."""
+    mats = _chain(arrays)
+    g = np.reshape(g, (np.shape(mats[0])[0], np.shape(mats[-1])[1]))
+    out = []
+    for i, x in enumerate(arrays):
+        part = g if i == 0 else np.matmul(_swap(np.linalg.multi_dot(mats[:i]) if i > 1 else mats[0]), g)
+        after = mats[i + 1 :]
+        if after:
+            part = np.matmul(part, _swap(np.linalg.multi_dot(after) if len(after) > 1 else after[0]))
+        out.append(np.reshape(part, np.shape(x)))
+    return out
+
+
+def multi_dot_jvp(t: Any, arrays: Any) -> Any:
+    """The tangent of ``np.linalg.multi_dot(arrays)``: multilinear, so the sum over the factors
+    of the product with that factor replaced by its tangent."""
+    arrays = list(arrays)
+    return sum(np.linalg.multi_dot(arrays[:i] + [t[i]] + arrays[i + 1 :]) for i in range(len(arrays)))
+
+
+def select_untaken(condlist: Any) -> Any:
+    """Where ``np.select(condlist, ...)`` falls back to its default: no condition holds."""
+    return ~np.any(np.broadcast_arrays(*condlist), axis=0) if len(condlist) else np.True_
+
+
+def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
+    """The adjoint of the choices of ``np.select``: ``g`` where a choice is the first whose
+    condition holds, summed back to its shape."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    out = []
+    for cond, choice in zip(condlist, choicelist):
+        mine = np.logical_and(cond, ~taken)
+        out.append(unbroadcast(np.where(mine, g, 0.0), choice))
+        taken = taken | mine
+    return out
+
+
+# np.einsum with any subscripts: each operand's adjoint is another einsum, of the output's
+# adjoint with the other operands, into that operand's labels (then copied along the labels
+# summed in that operand alone, summed over those it broadcast, put on the diagonal of
+# repeated ones). '...' is spelled out with unused letters first.
+
+
+def _einsum_specs(subscripts: Any, operands: Any) -> tuple[list[str], str]:
+    """The labels of each operand and of the output, with '...' spelled out and the output explicit."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("srcgrad differentiates np.einsum with subscripts in a string only")
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, out = spec.partition("->")
+    specs = inputs.split(",")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    width = max((np.ndim(x) - len(s) + 3 for s, x in zip(specs, operands) if "..." in s), default=0)
+    dots = "".join(free[:width])
+    filled = [
+        s.replace("...", dots[width - (np.ndim(x) - len(s) + 3) :]) if "..." in s else s
+        for s, x in zip(specs, operands)
+    ]
+    if arrow:
+        return filled, out.replace("...", dots)
+    labels = inputs.replace(".", "").replace(",", "")
+    return filled, dots + "".join(sorted(c for c in set(labels) if labels.count(c) == 1))
+
+
+def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> Any:
+    """The adjoint of operand ``i`` of the einsum ``specs -> out``."""
+    mine, x = specs[i], operands[i]
+    others = [s for j, s in enumerate(specs) if j != i]
+    unique = "".join(dict.fromkeys(mine))
+    known = set(out).union(*others)
+    kept = "".join(c for c in unique if c in known)
+    rest = [y for j, y in enumerate(operands) if j != i]
+    part = np.einsum(",".join([out, *others]) + "->" + kept, g, *rest, optimize=len(rest) > 1)
+    sizes = dict(zip(mine, np.shape(x)))
+    summed = tuple(k for k, c in enumerate(kept) if np.shape(part)[k] != sizes[c])
+    if summed:  # x broadcast along these (size 1 against n)
+        part = np.sum(part, axis=summed, keepdims=True)
+    if kept != unique:  # labels summed in x alone: the adjoint is the same all along them
+        part = np.expand_dims(part, tuple(k for k, c in enumerate(unique) if c not in known))
+        part = np.broadcast_to(part, tuple(sizes[c] for c in unique))
+    dtype = grad_dtype(x, g)
+    if unique == mine:
+        return np.array(part, dtype=dtype)  # a copy: never a read-only broadcast view
+    out_ = np.zeros(np.shape(x), dtype=dtype)  # repeated labels: only the diagonal moves the output
+    view = np.einsum(f"{mine}->{unique}", out_)
+    if not np.shares_memory(view, out_):
+        raise NotImplementedError("srcgrad cannot differentiate this einsum with repeated labels")
+    view[...] = part
+    return out_
+
+
+def einsum_vjps(g: Any, subscripts: str, operands: Any) -> list:
+    """The adjoints of all operands of ``np.einsum(subscripts, *operands)``."""
+    specs, out = _einsum_specs(subscripts, operands)
+    return [_einsum_vjp(g, specs, out, operands, i) for i in range(len(operands))]
+
+
+def einsum_jvp(t: Any, subscripts: str, operands: Any) -> Any:
+    """The tangent of ``np.einsum(subscripts, *operands)``, multilinear: the sum over the operands
+    of the einsum with that operand replaced by its tangent ``t[i]``."""
+    ops, many = list(operands), len(operands) > 2
+    return sum(np.einsum(subscripts, *ops[:i], t[i], *ops[i + 1 :], optimize=many) for i in range(len(ops)))
+
+
+def einsum_cross(g: Any, subscripts: str, operands: Any, other: Any) -> list:
+    """The derivative of ``einsum_vjps(g, subscripts, operands)`` with respect to the operands,
+    along ``other`` (a tangent, or an adjoint: the map is its own transpose). Operand ``k``'s
+    adjoint is linear in every other operand and does not depend on its own value, so it gets
+    ``sum over j != k of einsum_vjps(g, subscripts, operands with j replaced by other[j])[k]``."""
+    ops = list(operands)
+    out = [zero_tangent(x) for x in ops]
+    for j in range(len(ops)):
+        parts = einsum_vjps(g, subscripts, ops[:j] + [other[j]] + ops[j + 1 :])
+        out = [o if k == j else o + p for k, (o, p) in enumerate(zip(out, parts))]
+    return out
+
+
+def einsum_jvp_cross(u: Any, t: Any, subscripts: str, operands: Any) -> Any:
+    """The derivative of ``einsum_jvp(u, subscripts, operands)`` with respect to the operands
+    along ``t``: the einsums with two different operands replaced, one by ``u``, one by ``t``."""
+    ops = list(operands)
+    return sum(
+        einsum_jvp(u, subscripts, ops[:j] + [t[j]] + ops[j + 1 :])
+        - np.einsum(subscripts, *ops[:j], u[j], *ops[j + 1 :])
+        for j in range(len(ops))
+    )
+
+
+def chain_subscripts(arrays: Any) -> str:
+    """``np.linalg.multi_dot(arrays)`` as einsum subscripts (``'ab,bc,cd->ad'``; a 1-d first or
+    last operand drops its outer label), so that multi_dot's helpers can be differentiated
+    again with einsum's."""
+    labels = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[: len(arrays) + 1]
+    specs = [labels[i : i + 2] for i in range(len(arrays))]
+    first, last = np.ndim(arrays[0]) == 1, np.ndim(arrays[-1]) == 1
+    specs[0] = specs[0][first:]  # multi_dot takes two arrays or more
+    specs[-1] = specs[-1][: 2 - last]
+    return ",".join(specs) + "->" + labels[0] * (not first) + labels[-1] * (not last)

@@ -1027,7 +1027,6 @@ def test_assert_still_checks_in_the_gradient():
         srcgrad.grad(failing_assert)(np.array([1.0, 2.0]))
 
 
-
 # `del name` frees a value early; reading the name after it is refused, as Python would fail.
 
 
@@ -1058,7 +1057,7 @@ def del_in_branch_unread(x):
 def del_then_read(x):
     y = np.sin(x)
     del y
-    return np.sum(y)
+    return np.sum(y)  # noqa: F821 (the point of the test)
 
 
 def del_in_branch_then_read(x):
@@ -1071,7 +1070,7 @@ def del_in_branch_then_read(x):
 def del_read_next_iteration(x):
     y = x
     s = 0.0
-    for i in range(2):
+    for _ in range(2):
         s = s + np.sum(y)
         del y
     return s

@@ -169,9 +169,9 @@ def attribute_target(x):
 
 
 def deletes(x):
-    y = x * 2.0
-    del y  # MARK: del
-    return x
+    y = [x, x * 2.0]
+    del y[0]  # MARK: del
+    return y[0]
 
 
 def imports_inside(x):
@@ -218,7 +218,7 @@ def calls_cumsum(x):
 
 
 def method_without_rule(x):
-    return np.sum(x.cumsum())  # MARK: method
+    return np.sum(x.conj())  # MARK: method
 
 
 def attribute_without_rule(x):

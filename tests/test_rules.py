@@ -502,14 +502,6 @@ CASES.update({
         case("inner_vjp_b(v, a, b)", v=rand(), a=rand(V), b=shape(V)),
         case("inner_vjp_b(v, a, b)", v=rand(M), a=rand(M), b=shape(())),
     ],
-    runtime.einsum_vjp_a: [
-        case("einsum_vjp_a(v, 'ij,jk->ik', a, b)", v=rand((3, 2)), a=shape(M), b=rand((4, 2))),
-        case("einsum_vjp_a(v, 'ij,kl->', a, b)", v=rand(), a=shape(M), b=rand((2, 3))),
-    ],
-    runtime.einsum_vjp_b: [
-        case("einsum_vjp_b(v, 'ij,jk->ik', a, b)", v=rand((3, 2)), a=rand(M), b=shape((4, 2))),
-        case("einsum_vjp_b(v, 'i,j->ij', a, b)", v=rand((4, 3)), a=rand(V), b=shape((3,))),
-    ],
     runtime.trace_vjp: [
         case("trace_vjp(v, x)", v=rand(), x=shape((3, 3))),
         case("trace_vjp(v, x, 1)", v=rand(), x=shape(M)),
@@ -1035,6 +1027,133 @@ NONDIFF_CASES.update({
     runtime.median_weights: [case("x * median_weights(x)", x=distinct(M))],
 })  # fmt: skip
 
+# -- issue 7: outputs that are tuples, array methods, decompositions, einsum ----------------
+
+
+def symmetric(shape: tuple) -> np.ndarray:
+    """A symmetric matrix (or stack) with well-separated eigenvalues."""
+    x = rand(shape)
+    return x + np.swapaxes(x, -1, -2) + np.diag(np.arange(shape[-1]) * 1.5)
+
+
+def full_rank(shape: tuple) -> np.ndarray:
+    """A matrix (or stack) with well-separated nonzero singular values."""
+    u, _, vh = np.linalg.svd(rand(shape), full_matrices=False)
+    return (u * np.linspace(2.0, 1.0, u.shape[-1])[..., None, :]) @ vh + 0.01 * rand(shape)
+
+
+# Outputs that are tuples of arrays of different shapes: indexing picks one, the others get
+# zeros (and only some of them used).
+CASES[np.split] += [
+    case("np.split(x, [1])[1]", x=rand(V)),
+    case("np.split(x, [1, 3], axis=1)[0] * np.split(x, [1, 3], axis=1)[2]", x=rand(M)),
+]
+CASES[np.array_split] += [case("np.array_split(x, 3)[2] * np.array_split(x, 3)[0][:1]", x=rand((5,)))]
+CASES[np.linalg.slogdet] += [
+    case("np.linalg.slogdet(x).logabsdet * np.linalg.slogdet(x).sign", x=wellconditioned((3, 3)))
+]
+CASES[np.mod] += [
+    case("x % y", x=rand(M, 0.1, 0.9), y=rand((4,), 1.1, 2.0)),
+    case("x % 0.7", x=rand(M, 0.1, 0.6)),
+]
+CASES[np.einsum] += [
+    case("np.einsum('ij,jk,kl->il', x, y, z)", x=rand((2, 3)), y=rand((3, 4)), z=rand((4, 2))),
+    case("np.einsum('i,ij,j', x, y, x)", x=rand((3,)), y=rand((3, 3))),
+    case("np.einsum('ij->ji', x)", x=rand(M)),
+    case("np.einsum('ij', x)", x=rand(M)),
+    case("np.einsum('ii', x)", x=rand((3, 3))),
+    case("np.einsum('iij->ij', x)", x=rand((3, 3, 2))),
+    case("np.einsum('ij->', x)", x=rand(M)),
+    case("np.einsum('...ij,...jk', x, y)", x=rand((2, 3, 4)), y=rand((4, 2))),
+    case("np.einsum('...ij,...jk->...ik', x, y)", x=rand((1, 3, 4)), y=rand((2, 4, 2))),
+    case("np.einsum('...i,i->...', x, y)", x=rand(T), y=rand((4,))),
+    case("np.einsum('ij,ij,ij->i', x, y, z, optimize=True)", x=rand(M), y=rand(M), z=rand(M)),
+    case("np.einsum('ij,kj->ijk', x, y)", x=rand((2, 3)), y=rand((4, 3))),
+]
+# Array methods, as the numpy functions they call.
+CASES[np.cumsum] += [case("x.cumsum(axis=0)", x=rand(M)), case("x.cumsum()", x=rand(M))]
+CASES[np.cumprod] += [case("x.cumprod(1)", x=away(M))]
+CASES[np.diagonal] += [case("x.diagonal(1)", x=rand(M))]
+CASES[np.repeat] += [case("x.repeat(2, axis=1)", x=rand(M))]
+CASES[np.trace] += [case("x.trace()", x=rand(M))]
+CASES[np.take] += [case("x.take([0, 5, 5])", x=rand(M))]
+CASES[np.swapaxes] += [case("x.swapaxes(0, 2)", x=rand(T))]
+CASES[np.clip] += [
+    case("x.clip(-0.3)", x=away(M)),
+    case("x.clip(max=0.4)", x=away(M)),
+    case("x.clip(min=-0.5, max=0.5)", x=away(M)),
+]
+CASES[np.transpose] += [case("x.transpose(1, 0)", x=rand(M)), case("x.transpose((2, 0, 1))", x=rand(T))]
+CASES[np.reshape] += [case("x.reshape(2, 6)", x=rand(M)), case("x.reshape((6, 2))", x=rand(M))]
+
+CASES.update({
+    # a float type passes the derivative through; an integer or bool type gives zero
+    np.ndarray.astype: [
+        case("x.astype(np.float64)", x=rand(M)),
+        case("x.astype(float) * x", x=rand(V)),
+        case("x.astype(int) * x", x=rand(M, -3.0, 3.0)),
+        case("x.astype(bool) + x", x=away(V)),
+        case("x.astype(dtype='float64')", x=rand(V)),
+    ],
+    np.linalg.eigh: [
+        case("np.linalg.eigh(x)[0]", x=symmetric((3, 3))),
+        case("np.linalg.eigh(x).eigenvectors ** 2", x=symmetric((3, 3))),
+        case("np.linalg.eigh(x, 'U')[1] ** 2 * np.linalg.eigh(x, 'U')[0]", x=symmetric((4, 4))),
+        case("np.linalg.eigh(x)[0]", x=rand((3, 3))),  # reads the lower triangle only
+        case("np.linalg.eigh(x)[1] @ np.diag(x[0]) @ np.linalg.eigh(x)[1].T", x=symmetric((3, 3))),
+        case("np.linalg.eigh(x)[1] ** 2", x=symmetric((2, 3, 3))),
+    ],
+    np.linalg.svd: [
+        case("np.linalg.svd(x)[1]", x=full_rank((3, 3))),
+        case("np.linalg.svd(x, full_matrices=False)[0] ** 2", x=full_rank((4, 3))),
+        case("np.linalg.svd(x, full_matrices=False).Vh ** 2", x=full_rank((3, 4))),
+        case("np.linalg.svd(x, full_matrices=False)[0] ** 2", x=full_rank((3, 5))),
+        case("np.linalg.svd(x, False)[2] ** 2 + np.linalg.svd(x, False)[1][:, None]", x=full_rank((5, 3))),
+        case("np.linalg.svd(x, compute_uv=False)", x=full_rank((4, 3))),
+        case("np.linalg.svd(x, full_matrices=False)[0] ** 2", x=full_rank((2, 4, 3))),
+    ],
+    np.linalg.qr: [
+        case("np.linalg.qr(x)[0]", x=full_rank((4, 3))),
+        case("np.linalg.qr(x).R", x=full_rank((3, 3))),
+        case("np.linalg.qr(x)[0] @ np.linalg.qr(x)[1] ** 2", x=full_rank((2, 4, 3))),
+    ],
+    np.linalg.multi_dot: [
+        case("np.linalg.multi_dot([x, y, z])", x=rand((2, 3)), y=rand((3, 4)), z=rand((4, 2))),
+        case("np.linalg.multi_dot([x, y, z])", x=rand((3,)), y=rand((3, 4)), z=rand((4,))),
+        case("np.linalg.multi_dot([x, y])", x=rand((3, 4)), y=rand((4,))),
+    ],
+    np.select: [
+        case("np.select([x < -0.3, x > 0.3], [x ** 2, y], default=np.sin(y))", x=away(M), y=rand(M)),
+        case("np.select([x < 0.0], [x], 0.5)", x=away(V)),
+        case("np.select([x > 0.0, x > 0.5], [y, x], default=y)", x=away(M), y=rand((4,))),
+    ],
+    np.nanmax: [case("np.nanmax(x)", x=with_nans(M)), case("np.nanmax(x, axis=0)", x=with_nans(M))],
+    np.nanmin: [case("np.nanmin(x)", x=with_nans(M)), case("np.nanmin(x, 1, keepdims=True)", x=with_nans(M))],
+    np.nanprod: [case("np.nanprod(x)", x=with_nans(M)), case("np.nanprod(x, axis=1)", x=with_nans(M))],
+    np.nanvar: [case("np.nanvar(x)", x=with_nans(M)), case("np.nanvar(x, axis=0, ddof=1)", x=with_nans((4, 4)))],
+    np.nanstd: [case("np.nanstd(x)", x=with_nans(M)), case("np.nanstd(x, axis=1, keepdims=True)", x=with_nans(M))],
+    runtime.astype_vjp: [case("astype_vjp(v, a, np.float64)", v=rand(M), a=shape(M)), case("astype_vjp(v, a, int)", v=rand(M), a=shape(M))],
+    runtime.astype_jvp: [case("astype_jvp(u, np.float64)", u=rand(M)), case("astype_jvp(u, bool)", u=rand(M))],
+    runtime.multi_dot_vjp: [case("multi_dot_vjp(v, [x, y])[0] * multi_dot_vjp(v, [x, y])[1][0, 0]", v=rand((3, 2)), x=rand((3, 4)), y=rand((4, 2)))],
+    runtime.multi_dot_jvp: [case("multi_dot_jvp([u, w], [x, y])", u=rand((3,)), w=rand((3, 2)), x=rand((3,)), y=rand((3, 2)))],
+    runtime.select_vjp: [case("select_vjp(v, [c, ~c], [1.0, np.ones(4)])[1]", v=rand(M), c=rand(M) > 0)],
+    runtime.einsum_vjps: [case("einsum_vjps(v, 'ij,jk', [x, y])[0] + einsum_vjps(v, 'ij,jk', [x, y])[1].T", v=rand((3, 3)), x=rand((3, 2)), y=rand((2, 3)))],
+    runtime.einsum_jvp: [case("einsum_jvp([u, w, z], 'ij,jk,k->i', [x, y, z])", u=rand((3, 2)), w=rand((2, 4)), x=rand((3, 2)), y=rand((2, 4)), z=rand((4,)))],
+})  # fmt: skip
+
+NONDIFF_CASES[np.round] += [case("x * x.round(1)", x=rand(M))]
+NONDIFF_CASES[np.argmax] += [case("x * x.argmax()", x=distinct(M))]
+NONDIFF_CASES[np.argmin] += [case("x * x.argmin()", x=distinct(M))]
+NONDIFF_CASES[np.any] += [case("x * x.any()", x=rand(M))]
+NONDIFF_CASES[np.all] += [case("x * x.all()", x=away(M))]
+NONDIFF_CASES[np.argsort] += [case("x * x.argsort()", x=distinct(V))]
+NONDIFF_CASES[np.nonzero] += [case("x[x.nonzero()]", x=away(M))]
+NONDIFF_CASES[np.floor_divide] += [case("x * (x // 0.3)", x=rand(M))]
+NONDIFF_CASES.update({
+    runtime.select_untaken: [case("x * select_untaken([x > 0.0])", x=away(M))],
+    runtime.chain_subscripts: [case("np.einsum(chain_subscripts([x, x]), x, x)", x=rand((3, 3)))],
+})  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
@@ -1206,8 +1325,13 @@ REFUSED = [
     case("np.linalg.norm(x, 2)", x=rand(M)),
     case("np.linalg.norm(x, 2, axis=(0, 1))", x=rand(M)),
     case("np.linalg.norm(x, 'nuc')", x=rand(M)),
-    case("np.einsum('ii,i->i', x, y)", x=rand((3, 3)), y=rand((3,))),
-    case("np.einsum('...j,j->...', x, y)", x=rand(M), y=rand(V)),
+    case("np.einsum(x, [0, 1], y, [1])", x=rand(M), y=rand(V)),  # subscripts as lists
+    case("np.linalg.svd(x)[0]", x=rand((4, 3))),  # full_matrices=True: extra columns not unique
+    case("np.linalg.svd(x, hermitian=True)[1]", x=rand((3, 3))),
+    case("np.linalg.svd(x, compute_uv=bool(0))", x=rand((3, 3))),  # tuple or not: unknown
+    case("np.linalg.qr(x)[0]", x=rand((3, 4))),  # wide: R is not square
+    case("np.linalg.qr(x, mode='complete')[0]", x=rand((4, 3))),
+    case("x.astype(complex)", x=rand(V)),
 ]
 
 
@@ -1233,6 +1357,14 @@ INLINED = {
     runtime.slogdet_jvp,
     runtime.pinv_vjp,
     runtime.pinv_jvp,
+    runtime.eigh_vjp,
+    runtime.eigh_jvp,
+    runtime.svd_vjp,
+    runtime.svd_jvp,
+    runtime.qr_vjp,
+    runtime.qr_jvp,
+    runtime.einsum_cross,
+    runtime.einsum_jvp_cross,
 }
 
 

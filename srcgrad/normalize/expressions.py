@@ -14,9 +14,18 @@ from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..ir import IfBlock, Op, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
-from ..rules.registry import REQUIRED
+from ..rules.registry import REQUIRED, STAR
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
-from .primitives import BINOPS, DELETED, LIST_ITEM, METHODS, NAMES_FOR_GENERATED_CODE, SHAPE_ATTRIBUTES, VIEWS
+from .primitives import (
+    BINOPS,
+    DELETED,
+    LIST_ITEM,
+    METHOD_KEYWORDS,
+    METHODS,
+    NAMES_FOR_GENERATED_CODE,
+    SHAPE_ATTRIBUTES,
+    VIEWS,
+)
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -43,8 +52,13 @@ class Expressions:
             return False
         if isinstance(node, gast.IfExp):
             return self.is_active(node.body) or self.is_active(node.orelse)
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.FloorDiv):
+            return False  # a step function: its derivative is zero wherever it has one
         if isinstance(node, gast.Call):
             func = node.func
+            method = METHODS.get(func.attr) if isinstance(func, gast.Attribute) else None
+            if method is not None and lookup(method).nondiff and self.is_active(func.value):
+                return False  # x.argmax(), x.round(): the array's method, without a derivative
             if isinstance(func, gast.Lambda) or (
                 isinstance(func, gast.Name) and func.id in self.scope.functions
             ):
@@ -210,11 +224,16 @@ class Expressions:
         return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
 
     def attribute(self, node: gast.Attribute, hint: str | None) -> gast.expr:
+        value = self.atom(node.value)
         if node.attr in SHAPE_ATTRIBUTES:
-            return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
+            return gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
         if node.attr == "T":
-            value = self.atom(node.value)
             return self.apply(lookup(np.transpose), [value], {}, hint or "transpose", None)
+        fields = self.named_fields().get(value.id, ()) if isinstance(value, gast.Name) else ()
+        if node.attr in fields:  # w = np.linalg.eigh(a).eigenvalues: an item of the namedtuple
+            index = gast.Constant(value=fields.index(node.attr), kind=None)
+            forward = gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
+            return self.apply(LIST_ITEM, [value, index], {}, hint or node.attr, forward)
         raise self.error(
             NoRuleError,
             node,
@@ -223,8 +242,11 @@ class Expressions:
         )
 
     def pack(self, node: gast.Tuple | gast.List, hint: str | None) -> gast.expr:
-        elts = [self.atom(e) for e in node.elts]
-        forward = type(node)(elts=elts, ctx=gast.Load())
+        return self.pack_atoms([self.atom(e) for e in node.elts], type(node), hint)
+
+    def pack_atoms(self, elts: list[gast.expr], kind: type, hint: str | None) -> gast.expr:
+        """``parts = [a, b]`` for atoms already normalized: a list whose adjoint is the list of theirs."""
+        forward = kind(elts=elts, ctx=gast.Load())
         target = self.fresh(hint, "parts")
         args = {str(i): e for i, e in enumerate(elts)}
         active = [k for k, e in args.items() if isinstance(e, gast.Name) and e.id in self.active]
@@ -337,9 +359,21 @@ class Expressions:
         args = [self.call_arg(a) for a in node.args]
         if fn in (np.reshape, np.transpose) and len(args) > 1:
             args = [gast.Tuple(elts=args, ctx=gast.Load())]  # x.reshape(2, 3) means shape (2, 3)
-        kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        renamed = METHOD_KEYWORDS.get(func.attr, {})
+        kwargs = {renamed.get(k.arg, k.arg): self.call_arg(k.value) for k in node.keywords}
         rule = lookup(fn)
-        return self.apply(rule, [value] + args, kwargs, hint or rule.name, None, node)
+        if fn is np.clip:  # x.clip(lo) and x.clip(max=hi): the missing bound is None
+            for bound in rule.params[1 + len(args) :]:
+                kwargs.setdefault(bound.name, gast.Constant(value=None, kind=None))
+        forward = None
+        if fn is np.ndarray.astype:  # no numpy function: call the method as written
+            keywords = [gast.keyword(arg=k, value=v) for k, v in kwargs.items()]
+            forward = gast.Call(
+                func=gast.Attribute(value=value, attr=func.attr, ctx=gast.Load()),
+                args=args,
+                keywords=keywords,
+            )
+        return self.apply(rule, [value] + args, kwargs, hint or rule.name, forward, node)
 
     def apply(
         self,
@@ -373,10 +407,33 @@ class Expressions:
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
         if active:
             self.active.add(target)
+        if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list
+            self.lists.add(target)
+            if isinstance(rule.sequence, tuple):
+                self.named_fields()[target] = rule.sequence
         first = next(iter(bound.values()), None)
         if (rule.fn in VIEWS or rule is LIST_ITEM) and isinstance(first, gast.Name):
             self.view_of[target] = first.id  # shares memory with its operand
         return name(target)
+
+    def one_array(self, bound: dict[str, gast.expr], node: gast.AST) -> bool:
+        """``np.linalg.svd(a, compute_uv=False)`` returns one array, not a tuple: the flag must be
+        a literal, so that the generated code knows which."""
+        flag = bound.get("compute_uv")
+        if flag is None:
+            return False
+        if isinstance(flag, gast.Constant) and isinstance(flag.value, bool):
+            return not flag.value
+        raise self.error(
+            UnsupportedSyntaxError,
+            node,
+            "srcgrad needs compute_uv written as True or False: it decides whether the output is a tuple",
+            "write compute_uv=True or compute_uv=False in the call.",
+        )
+
+    def named_fields(self) -> dict[str, tuple[str, ...]]:
+        """Names holding a namedtuple that a rule returned (``np.linalg.eigh``) -> its fields."""
+        return self.__dict__.setdefault("_named_fields", {})
 
     def spell(self, rule: Rule) -> gast.expr:
         """``np.exp`` for the rule's function, whatever the user called it."""
@@ -402,6 +459,16 @@ class Expressions:
         )
         if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
             problem = f"srcgrad does not differentiate {rule.spelling} with out=: generated code never writes into arrays"
+        star = next((p.name for p in rule.params if p.default is STAR), None)
+        if star is not None:  # np.einsum(subscripts, *operands): the rest of the arguments, as a list
+            args, rest = args[: names.index(star)], args[names.index(star) :]
+            if star in kwargs:
+                problem = f"{rule.spelling} takes its {star} as positional arguments"
+            active = any(isinstance(a, gast.Name) and a.id in self.active for a in rest)
+            kwargs = {
+                **kwargs,
+                star: self.pack_atoms(rest, gast.List, star) if active else gast.List(rest, gast.Load()),
+            }
         if len(args) > len(names):
             problem = f"{rule.spelling} takes at most {len(names)} arguments here"
         bound = dict(zip(names, args))

@@ -17,16 +17,25 @@ BINOPS = {
     gast.Div: (np.true_divide, "div"),
     gast.Pow: (np.power, "pow"),
     gast.MatMult: (np.matmul, "matmul"),
+    gast.Mod: (np.remainder, "mod"),  # np.mod is np.remainder; x // y is a step: no derivative
 }
 
 
-# Array methods and attributes on active values, as the numpy functions they call.
+# Array methods and attributes on active values, as the numpy functions they call (with the
+# same parameters after the array). Those without a derivative (round, argmax ...) leave the
+# call as written; astype's rule is keyed by the method itself.
 METHODS = {
     "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
     "var": np.var, "std": np.std, "dot": np.dot, "reshape": np.reshape, "ravel": np.ravel,
     "flatten": np.ravel, "transpose": np.transpose, "squeeze": np.squeeze, "clip": np.clip,
-    "copy": np.copy,
+    "copy": np.copy, "cumsum": np.cumsum, "cumprod": np.cumprod, "diagonal": np.diagonal,
+    "repeat": np.repeat, "trace": np.trace, "take": np.take, "swapaxes": np.swapaxes,
+    "astype": np.ndarray.astype, "round": np.round, "argmax": np.argmax, "argmin": np.argmin,
+    "argsort": np.argsort, "any": np.any, "all": np.all, "nonzero": np.nonzero,
 }  # fmt: skip
+
+# Method keywords that differ from the numpy function's: x.clip(min=0.0) is np.clip(x, 0.0, None).
+METHOD_KEYWORDS = {"clip": {"min": "a_min", "max": "a_max"}}
 
 
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}

@@ -75,7 +75,8 @@ defrule(np.dot, "a, b", d_a="dot_vjp_a(g, a, b)", d_b="dot_vjp_b(g, a, b)", t_a=
 defrule(np.outer, "a, b", d_a="np.reshape(np.dot(g, np.ravel(b)), np.shape(a))", d_b="np.reshape(np.dot(np.ravel(a), g), np.shape(b))", t_a="np.outer(t, b)", t_b="np.outer(a, t)")
 defrule(np.inner, "a, b", d_a="inner_vjp_a(g, a, b)", d_b="inner_vjp_b(g, a, b)", t_a="np.inner(t, b)", t_b="np.inner(a, t)")
 defrule(np.trace, "a, offset=0, axis1=0, axis2=1", d_a="trace_vjp(g, a, offset, axis1, axis2)", t_a="np.trace(t, offset=offset, axis1=axis1, axis2=axis2)")
-defrule(np.einsum, "subscripts, a, b", d_a="einsum_vjp_a(g, subscripts, a, b)", d_b="einsum_vjp_b(g, subscripts, a, b)", t_a="np.einsum(subscripts, t, b)", t_b="np.einsum(subscripts, a, t)")
+# einsum: any number of operands, implicit or explicit output, '...', repeated labels.
+defrule(np.einsum, "subscripts, *operands, optimize=False", d_operands="einsum_vjps(g, subscripts, operands)", t_operands="einsum_jvp(t, subscripts, operands)")
 
 # Shape manipulation: linear, so a tangent goes through the same operation.
 defrule(np.transpose, "a, axes=None", d_a="untranspose(g, axes)", t_a="np.transpose(t, axes=axes)")
@@ -142,8 +143,8 @@ defrule(np.atleast_1d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_1d
 defrule(np.atleast_2d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_2d(t)")
 defrule(np.atleast_3d, "a", d_a="np.reshape(g, np.shape(a))", t_a="np.atleast_3d(t)")
 defrule(np.column_stack, "tup", d_tup="uncolumn_stack(g, tup)", t_tup="np.column_stack(t)")
-defrule(np.split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.split(t, indices_or_sections, axis)", zero="indices_or_sections")
-defrule(np.array_split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.array_split(t, indices_or_sections, axis)", zero="indices_or_sections")
+defrule(np.split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.split(t, indices_or_sections, axis)", zero="indices_or_sections", sequence=True)
+defrule(np.array_split, "ary, indices_or_sections, axis=0", d_ary="np.concatenate(g, axis=axis)", t_ary="np.array_split(t, indices_or_sections, axis)", zero="indices_or_sections", sequence=True)
 defrule(np.tile, "A, reps", d_A="untile(g, A, reps)", t_A="np.tile(t, reps)", zero="reps")
 defrule(np.repeat, "a, repeats, axis=None", d_a="unrepeat(g, a, repeats, axis)", t_a="np.repeat(t, repeats, axis)", zero="repeats")
 defrule(np.broadcast_to, "array, shape", d_array="unbroadcast(g, array)", t_array="np.broadcast_to(t, shape)")
@@ -170,9 +171,33 @@ defrule(np.cross, "a, b", d_a="unbroadcast(np.cross(b, g), a)", d_b="unbroadcast
 # More linear algebra. pinv's derivative assumes a constant rank (full rank in the tests). cholesky reads the lower triangle only, as if a were symmetric: its
 # adjoint is symmetric, so the gradient is right for the symmetric inputs it is meant for.
 defrule(np.linalg.cholesky, "a", d_a="cholesky_vjp(g, ans)", t_a="cholesky_jvp(t, ans)")
-defrule(np.linalg.slogdet, "a", d_a="slogdet_vjp(g, a)", t_a="slogdet_jvp(t, ans, a)")
+defrule(np.linalg.slogdet, "a", d_a="slogdet_vjp(g, a)", t_a="slogdet_jvp(t, ans, a)", sequence="sign, logabsdet")
 defrule(np.linalg.pinv, "a", d_a="pinv_vjp(g, ans, a)", t_a="pinv_jvp(t, ans, a)")
 defrule(np.linalg.matrix_power, "a, n", d_a="matrix_power_vjp(g, a, n)", t_a="matrix_power_jvp(t, a, n)", zero="n")
+
+# Decompositions, whose outputs are (named) tuples: ``g`` is a list of adjoints, one per item.
+# eigh assumes distinct eigenvalues and svd distinct nonzero singular values (infinities
+# otherwise, never a finite wrong number); eigh reads one triangle of its input, and its
+# gradient says so (as autograd's). qr: square or tall full-rank matrices, mode='reduced'.
+defrule(np.linalg.eigh, "a, UPLO='L'", d_a="eigh_vjp(g, ans, UPLO)", t_a="eigh_jvp(t, ans, UPLO)", sequence="eigenvalues, eigenvectors")
+defrule(np.linalg.svd, "a, full_matrices=True, compute_uv=True, hermitian=False", d_a="svd_vjp(g, ans, a, full_matrices, compute_uv, hermitian)", t_a="svd_jvp(t, ans, a, full_matrices, compute_uv, hermitian)", sequence="U, S, Vh")
+defrule(np.linalg.qr, "a, mode='reduced'", d_a="qr_vjp(g, ans, a, mode)", t_a="qr_jvp(t, ans, a, mode)", sequence="Q, R")
+defrule(np.linalg.multi_dot, "arrays", d_arrays="multi_dot_vjp(g, arrays)", t_arrays="multi_dot_jvp(t, arrays)")
+
+# np.select: the first choice whose condition holds, else the default; the conditions are masks.
+defrule(np.select, "condlist, choicelist, default=0", d_choicelist="select_vjp(g, condlist, choicelist)", d_default="unbroadcast(np.where(select_untaken(condlist), g, 0.0), default)", t_choicelist="np.select(condlist, t, zero_tangent(default))", t_default="np.select(condlist, zero_tangent(choicelist), t)", zero="condlist")
+
+# NaN-ignoring reductions: NaN entries get no derivative (all-NaN slices give NaN, as numpy).
+nan_centered = "np.where(np.isnan(a), 0.0, a - np.nanmean(a, axis=axis, keepdims=True)) / (np.sum(~np.isnan(a), axis=axis, keepdims=True) - ddof)"
+defrule(np.nanmax, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
+defrule(np.nanmin, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
+defrule(np.nanprod, reduce, d_a="prod_vjp(g, np.where(np.isnan(a), 1.0, a), axis, keepdims) * nan_weights(a)", t_a="prod_jvp(t * nan_weights(a), np.where(np.isnan(a), 1.0, a), axis, keepdims)")
+defrule(np.nanvar, moments, d_a="expand(g, a, axis, keepdims) * 2.0 * " + nan_centered, t_a=f"np.sum(t * 2.0 * {nan_centered}, axis=axis, keepdims=keepdims)")
+defrule(np.nanstd, moments, d_a="expand(g / ans, a, axis, keepdims) * " + nan_centered, t_a=f"np.sum(t * {nan_centered}, axis=axis, keepdims=keepdims) / ans")
+
+# x.astype(dtype): a float type passes the derivative through (in the argument's float type);
+# an integer or bool type truncates, a step function, so the derivative is zero.
+defrule(np.ndarray.astype, "a, dtype, order='K', casting='unsafe', subok=True, copy=True", d_a="astype_vjp(g, a, dtype)", t_a="astype_jvp(t, dtype)", spelling="np.ndarray.astype")
 
 # fmt: on
 

@@ -18,6 +18,13 @@ shapes, indices or masks), and ``t=`` is the output's tangent as one expression 
 operand tangents ``t_<param>`` (``zero_tangent(param)`` stands in for an operand without
 one), used when several operands carry derivatives and one expression reads better than
 a sum (``with_item(t_x, index, t_value)``).
+
+``sequence=True`` says the output is a tuple or list of arrays of different shapes
+(``np.split``), ``sequence="eigenvalues, eigenvectors"`` a namedtuple with these fields: then
+``g`` is a list with one adjoint per item (zeros for the items not used) and a tangent
+template returns a tuple or list. A signature may have ``*operands`` (``np.einsum``): the
+remaining positional arguments, which the templates see as one list, then keyword-only
+parameters with defaults.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ import gast
 import numpy as np
 
 REQUIRED = object()
+# The default of a ``*operands`` parameter (the remaining positional arguments, as one list):
+# an expression no argument is equal to.
+STAR = gast.Starred(value=gast.Constant(value=None, kind=None), ctx=gast.Load())
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class Param:
     def __repr__(self) -> str:  # the same in every process (the disk cache's key includes it)
         if self.default is REQUIRED:
             return f"Param({self.name!r})"
+        if self.default is STAR:
+            return f"Param({'*' + self.name!r})"
         return f"Param({self.name!r}, {ast.unparse(gast.gast_to_ast(self.default))!r})"
 
 
@@ -61,6 +73,9 @@ class Rule:
     jvp: dict[str, gast.expr] = field(default_factory=dict)  # param -> its tangent contribution
     joint: gast.expr | None = None  # the output's tangent from all operand tangents at once
     zero: frozenset[str] = frozenset()  # operands whose derivative is zero (shapes, masks)
+    # the output is a tuple or list of arrays (True), or a namedtuple with these fields: its
+    # adjoint and tangent are tuples too, and indexing it picks one
+    sequence: bool | tuple[str, ...] = False
 
     @property
     def name(self) -> str:
@@ -74,7 +89,11 @@ def _parse_signature(signature: str) -> tuple[Param, ...]:
     node = gast.parse(f"def _({signature}): pass").body[0].args
     names = [a.id for a in node.args]
     defaults = [REQUIRED] * (len(names) - len(node.defaults)) + list(node.defaults)
-    return tuple(Param(n, d) for n, d in zip(names, defaults))
+    if node.kwarg or (node.vararg and node.defaults) or None in node.kw_defaults:
+        raise ValueError(f"{signature!r}: positional parameters, then *operands and keywords with defaults")
+    star = (Param(node.vararg.id, STAR),) if node.vararg else ()  # np.einsum(subscripts, *operands)
+    keywords = tuple(Param(a.id, d) for a, d in zip(node.kwonlyargs, node.kw_defaults))
+    return tuple(Param(n, d) for n, d in zip(names, defaults)) + star + keywords
 
 
 def _parse_template(text: str) -> gast.expr:
@@ -115,6 +134,7 @@ def defrule(
     elementwise: bool = False,
     spelling: str | None = None,
     zero: str = "",
+    sequence: bool | str = False,
     **templates: str,
 ) -> Rule:
     """Declare how to differentiate ``fn``: ``d_<param>=`` adjoints and ``t_<param>=`` tangents.
@@ -153,6 +173,7 @@ def defrule(
         jvp=jvp,
         joint=joint,
         zero=zeros,
+        sequence=tuple(f.strip() for f in sequence.split(",")) if isinstance(sequence, str) else sequence,
     )
     RULES[id(fn)] = rule
     _forget_generated_code()

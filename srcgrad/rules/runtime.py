@@ -40,8 +40,6 @@ defrule(runtime.matmul_vjp_a, "v, a, b", d_v="g @ b", d_b="matmul_vjp_b(v, g, b)
 defrule(runtime.matmul_vjp_b, "v, a, b", d_v="a @ g", d_a="matmul_vjp_a(v, a, g)", t_v="matmul_vjp_b(t, a, b)", t_a="matmul_vjp_b(v, t, b)", zero="b", spelling="matmul_vjp_b")
 defrule(runtime.inner_vjp_a, "v, a, b", d_v="np.inner(g, b)", d_b="inner_vjp_b(v, g, b)", t_v="inner_vjp_a(t, a, b)", t_b="inner_vjp_a(v, a, t)", zero="a", spelling="inner_vjp_a")
 defrule(runtime.inner_vjp_b, "v, a, b", d_v="np.inner(a, g)", d_a="inner_vjp_a(v, a, g)", t_v="inner_vjp_b(t, a, b)", t_a="inner_vjp_b(v, t, b)", zero="b", spelling="inner_vjp_b")
-defrule(runtime.einsum_vjp_a, "v, subscripts, a, b", d_v="np.einsum(subscripts, g, b)", d_b="einsum_vjp_b(v, subscripts, g, b)", t_v="einsum_vjp_a(t, subscripts, a, b)", t_b="einsum_vjp_a(v, subscripts, a, t)", zero="a", spelling="einsum_vjp_a")
-defrule(runtime.einsum_vjp_b, "v, subscripts, a, b", d_v="np.einsum(subscripts, a, g)", d_a="einsum_vjp_a(v, subscripts, a, g)", t_v="einsum_vjp_b(t, subscripts, a, b)", t_a="einsum_vjp_b(v, subscripts, t, b)", zero="b", spelling="einsum_vjp_b")
 defrule(runtime.trace_vjp, "v, x, offset=0, axis1=0, axis2=1", d_v="np.trace(g, offset=offset, axis1=axis1, axis2=axis2)", t_v="trace_vjp(t, x, offset, axis1, axis2)", zero="x", spelling="trace_vjp")
 
 # np.prod: the second derivative multiplies pairs of other entries; the third is refused.
@@ -62,12 +60,12 @@ defrule(runtime.getitem_grad, "v, x, index", d_v="g[index]", t_v="getitem_grad(t
 defrule(runtime.without_item, "v, index", d_v="without_item(g, index)", t_v="without_item(t, index)", zero="index", spelling="without_item")
 defrule(runtime.unarray, "v, obj", d_v="rearray(g, v, obj)", t_v="unarray(t, obj)", zero="obj", spelling="unarray")
 defrule(runtime.rearray, "v, like, obj", d_v="unarray(g, obj)", t_v="rearray(t, like, obj)", zero="like, obj", spelling="rearray")
-defrule(runtime.sum_vjp, "v, items", d_v="sum_all(g, v)", t_v="sum_vjp(t, items)", zero="items", spelling="sum_vjp")
+defrule(runtime.sum_vjp, "v, items", d_v="sum_all(g, v)", t_v="sum_vjp(t, items)", zero="items", spelling="sum_vjp", sequence=True)
 defrule(runtime.sum_all, "vs, like", d_vs="sum_vjp(g, vs)", t_vs="sum_all(t, like)", zero="like", spelling="sum_all")
 defrule(runtime.item_grad, "v, index, value", d_v="with_item(np.zeros_like(v), index, g)", t_v="item_grad(t, index, value)", zero="index, value", spelling="item_grad")
-defrule(runtime.unconcatenate, "v, arrays, axis=0", d_v="np.concatenate(g, axis=axis)", t_v="unconcatenate(t, arrays, axis)", zero="arrays", spelling="unconcatenate")
-defrule(runtime.unstack, "v, arrays, axis=0", d_v="np.stack(g, axis=axis)", t_v="unstack(t, arrays, axis)", zero="arrays", spelling="unstack")
-defrule(runtime.unstack_like, "v, arrays, axis", d_v="stack_like(g, axis)", t_v="unstack_like(t, arrays, axis)", zero="arrays", spelling="unstack_like")
+defrule(runtime.unconcatenate, "v, arrays, axis=0", d_v="np.concatenate(g, axis=axis)", t_v="unconcatenate(t, arrays, axis)", zero="arrays", spelling="unconcatenate", sequence=True)
+defrule(runtime.unstack, "v, arrays, axis=0", d_v="np.stack(g, axis=axis)", t_v="unstack(t, arrays, axis)", zero="arrays", spelling="unstack", sequence=True)
+defrule(runtime.unstack_like, "v, arrays, axis", d_v="stack_like(g, axis)", t_v="unstack_like(t, arrays, axis)", zero="arrays", spelling="unstack_like", sequence=True)
 defrule(runtime.stack_like, "parts, axis", d_parts="unstack_like(g, parts, axis)", t_parts="stack_like(t, axis)", spelling="stack_like")
 
 # Jacobians from forward-mode passes (the loops of grad(f, mode="forward") and hessian).
@@ -75,8 +73,9 @@ defrule(runtime.from_columns, "columns, x, like=0.0", d_columns="columns_of(g, x
 defrule(runtime.columns_of, "v, x", d_v="from_columns(g, x)", t_v="columns_of(t, x)", zero="x", spelling="columns_of")
 
 # Lists (the tape of reverse-mode loops among them): their adjoints and tangents are lists.
-defrule(runtime.list_item_grad, "v, items, index", d_v="g[index]", t_v="list_item_grad(t, items, index)", zero="items, index", spelling="list_item_grad")
-defrule(runtime.add_lists, "a, b", d_a="g", d_b="g", t_a="t", t_b="t", t="add_lists(t_a, t_b)", spelling="add_lists")
+# (sequence=True on a helper: it returns a list, which the next differentiation indexes as one.)
+defrule(runtime.list_item_grad, "v, items, index", d_v="g[index]", t_v="list_item_grad(t, items, index)", zero="items, index", spelling="list_item_grad", sequence=True)
+defrule(runtime.add_lists, "a, b", d_a="g", d_b="g", t_a="t", t_b="t", t="add_lists(t_a, t_b)", spelling="add_lists", sequence=True)
 # fmt: on
 
 nondifferentiable(
@@ -86,6 +85,8 @@ nondifferentiable(
     runtime.sort_indices,
     runtime.trapezoid_weights,
     runtime.median_weights,
+    runtime.select_untaken,
+    runtime.chain_subscripts,
 )
 
 # fmt: off
@@ -99,7 +100,7 @@ defrule(runtime.cumprod_vjp, "v, a, axis=None", d_v="cumprod_jvp(g, a, axis)", t
 defrule(runtime.cumprod_jvp, "u, a, axis=None", d_u="cumprod_vjp(g, a, axis)", t_u="cumprod_jvp(t, a, axis)", spelling="cumprod_jvp")
 defrule(runtime.diff_vjp, "v, a, n=1, axis=-1", d_v="np.diff(g, n, axis)", t_v="diff_vjp(t, a, n, axis)", zero="a", spelling="diff_vjp")
 # Shapes and indexing: linear, each undone by a numpy function.
-defrule(runtime.uncolumn_stack, "v, arrays", d_v="np.column_stack(g)", t_v="uncolumn_stack(t, arrays)", zero="arrays", spelling="uncolumn_stack")
+defrule(runtime.uncolumn_stack, "v, arrays", d_v="np.column_stack(g)", t_v="uncolumn_stack(t, arrays)", zero="arrays", spelling="uncolumn_stack", sequence=True)
 defrule(runtime.untile, "v, a, reps", d_v="np.tile(g, reps)", t_v="untile(t, a, reps)", zero="a, reps", spelling="untile")
 defrule(runtime.unrepeat, "v, a, repeats, axis=None", d_v="np.repeat(g, repeats, axis)", t_v="unrepeat(t, a, repeats, axis)", zero="a, repeats", spelling="unrepeat")
 defrule(runtime.undiag, "v, x, k=0", d_v="np.diag(g, k)", t_v="undiag(t, x, k)", zero="x", spelling="undiag")
@@ -112,4 +113,17 @@ defrule(runtime.tensordot_vjp_a, "v, a, b, axes=2", d_v="np.tensordot(g, b, axes
 defrule(runtime.tensordot_vjp_b, "v, a, b, axes=2", d_v="np.tensordot(a, g, axes)", d_a="tensordot_vjp_a(v, a, g, axes)", t_v="tensordot_vjp_b(t, a, b, axes)", t_a="tensordot_vjp_b(v, t, b, axes)", zero="b", spelling="tensordot_vjp_b")
 defrule(runtime.kron_vjp_a, "v, a, b", d_v="np.kron(g, b)", d_b="kron_vjp_b(v, g, b)", t_v="kron_vjp_a(t, a, b)", t_b="kron_vjp_a(v, a, t)", zero="a", spelling="kron_vjp_a")
 defrule(runtime.kron_vjp_b, "v, a, b", d_v="np.kron(a, g)", d_a="kron_vjp_a(v, a, g)", t_v="kron_vjp_b(t, a, b)", t_a="kron_vjp_b(v, t, b)", zero="b", spelling="kron_vjp_b")
+# multi_dot is an einsum (chain_subscripts): its helpers' derivatives with respect to the
+# factors are einsum's. np.select's adjoint is linear in g and only reads the choices' shapes.
+defrule(runtime.multi_dot_vjp, "v, arrays", d_v="np.reshape(multi_dot_jvp(g, arrays), np.shape(v))", d_arrays="einsum_cross(v, chain_subscripts(arrays), arrays, g)", t_v="multi_dot_vjp(t, arrays)", t_arrays="einsum_cross(v, chain_subscripts(arrays), arrays, t)", t="add_lists(multi_dot_vjp(t_v, arrays), einsum_cross(v, chain_subscripts(arrays), arrays, t_arrays))", spelling="multi_dot_vjp", sequence=True)
+defrule(runtime.multi_dot_jvp, "u, arrays", d_u="multi_dot_vjp(g, arrays)", d_arrays="einsum_cross(g, chain_subscripts(arrays), arrays, u)", t_u="multi_dot_jvp(t, arrays)", t_arrays="einsum_jvp_cross(u, t, chain_subscripts(arrays), arrays)", spelling="multi_dot_jvp")
+defrule(runtime.select_vjp, "v, condlist, choicelist", d_v="np.select(condlist, g, zero_tangent(v))", t_v="select_vjp(t, condlist, choicelist)", zero="condlist, choicelist", spelling="select_vjp", sequence=True)
+# einsum: its adjoints and tangent are linear in g (t) and in each operand but their own; their
+# derivatives with respect to the operands are einsum_cross and einsum_jvp_cross. (Tangents
+# of lists add with add_lists, never +.)
+defrule(runtime.einsum_vjps, "v, subscripts, operands", d_v="einsum_jvp(g, subscripts, operands)", d_operands="einsum_cross(v, subscripts, operands, g)", t_v="einsum_vjps(t, subscripts, operands)", t_operands="einsum_cross(v, subscripts, operands, t)", t="add_lists(einsum_vjps(t_v, subscripts, operands), einsum_cross(v, subscripts, operands, t_operands))", spelling="einsum_vjps", sequence=True)
+defrule(runtime.einsum_jvp, "u, subscripts, operands", d_u="einsum_vjps(g, subscripts, operands)", d_operands="einsum_cross(g, subscripts, operands, u)", t_u="einsum_jvp(t, subscripts, operands)", t_operands="einsum_jvp_cross(u, t, subscripts, operands)", spelling="einsum_jvp")
+# Casts: linear in the adjoint or tangent (zero for an integer dtype).
+defrule(runtime.astype_vjp, "v, a, dtype", d_v="astype_jvp(g, dtype)", t_v="astype_vjp(t, a, dtype)", zero="a, dtype", spelling="astype_vjp")
+defrule(runtime.astype_jvp, "u, dtype", d_u="astype_vjp(g, u, dtype)", t_u="astype_jvp(t, dtype)", zero="dtype", spelling="astype_jvp")
 # fmt: on

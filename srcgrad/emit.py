@@ -11,7 +11,7 @@ import copy
 
 import gast
 
-from .ir import Frame, IfBlock, Stmt, statements
+from .ir import Frame, IfBlock, Stmt
 from .optimize import eliminate_dead_code, fold_single_use, read_counts, read_names, read_names_of
 from .reverse import Generated
 
@@ -95,13 +95,7 @@ def emit(generated: Generated) -> str:
     read_counts(forward + backward, reads)
     if generated.returns is not None:
         read_counts([Stmt(gast.Expr(value=generated.returns), ())], reads)
-    adjoints = {
-        n.id
-        for s in statements(backward)
-        for n in gast.walk(s.node)
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-    }
-    forward = fold_single_use(forward, reads, keep=lambda var: "d_" + var in adjoints)
+    forward = fold_single_use(forward, reads)
     signature = _unparse(
         gast.FunctionDef(
             name=generated.name,

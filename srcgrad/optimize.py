@@ -377,30 +377,30 @@ def _foldable(stmt: Stmt) -> str | None:
     return target
 
 
-def fold_single_use(items: list, reads: dict[str, int], keep: Callable[[str], bool]) -> list:
+def fold_single_use(items: list, reads: dict[str, int]) -> list:
     """A temporary read once, later on the same primal line, becomes part of the expression
     that reads it: ``y = np.exp(-2.0 * x)`` rather than ``mul = -2.0 * x`` then
     ``y = np.exp(mul)``. The code reads more like the user's, and an intermediate array
     nobody needs again is freed at once instead of when the function returns.
-    ``reads`` counts the reads of every name in the whole function; a name for which ``keep``
-    is true stays (a value whose adjoint the backward pass names, so ``d_mul`` has its ``mul``)."""
+    ``reads`` counts the reads of every name in the whole function. (The adjoint of a folded
+    ``mul`` keeps its name, ``d_mul``: the adjoint of ``-2.0 * x``.)"""
     if not ENABLED.get():
         return items
     out: list = []
     for item in items:
         if not isinstance(item, Stmt):
-            item.body = fold_single_use(item.body, reads, keep)
+            item.body = fold_single_use(item.body, reads)
             if getattr(item, "orelse", None):
-                item.orelse = fold_single_use(item.orelse, reads, keep)
+                item.orelse = fold_single_use(item.orelse, reads)
             out.append(item)
             continue
         if isinstance(item.node, gast.Assign):
-            _fold_into(item, out, reads, keep)
+            _fold_into(item, out, reads)
         out.append(item)
     return out
 
 
-def _fold_into(use: Stmt, before: list, reads: dict[str, int], keep: Callable[[str], bool]) -> None:
+def _fold_into(use: Stmt, before: list, reads: dict[str, int]) -> None:
     """Fold into ``use`` the temporaries it reads that the statements ``before`` it define."""
     assigned: set[str] = set()  # names assigned between a candidate and ``use``
     for position in range(len(before) - 1, -1, -1):
@@ -410,7 +410,6 @@ def _fold_into(use: Stmt, before: list, reads: dict[str, int], keep: Callable[[s
         target = _foldable(item)
         if (
             target is not None
-            and not keep(target)
             and reads.get(target) == 1
             and target in read_names(use.node.value)
             and not (read_names(item.node.value) | {target}) & assigned

@@ -21,7 +21,7 @@ def test_tanh_is_short_straight_line_code_without_helpers_or_tape():
 
 def test_each_block_sits_under_the_primal_line_it_comes_from():
     lines = srcgrad.grad(cases.tanh).source.splitlines()
-    where = lines.index("    y = np.exp(mul)")
+    where = lines.index("    y = np.exp(-2.0 * x)")
     comments = [line for line in lines[:where] if line.strip().startswith("#")]
     assert comments[-1].strip().startswith("# y = np.exp(-2.0 * x)")
     backward = lines.index("    d_mul = d_y * y")

@@ -3,8 +3,7 @@ def d_logistic_predictions(weights, inputs):
     # return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]
     dot = np.dot(inputs, weights)
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
-    div = dot / 2.0
-    tanh = np.tanh(div)
+    tanh = np.tanh(dot / 2.0)
     mul = 0.5 * (tanh + 1)
     check_scalar(mul, 'logistic_regression.py:24')
 

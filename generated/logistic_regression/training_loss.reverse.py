@@ -4,10 +4,8 @@ def d_training_loss(weights):
     #   in logistic_predictions: return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]
     dot = np.dot(inputs, weights)
     #     in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
-    div = dot / 2.0
-    tanh = np.tanh(div)
-    add = tanh + 1
-    preds = 0.5 * add
+    tanh = np.tanh(dot / 2.0)
+    preds = 0.5 * (tanh + 1)
     # label_probabilities = preds * targets + (1 - preds) * (1 - targets)   [logistic_regression.py:30]
     sub = 1 - preds
     sub_1 = 1 - targets

@@ -8,12 +8,13 @@ from .api import check_grads, elementwise_grad, grad, hessian, jacobian, jvp, va
 from .errors import (
     NonScalarOutputError,
     NoRuleError,
+    RuleError,
     SourceUnavailableError,
     SrcGradError,
     UnsupportedSyntaxError,
     WrtError,
 )
-from .rules import defrule, nondifferentiable
+from .rules import adjoint, defrule, nondifferentiable, stop_gradient, tangent
 
 __version__ = "0.1.0"
 
@@ -26,12 +27,16 @@ __all__ = [
     "jvp",
     "vjp",
     "check_grads",
+    "adjoint",
+    "tangent",
+    "stop_gradient",
     "defrule",
     "nondifferentiable",
     "SrcGradError",
     "SourceUnavailableError",
     "UnsupportedSyntaxError",
     "NoRuleError",
+    "RuleError",
     "NonScalarOutputError",
     "WrtError",
 ]

@@ -49,6 +49,10 @@ class NoRuleError(SrcGradError):
     """A call on a differentiated value to a function with no derivative rule."""
 
 
+class RuleError(SrcGradError):
+    """A derivative rule (``@srcgrad.adjoint``, ``@srcgrad.tangent``) that srcgrad cannot use."""
+
+
 class NonScalarOutputError(SrcGradError):
     """``grad`` of a function whose output is not a scalar."""
 

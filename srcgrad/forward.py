@@ -191,8 +191,7 @@ class _Forward:
                 frame and frame.filename,
                 frame and frame.lineno,
                 frame and frame.text,
-                hint=f'give its rule a tangent template t_{missing[0]}="..." (see srcgrad.defrule), '
-                'or use mode="reverse".',
+                hint=f'register one with @srcgrad.tangent({rule.spelling}), or use mode="reverse".',
             )
         if len(active) > 1 and rule.joint is not None:
             tangents = {

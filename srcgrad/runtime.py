@@ -1258,3 +1258,15 @@ def chain_subscripts(arrays: Any) -> str:
     specs[0] = specs[0][first:]  # multi_dot takes two arrays or more
     specs[-1] = specs[-1][: 2 - last]
     return ",".join(specs) + "->" + labels[0] * (not first) + labels[-1] * (not last)
+
+
+# -- scipy.special.logsumexp (its rule is in srcgrad/rules/scipy.py) ----------------------------
+
+
+def logsumexp_weights(a: Any, ans: Any, axis: Any = None, b: Any = None, keepdims: bool = False) -> Any:
+    """The derivative of ``ans = scipy.special.logsumexp(a, axis, b, keepdims)`` with respect
+    to ``a``: ``b * exp(a - ans)`` (``b`` is 1 when None), ``ans`` spread back over ``a``."""
+    weights = np.exp(a - expand(ans, a, axis, keepdims))
+    if b is not None:
+        weights = weights * b
+    return weights

@@ -1154,11 +1154,63 @@ NONDIFF_CASES.update({
     runtime.chain_subscripts: [case("np.einsum(chain_subscripts([x, x]), x, x)", x=rand((3, 3)))],
 })  # fmt: skip
 
+# stop_gradient's zero derivative is not the identity's, which finite differences see: its own
+# test is in test_custom_rules.py; here it stops what is not differentiated anyway.
+NONDIFF_CASES[srcgrad.stop_gradient] = [case("x * stop_gradient(y)", x=rand(M), y=rand(M), wrt=("x",))]
+
+# -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
+
+SCIPY = importlib.util.find_spec("scipy") is not None
+if SCIPY:
+    import scipy.special
+    import scipy.stats
+
+    srcgrad.rules.load_on_demand()
+    sp, norm = scipy.special, scipy.stats.norm
+    locs = dict(loc=rand(V), scale=rand(V, 0.5, 2.0))  # broadcast against x of shape (3, 4)
+    CASES.update({
+        sp.gammaln: [*unary("scipy.special.gammaln(x)", lo=0.2, hi=4.0), case("scipy.special.gammaln(x)", x=rand(V, -0.9, -0.1))],
+        sp.gamma: unary("scipy.special.gamma(x)", lo=0.2, hi=3.0),
+        sp.digamma: [*unary("scipy.special.digamma(x)", lo=0.2, hi=4.0), case("scipy.special.psi(x)", x=rand(V, 0.5, 2.0))],
+        sp.polygamma: [case("scipy.special.polygamma(n, x)", x=rand(M, 0.5, 3.0), n=1), case("scipy.special.polygamma(2, x)", x=rand(S, 0.5, 3.0)), case("scipy.special.polygamma(0, x)", x=rand(V, 0.5, 3.0)), case("scipy.special.polygamma(np.array([0, 1, 2]), x)", x=rand((2, 3), 0.5, 3.0)), case("scipy.special.polygamma(n, x)", x=rand(S, 0.5, 3.0), n=np.array([1.0, 2.0]), wrt=("x",))],
+        sp.betaln: binary("scipy.special.betaln(x, y)", x=positive, y=positive),
+        sp.erf: unary("scipy.special.erf(x)", lo=-2.0, hi=2.0),
+        sp.erfc: unary("scipy.special.erfc(x)", lo=-2.0, hi=2.0),
+        sp.erfcx: unary("scipy.special.erfcx(x)", lo=-2.0, hi=2.0),
+        sp.erfinv: unary("scipy.special.erfinv(x)", lo=-0.9, hi=0.9),
+        sp.erfcinv: unary("scipy.special.erfcinv(x)", lo=0.1, hi=1.9),
+        sp.ndtr: unary("scipy.special.ndtr(x)", lo=-3.0, hi=3.0),
+        sp.log_ndtr: [*unary("scipy.special.log_ndtr(x)", lo=-3.0, hi=3.0), case("scipy.special.log_ndtr(x)", x=rand(V, -30.0, -20.0))],
+        sp.ndtri: unary("scipy.special.ndtri(x)", lo=0.05, hi=0.95),
+        sp.expit: unary("scipy.special.expit(x)", lo=-4.0, hi=4.0),
+        sp.log_expit: [*unary("scipy.special.log_expit(x)", lo=-4.0, hi=4.0), case("scipy.special.log_expit(x)", x=rand(V, -40.0, -30.0))],
+        sp.logit: unary("scipy.special.logit(x)", lo=0.05, hi=0.95),
+        sp.xlogy: [*binary("scipy.special.xlogy(x, y)", y=positive), case("scipy.special.xlogy(0.0, x)", x=positive(V))],
+        sp.xlog1py: binary("scipy.special.xlog1py(x, y)", y=positive),
+        sp.logsumexp: [
+            *[case("scipy.special.logsumexp(x)", x=rand(s)) for s in (V, M, T)],
+            case("scipy.special.logsumexp(x, axis=1)", x=rand(M)),
+            case("scipy.special.logsumexp(x, 0, keepdims=True)", x=rand(M)),
+            case("scipy.special.logsumexp(x, axis=(0, 2))", x=rand(T)),
+            case("scipy.special.logsumexp(x, axis=-1, b=y)", x=rand(M), y=positive(M)),
+            case("scipy.special.logsumexp(x, 1, y, True)", x=rand(M), y=positive((4,))),
+            case("scipy.special.logsumexp(x, b=y)", x=rand(V), y=positive(V), wrt=("x",)),
+        ],
+        sp.softmax: [case("scipy.special.softmax(x)", x=rand(V)), case("scipy.special.softmax(x, axis=1)", x=rand(M)), case("scipy.special.softmax(x, axis=None)", x=rand(M)), case("scipy.special.softmax(x, 0)", x=rand(T))],
+        sp.log_softmax: [case("scipy.special.log_softmax(x)", x=rand(V)), case("scipy.special.log_softmax(x, axis=1)", x=rand(M)), case("scipy.special.log_softmax(x, axis=(0, 1))", x=rand(T))],
+        norm.pdf: [*unary("scipy.stats.norm.pdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.pdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.pdf(x, scale=scale)", x=rand(S), scale=rand(S, 0.5, 2.0))],
+        norm.logpdf: [*unary("scipy.stats.norm.logpdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logpdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logpdf(x, loc=loc)", x=rand(S), loc=rand(S))],
+        norm.cdf: [*unary("scipy.stats.norm.cdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.cdf(x, loc, scale)", x=rand(M), **locs)],
+        norm.logcdf: [*unary("scipy.stats.norm.logcdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logcdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logcdf(x)", x=rand(V, -30.0, -20.0))],
+    })  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
 HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import {', '.join(HELPERS)}\n"
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
+HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
+NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
 
 
 @dataclass
@@ -1365,16 +1417,17 @@ INLINED = {
     runtime.qr_jvp,
     runtime.einsum_cross,
     runtime.einsum_jvp_cross,
+    runtime.logsumexp_weights,
 }
 
 
-def _called(template: Any) -> list[Any]:
-    """The functions a template calls, as objects (``np.sum``, ``expand``)."""
+def _called(template: Any, names: dict[str, Any]) -> list[Any]:
+    """The functions a template calls, as objects (``np.sum``, ``expand``, ``scipy.special.digamma``)."""
     import gast
 
     def resolve(node: Any) -> Any:
         if isinstance(node, gast.Name):
-            return {"np": np, "math": math}.get(node.id, getattr(runtime, node.id, None))
+            return {"np": np, "math": math, **names}.get(node.id, getattr(runtime, node.id, None))
         if isinstance(node, gast.Attribute):
             return getattr(resolve(node.value), node.attr, None)
         return None
@@ -1393,7 +1446,7 @@ def test_every_function_a_template_calls_has_a_rule():
             *([rule.joint] if rule.joint is not None else []),
         ]
         for template in templates:
-            for fn in _called(template):
+            for fn in _called(template, rule.names):
                 if fn is None or (srcgrad.rules.lookup(fn) is None and fn not in INLINED):
                     problems.append(f"{rule.spelling}: a template calls {fn!r}, which has no rule")
     assert not problems, "\n".join(problems)

@@ -321,8 +321,9 @@ class Expressions:
             NoRuleError,
             node,
             f"no derivative rule for {full}",
-            f'register one with srcgrad.defrule({ast.unparse(spelled)}, "x", d_x="...", t_x="...") '
-            f"or mark it with srcgrad.nondifferentiable({ast.unparse(spelled)}).",
+            f"register one with @srcgrad.adjoint({ast.unparse(spelled)}) or mark it non-differentiable.\n"
+            f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
+            f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
         )
 
     def resolve_value(self, node: gast.expr) -> Any:
@@ -395,7 +396,7 @@ class Expressions:
             for p, a in bound.items()
             if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
         ]
-        missing = [p for p in active if p not in rule.vjp]
+        missing = [p for p in active if p not in rule.vjp and p not in rule.jvp]  # a mode's own is checked there
         if missing:
             raise self.error(
                 NoRuleError,

@@ -1,10 +1,45 @@
-"""All derivative rules, in one registry keyed by the function object."""
+"""All derivative rules, in one registry keyed by the function object.
 
-from . import numpy, python, runtime  # noqa: F401  (each module registers its rules)
-from .registry import RULES, Rule, defrule, lookup, nondifferentiable
+numpy's, math's and the builtins' rules are registered when srcgrad is imported; scipy's
+(``scipy.special``, ``scipy.stats.norm``) as soon as the program has imported scipy, so that
+programs which never use scipy do not pay for importing it. Users add rules with
+:func:`adjoint` and :func:`tangent` (or :func:`defrule`).
+"""
 
-BUILTIN_RULES = dict(RULES)  # srcgrad's own rules, before any user registers or replaces one (docs/rules.md)
+from . import custom, numpy, python, runtime  # noqa: F401  (each module registers its rules)
+from .custom import adjoint, stop_gradient, tangent
+from .registry import (
+    BUILTIN,
+    BUILTIN_RULES,
+    RULES,
+    Rule,
+    defrule,
+    load_on_demand,
+    lookup,
+    nondifferentiable,
+    on_demand,
+    remove,
+)
 
-BUILTIN = frozenset(RULES)  # the rules srcgrad ships (ids of their functions); users add more
+# srcgrad's own rules, before any user registers or replaces one (docs/rules.md, the disk
+# cache's key); the rules of scipy join them when they are loaded
+BUILTIN_RULES.update(RULES)
+BUILTIN.update(RULES)
 
-__all__ = ["BUILTIN", "RULES", "Rule", "defrule", "lookup", "nondifferentiable"]
+on_demand("scipy.special", "srcgrad.rules.scipy")
+on_demand("scipy.stats", "srcgrad.rules.scipy_stats")
+
+__all__ = [
+    "BUILTIN",
+    "BUILTIN_RULES",
+    "RULES",
+    "Rule",
+    "adjoint",
+    "defrule",
+    "load_on_demand",
+    "lookup",
+    "nondifferentiable",
+    "remove",
+    "stop_gradient",
+    "tangent",
+]

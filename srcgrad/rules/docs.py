@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import BUILTIN_RULES
-from .registry import Rule
+from .registry import Rule, load_on_demand
 
 COMMAND = "python -m srcgrad.rules.docs"
 PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
@@ -25,6 +25,11 @@ operand's tangent; the output's tangent is the sum over the operands that carry 
 one `t=` expression shown). Operands listed under *zero* only give shapes, indices or masks.
 Runtime helpers (`expand`, `unbroadcast`, ...) live in `srcgrad/runtime.py`; they have rules
 too, so that generated code can be differentiated again (`hessian`, `grad(grad(f))`).
+
+Your own rules: `@srcgrad.adjoint(fn)` and `@srcgrad.tangent(fn)` above a small function whose
+parameters are `g` (or `t`), `ans` and `fn`'s, returning the template (see
+`srcgrad/rules/custom.py`); `srcgrad.nondifferentiable(fn)` for a zero derivative, and
+`srcgrad.stop_gradient(x)` to treat a value as a constant.
 
 Non-differentiable points get a finite choice, never NaN: `abs`/`fabs`/`sign` at 0 give 0;
 ties of `maximum`/`minimum`/`fmax`/`fmin`/`max`/`min`/`ptp` share the derivative evenly;
@@ -79,20 +84,32 @@ def _section(title: str, rules: list[Rule]) -> list[str]:
 
 
 def render() -> str:
-    """The text of ``docs/rules.md`` for the built-in rules."""
+    """The text of ``docs/rules.md`` for the built-in rules (scipy's too: scipy must be installed,
+    as it is with the ``test`` extra, so that the page is the same wherever it is made)."""
+    load_on_demand(force=True)
     rules = list(BUILTIN_RULES.values())
     helpers = [r for r in rules if not r.nondiff and "." not in r.spelling and not _is_builtin(r)]
     public = [r for r in rules if not r.nondiff and r not in helpers]
+    scipy = [r for r in public if r.spelling.startswith("scipy.")]
+    public = [r for r in public if r not in scipy]
     zero = [r for r in rules if r.nondiff]
-    both = sum(1 for r in public if r.vjp and (r.jvp or r.joint))
+    both = sum(1 for r in public + scipy if r.vjp and (r.jvp or r.joint))
     lines = [
         HEADER.rstrip("\n"),
         "",
-        f"{len(public)} differentiable functions ({both} in both modes), {len(zero)} with a zero "
-        f"derivative, and {len(helpers)} runtime helpers with rules of their own.",
+        f"{len(public) + len(scipy)} differentiable functions ({both} in both modes; {len(scipy)} of "
+        f"them scipy's), {len(zero)} with a zero derivative, and {len(helpers)} runtime helpers with "
+        "rules of their own.",
         "",
     ]
     lines += _section("Differentiable functions", public)
+    lines += _section("scipy", scipy)[:1]
+    lines += [
+        "",
+        "Registered as soon as the program imports `scipy.special` or `scipy.stats` (srcgrad does "
+        "not import scipy itself); `autograd.scipy` code resolves to them too.",
+    ]
+    lines += _section("scipy", scipy)[1:]
     lines += [f"## Zero derivative ({len(zero)})", ""]
     lines += ["Their outputs carry no derivative (shapes, constructors, indices, rounding, comparisons):", ""]
     lines += [", ".join(f"`{r.spelling}`" for r in sorted(zero, key=lambda r: r.spelling)), ""]

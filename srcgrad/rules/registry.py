@@ -25,14 +25,26 @@ a sum (``with_item(t_x, index, t_value)``).
 template returns a tuple or list. A signature may have ``*operands`` (``np.einsum``): the
 remaining positional arguments, which the templates see as one list, then keyword-only
 parameters with defaults.
+
+Beyond numpy: a template may name other objects (``scipy``, a user's helper) given in
+``names=``; they join the names every transform binds (``NAMES_FOR_GENERATED_CODE``, beside
+``np`` and ``math``), so generated code reads them wherever the differentiated function
+lives. Users write rules as small Python functions with ``@srcgrad.adjoint`` and
+``@srcgrad.tangent`` (``custom.py``), which end up here. scipy's rules are imported on
+demand, once the program has imported scipy (:func:`on_demand`).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import importlib
+import importlib.util
 import math
+import os
 import sys
+import sysconfig
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,13 +81,17 @@ class Rule:
     unbroadcast: bool = False  # adjoints of array operands may need summing back to shape
     elementwise: bool = False  # the output has the broadcast shape of the inputs
     nondiff: bool = False  # the output carries no derivative at all
-    source: dict[str, str] = field(default_factory=dict)  # the templates as written: "d_x", "t_x"
+    # the templates as written ("d_x", "t_x"), and "options": the rest, for the disk cache's key
+    source: dict[str, str] = field(default_factory=dict)
     jvp: dict[str, gast.expr] = field(default_factory=dict)  # param -> its tangent contribution
     joint: gast.expr | None = None  # the output's tangent from all operand tangents at once
     zero: frozenset[str] = frozenset()  # operands whose derivative is zero (shapes, masks)
     # the output is a tuple or list of arrays (True), or a namedtuple with these fields: its
     # adjoint and tangent are tuples too, and indexing it picks one
     sequence: bool | tuple[str, ...] = False
+    # objects the templates and the spelling name besides np, math and runtime helpers
+    # (``scipy``, a user's helper): generated code binds them under these names
+    names: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -83,6 +99,38 @@ class Rule:
 
 
 RULES: dict[int, Rule] = {}
+# A bound method (``scipy.stats.norm.pdf``) is a new object at each attribute access: its rule
+# is found by (id of its object, id of its function), and keyed in RULES by the id of the one
+# object the rule keeps alive.
+_METHODS: dict[tuple[int, int], int] = {}
+
+
+def _key(fn: Any) -> int:
+    if isinstance(fn, types.MethodType):
+        return _METHODS.get((id(fn.__self__), id(fn.__func__)), id(fn))
+    return id(fn)
+
+
+def _register(fn: Any, rule: Rule) -> Rule:
+    """Put ``rule`` in RULES, replacing any rule for ``fn`` (and keeping the object its key is the id of)."""
+    key = _key(fn)
+    if key in RULES:
+        rule.fn = RULES[key].fn
+    elif isinstance(fn, types.MethodType):
+        _METHODS[id(fn.__self__), id(fn.__func__)] = key
+    RULES[key] = rule
+    if not _loading:  # a user's rule, even where srcgrad has one: the disk cache's key covers it
+        BUILTIN.discard(key)
+    return rule
+
+
+def remove(fn: Any) -> None:
+    """Forget the rule for ``fn`` (tests, and a user undoing a registration)."""
+    rule = RULES.pop(_key(fn), None)
+    if isinstance(fn, types.MethodType):
+        _METHODS.pop((id(fn.__self__), id(fn.__func__)), None)
+    if rule is not None:
+        _forget_generated_code()
 
 
 def _parse_signature(signature: str) -> tuple[Param, ...]:
@@ -123,6 +171,114 @@ def spelling_of(fn: Any) -> str:
     return spelled
 
 
+def _public(module_name: str) -> bool:
+    return not any(part.startswith("_") for part in module_name.split("."))
+
+
+def _members(module: Any) -> dict[str, Any]:
+    """A module's own names, read without its ``__getattr__`` (no deprecation warnings)."""
+    members = getattr(module, "__dict__", None)
+    return members if isinstance(members, dict) else {}
+
+
+def _module_path(obj: Any) -> str | None:
+    """``module.name`` of the public module that has ``obj`` (``scipy.special.gammaln``,
+    ``scipy.stats.norm``): an installed library's before the user's modules that imported it,
+    then the one with the fewest dots; None if there is none."""
+    name = getattr(obj, "__name__", None)
+    if isinstance(name, str) and name.isidentifier():
+        own = getattr(obj, "__module__", None)
+        if isinstance(own, str) and _public(own) and _members(sys.modules.get(own)).get(name) is obj:
+            return f"{own}.{name}"
+        found = [
+            (module_name, name)
+            for module_name, module in list(sys.modules.items())
+            if _public(module_name) and _members(module).get(name) is obj
+        ]
+    else:  # an object (scipy.stats.norm): search the modules of its class's package
+        package = type(obj).__module__.partition(".")[0]
+        found = [
+            (module_name, attr)
+            for module_name, module in list(sys.modules.items())
+            if module_name.partition(".")[0] == package and _public(module_name)
+            for attr, value in list(_members(module).items())
+            if value is obj and not attr.startswith("_")
+        ]
+    if not found:
+        return None
+    module_name, attr = min(found, key=lambda m: (not _installed(m[0]), m[0].count("."), m))
+    return f"{module_name}.{attr}"
+
+
+def _installed(module_name: str) -> bool:
+    """Is the module part of an installed library (scipy), not of the user's own code?"""
+    path = getattr(sys.modules.get(module_name), "__file__", None) or ""
+    paths = sysconfig.get_paths()
+    return any(path.startswith(paths[k] + os.sep) for k in ("purelib", "platlib", "stdlib") if k in paths)
+
+
+def spell_callable(fn: Any) -> tuple[str, dict[str, Any]]:
+    """How generated code calls ``fn``, and what the spelling's first name must be bound to.
+
+    numpy, math and builtins keep their usual names (``np.exp``); a library's function its
+    public module path (``scipy.special.gammaln``, ``scipy.stats.norm.pdf``) with the
+    library bound; any other callable (a user's function) its own name, bound to it.
+    """
+    try:
+        return spelling_of(fn), {}
+    except ValueError:
+        pass
+    rule = RULES.get(_key(fn))
+    head = rule.spelling.partition(".")[0] if rule is not None else ""
+    if rule is not None and head in rule.names:  # as its rule calls it: scipy.special.digamma, not psi
+        return rule.spelling, {head: rule.names[head]}
+    if not isinstance(fn, types.FunctionType) or _installed(fn.__module__):
+        method = isinstance(fn, types.MethodType) and not isinstance(fn.__self__, types.ModuleType)
+        path = _module_path(fn.__self__ if method else fn)
+        if path is not None and path.split(".")[0] not in ("__main__", "builtins"):
+            head = path.split(".")[0]
+            return path + (f".{fn.__name__}" if method else ""), {head: sys.modules[head]}
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        name = type(fn).__name__.lower()
+    return name, {name: fn}
+
+
+def bind_names(names: dict[str, Any]) -> dict[str, str]:
+    """Make generated code able to read each object under (about) its name: ``{name: object}``
+    goes into the names every transform binds (beside np and math). Returns the renames
+    needed where a name already means something else there (a runtime helper, another object)."""
+    if not names:
+        return {}
+    from .. import runtime
+    from ..normalize.primitives import NAMES_FOR_GENERATED_CODE as known
+
+    renames = {}
+    for name, obj in names.items():
+        if getattr(builtins, name, None) is obj or getattr(runtime, name, None) is obj:
+            continue  # generated code reads builtins as Python does; transforms bind runtime helpers
+        same = [k for k, v in known.items() if v is obj]
+        if same:
+            key = same[0]
+        else:
+            key, n = name, 0
+            while key in known or key in RESERVED or hasattr(runtime, key) or hasattr(builtins, key):
+                n += 1
+                key = f"{name}_{n}"
+            known[key] = obj
+        if key != name:
+            renames[name] = key
+    return renames
+
+
+def rename(template: gast.expr, renames: dict[str, str]) -> gast.expr:
+    """The template with its free names renamed (what :func:`bind_names` asked for)."""
+    for node in gast.walk(template):
+        if isinstance(node, gast.Name) and node.id in renames:
+            node.id = renames[node.id]
+    return template
+
+
 RESERVED = {"g", "t", "ans"}  # names templates give a meaning of their own
 
 
@@ -135,49 +291,73 @@ def defrule(
     spelling: str | None = None,
     zero: str = "",
     sequence: bool | str = False,
+    names: dict[str, Any] | None = None,
     **templates: str,
 ) -> Rule:
     """Declare how to differentiate ``fn``: ``d_<param>=`` adjoints and ``t_<param>=`` tangents.
 
     See the module docstring for the template language; ``signature`` names the
-    parameters as the rule sees them, in the function's positional order.
+    parameters as the rule sees them, in the function's positional order. ``names`` gives
+    the objects templates name besides ``np``, ``math`` and runtime helpers
+    (``names={"scipy": scipy}``). Without ``spelling``, generated code calls a function
+    that is not numpy's, math's or a builtin by its module path or its own name.
     """
+    if not _loading:
+        load_on_demand()  # a library's built-in rules first, so that this one replaces theirs
     params = _parse_signature(signature)
-    names = {p.name for p in params}
-    clash = names & RESERVED
+    param_names = {p.name for p in params}
+    clash = param_names & RESERVED
     if clash:
         raise ValueError(f"{signature!r}: rename the parameter {sorted(clash)[0]!r}, templates reserve it")
     zeros = frozenset(z.strip() for z in zero.split(",") if z.strip())
-    if not zeros <= names:
+    if not zeros <= param_names:
         raise ValueError(f"zero={zero!r}: not parameters of {signature!r}")
+    bound = dict(names or {})
+    if spelling is None:
+        spelling, head = spell_callable(fn)
+        bound.update(head)
+    renames = bind_names(bound)
+    head, dot, rest = spelling.partition(".")
+    spelling = renames.get(head, head) + dot + rest
     vjp, jvp, joint = {}, {}, None
     for key, text in templates.items():
         kind, _, param = key.partition("_")
         if key == "t":
-            joint = _parse_template(text)
-        elif kind in ("d", "t") and param in names and param not in zeros:
-            (vjp if kind == "d" else jvp)[param] = _parse_template(text)
+            joint = rename(_parse_template(text), renames)
+        elif kind in ("d", "t") and param in param_names and param not in zeros:
+            (vjp if kind == "d" else jvp)[param] = rename(_parse_template(text), renames)
         else:
             raise ValueError(
                 f"{key}: templates are named d_<param> (adjoint) or t_<param> (tangent) "
                 f"for a param of {signature!r} that is not listed in zero="
             )
+    options = (unbroadcast, elementwise, sorted(zeros), sequence, sorted(renames.items()))
+    options += (sorted((k, _describe(v)) for k, v in bound.items()),)
     rule = Rule(
         fn,
-        spelling or spelling_of(fn),
+        spelling,
         params,
         vjp,
         unbroadcast,
         elementwise,
-        source=dict(templates),
+        # the templates as written, and (for the disk cache's key) what else shapes the code
+        source={**templates, "options": repr(options)},
         jvp=jvp,
         joint=joint,
         zero=zeros,
         sequence=tuple(f.strip() for f in sequence.split(",")) if isinstance(sequence, str) else sequence,
+        names=bound,
     )
-    RULES[id(fn)] = rule
+    _register(fn, rule)
     _forget_generated_code()
     return rule
+
+
+def _describe(obj: Any) -> str:
+    """What a bound name denotes, the same in every process."""
+    if isinstance(obj, types.ModuleType):
+        return f"module {obj.__name__}"
+    return f"{type(obj).__name__} {getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
 
 
 def _forget_generated_code() -> None:
@@ -187,25 +367,71 @@ def _forget_generated_code() -> None:
         cache.clear()
 
 
-def nondifferentiable(*fns: Any) -> None:
-    """Functions whose output has no derivative (shapes, indices, rounding, comparisons)."""
+def nondifferentiable(*fns: Any) -> Any:
+    """Functions whose output has no derivative (shapes, indices, rounding, comparisons).
+
+    Also a decorator (``@srcgrad.nondifferentiable`` above a ``def``): returns its first argument.
+    """
+    if not _loading:
+        load_on_demand()
     for fn in fns:
         try:
             spelled = spelling_of(fn)
         except ValueError:
             spelled = getattr(fn, "__qualname__", repr(fn))
-        RULES[id(fn)] = Rule(fn, spelled, nondiff=True)
+        _register(fn, Rule(fn, spelled, nondiff=True))
     _forget_generated_code()
+    return fns[0] if fns else None
+
+
+# -- rules for libraries that are imported only when the user's program imports them ----------
+
+# library module -> the srcgrad module that registers its rules (scipy.special -> .scipy)
+ON_DEMAND: dict[str, str] = {}
+BUILTIN: set[int] = set()  # the rules srcgrad ships (ids of their functions); users add more
+BUILTIN_RULES: dict[int, Rule] = {}  # srcgrad's own rules, as shipped (docs/rules.md)
+_loading = False
+
+
+def on_demand(library: str, rules_module: str) -> None:
+    """Register ``rules_module``'s rules once ``library`` is imported (by anyone): srcgrad does
+    not import scipy itself (a second of start-up) for programs that never use it."""
+    ON_DEMAND[library] = rules_module  # loaded by the next lookup or registration
+
+
+def load_on_demand(force: bool = False) -> None:
+    """Import the rules of every library the program has imported (``force``: of every one
+    that is installed). Their rules count as built-in: they are in srcgrad's own files."""
+    global _loading
+    for library, rules_module in list(ON_DEMAND.items()):
+        if library not in sys.modules:
+            if not force or importlib.util.find_spec(library.partition(".")[0]) is None:
+                continue
+        del ON_DEMAND[library]
+        before = set(RULES)
+        _loading = True
+        try:
+            importlib.import_module(rules_module)
+        except ImportError as exc:  # an old or broken installation of the library: no rules for it
+            if not str(exc.name).startswith(library.partition(".")[0]):
+                raise
+        finally:
+            _loading = False
+            for key in set(RULES) - before:
+                BUILTIN.add(key)
+                BUILTIN_RULES[key] = RULES[key]
 
 
 def lookup(fn: Any) -> Rule | None:
     """The rule for ``fn``, looking through autograd's wrappers to the numpy function."""
+    if ON_DEMAND:
+        load_on_demand()
     try:
-        rule = RULES.get(id(fn))
+        rule = RULES.get(_key(fn))
     except TypeError:
         return None
     if rule is None and callable(getattr(fn, "fun", None)):  # autograd.numpy primitives
-        rule = RULES.get(id(fn.fun))
+        rule = RULES.get(_key(fn.fun))
     if rule is None and str(getattr(fn, "__module__", None)).startswith("autograd.numpy"):
         rule = RULES.get(id(_autograd_redefinitions().get(id(fn))))
     return rule if rule is not None and rule.fn is not None else None

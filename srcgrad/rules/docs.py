@@ -40,11 +40,14 @@ give NaN entries 0; `sort` and `median` pass tied entries' derivatives in stable
 
 Refused loudly (an error, never a wrong number): `np.average` with respect to `weights=` or
 with `returned=True`; `np.pad` with a mode other than `'constant'`; `np.linalg.norm` other than
-the 2-norm; `einsum` with `...` or a repeated index in one operand; second derivatives of
-`cumprod` with respect to its array. `pinv` assumes a constant rank, `cholesky` a symmetric
-input (it reads one triangle). In reverse mode, `np.split`/`np.array_split` into pieces of
-different shapes fails when a piece is indexed (the normalizer does not yet treat a rule's
-list output as a list).
+the 2-norm; `einsum` given as operand/sublist pairs; second derivatives of `cumprod` with
+respect to its array; `svd` of a non-square matrix unless `full_matrices=False`, and with
+`hermitian=True`; `qr` of a wide matrix or in a mode other than `'reduced'`; `astype` to a
+complex type; `logsumexp(..., return_sign=True)`. Assumptions: `pinv` a constant rank,
+`cholesky` and `eigh` a symmetric input (they read one triangle), `eigh` distinct eigenvalues
+and `svd` distinct nonzero singular values (ties give inf or NaN, not a finite wrong number).
+Functions returning several arrays (`split`, `slogdet`, `eigh`, `svd`, `qr`) may be unpacked,
+indexed or read by field (`.eigenvectors`); the items not used get a zero adjoint.
 
 """
 

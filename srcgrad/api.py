@@ -21,7 +21,6 @@ from .forward import forward, tangent_parameters
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Program
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
-from .resolve import call_tree, resolved_calls
 from .reverse import Seed, reverse
 
 Wrt = int | str | Sequence[int | str]
@@ -50,44 +49,66 @@ def _wrt_names(parsed: ParsedFunction, wrt: Wrt, bound: bool = False) -> tuple[l
     return names, many
 
 
+def _wrt_fast(f: types.FunctionType, wrt: Wrt, bound: bool) -> tuple[list[str], bool]:
+    """``_wrt_names`` from the code object's parameter names, without parsing; any problem is
+    left to ``_wrt_names``, which reports it with the line."""
+    code = f.__code__
+    positional = code.co_varnames[1 if bound else 0 : code.co_argcount]
+    keyword = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    many = isinstance(wrt, (tuple, list))
+    names = []
+    for item in wrt if many else [wrt]:
+        if isinstance(item, str) and not isinstance(item, bool) and (item in positional or item in keyword):
+            names.append(item)
+        elif type(item) is int and -len(positional) <= item < len(positional):
+            names.append(positional[item])
+        else:
+            return _wrt_names(parse_function(f), wrt, bound)
+    if not names:
+        return _wrt_names(parse_function(f), wrt, bound)
+    return names, many
+
+
 def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
     bound_self = None
-    if inspect.ismethod(f):  # grad(model.loss): differentiate the function, `self` held constant
+    if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
     if not isinstance(f, types.FunctionType):
         parse_function(f)  # raises SourceUnavailableError: there is no source to transform
-    closure = tuple(id(c) for c in f.__closure__ or ())
+    # The memory key holds ids; the entry keeps those objects alive (its anchor), so none is reused.
+    code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
-    key = (f.__code__, id(f.__globals__), closure, id(bound_self), wrt_key, seed, with_value)
+    closure = tuple(map(id, cells)) if cells else ()
+    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value)
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
-        if entry.is_current():  # the fast path: a few dictionary lookups
+        if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
             return entry.function
-    parsed = parse_function(f)
-    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    names, many = _wrt_fast(f, wrt, bound_self is not None)
 
     def build() -> cache.Entry:
-        tree = call_tree(parsed, bound_self)
-        disk_key = cache.disk_key(tree, (tuple(names), many, seed, with_value, bound_self is not None))
-        entry = cache.load(disk_key, f)
-        if entry is not None:
-            entry.deps = resolved_calls(tree)
-            return entry
-        program = normalize(parsed, names, bound_self)
-        _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
-        generated = reverse(program, names, seed, with_value)
-        if with_value:
-            generated.name = "value_and_" + generated.name
-        elif seed == "vjp":
-            generated.name = "vjp_" + program.name
-        source = emit(generated)
-        freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
-        label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
-        compiled = compile_source(source, generated.name, freevars, label)
-        entry = cache.Entry(compiled, program.bindings, program.deps)
-        recipes = cache.recipes(program.bindings, f)
-        if recipes is not None:  # a binding another process cannot rebuild: memory only
-            cache.store(disk_key, entry, recipes)
+        options = (tuple(names), many, seed, with_value, bound_self is not None)
+        disk_key = cache.entry_key(f, options) if cache.directory() is not None else None
+        entry = cache.load(disk_key, f, bound_self) if disk_key is not None else None
+        if entry is None:  # no usable entry on disk: transform
+            parsed = parse_function(f)
+            program = normalize(parsed, names, bound_self)
+            _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
+            generated = reverse(program, names, seed, with_value)
+            if with_value:
+                generated.name = "value_and_" + generated.name
+            elif seed == "vjp":
+                generated.name = "vjp_" + program.name
+            source = emit(generated)
+            freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
+            label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
+            compiled = compile_source(source, generated.name, freevars, label)
+            entry = cache.Entry(compiled, program.bindings, program.deps)
+            recipes = cache.recipes(program.bindings, f)
+            tree = cache.describe_tree(disk_key, f, bound_self) if disk_key is not None else None
+            if recipes is not None and tree is not None:  # else something another process cannot rebuild
+                cache.store(disk_key, tree, entry, recipes)
+        entry.anchor = (code, namespace, cells, bound_self)
         return entry
 
     entry = cache.cached(key, build)

@@ -1,23 +1,37 @@
 """Stage 8: transform once per function and options, in memory and on disk.
 
-In memory, an entry remembers which helper functions it inlined; if a name now resolves to
-a different function (the helper was redefined), the entry is stale and built again.
+In memory, an entry is found by the identity of the function's code, globals and closure and
+the options; it remembers what every name its call tree calls denoted when it was made, and
+if one now denotes another object (a helper or an imported function rebound), the entry is
+stale and built again. That check is one identity comparison per name.
 
 On disk (``$SRCGRAD_CACHE_DIR``, else ``$XDG_CACHE_HOME/srcgrad`` or ``~/.cache/srcgrad``;
-``SRCGRAD_CACHE=0`` turns it off), an entry is found by a key that covers srcgrad's version,
-the rule set, Python's and numpy's versions, the options, and the source of every function
-in the call tree with what each of its free names denotes. An entry carries its key and a
-checksum; one that fails a check is reported with ``warnings.warn``, removed and rebuilt,
-never executed. Entries are written to a temporary file and renamed, so a crash or another
-process never leaves half an entry; the directory is private (0700, files 0600).
+``SRCGRAD_CACHE=0`` turns it off), an entry is a file named by a key of srcgrad's version and
+files, the rule set, Python's and numpy's versions, the options and the function's own
+source. Inside, it carries the key of its whole call tree: the source of every user function
+the function calls (directly or through others) with what each of their free names and
+called names denotes (module constants by type, functions by name, numpy functions by rule).
+A new process computes that key again before using the entry, without parsing: the names each
+function reads and calls are stored in the entry under the exact source text they were
+parsed from. An entry whose tree key differs is stale (a helper was edited): it is
+transformed again and replaced. The generated code is stored as source and as a marshalled
+code object (used only by the same Python bytecode version).
+
+An entry carries its key and a checksum; one that fails a check is reported with
+``warnings.warn``, removed and rebuilt, never executed. Entries are written to a temporary
+file and renamed, so a crash or another process never leaves half an entry; the directory is
+private (0700, files 0600).
 """
 
 from __future__ import annotations
 
+import base64
 import builtins
 import functools
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import sys
 import tempfile
@@ -27,34 +41,90 @@ import types
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from operator import is_
 from pathlib import Path
 from typing import Any
 
-import gast
 import numpy as np
 
 from . import runtime
 from .compile import Compiled, compile_source
 from .ir import Bindings, Namer
-from .resolve import UNRESOLVED, Resolver, unbound
+from .parse import parse_function, source_text
+from .resolve import UNRESOLVED, Facts, Scope, facts_of, light_calls, light_tree, unbound
 from .rules import BUILTIN, RULES, lookup
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = importlib.util.MAGIC_NUMBER.hex()  # marshalled code is read by this bytecode version only
 DEFAULT_LIMIT = 64 * 2**20  # bytes on disk before the least recently used entries go
+
+
+class Checks:
+    """Whether every called name of a call tree still denotes the object it did.
+
+    ``deps`` are ``(resolver, node, object)`` from ``resolve.resolved_calls`` or ``(scope,
+    dotted name, object)`` from ``resolve.light_calls``. A plain global name (the common case:
+    ``np``, a helper) is checked by identity in its globals dict, all of one dict's names in one
+    pass of C loops; a name found in builtins also checks that no global now hides it. Closure
+    cells and attribute chains (``self.predict``, ``helpers.h``) are resolved again.
+    """
+
+    __slots__ = ("groups", "slow")
+
+    def __init__(self, deps: list[tuple[Any, Any, Any]]) -> None:
+        groups: dict[int, tuple[dict, list, list]] = {}
+        slow = []
+
+        def add(namespace: dict, name: str, obj: Any) -> None:
+            _, names, objects = groups.setdefault(id(namespace), (namespace, [], []))
+            names.append(name)
+            objects.append(obj)
+
+        for scope, node, obj in deps:
+            name = node if isinstance(node, str) else getattr(node, "id", None)
+            if name in scope.constants:
+                continue  # a bound `self`: fixed for the entry's key
+            if (
+                name is not None
+                and "." not in name
+                and name not in scope.locals
+                and name not in scope.closure
+            ):
+                namespace = scope.globals
+                if name in namespace:
+                    if namespace[name] is obj:
+                        add(namespace, name, obj)
+                        continue
+                elif getattr(builtins, name, UNRESOLVED) is obj:
+                    add(namespace, name, None)  # still not shadowed by a global
+                    add(builtins.__dict__, name, obj)
+                    continue
+            slow.append((scope.lookup if isinstance(node, str) else scope.resolve, node, obj))
+        self.groups = tuple(
+            (namespace, tuple(names), tuple(objs)) for namespace, names, objs in groups.values()
+        )
+        self.slow = tuple(slow)
+
+    def __call__(self) -> bool:
+        for namespace, names, objects in self.groups:
+            if not all(map(is_, map(namespace.get, names), objects)):
+                return False
+        for resolve, node, obj in self.slow:
+            if unbound(resolve(node)) is not obj:
+                return False
+        return True
 
 
 @dataclass
 class Entry:
     compiled: Compiled
     bindings: Bindings
-    deps: list[tuple[Any, Any, Any]]
+    deps: list[tuple[Any, Any, Any]]  # read once, when the entry is made: see Checks
     function: Any = None  # the function built from it for one primal, reused while current
+    anchor: Any = None  # the objects whose ids key it in memory, kept alive so no id is reused
 
-    def is_current(self) -> bool:
-        for resolver, node, obj in self.deps:
-            if unbound(resolver.resolve(node)) is not obj:
-                return False
-        return True
+    def __post_init__(self) -> None:
+        self.is_current = Checks(self.deps)
 
 
 _memory: dict[Hashable, Entry] = {}
@@ -82,7 +152,7 @@ def clear() -> None:
     _rules_fingerprint.cache_clear()  # called when a rule changes
 
 
-# -- the key ----------------------------------------------------------------------------------
+# -- the keys ----------------------------------------------------------------------------------
 
 
 def _describe(obj: Any) -> str:
@@ -104,11 +174,18 @@ def _describe(obj: Any) -> str:
 def _srcgrad_fingerprint() -> str:
     """srcgrad's own files (names, sizes, times): an edited srcgrad, such as a development
     install, never reuses entries an older one wrote. The built-in rules are among them."""
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        info = path.stat()
-        h.update(f"{path.name}|{info.st_size}|{info.st_mtime_ns}".encode())
-    return h.hexdigest()
+    root = os.path.dirname(os.path.abspath(__file__))
+    found, todo = [], [root]
+    while todo:
+        with os.scandir(todo.pop()) as listing:
+            for item in listing:
+                if item.is_dir():
+                    if item.name != "__pycache__":
+                        todo.append(item.path)
+                elif item.name.endswith(".py"):
+                    info = item.stat()
+                    found.append(f"{item.path[len(root) :]}|{info.st_size}|{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -119,46 +196,126 @@ def _rules_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def disk_key(tree: list[Resolver], options: tuple) -> str:
-    """The key of a transform: everything the generated code depends on, hashed."""
+class _Hash:
+    def __init__(self, *parts: object) -> None:
+        self.h = hashlib.sha256()
+        self.feed(*parts)
+
+    def feed(self, *parts: object) -> None:
+        for part in parts:
+            self.h.update(repr(part).encode())
+            self.h.update(b"\0")
+
+    def hex(self) -> str:
+        return self.h.hexdigest()
+
+
+def entry_key(fn: types.FunctionType, options: tuple) -> str | None:
+    """The name of ``fn``'s entry on disk for ``options``, or None when ``fn`` has no source file."""
     from . import __version__
 
-    h = hashlib.sha256()
-
-    def feed(*parts: object) -> None:
-        for part in parts:
-            h.update(repr(part).encode())
-            h.update(b"\0")
-
-    feed(
+    text = source_text(fn)
+    if text is None:
+        return None
+    try:
+        fingerprint = _srcgrad_fingerprint()
+    except OSError:  # srcgrad's own files cannot be listed: no key can tell its versions apart
+        return None
+    code = fn.__code__
+    return _Hash(
         FORMAT,
         __version__,
-        _srcgrad_fingerprint(),
+        fingerprint,
         sys.version,
+        MAGIC,
         np.__version__,
         _rules_fingerprint(),
         options,
-    )
-    for resolver in tree:
-        parsed = resolver.parsed
-        node = parsed.node
-        fn = parsed.fn
-        feed(parsed.filename, node.lineno, [parsed.line(n) for n in range(node.lineno, node.end_lineno + 1)])
-        feed(fn.__defaults__, fn.__kwdefaults__, sorted(resolver.constants))
-        for free in resolver.free_names():
-            feed(
-                free,
-                _describe(
-                    resolver.resolve(gast.Name(id=free, ctx=gast.Load(), annotation=None, type_comment=None))
-                ),
-            )
-        for call in _calls(resolver):
-            feed(_describe(resolver.resolve(call)))
-    return h.hexdigest()
+        code.co_filename,
+        code.co_firstlineno,
+        text,
+    ).hex()
 
 
-def _calls(resolver: Resolver) -> list:
-    return [n.func for n in resolver.parsed.calls]
+def _source_id(fn: types.FunctionType, text: str) -> str:
+    """Under which name an entry keeps the ``Facts`` parsed from ``fn``'s source ``text``."""
+    code = fn.__code__
+    return _Hash(code.co_filename, code.co_firstlineno, text).hex()
+
+
+def tree_key(key: str, tree: list[Scope], texts: dict[Any, str]) -> str:
+    """The key of a call tree: every function's source and what each of its names denotes."""
+    h = _Hash(key)
+    for scope in tree:
+        fn = scope.fn
+        h.feed(texts[fn], fn.__defaults__, fn.__kwdefaults__, sorted(scope.constants))
+        for name in scope.facts.names:
+            h.feed(name, _describe(scope.name(name)))
+        for text in scope.facts.calls:
+            h.feed(text, _describe(scope.lookup(text)))
+    return h.hex()
+
+
+class _Unknown(Exception):
+    """A function of the call tree whose source text the entry has no facts for: a stale entry."""
+
+
+def describe_tree(
+    key: str, fn: types.FunctionType, bound_self: Any
+) -> tuple[str, dict[str, list | None]] | None:
+    """For a new entry: the key of ``fn``'s call tree and the facts of each function in it
+    (parsed here), or None when some function in it has no source text to key it by."""
+    texts: dict[Any, str] = {}
+    facts: dict[str, list | None] = {}
+    complete = True
+
+    def facts_for(callee: types.FunctionType) -> Facts | None:
+        nonlocal complete
+        try:
+            parsed = parse_function(callee)
+            found = facts_of(parsed)
+        except Exception:  # reported with its location when the call is differentiated
+            parsed = found = None
+        text = source_text(callee)
+        if parsed is not None and source_text(callee, parsed.lines) != text:
+            complete = False  # parsed before its file changed: this transform is not of `text`
+        if text is None:
+            complete = complete and found is None
+            return found
+        texts[callee] = text
+        facts[_source_id(callee, text)] = (
+            None if found is None else [list(found.locals), list(found.names), list(found.calls)]
+        )
+        return found
+
+    tree = light_tree(fn, bound_self, facts_for)
+    if tree is None or not complete:
+        return None
+    return tree_key(key, tree, texts), facts
+
+
+def _stored_tree(key: str, fn: types.FunctionType, bound_self: Any, stored: dict) -> tuple[str, list[Scope]]:
+    """The tree key of ``fn``'s call tree now, from the facts an entry stored; raises ``_Unknown``
+    when the tree holds a function (or a version of one) the entry does not know."""
+    texts: dict[Any, str] = {}
+
+    def facts_for(callee: types.FunctionType) -> Facts | None:
+        text = source_text(callee)
+        if text is None:
+            return None
+        source_id = _source_id(callee, text)
+        if source_id not in stored:
+            raise _Unknown(callee.__qualname__)
+        found = stored[source_id]
+        if found is None:
+            return None
+        texts[callee] = text
+        return Facts(*(tuple(part) for part in found))
+
+    tree = light_tree(fn, bound_self, facts_for)
+    if tree is None:
+        raise _Unknown(fn.__qualname__)
+    return tree_key(key, tree, texts), tree
 
 
 # -- recipes: how a new process finds the objects generated code is bound to ----------------
@@ -224,8 +381,13 @@ def directory() -> Path | None:
         path = os.path.join(base, "srcgrad")
     folder = Path(path)
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
+        try:
+            info = os.stat(folder)
+        except FileNotFoundError:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = os.stat(folder)
+        if not os.path.isdir(folder):
+            raise NotADirectoryError(f"{folder} is not a directory")
     except OSError as exc:
         warnings.warn(f"srcgrad: not using the cache directory {folder}: {exc}", stacklevel=3)
         return None
@@ -243,8 +405,17 @@ def _checksum(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def load(key: str, primal: types.FunctionType) -> Entry | None:
-    """The entry stored under ``key``, or None (a bad entry is reported and removed)."""
+def _warn_damaged(path: Path, problem: object) -> None:
+    warnings.warn(f"srcgrad: ignoring the damaged cache entry {path}: {problem}", stacklevel=4)
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def load(key: str, primal: types.FunctionType, bound_self: Any = None) -> Entry | None:
+    """The entry stored under ``key`` if its call tree is as it was, or None. A damaged entry
+    is reported and removed; a stale one (a function of its tree edited) is left to be replaced."""
     folder = directory()
     if folder is None:
         return None
@@ -258,35 +429,72 @@ def load(key: str, primal: types.FunctionType) -> Entry | None:
         payload = stored["payload"]
         if stored["checksum"] != _checksum(payload) or payload["key"] != key or payload["format"] != FORMAT:
             raise ValueError("its checksum or key does not match")
-        compiled = compile_source(payload["source"], payload["name"], payload["freevars"], payload["label"])
+        facts = payload["facts"]
+        if not isinstance(facts, dict) or not all(
+            found is None
+            or (isinstance(found, list) and len(found) == 3 and all(isinstance(p, list) for p in found))
+            for found in facts.values()
+        ):
+            raise ValueError("its facts are malformed")
+    except Exception as exc:  # corrupt, truncated or foreign: never used
+        _warn_damaged(path, exc)
+        return None
+    try:
+        tree_key_now, tree = _stored_tree(key, primal, bound_self, facts)
+    except Exception:  # a function of the tree the entry does not know, or a name that fails to resolve
+        return None
+    if tree_key_now != payload["tree"]:
+        return None  # stale: transformed again and replaced
+    try:
+        compiled = _compiled(payload)
         bindings = rebind(payload["recipes"], primal)
-    except Exception as exc:  # corrupt, truncated, foreign or not compiling: never used
-        warnings.warn(f"srcgrad: ignoring the damaged cache entry {path}: {exc}", stacklevel=3)
-        try:
-            path.unlink()
-        except OSError:
-            pass
+    except Exception as exc:  # not loading or not compiling: never used
+        _warn_damaged(path, exc)
         return None
     try:
         os.utime(path)  # recently used: evicted last
     except OSError:
         pass
-    return Entry(compiled, bindings, [])
+    for scope in tree:  # what parse_function records: run-time errors quote the user's lines
+        path_ = scope.fn.__code__.co_filename
+        runtime.SOURCES[os.path.basename(path_)] = path_
+    return Entry(compiled, bindings, light_calls(tree))
 
 
-def store(key: str, entry: Entry, recipes_: dict[str, list]) -> None:
+def _compiled(payload: dict) -> Compiled:
+    """The generated function: its marshalled code when this bytecode version wrote it, else
+    its source compiled."""
+    name, freevars = payload["name"], payload["freevars"]
+    code = None
+    if payload.get("magic") == MAGIC and payload.get("code"):
+        code = marshal.loads(base64.b64decode(payload["code"], validate=True))
+        if (
+            not isinstance(code, types.CodeType)
+            or code.co_name != name
+            or not set(code.co_freevars) <= set(freevars)
+        ):
+            raise ValueError("its code object is not the generated function")
+    return compile_source(payload["source"], name, freevars, payload["label"], code)
+
+
+def store(key: str, tree: tuple[str, dict], entry: Entry, recipes_: dict[str, list]) -> None:
     """Write an entry atomically: a temporary file in the same directory, then a rename."""
     folder = directory()
     if folder is None:
         return
+    tree_key_, facts = tree
     payload = {
         "format": FORMAT,
         "key": key,
+        "tree": tree_key_,
+        "facts": facts,
         "name": entry.compiled.code.co_name,
         "label": entry.compiled.label,
         "source": entry.compiled.source,
         "freevars": entry.compiled.freevars,
         "recipes": recipes_,
+        "magic": MAGIC,
+        "code": base64.b64encode(marshal.dumps(entry.compiled.code)).decode("ascii"),
     }
     text = json.dumps({"checksum": _checksum(payload), "payload": payload})
     try:

@@ -31,8 +31,13 @@ class Compiled:
     label: str
 
 
-def compile_source(source: str, func_name: str, freevars: list[str], label: str) -> Compiled:
-    """Compile ``source`` (one ``def``) so that ``freevars`` become closure variables."""
+def compile_source(
+    source: str, func_name: str, freevars: list[str], label: str, code: types.CodeType | None = None
+) -> Compiled:
+    """Compile ``source`` (one ``def``) so that ``freevars`` become closure variables.
+
+    ``code``, when given, is that function's code compiled before (read from the disk cache):
+    it is only registered for tracebacks under a file name free in this process."""
     indented = "".join("    " + line if line.strip() else line for line in source.splitlines(True))
     text = f"def {WRAPPER}({', '.join(freevars)}):\n{indented}    return {func_name}\n"
     filename = f"<srcgrad {label}>"
@@ -40,11 +45,21 @@ def compile_source(source: str, func_name: str, freevars: list[str], label: str)
     while filename in linecache.cache and linecache.cache[filename][2] != lines:
         n += 1  # another generated text under this label (other wrt, other mode): keep both readable
         filename = f"<srcgrad {label} #{n}>"
-    module = compile(text, filename, "exec")
+    if code is None:
+        module = compile(text, filename, "exec")
+        wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+        code = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
+    else:
+        code = _refile(code, filename)
     linecache.cache[filename] = (len(text), None, lines, filename)
-    wrapper = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    inner = next(c for c in wrapper.co_consts if isinstance(c, types.CodeType) and c.co_name == func_name)
-    return Compiled(source, inner, filename, list(freevars), label)
+    return Compiled(source, code, filename, list(freevars), label)
+
+
+def _refile(code: types.CodeType, filename: str) -> types.CodeType:
+    if code.co_filename == filename:
+        return code
+    consts = tuple(_refile(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
 
 
 LOCATION = re.compile(r"^\s*#.*\[([^\[\]]+:\d+)\]\s*$")

@@ -17,6 +17,7 @@ import tokenize
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import gast
@@ -166,6 +167,41 @@ def _source_lines(fn: types.FunctionType) -> tuple[list[str], int]:
     if not lines or not ends or code.co_name == "<lambda>":
         return inspect.getsourcelines(fn)
     return lines[code.co_firstlineno - 1 : max(ends)], code.co_firstlineno
+
+
+def source_text(fn: types.FunctionType, lines: list[str] | None = None) -> str | None:
+    """The lines of ``fn``'s definition as they are in its file now, without parsing (for the
+    cache's key), or None when there is no file. The range runs from the first line of the code
+    object (decorators included) to the last line any instruction of it or of a code object
+    nested in it comes from, then on over the lines indented deeper than the first (trailing
+    statements without instructions, such as ``pass``): it holds at least everything
+    ``parse_function`` parses, so the same text means the same tree. ``lines``: the file's
+    lines as read before (``ParsedFunction.lines``) instead of as they are now."""
+    code = fn.__code__
+    if lines is None:
+        try:
+            linecache.checkcache(code.co_filename)  # the file may have been edited (and its module reloaded)
+            lines = linecache.getlines(code.co_filename, fn.__globals__)
+        except Exception:  # a loader that fails: no source, as for a function made by exec
+            return None
+    first = code.co_firstlineno
+    if not lines or not 1 <= first <= len(lines):
+        return None
+    last, todo = first, [code]
+    while todo:
+        inner = todo.pop()
+        last = max(last, max(filter(None, map(itemgetter(1), inner.co_positions())), default=last))
+        todo += [c for c in inner.co_consts if isinstance(c, types.CodeType)]
+    head = lines[first - 1]
+    indent = len(head) - len(head.lstrip())
+    while last < len(lines):
+        line = lines[last]
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        last += 1
+    while last > first and not lines[last - 1].strip():
+        last -= 1
+    return "".join(lines[first - 1 : last])
 
 
 def _find_def(module: gast.Module, fn: types.FunctionType, path: str) -> gast.FunctionDef:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import builtins
 import types
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gast
@@ -34,6 +36,7 @@ class Resolver:
         self.constants = constants or {}
         self.locals = parsed.local_names - set(self.constants)
         self.closure = parsed.closure
+        self.globals = parsed.globals
 
     def is_global(self, name: str) -> bool:
         return name not in self.locals and name not in self.closure
@@ -141,3 +144,131 @@ def resolved_calls(tree: list[Resolver]) -> list[tuple[Resolver, gast.expr, Any]
 def unbound(obj: Any) -> Any:
     """A bound method's function (what the generated code inlined); anything else as it is."""
     return obj.__func__ if isinstance(obj, types.MethodType) else obj
+
+
+# -- without an AST: what a process that finds its transform on disk needs --------------------
+# The disk cache's key covers every function of the call tree with what its names denote. A
+# new process computes it without parsing: the names each function reads and the calls it
+# makes (its ``Facts``) come from the entry, stored under the function's exact source text;
+# the objects they denote come from the function's globals, closure and builtins, as above.
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What parsing a function's source tells the cache: the names it assigns, the free names
+    it reads (sorted) and the dotted names it calls (``helper``, ``np.linalg.norm``,
+    ``self.predict``), once each, in the order ``call_tree`` meets them. Calls on local names
+    that can never resolve (``y.sum()``) are left out."""
+
+    locals: tuple[str, ...]
+    names: tuple[str, ...]
+    calls: tuple[str, ...]
+
+
+def facts_of(parsed: ParsedFunction) -> Facts:
+    local_names = parsed.local_names
+    params = parsed.node.args.posonlyargs + parsed.node.args.args
+    first = params[0].id if params else None  # it may be a bound ``self``
+    calls: dict[str, None] = {}
+    for node in parsed.calls:
+        text = dotted(node.func)
+        if text is not None:
+            root = text.partition(".")[0]
+            if root not in local_names or root == first:
+                calls.setdefault(text)
+    names = sorted({n.id for n in parsed.nodes if isinstance(n, gast.Name) and n.id not in local_names})
+    return Facts(tuple(sorted(local_names)), tuple(names), tuple(calls))
+
+
+def dotted(node: gast.expr) -> str | None:
+    """``np.linalg.norm`` for that attribute chain, ``f`` for a name, None for anything else."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        base = dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+class Scope:
+    """Resolves a function's dotted names exactly as ``Resolver`` resolves its AST nodes."""
+
+    def __init__(self, fn: types.FunctionType, facts: Facts, constants: dict[str, Any]) -> None:
+        self.fn = fn
+        self.facts = facts
+        self.constants = constants
+        self.locals = frozenset(facts.locals) - set(constants)
+        self.closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        self.globals = fn.__globals__
+
+    def name(self, name: str) -> Any:
+        if name in self.constants:
+            return self.constants[name]
+        if name in self.locals:
+            return UNRESOLVED
+        if name in self.closure:
+            try:
+                return self.closure[name].cell_contents
+            except ValueError:
+                return UNRESOLVED
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name, UNRESOLVED)
+
+    def lookup(self, text: str) -> Any:
+        root, *attrs = text.split(".")
+        obj = self.name(root)
+        for attr in attrs:
+            if obj is UNRESOLVED:
+                break
+            obj = getattr(obj, attr, UNRESOLVED)
+        return obj
+
+
+def light_tree(
+    top: types.FunctionType, bound_self: Any, facts_for: Callable[[types.FunctionType], Facts | None]
+) -> list[Scope] | None:
+    """``call_tree`` from each function's ``Facts`` instead of its AST, or None when
+    ``facts_for`` knows nothing of ``top``. Besides the functions called, it holds those a free
+    name denotes (``apply(helper, x)`` may inline ``helper`` too)."""
+    from .rules import lookup
+
+    found: dict[Any, Scope] = {}
+
+    def visit(fn: types.FunctionType, facts: Facts, obj: Any, bound: bool) -> None:
+        if fn in found:
+            return
+        code = fn.__code__
+        first = code.co_varnames[0] if code.co_argcount else None
+        constants = (
+            {first: obj if bound else obj.__self__} if first and (bound or hasattr(obj, "__self__")) else {}
+        )
+        scope = found[fn] = Scope(fn, facts, constants)
+        for callee in [*map(scope.lookup, facts.calls), *map(scope.name, facts.names)]:
+            inner = getattr(callee, "__func__", callee)
+            if isinstance(inner, types.FunctionType) and inner not in found and lookup(inner) is None:
+                inner_facts = facts_for(inner)
+                if inner_facts is not None:  # no source: reported where the call is differentiated
+                    visit(inner, inner_facts, callee, False)
+
+    top_facts = facts_for(top)
+    if top_facts is None:
+        return None
+    visit(top, top_facts, bound_self, bound_self is not None)
+    return list(found.values())
+
+
+def light_calls(tree: list[Scope]) -> list[tuple[Scope, str, Any]]:
+    """``resolved_calls`` for a tree of ``Scope``: what each called name denotes now."""
+    calls: dict[tuple[int, str], tuple[Scope, str, Any]] = {}
+    for scope in tree:
+        for text in scope.facts.calls:
+            root = text.partition(".")[0]
+            base = scope.name(root)
+            if isinstance(base, types.ModuleType) and base.__name__.partition(".")[0] in LIBRARIES:
+                text = root
+            obj = scope.lookup(text)
+            if obj is not UNRESOLVED:
+                own = root in scope.closure or root in scope.constants
+                calls[id(scope) if own else id(scope.globals), text] = (scope, text, unbound(obj))
+    return list(calls.values())

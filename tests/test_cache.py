@@ -13,8 +13,10 @@ the environment on every call.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import marshal
 import os
 import re
 import subprocess
@@ -22,6 +24,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -215,6 +218,14 @@ def entry_problem(path: Path) -> str | None:
         compile(payload["source"], "<entry>", "exec")
     except SyntaxError as exc:
         return f"does not compile: {exc}"
+    if payload["magic"] != cache.MAGIC:
+        return f"marshalled by another Python ({payload['magic']})"
+    try:
+        code = marshal.loads(base64.b64decode(payload["code"]))
+    except Exception as exc:
+        return f"its code does not load: {exc!r}"
+    if not isinstance(code, types.CodeType) or code.co_name != payload["name"]:
+        return f"its code is not the generated function: {code!r}"
     return None
 
 
@@ -448,6 +459,8 @@ def test_an_edit_between_processes_gives_a_fresh_correct_gradient(tmp_path, edit
     write_files(tmp_path, before)
     [old] = run(tmp_path, folder, [step(module, "f")])
     assert_correct(old)
+    [path] = entries(folder)
+    old_tree = json.loads(path.read_text())["payload"]["tree"]
 
     write_files(tmp_path, after)
     [new] = run(tmp_path, folder, [step(module, "f")])
@@ -455,15 +468,23 @@ def test_an_edit_between_processes_gives_a_fresh_correct_gradient(tmp_path, edit
     assert not np.allclose(new["grad"], old["grad"])
     assert new["transforms"] == 1, "the edited call tree was not transformed again"
     assert new["warnings"] == []
-    assert len(entries(folder)) == 2
-    assert all(entry_problem(p) is None for p in entries(folder))
+    # f's own source did not change: its entry (named by it) was replaced by one for the new tree
+    assert entries(folder) == [path] and entry_problem(path) is None
+    assert json.loads(path.read_text())["payload"]["tree"] != old_tree
+
+    [again] = run(tmp_path, folder, [step(module, "f")])
+    assert_correct(again)
+    assert again["transforms"] == 0, "the replaced entry was not used"
+    assert again["grad"] == new["grad"] and again["warnings"] == []
 
 
+@pytest.mark.parametrize("clear", [True, False], ids=["disk", "memory then disk"])
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_an_edit_then_reload_in_one_process_gives_a_fresh_correct_gradient(
-    tmp_path, private_cache, count_transforms, edit
+    tmp_path, private_cache, count_transforms, edit, clear
 ):
-    """The disk key, with this process's memory cache emptied: a reloaded edit is never stale."""
+    """A reloaded edit is never stale: with this process's memory cache emptied, the disk
+    entry's tree key differs; without, the memory entry sees the reloaded names first."""
     module, before, after = EDITS[edit]
     _, names = private_cache
     suffix = uuid.uuid4().hex[:8]
@@ -489,7 +510,8 @@ def test_an_edit_then_reload_in_one_process_gives_a_fresh_correct_gradient(
         (n for n in sys.modules if n.endswith(suffix)), key=lambda n: n != f"edit_helpers_{suffix}"
     ):
         importlib.reload(sys.modules[name])  # the helper module first
-    cache.clear()
+    if clear:
+        cache.clear()
     count_transforms["normalize"] = 0
     g = srcgrad.grad(mod.f)
     check(g, mod.f)
@@ -630,6 +652,219 @@ def test_a_module_name_rebound_to_another_numpy_function_gives_a_fresh_gradient(
     check(srcgrad.grad(mod.uses_alias), mod.uses_alias)
 
 
+SHADOWS = """\
+import numpy as np
+
+import {helpers}
+
+
+def uses_builtin(x):
+    return np.sum(abs(x) * x)
+
+
+def uses_attribute(x):
+    return np.sum({helpers}.h(x) * x)
+
+
+def make():
+    act = np.sin
+
+    def g(x):
+        return np.sum(act(x) * x)
+
+    def set_act(new):
+        nonlocal act
+        act = new
+
+    return g, set_act
+"""
+
+HELPERS = """\
+import numpy as np
+
+
+def h(x):
+    return np.tanh(x) * 2.0
+
+
+def other(x):
+    return np.sin(x) * 3.0
+"""
+
+
+def test_a_global_now_hiding_a_builtin_gives_a_fresh_gradient(tmp_path, private_cache):
+    helpers = load_module(private_cache, tmp_path, HELPERS, "helpers")
+    mod = load_module(private_cache, tmp_path, SHADOWS.format(helpers=helpers.__name__), "shadows")
+    check(srcgrad.grad(mod.uses_builtin), mod.uses_builtin)
+    mod.abs = np.sin  # a module global now hides the builtin the function calls
+    check(srcgrad.grad(mod.uses_builtin), mod.uses_builtin)
+    del mod.abs
+    check(srcgrad.grad(mod.uses_builtin), mod.uses_builtin)
+
+
+def test_a_rebound_attribute_or_closure_cell_gives_a_fresh_gradient(tmp_path, private_cache):
+    """The names checked by resolving them again (not one dictionary lookup): ``helpers.h``
+    and a closure cell that ``nonlocal`` rebinds."""
+    helpers = load_module(private_cache, tmp_path, HELPERS, "helpers")
+    mod = load_module(private_cache, tmp_path, SHADOWS.format(helpers=helpers.__name__), "shadows")
+    check(srcgrad.grad(mod.uses_attribute), mod.uses_attribute)
+    helpers.h = helpers.other
+    check(srcgrad.grad(mod.uses_attribute), mod.uses_attribute)
+    g, set_act = mod.make()
+    check(srcgrad.grad(g), g)
+    set_act(np.cos)
+    check(srcgrad.grad(g), g)
+
+
+def test_the_memory_hit_checks_each_called_name_once(tmp_path, private_cache, count_transforms):
+    """A hit transforms nothing, and its check covers every helper of the call tree."""
+    mod = load_module(private_cache, tmp_path, CONSTANTS)
+    g = srcgrad.grad(mod.outer)
+    assert srcgrad.grad(mod.outer) is g  # the function built for the first call, reused
+    [entry] = [e for e in cache._memory.values() if e.function is g]
+    checked = {name for _, names, _ in entry.is_current.groups for name in names}
+    assert {"np", "middle", "h"} <= checked
+    assert count_transforms["normalize"] == 1
+    mod.h = mod.other
+    assert srcgrad.grad(mod.outer) is not g
+    assert count_transforms["normalize"] == 2
+
+
+BOUND = """\
+import numpy as np
+
+
+class Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def predict(self, x):
+        return np.tanh(x) * self.scale
+
+    def other(self, x):
+        return np.sin(x) * self.scale
+
+
+model = Model(2.0)
+predict = model.predict
+
+
+def f(x):
+    return np.sum(predict(x) ** 2)
+"""
+
+
+def test_a_global_bound_method_hits_memory_until_rebound(tmp_path, private_cache, count_transforms):
+    """``predict = model.predict``: the global is a bound method, the entry remembers its
+    function; a hit must not take that for a change, and a rebinding must be seen."""
+    mod = load_module(private_cache, tmp_path, BOUND, "bound")
+    g = srcgrad.grad(mod.f)
+    check(g, mod.f)
+    assert srcgrad.grad(mod.f) is g
+    assert count_transforms["normalize"] == 1
+    mod.predict = mod.model.other
+    check(srcgrad.grad(mod.f), mod.f)
+    assert count_transforms["normalize"] == 2
+
+
+SOURCES = """\
+import numpy as np
+
+
+def tail(x):
+    y = np.sin(x)
+    if x.ndim > 5:
+        pass
+    else:
+        pass
+    return y
+
+
+@staticmethod
+def decorated(x):
+    def inner(z):
+        return np.cos(z)
+    return inner(x)
+
+
+def multiline(x):
+    return np.sum(
+        x * 2.0,
+        axis=0
+    )
+"""
+
+
+def test_the_source_text_keyed_covers_the_whole_definition(tmp_path, private_cache):
+    """``source_text`` reads no AST: trailing lines without instructions (``pass``), a nested
+    function's body and a closing bracket are still part of the text the key covers."""
+    import inspect
+
+    from srcgrad.parse import source_text
+
+    mod = load_module(private_cache, tmp_path, SOURCES, "sources")
+    for fn in (mod.tail, mod.decorated.__func__, mod.multiline):
+        assert source_text(fn) == inspect.getsource(fn)
+
+
+def test_marshalled_code_of_another_python_is_ignored(tmp_path, private_cache, count_transforms):
+    """An entry's code object is used only by the bytecode version that wrote it; any other
+    compiles the entry's source instead (never running the code object)."""
+    folder, _ = private_cache
+    mod = load_module(private_cache, tmp_path, SIMPLE)
+    srcgrad.grad(mod.loss)
+    [path] = entries(folder)
+    stored = json.loads(path.read_text())
+    payload = stored["payload"]
+    marker = tmp_path / "marker"
+    module_code = compile(marker_source(payload["name"], marker), "<marker>", "exec")
+    [code] = [c for c in module_code.co_consts if isinstance(c, types.CodeType)]
+    payload["magic"] = "00000000"
+    payload["code"] = base64.b64encode(marshal.dumps(code)).decode()
+    stored["checksum"] = cache._checksum(payload)
+    path.write_text(json.dumps(stored))
+    cache.clear()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = srcgrad.grad(mod.loss)
+        check(g, mod.loss)
+    assert not marker.exists(), "the code object of another Python ran"
+    assert count_transforms["normalize"] == 1, "the entry was not used"
+
+
+def test_a_transform_of_a_file_since_edited_is_not_stored_under_its_new_text(tmp_path, private_cache):
+    """This process parsed the module before its file changed (it was not reloaded): what it
+    transforms now is the old text, which must not be stored as the new one's entry."""
+    folder, _ = private_cache
+    mod = load_module(private_cache, tmp_path, SIMPLE, "edited")
+    check(srcgrad.grad(mod.loss), mod.loss)
+    path = Path(mod.__file__)
+    path.write_text(SIMPLE.replace("1.5", "2.5"))
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    cache.clear()
+    cache.clear_disk()
+    check(srcgrad.grad(mod.loss), mod.loss)  # the loaded (old) code's gradient
+    assert entries(folder) == []
+    [new] = run(tmp_path, folder, [step(mod.__name__, "loss")])  # imports the edited file
+    assert_correct(new)
+    assert new["transforms"] == 1
+
+
+def test_an_entry_found_on_disk_is_checked_in_memory_too(tmp_path, private_cache, count_transforms):
+    """Loaded from disk (no AST in this process), the entry still sees a rebound helper."""
+    mod = load_module(private_cache, tmp_path, CONSTANTS)
+    check(srcgrad.grad(mod.outer), mod.outer)
+    cache.clear()
+    check(srcgrad.grad(mod.outer), mod.outer)
+    assert count_transforms["normalize"] == 1, "not loaded from disk"
+    mod.h = mod.other
+    check(srcgrad.grad(mod.outer), mod.outer)
+    assert count_transforms["normalize"] == 2
+
+
 # -- damaged entries ---------------------------------------------------------------------------
 
 DAMAGED = """\
@@ -668,6 +903,14 @@ def f_not_compiling(x):
     return np.sum(np.exp(x) * 8.0 + x ** 3)
 
 
+def f_bad_code(x):
+    return np.sum(np.sin(x) * 9.0 + x ** 4)
+
+
+def f_not_code(x):
+    return np.sum(np.cos(x) * 10.0 + x ** 4)
+
+
 def other(x):
     return np.sum(np.sin(x) * np.cos(x))
 """
@@ -681,6 +924,8 @@ KINDS = [
     "foreign",
     "forged_key",
     "not_compiling",
+    "bad_code",
+    "not_code",
 ]
 
 
@@ -711,8 +956,13 @@ def damage(kind: str, path: Path, other: Path, marker: Path) -> None:
         if kind == "forged_key":  # checksum-valid, compiling, but its key field is another one
             payload["key"] = "0" * 64
             payload["source"] = marker_source(payload["name"], marker)
-        else:  # not_compiling: its own key, a valid checksum; only compiling fails
+        elif kind == "not_compiling":  # its own key, a valid checksum, no code this Python reads
             payload["source"] = marker_source(payload["name"], marker) + "    return (\n"
+            payload["magic"] = "00000000"  # so the source is compiled; only compiling fails
+        elif kind == "bad_code":  # the marshalled code object does not load
+            payload["code"] = base64.b64encode(b"\xe3" + os.urandom(40)).decode()
+        else:  # not_code: it loads, as something that is not a code object
+            payload["code"] = base64.b64encode(marshal.dumps(("not", "code", 42))).decode()
         stored["checksum"] = cache._checksum(payload)
         path.write_text(json.dumps(stored))
 

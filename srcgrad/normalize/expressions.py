@@ -396,7 +396,9 @@ class Expressions:
             for p, a in bound.items()
             if isinstance(a, gast.Name) and a.id in self.active and p not in rule.zero
         ]
-        missing = [p for p in active if p not in rule.vjp and p not in rule.jvp]  # a mode's own is checked there
+        missing = [
+            p for p in active if p not in rule.vjp and p not in rule.jvp
+        ]  # a mode's own is checked there
         if missing:
             raise self.error(
                 NoRuleError,

@@ -153,14 +153,12 @@ _SPELLINGS: dict[int, str] = {}
 
 def spelling_of(fn: Any) -> str:
     """The canonical way generated code names ``fn`` (``np.exp``, ``np.linalg.norm``)."""
-    if not _SPELLINGS:
+    if not _SPELLINGS:  # (module dicts, not dir() and getattr: those import numpy.testing, f2py...)
         for prefix, module in (("math.", math), ("np.linalg.", np.linalg), ("np.", np)):
-            for name in dir(module):
-                obj = getattr(module, name)
+            for name, obj in sorted(_members(module).items()):
                 if callable(obj) and not isinstance(obj, type):
                     _SPELLINGS.setdefault(id(obj), prefix + name)
-        for name in dir(np):  # prefer the object's own name over an alias (abs vs absolute)
-            obj = getattr(np, name)
+        for name, obj in sorted(_members(np).items()):  # the object's own name over an alias (abs)
             if callable(obj) and getattr(obj, "__name__", None) == name:
                 _SPELLINGS[id(obj)] = "np." + name
         for name in dir(builtins):

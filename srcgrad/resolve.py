@@ -91,8 +91,8 @@ def call_tree(top: ParsedFunction, bound_self: Any = None) -> list[Resolver]:
         resolver = found[parsed.fn] = Resolver(parsed, constants)
         for node in parsed.calls:
             obj = resolver.resolve(node.func)
-            fn = getattr(obj, "__func__", obj)
-            if isinstance(fn, types.FunctionType) and lookup(fn) is None:
+            fn = getattr(obj, "__func__", obj)  # (a bound method may have a rule: scipy's norm.pdf)
+            if isinstance(fn, types.FunctionType) and lookup(obj) is None and lookup(fn) is None:
                 try:
                     callee = parse_function(fn)
                 except Exception:  # reported with its location when the call is differentiated
@@ -246,7 +246,12 @@ def light_tree(
         scope = found[fn] = Scope(fn, facts, constants)
         for callee in [*map(scope.lookup, facts.calls), *map(scope.name, facts.names)]:
             inner = getattr(callee, "__func__", callee)
-            if isinstance(inner, types.FunctionType) and inner not in found and lookup(inner) is None:
+            if (
+                isinstance(inner, types.FunctionType)
+                and inner not in found
+                and lookup(callee) is None
+                and lookup(inner) is None
+            ):
                 inner_facts = facts_for(inner)
                 if inner_facts is not None:  # no source: reported where the call is differentiated
                     visit(inner, inner_facts, callee, False)

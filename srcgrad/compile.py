@@ -71,10 +71,11 @@ def _located(lines: list[str]) -> list[str]:
     compiled text, so line numbers agree; ``.source`` stays without them."""
     out, where = [], None
     for line in lines:
-        found = LOCATION.match(line)
+        code = line.lstrip()
+        found = LOCATION.match(line) if code.startswith("#") else None  # (the regex only for comments)
         if found:
             where = found.group(1)
-        elif where and line.strip() and not line.lstrip().startswith("#"):
+        elif where and code and not code.startswith("#"):
             line = f"{line.rstrip()}  # [{where}]\n"
         out.append(line)
     return out

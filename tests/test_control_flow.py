@@ -20,8 +20,8 @@ import tracemalloc
 import warnings
 
 import autograd
-import autograd.numpy as anp
 import numpy as np
+import oracle
 import pytest
 
 import srcgrad
@@ -39,15 +39,9 @@ def randn(*shape):
 # -- oracles ----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def autograd_numpy():
-    """Make this module's ``np`` mean autograd.numpy for the duration of the block."""
-    saved = THIS.np
-    THIS.np = anp
-    try:
-        yield
-    finally:
-        THIS.np = saved
+    """This module's ``np`` means autograd.numpy in the block."""
+    return oracle.autograd_numpy(THIS)
 
 
 def positions(f, wrt):

@@ -6,13 +6,12 @@ every indexing form), in both modes, against central differences (``srcgrad.chec
 and, for the decompositions, against autograd (a test-only oracle).
 """
 
-import contextlib
 import sys
 import warnings
 
 import autograd
-import autograd.numpy as anp
 import numpy as np
+import oracle
 import pytest
 
 import srcgrad
@@ -110,15 +109,9 @@ def test_svd_compute_uv_must_be_literal():
 THIS = sys.modules[__name__]
 
 
-@contextlib.contextmanager
 def autograd_numpy():
-    """Make this module's ``np`` mean autograd.numpy while autograd runs."""
-    saved = THIS.np
-    THIS.np = anp
-    try:
-        yield
-    finally:
-        THIS.np = saved
+    """This module's ``np`` means autograd.numpy in the block."""
+    return oracle.autograd_numpy(THIS)
 
 
 def eigh_loss(a):

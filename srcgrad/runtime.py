@@ -1270,3 +1270,272 @@ def logsumexp_weights(a: Any, ans: Any, axis: Any = None, b: Any = None, keepdim
     if b is not None:
         weights = weights * b
     return weights
+
+
+# -- more numpy functions ----------------------------------------------------------------------
+# Helpers of the rules for cumulative_sum/prod, real/conj, append, insert, delete, nanmedian,
+# convolve/correlate, polyval, interp and eigvalsh. The linear ones have rules of their own in
+# srcgrad/rules/runtime.py (each undone by another helper or a numpy function).
+
+
+def real_only(v: Any, x: Any) -> Any:
+    """``v`` unchanged (the derivative of ``np.real`` and ``np.conj`` of a real ``x``); a complex
+    ``x`` is refused: srcgrad differentiates real arrays only."""
+    if np.iscomplexobj(x):
+        raise NotImplementedError(
+            "srcgrad differentiates np.real and np.conj of real arrays only, not complex ones"
+        )
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any:
+    """The adjoint of prepending the initial value in ``np.cumulative_sum(..., include_initial=True)``:
+    ``v`` without its first slice along ``axis`` (a copy of ``v`` without ``include_initial``)."""
+    if not include_initial:
+        return np.array(v, copy=True)
+    return np.delete(v, 0, axis=0 if axis is None else axis)
+
+
+def with_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any:
+    """``v`` with a zero slice put first along ``axis`` (the tangent of the initial value of
+    ``np.cumulative_sum`` or ``np.cumulative_prod`` with ``include_initial=True``)."""
+    if not include_initial:
+        return np.array(v, copy=True)
+    return np.insert(v, 0, 0.0, axis=0 if axis is None else axis)
+
+
+def unappend_arr(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
+    """The adjoint of ``arr`` in ``np.append(arr, values, axis)``: its part of ``g``, shaped like ``arr``."""
+    if axis is None:
+        return np.reshape(np.ravel(g)[: np.size(arr)], np.shape(arr)).copy()
+    return np.split(g, [np.shape(arr)[axis]], axis=axis)[0].copy()
+
+
+def unappend_values(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
+    """The adjoint of ``values`` in ``np.append(arr, values, axis)``: its part of ``g``, shaped like ``values``."""
+    if axis is None:
+        return np.reshape(np.ravel(g)[np.size(arr) :], np.shape(values)).copy()
+    return np.split(g, [np.shape(arr)[axis]], axis=axis)[1].copy()
+
+
+def _gather_back(g: Any, where: Any, like: Any) -> Any:
+    """``g`` added back into an array shaped like ``like``: ``where`` (shaped like ``g``) is the
+    flat index in ``like`` of each entry of ``g``, -1 for none."""
+    out = np.zeros(np.size(like), dtype=grad_dtype(like, g))
+    taken = where >= 0
+    np.add.at(out, where[taken], np.broadcast_to(g, np.shape(where))[taken])
+    return np.reshape(out, np.shape(like))
+
+
+def _flat_indices(x: Any) -> Any:
+    return np.reshape(np.arange(np.size(x)), np.shape(x))
+
+
+def uninsert_arr(g: Any, arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
+    """The adjoint of ``arr`` in ``np.insert(arr, obj, values, axis)``: ``g`` where ``arr``'s entries went."""
+    return _gather_back(g, np.insert(_flat_indices(arr), obj, np.full(np.shape(values), -1), axis=axis), arr)
+
+
+def uninsert_values(g: Any, arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
+    """The adjoint of ``values`` in ``np.insert(arr, obj, values, axis)``: ``g`` where they were
+    inserted, summed over the copies that broadcasting made. (numpy inserts the flat indices of
+    ``values`` exactly as it inserts the values themselves.)"""
+    where = np.insert(np.full(np.shape(arr), -1), obj, _flat_indices(values), axis=axis)
+    return _gather_back(g, where, values)
+
+
+def undelete(g: Any, arr: Any, obj: Any, axis: Any = None) -> Any:
+    """The adjoint of ``np.delete(arr, obj, axis)``: ``g`` where the kept entries were, zeros elsewhere."""
+    return _gather_back(g, np.delete(_flat_indices(arr), obj, axis=axis), arr)
+
+
+def nan_median_weights(a: Any, axis: Any = None) -> Any:
+    """The derivative of ``np.nanmedian(a, axis)`` with respect to each entry of ``a``: as
+    ``median_weights`` among the entries that are not NaN; 0 at NaN (and in all-NaN slices)."""
+    if axis is None:
+        return np.reshape(nan_median_weights(np.ravel(a), 0), np.shape(a))
+    axes = _normalize_axes(axis, np.ndim(a))
+    last = tuple(range(np.ndim(a) - len(axes), np.ndim(a)))
+    moved = np.moveaxis(a, axes, last)
+    flat = np.reshape(moved, np.shape(moved)[: np.ndim(a) - len(axes)] + (-1,))
+    n = np.sum(~np.isnan(flat), axis=-1, keepdims=True)  # NaNs sort last
+    ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
+    odd = n % 2 == 1
+    weights = (ranks == n // 2) * np.where(odd, 1.0, 0.5) + (ranks == (n - 1) // 2) * np.where(odd, 0.0, 0.5)
+    weights = weights * (n > 0)
+    return np.moveaxis(np.reshape(weights, np.shape(moved)), last, axes).astype(grad_dtype(a, 1.0))
+
+
+def _conv_offset(n: int, m: int, mode: str, correlate: bool) -> int:
+    """Where the output of ``np.convolve(a, v, mode)`` (``np.correlate``) starts in the full one."""
+    if mode == "full":
+        return 0
+    if mode == "valid":
+        return min(n, m) - 1
+    if mode == "same":
+        k = min(n, m) - 1
+        return k - k // 2 if correlate and n < m else k // 2
+    raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+
+
+def _conv_vjp(g: Any, a: Any, v: Any, mode: str, correlate: bool, wrt_a: bool) -> Any:
+    """The adjoint of ``a`` (``wrt_a``) or ``v`` in ``np.convolve(a, v, mode)`` (``np.correlate``):
+    ``g`` put back into the full output, correlated with the other operand."""
+    a1, v1 = np.ravel(a), np.ravel(v)  # numpy takes a scalar as a 1-d array
+    n, m = np.size(a1), np.size(v1)
+    full = np.zeros(n + m - 1, dtype=grad_dtype(a, grad_dtype(v, g)))
+    offset = _conv_offset(n, m, mode, correlate)
+    full[offset : offset + np.size(g)] = g
+    kernel = np.flip(v1) if correlate else v1  # correlate(a, v) is the convolution with v reversed
+    if wrt_a:
+        return np.reshape(np.correlate(full, kernel, "valid"), np.shape(a))
+    d_kernel = np.correlate(full, a1, "valid")
+    return np.reshape(np.flip(d_kernel) if correlate else d_kernel, np.shape(v))
+
+
+def convolve_vjp_a(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
+    """The adjoint of ``a`` in ``np.convolve(a, v, mode)``."""
+    return _conv_vjp(g, a, v, mode, False, True)
+
+
+def convolve_vjp_v(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
+    """The adjoint of ``v`` in ``np.convolve(a, v, mode)``."""
+    return _conv_vjp(g, a, v, mode, False, False)
+
+
+def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
+    """The adjoint of ``a`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    return _conv_vjp(g, a, v, mode, True, True)
+
+
+def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
+    """The adjoint of ``v`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    return _conv_vjp(g, a, v, mode, True, False)
+
+
+def polyval_vjp_p(g: Any, p: Any, x: Any) -> Any:
+    """The adjoint of the coefficients ``p`` in ``np.polyval(p, x)``: ``sum(g * x ** k)`` for
+    each power ``k``, highest first."""
+    powers = np.power.outer(x, np.arange(np.size(p) - 1, -1, -1))
+    out = np.tensordot(g, powers, axes=np.ndim(g))
+    return np.reshape(out, np.shape(p)).astype(grad_dtype(p, out), copy=False)
+
+
+def _interp_check(xp: Any, period: Any) -> None:
+    if period is not None:
+        raise NotImplementedError("srcgrad does not differentiate np.interp with period=")
+    if np.ndim(xp) != 1 or np.size(xp) < 1:
+        raise ValueError("np.interp needs a 1-d xp")
+
+
+def interp_segment(x: Any, xp: Any, period: Any = None) -> Any:
+    """For each entry of ``x``, the index ``j`` of the segment ``[xp[j], xp[j + 1])`` of
+    ``np.interp`` it is in (clipped to the first and last ones): an integer array."""
+    _interp_check(xp, period)
+    if np.size(xp) < 2:
+        return np.zeros(np.shape(x), dtype=int)
+    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+
+
+def interp_inside(x: Any, xp: Any, period: Any = None) -> Any:
+    """1 where ``x`` is in ``[xp[0], xp[-1])``, else 0: where ``np.interp`` has a slope (its
+    right derivative: the slope of the segment starting at a knot, 0 from the last knot on)."""
+    _interp_check(xp, period)
+    xp = np.asarray(xp)
+    return ((x >= xp[0]) & (x < xp[-1])).astype(grad_dtype(x, 1.0))
+
+
+def interp_vjp_fp(g: Any, x: Any, xp: Any, left: Any = None, right: Any = None, period: Any = None) -> Any:
+    """The adjoint of ``fp`` in ``np.interp(x, xp, fp, left, right)``: each entry of ``g`` split
+    between the two ends of its segment (all on ``fp[0]`` left of the range unless ``left`` is
+    given, all on ``fp[-1]`` right of it unless ``right`` is given)."""
+    j = interp_segment(x, xp, period)
+    xp = np.asarray(xp)
+    n = np.size(xp)
+    g = np.broadcast_to(g, np.shape(x))
+    out = np.zeros(n, dtype=grad_dtype(xp, g))
+    if n == 1:
+        w = np.zeros(np.shape(x))
+    else:
+        w = np.clip((x - xp[j]) / (xp[j + 1] - xp[j]), 0.0, 1.0)
+    keep = np.ones(np.shape(x))
+    if left is not None:
+        keep = keep * (x >= xp[0])
+    if right is not None:
+        keep = keep * (x <= xp[-1])
+    np.add.at(out, j, g * keep * (1.0 - w))
+    if n > 1:
+        np.add.at(out, j + 1, g * keep * w)
+    return out
+
+
+def interp_jvp_fp(t: Any, x: Any, xp: Any, left: Any = None, right: Any = None, period: Any = None) -> Any:
+    """The tangent of ``np.interp(x, xp, fp, left, right)`` for a tangent ``t`` of ``fp``."""
+    _interp_check(xp, period)
+    return np.interp(x, xp, t, None if left is None else 0.0, None if right is None else 0.0)
+
+
+def eigvalsh_vjp(g: Any, a: Any, uplo: str = "L") -> Any:
+    """The adjoint of ``np.linalg.eigvalsh(a, UPLO)``: that of the eigenvalues of ``eigh``
+    (no eigenvector adjoint, so no gaps: ties are fine)."""
+    w, v = np.linalg.eigh(a, uplo)
+    return eigh_vjp([g, np.zeros_like(v)], (w, v), uplo)
+
+
+def eigvalsh_jvp(t: Any, a: Any, uplo: str = "L") -> Any:
+    """The tangent of ``np.linalg.eigvalsh(a, UPLO)``: ``diag(v^T s v)``, ``s`` the symmetric
+    tangent eigh sees (one triangle mirrored)."""
+    w, v = np.linalg.eigh(a, uplo)
+    n = np.shape(w)[-1]
+    tri = _triangle(n, uplo)
+    s = t * np.eye(n) + t * tri + _swap(t * tri)
+    return np.sum(v * np.matmul(s, v), axis=-2)
+
+
+def interp_below(x: Any, xp: Any, period: Any = None) -> Any:
+    """1 where ``np.interp`` returns ``left`` (``x < xp[0]``), else 0."""
+    _interp_check(xp, period)
+    return (x < np.asarray(xp)[0]).astype(grad_dtype(x, 1.0))
+
+
+def interp_above(x: Any, xp: Any, period: Any = None) -> Any:
+    """1 where ``np.interp`` returns ``right`` (``x > xp[-1]``), else 0."""
+    _interp_check(xp, period)
+    return (x > np.asarray(xp)[-1]).astype(grad_dtype(x, 1.0))
+
+
+def _meshgrid_axes(n: int, indexing: str) -> list[int]:
+    """The output axis along which ``np.meshgrid`` lays out each of its ``n`` inputs."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"indexing must be 'xy' or 'ij', not {indexing!r}")
+    axes = list(range(n))
+    if indexing == "xy" and n > 1:
+        axes[0], axes[1] = 1, 0
+    return axes
+
+
+def meshgrid_vjp(g: Any, xi: Any, sparse: bool = False, indexing: str = "xy") -> list:
+    """The adjoints of the inputs of ``np.meshgrid(*xi, sparse=sparse, indexing=indexing)``: each
+    output's adjoint summed over every axis but its input's, shaped like that input."""
+    axes = _meshgrid_axes(len(xi), indexing)
+    out = []
+    for gi, x, k in zip(g, xi, axes):
+        others = tuple(i for i in range(np.ndim(gi)) if i != k)
+        summed = np.sum(gi, axis=others) if others else np.array(gi, copy=True)
+        out.append(np.reshape(summed, np.shape(x)).astype(grad_dtype(x, summed), copy=False))
+    return out
+
+
+def meshgrid_jvp(ts: Any, sparse: bool = False, indexing: str = "xy") -> list:
+    """The tangents of ``np.meshgrid``'s outputs: the meshgrid of the inputs' tangents (copies)."""
+    return [np.array(t, copy=True) for t in np.meshgrid(*ts, sparse=sparse, indexing=indexing)]
+
+
+def broadcast_arrays_vjp(g: Any, args: Any) -> list:
+    """The adjoints of the inputs of ``np.broadcast_arrays(*args)``: each summed back to its shape."""
+    return [unbroadcast(gi, x) for gi, x in zip(g, args)]
+
+
+def broadcast_arrays_jvp(ts: Any) -> list:
+    """The tangents of ``np.broadcast_arrays``'s outputs: the tangents broadcast together (copies)."""
+    return [np.array(t, copy=True) for t in np.broadcast_arrays(*ts)]

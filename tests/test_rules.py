@@ -1158,6 +1158,209 @@ NONDIFF_CASES.update({
 # test is in test_custom_rules.py; here it stops what is not differentiated anyway.
 NONDIFF_CASES[srcgrad.stop_gradient] = [case("x * stop_gradient(y)", x=rand(M), y=rand(M), wrt=("x",))]
 
+# -- more numpy functions -----------------------------------------------------------------
+
+
+def with_nonfinite(shape: tuple) -> np.ndarray:
+    """Values with a NaN, an inf and a -inf (np.nan_to_num replaces them)."""
+    x = rand(shape)
+    x.flat[[0, 2, 3]] = [np.nan, np.inf, -np.inf]
+    return x
+
+
+def with_zeros(shape: tuple) -> np.ndarray:
+    """Values away from 0, with a few exact zeros (np.heaviside, np.copysign)."""
+    x = away(shape)
+    x.flat[::3] = 0.0
+    return x
+
+
+CASES.update({
+    np.cumulative_sum: [
+        case("np.cumulative_sum(x)", x=rand(V)),
+        case("np.cumulative_sum(x, include_initial=True)", x=rand(V)),
+        case("np.cumulative_sum(x, axis=0)", x=rand(M)),
+        case("np.cumulative_sum(x, axis=1, include_initial=True)", x=rand(M)),
+        case("np.cumulative_sum(x, axis=-1, include_initial=True)", x=rand(T)),
+    ],
+    np.cumulative_prod: [
+        case("np.cumulative_prod(x)", x=away(V)),
+        case("np.cumulative_prod(x, include_initial=True)", x=with_zero(V)),
+        case("np.cumulative_prod(x, axis=0)", x=away(M)),
+        case("np.cumulative_prod(x, axis=1, include_initial=True)", x=away(M)),
+        case("np.cumulative_prod(x, axis=-2, include_initial=True)", x=away(T)),
+    ],
+    np.nancumsum: [
+        *scan_cases("nancumsum"),
+        case("np.nancumsum(x)", x=with_nans(M)),
+        case("np.nancumsum(x, axis=1)", x=with_nans(M)),
+        case("np.nancumsum(x, 0)", x=with_nans(T)),
+    ],
+    np.nanmedian: [
+        case("np.nanmedian(x)", x=distinct(V)),
+        case("np.nanmedian(x)", x=distinct((5,))),
+        case("np.nanmedian(x, axis=0)", x=distinct(M)),
+        case("np.nanmedian(x, axis=1, keepdims=True)", x=distinct(M)),
+        case("np.nanmedian(x, (0, 2))", x=distinct(T)),
+        case("np.nanmedian(x)", x=np.where(np.isnan(with_nans(M)), np.nan, distinct(M))),
+        case("np.nanmedian(x, axis=1)", x=np.where(np.isnan(with_nans(M)), np.nan, distinct(M))),
+        case("np.nanmedian(x, axis=0, keepdims=True)", x=np.where(np.isnan(with_nans((5, 4))), np.nan, distinct((5, 4)))),
+    ],
+    np.nan_to_num: [
+        *unary("np.nan_to_num(x)"),
+        case("np.nan_to_num(x)", x=with_nans(M)),
+        case("np.nan_to_num(x, nan=y, posinf=z, neginf=w)", x=with_nonfinite(M), y=rand(), z=rand(), w=rand()),
+        case("np.nan_to_num(x, True, y)", x=with_nans((5,)), y=rand()),
+        case("np.nan_to_num(x, posinf=y, neginf=-2.0)", x=with_nonfinite(V), y=rand()),
+    ],
+    np.real: [case("np.real(x)", x=rand()), case("np.real(x)", x=rand(M)), case("np.real(x) * x", x=rand(V))],
+    np.conjugate: [*unary("np.conjugate(x)"), case("np.conj(x) * x", x=rand(M))],
+    np.copysign: [
+        *binary("np.copysign(x, y)", x=away, y=away),
+        case("np.copysign(x, y)", x=with_zeros(M), y=away(M)),
+        case("np.copysign(x, -2.0)", x=away(V)),
+    ],
+    np.nextafter: binary("np.nextafter(x, y)"),
+    np.heaviside: [
+        *binary("np.heaviside(x, y)", x=away),
+        case("np.heaviside(x, y)", x=with_zeros(M), y=rand(M), wrt=("y",)),
+        case("np.heaviside(x, y)", x=with_zeros(M), y=rand((4,)), wrt=("y",)),
+        case("np.heaviside(x, y)", x=0.0, y=rand(), wrt=("y",)),
+        case("np.heaviside(x, y)", x=with_zeros(V), y=rand(), wrt=("y",)),
+    ],
+    np.append: [
+        case("np.append(x, y)", x=rand(V), y=rand((3,))),
+        case("np.append(x, y)", x=rand(M), y=rand()),
+        case("np.append(x, y, axis=0)", x=rand(M), y=rand((2, 4))),
+        case("np.append(x, y, 1)", x=rand(M), y=rand((3, 1))),
+        case("np.append(x, y, axis=-1)", x=rand(T), y=rand((2, 3, 2))),
+        case("np.append(x, [1.0, 2.0])", x=rand(M)),
+    ],
+    np.insert: [
+        case("np.insert(x, 1, y)", x=rand(V), y=rand()),
+        case("np.insert(x, [0, 2, 2], y)", x=rand(M), y=rand((3,))),
+        case("np.insert(x, 1, y, axis=0)", x=rand(M), y=rand((4,))),
+        case("np.insert(x, 1, y, axis=1)", x=rand(M), y=rand((3,))),
+        case("np.insert(x, 2, y, axis=1)", x=rand(M), y=rand((2, 3))),
+        case("np.insert(x, [1, 3], y, axis=1)", x=rand(M), y=rand((3, 1))),
+        case("np.insert(x, slice(0, 2), y, axis=0)", x=rand(M), y=rand()),
+        case("np.insert(x, 0, y, axis=-1)", x=rand(T), y=rand((2, 3))),
+        case("np.insert(x, 3, 5.0)", x=rand(V)),
+    ],
+    np.delete: [
+        case("np.delete(x, 1)", x=rand(V)),
+        case("np.delete(x, [0, 5, 7])", x=rand(M)),
+        case("np.delete(x, 1, axis=0)", x=rand(M)),
+        case("np.delete(x, [0, 2], axis=1)", x=rand(M)),
+        case("np.delete(x, slice(0, 2), -1)", x=rand(T)),
+        case("np.delete(x, x[0] > 0.0, axis=1)", x=rand(M)),
+    ],
+    runtime.real_only: [case("real_only(v, x)", v=rand(M), x=shape(M)), case("real_only(v, x)", v=rand(), x=shape(()))],
+    runtime.drop_initial: [case("drop_initial(v, None, True)", v=rand((5,))), case("drop_initial(v, 1, True)", v=rand((3, 5))), case("drop_initial(v, 0)", v=rand(M))],
+    runtime.with_initial: [case("with_initial(v, None, True)", v=rand(V)), case("with_initial(v, -1, True)", v=rand(T)), case("with_initial(v, 0)", v=rand(M))],
+    runtime.unappend_arr: [case("unappend_arr(v, a, b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("unappend_arr(v, a, b, 1)", v=rand((3, 6)), a=shape(M), b=shape((3, 2)))],
+    runtime.unappend_values: [case("unappend_values(v, a, b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("unappend_values(v, a, b, 1)", v=rand((3, 6)), a=shape(M), b=shape((3, 2)))],
+    runtime.uninsert_arr: [case("uninsert_arr(v, a, [0, 2, 2], b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("uninsert_arr(v, a, 1, b, 1)", v=rand((3, 5)), a=shape(M), b=shape(()))],
+    runtime.uninsert_values: [case("uninsert_values(v, a, [0, 2, 2], b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("uninsert_values(v, a, 1, b, 1)", v=rand((3, 5)), a=shape(M), b=shape(())), case("uninsert_values(v, a, [1, 3], b, 1)", v=rand((3, 6)), a=shape(M), b=shape((3, 1)))],
+    runtime.undelete: [case("undelete(v, a, [0, 5, 7])", v=rand((9,)), a=shape(M)), case("undelete(v, a, 1, 0)", v=rand((2, 4)), a=shape(M))],
+})  # fmt: skip
+
+NONDIFF_CASES.update({
+    np.tril_indices: [case("x[np.tril_indices(3, 0, 4)]", x=rand(M))],
+    np.triu_indices: [case("x[np.triu_indices(3, 1, 4)] * np.triu_indices(3)[1][:1]", x=rand(M))],
+    np.argwhere: [case("x * np.argwhere(x > 0.0)[-1, 1]", x=away(M))],
+    np.flatnonzero: [case("np.ravel(x)[np.flatnonzero(x > 0.0)]", x=away(M))],
+    np.around: [case("x * np.around(3.0 * x)", x=rand(M)), case("x * np.around(x, 1)", x=rand(V))],
+    np.ravel_multi_index: [case("np.ravel(x)[np.ravel_multi_index(([0, 2], [1, 3]), np.shape(x))]", x=rand(M))],
+    np.unravel_index: [case("x[np.unravel_index([1, 7], np.shape(x))]", x=rand(M))],
+    np.spacing: [case("x * np.spacing(x)", x=away(M))],
+    np.isposinf: [case("np.where(np.isposinf(x), 0.0, x)", x=rand(M))],
+    np.isneginf: [case("np.where(np.isneginf(x), 0.0, x)", x=rand(M))],
+    runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
+})  # fmt: skip
+
+CASES.update({
+    np.convolve: [
+        case("np.convolve(x, y)", x=rand((5,)), y=rand((3,))),
+        case("np.convolve(x, y)", x=rand((2,)), y=rand((5,))),
+        case("np.convolve(x, y, 'same')", x=rand((5,)), y=rand((3,))),
+        case("np.convolve(x, y, mode='same')", x=rand((2,)), y=rand((5,))),
+        case("np.convolve(x, y, mode='same')", x=rand((4,)), y=rand((4,))),
+        case("np.convolve(x, y, 'valid')", x=rand((6,)), y=rand((2,))),
+        case("np.convolve(x, y, mode='valid')", x=rand((3,)), y=rand((5,))),
+        case("np.convolve(x, 2.0)", x=rand((3,))),
+        case("np.convolve(x, y, 'same')", x=rand(), y=rand((3,))),
+    ],
+    np.correlate: [
+        case("np.correlate(x, y)", x=rand((5,)), y=rand((3,))),
+        case("np.correlate(x, y)", x=rand((2,)), y=rand((5,))),
+        case("np.correlate(x, y, 'full')", x=rand((5,)), y=rand((3,))),
+        case("np.correlate(x, y, mode='full')", x=rand((2,)), y=rand((5,))),
+        case("np.correlate(x, y, 'same')", x=rand((5,)), y=rand((2,))),
+        case("np.correlate(x, y, mode='same')", x=rand((2,)), y=rand((7,))),
+        case("np.correlate(x, y, mode='same')", x=rand((3,)), y=rand((6,))),
+        case("np.correlate(x, y, mode='same')", x=rand((4,)), y=rand((4,))),
+    ],
+    np.polyval: [
+        case("np.polyval(p, x)", p=rand((3,)), x=rand()),
+        case("np.polyval(p, x)", p=rand((4,)), x=rand(V)),
+        case("np.polyval(p, x)", p=rand((1,)), x=rand(M)),
+        case("np.polyval(p, x)", p=rand((5,)), x=rand(T)),
+        case("np.polyval([1.0, -2.0, 0.5], x)", x=rand(M)),
+    ],
+    np.interp: [
+        case("np.interp(x, k, f)", x=rand((7,), -1.5, 1.5), k=np.array([-1.0, -0.2, 0.3, 1.0]), f=rand((4,)), wrt=("x", "f")),
+        case("np.interp(x, k, f)", x=rand(M, -1.5, 1.5), k=np.array([-1.0, -0.2, 0.3, 1.0]), f=rand((4,)), wrt=("x", "f")),
+        case("np.interp(x, k, f)", x=rand(), k=np.array([-1.0, 1.0]), f=rand((2,)), wrt=("x", "f")),
+        case("np.interp(x, k, f, y, z)", x=rand((9,), -1.5, 1.5), k=np.array([-1.0, -0.2, 0.3, 1.0]), f=rand((4,)), y=rand(), z=rand(), wrt=("x", "f", "y", "z")),
+        case("np.interp(x, k, f, right=z)", x=rand(M, -1.5, 1.5), k=np.array([-1.0, 0.0, 1.0]), f=rand((3,)), z=rand(), wrt=("f", "z")),
+        case("np.interp(x, [0.0, 0.5, 1.0], [1.0, 2.0, 0.0])", x=rand(V, 0.0, 1.0)),
+        case("np.interp(x, k, f)", x=rand(V), k=np.array([0.0]), f=rand((1,)), wrt=("x", "f")),
+    ],
+    runtime.convolve_vjp_a: [case("convolve_vjp_a(v, a, w, 'same')", v=rand((5,)), a=shape((5,)), w=rand((3,))), case("convolve_vjp_a(v, a, w)", v=rand((6,)), a=shape((2,)), w=rand((5,)))],
+    runtime.convolve_vjp_v: [case("convolve_vjp_v(v, a, w, 'valid')", v=rand((4,)), a=rand((5,)), w=shape((2,))), case("convolve_vjp_v(v, a, w)", v=rand((6,)), a=rand((2,)), w=shape((5,)))],
+    runtime.correlate_vjp_a: [case("correlate_vjp_a(v, a, w, 'same')", v=rand((7,)), a=shape((2,)), w=rand((7,))), case("correlate_vjp_a(v, a, w)", v=rand((3,)), a=shape((5,)), w=rand((3,)))],
+    runtime.correlate_vjp_v: [case("correlate_vjp_v(v, a, w, 'full')", v=rand((6,)), a=rand((2,)), w=shape((5,))), case("correlate_vjp_v(v, a, w)", v=rand((3,)), a=rand((5,)), w=shape((3,)))],
+    runtime.polyval_vjp_p: [case("polyval_vjp_p(v, p, x)", v=rand(M), p=shape((4,)), x=rand(M)), case("polyval_vjp_p(v, p, x)", v=rand(), p=shape((3,)), x=rand()), case("polyval_vjp_p(v, p, x)", v=rand(V), p=shape((1,)), x=rand(V))],
+    runtime.interp_vjp_fp: [case("interp_vjp_fp(v, x, k)", v=rand((7,)), x=rand((7,), -1.5, 1.5), k=np.array([-1.0, -0.2, 0.3, 1.0]), wrt=("v",)), case("interp_vjp_fp(v, x, k, 0.0, 1.0)", v=rand(M), x=rand(M, -1.5, 1.5), k=np.array([-1.0, 0.3, 1.0]), wrt=("v",))],
+    runtime.interp_jvp_fp: [case("interp_jvp_fp(u, x, k)", u=rand((4,)), x=rand((7,), -1.5, 1.5), k=np.array([-1.0, -0.2, 0.3, 1.0]), wrt=("u",)), case("interp_jvp_fp(u, x, k, 0.0, 1.0)", u=rand((3,)), x=rand(M, -1.5, 1.5), k=np.array([-1.0, 0.3, 1.0]), wrt=("u",))],
+})  # fmt: skip
+
+NONDIFF_CASES.update({
+    runtime.interp_segment: [case("x * interp_segment(x, [-1.0, 0.0, 1.0])", x=away(M))],
+    runtime.interp_inside: [case("x * interp_inside(x, [-0.5, 0.5])", x=away(M))],
+    runtime.interp_below: [case("x * interp_below(x, [-0.5, 0.5])", x=away(M))],
+    runtime.interp_above: [case("x * interp_above(x, [-0.5, 0.5])", x=away(M))],
+})  # fmt: skip
+
+CASES.update({
+    np.linalg.eigvalsh: [
+        case("np.linalg.eigvalsh(x)", x=symmetric((3, 3))),
+        case("np.linalg.eigvalsh(x, 'U') ** 2", x=symmetric((4, 4))),
+        case("np.linalg.eigvalsh(x)", x=rand((3, 3))),  # reads the lower triangle only
+        case("np.linalg.eigvalsh(x, UPLO='U')", x=rand((3, 3))),
+        case("np.linalg.eigvalsh(x) ** 3", x=symmetric((2, 3, 3))),
+    ],
+    np.meshgrid: [
+        case("np.meshgrid(x, y)[0] * np.meshgrid(x, y)[1]", x=rand((3,)), y=rand((4,))),
+        case("np.stack(np.meshgrid(x, y, indexing='ij'))", x=rand((3,)), y=rand((2, 2))),
+        case("np.meshgrid(x, y, z)[2] + np.meshgrid(x, y, z)[0] ** 2", x=rand((2,)), y=rand((3,)), z=rand((4,))),
+        case("np.meshgrid(x, y, sparse=True)[1] * np.meshgrid(x, y, sparse=True)[0]", x=rand((3,)), y=rand((4,))),
+        case("np.meshgrid(x)[0]", x=rand(V)),
+        case("np.meshgrid(x, y)[0]", x=rand(V), y=rand()),
+    ],
+    np.broadcast_arrays: [
+        case("np.broadcast_arrays(x, y)[0] * np.broadcast_arrays(x, y)[1]", x=rand(M), y=rand((4,))),
+        case("np.stack(np.broadcast_arrays(x, y, z))", x=rand((3, 1)), y=rand((1, 4)), z=rand()),
+        case("np.broadcast_arrays(x, y)[1]", x=rand(M), y=rand((3, 1))),
+        case("np.broadcast_arrays(x)[0]", x=rand(V)),
+    ],
+    runtime.meshgrid_vjp: [case("np.stack(meshgrid_vjp([v, w], [a, b]))", v=rand((3, 3)), w=rand((3, 3)), a=shape((3,)), b=shape((3,))), case("meshgrid_vjp([v, w], [a, b], True, 'ij')[1]", v=rand((2, 1)), w=rand((1, 4)), a=shape((2,)), b=shape((4,)))],
+    runtime.meshgrid_jvp: [case("np.stack(meshgrid_jvp([x, y]))", x=rand((3,)), y=rand((4,))), case("meshgrid_jvp([x, y], True, 'ij')[1]", x=rand((3,)), y=rand((4,)))],
+    runtime.broadcast_arrays_vjp: [case("broadcast_arrays_vjp([v, w], [a, b])[1]", v=rand(M), w=rand(M), a=shape(M), b=shape((4,)))],
+    runtime.broadcast_arrays_jvp: [case("np.stack(broadcast_arrays_jvp([x, y]))", x=rand(M), y=rand((3, 1)))],
+})  # fmt: skip
+
 # -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
 
 SCIPY = importlib.util.find_spec("scipy") is not None
@@ -1384,6 +1587,10 @@ REFUSED = [
     case("np.linalg.qr(x)[0]", x=rand((3, 4))),  # wide: R is not square
     case("np.linalg.qr(x, mode='complete')[0]", x=rand((4, 3))),
     case("x.astype(complex)", x=rand(V)),
+    case("np.real(x * 1j)", x=rand(V)),  # complex arrays
+    case("np.conj(x * 1j)", x=rand(V)),
+    case("np.interp(0.3, x, [0.0, 1.0, 3.0])", x=np.array([-1.0, 0.0, 1.0])),  # the knots xp
+    case("np.interp(x, [0.0, 1.0], [0.0, 2.0], period=3.0)", x=rand(V)),
 ]
 
 
@@ -1418,6 +1625,8 @@ INLINED = {
     runtime.einsum_cross,
     runtime.einsum_jvp_cross,
     runtime.logsumexp_weights,
+    runtime.eigvalsh_vjp,
+    runtime.eigvalsh_jvp,
 }
 
 

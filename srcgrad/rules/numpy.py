@@ -211,3 +211,54 @@ nondifferentiable(
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.any, np.all,
     np.count_nonzero, np.searchsorted, np.floor_divide, np.array_equal,
 )  # fmt: skip
+
+# -- more numpy functions --------------------------------------------------------------------
+# fmt: off
+# Scans. cumulative_sum and cumulative_prod may put the initial value (0 or 1, a constant) first.
+defrule(np.cumulative_sum, "x, *, axis=None, dtype=None, out=None, include_initial=False", d_x="cumsum_vjp(drop_initial(g, axis, include_initial), x, axis)", t_x="np.cumulative_sum(t, axis=axis, include_initial=include_initial)")
+defrule(np.cumulative_prod, "x, *, axis=None, dtype=None, out=None, include_initial=False", d_x="cumprod_vjp(drop_initial(g, axis, include_initial), x, axis)", t_x="with_initial(cumprod_jvp(t, x, axis), axis, include_initial)")
+defrule(np.nancumsum, scan, d_a="cumsum_vjp(g, a, axis) * nan_weights(a)", t_a="np.cumsum(t * nan_weights(a), axis=axis)")
+defrule(np.nanmedian, "a, axis=None, out=None, overwrite_input=False, keepdims=False", d_a="expand(g, a, axis, keepdims) * nan_median_weights(a, axis)", t_a="np.sum(t * nan_median_weights(a, axis), axis=axis, keepdims=keepdims)")
+
+# Elementwise. nan_to_num passes the derivative where x is finite, and to the replacement values
+# elsewhere. real and conj are the identity on real arrays (complex ones are refused). copysign
+# is |x1| with x2's sign: 0 at x1 = 0 (as abs), and a step in x2. nextafter(x1, x2) is x1 moved
+# by one unit in the last place: derivative 1 in x1 and 0 in x2 (its direction).
+defrule(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", d_x="g * np.isfinite(x)", d_nan="g * np.isnan(x)", d_posinf="g * np.isposinf(x)", d_neginf="g * np.isneginf(x)", t_x="t * np.isfinite(x)", t_nan="t * np.isnan(x)", t_posinf="t * np.isposinf(x)", t_neginf="t * np.isneginf(x)", zero="copy", unbroadcast=True)
+defrule(np.real, "val", d_val="real_only(g, val)", t_val="real_only(t, val)")
+defrule(np.conjugate, "x", d_x="real_only(g, x)", t_x="real_only(t, x)", elementwise=True)
+defrule(np.copysign, "x1, x2", d_x1="g * np.sign(x1) * np.copysign(1.0, x2)", t_x1="t * np.sign(x1) * np.copysign(1.0, x2)", zero="x2", **ufunc2)
+defrule(np.nextafter, "x1, x2", d_x1="g", t_x1="t", zero="x2", **ufunc2)
+# heaviside(x1, x2) is 0, x2 or 1: a step in x1; where x1 is 0 it is x2.
+defrule(np.heaviside, "x1, x2", d_x2="g * (x1 == 0)", t_x2="t * (x1 == 0)", zero="x1", **ufunc2)
+
+# Joining and cutting: linear in the values, the indices give positions only.
+defrule(np.append, "arr, values, axis=None", d_arr="unappend_arr(g, arr, values, axis)", d_values="unappend_values(g, arr, values, axis)", t_arr="np.append(t, zero_tangent(values), axis)", t_values="np.append(zero_tangent(arr), t, axis)")
+defrule(np.insert, "arr, obj, values, axis=None", d_arr="uninsert_arr(g, arr, obj, values, axis)", d_values="uninsert_values(g, arr, obj, values, axis)", t_arr="np.insert(t, obj, zero_tangent(values), axis)", t_values="np.insert(zero_tangent(arr), obj, t, axis)", zero="obj")
+defrule(np.delete, "arr, obj, axis=None", d_arr="undelete(g, arr, obj, axis)", t_arr="np.delete(t, obj, axis)", zero="obj")
+
+# Products of 1-d arrays, linear in each operand: the adjoint of one is g (put back into the
+# full output) correlated with the other. polyval: p's adjoint sums g times the powers of x;
+# x's derivative is the derivative polynomial.
+defrule(np.convolve, "a, v, mode='full'", d_a="convolve_vjp_a(g, a, v, mode)", d_v="convolve_vjp_v(g, a, v, mode)", t_a="np.convolve(t, v, mode)", t_v="np.convolve(a, t, mode)")
+defrule(np.correlate, "a, v, mode='valid'", d_a="correlate_vjp_a(g, a, v, mode)", d_v="correlate_vjp_v(g, a, v, mode)", t_a="np.correlate(t, v, mode)", t_v="np.correlate(a, t, mode)")
+defrule(np.polyval, "p, x", d_p="polyval_vjp_p(g, p, x)", d_x="g * np.polyval(p[:-1] * np.arange(np.size(p) - 1, 0, -1), x)", t_p="np.polyval(t, x)", t_x="t * np.polyval(p[:-1] * np.arange(np.size(p) - 1, 0, -1), x)")
+# interp: x's derivative is the slope of its segment, the right derivative at a knot (0 from the
+# last knot on, and outside the range, where interp is constant); fp's adjoint splits g between
+# the ends of each segment; left and right get g where they are returned. The knots xp are
+# refused (no template: their derivative is not zero), and so is period=.
+interp_slope = "interp_inside(x, xp, period) * safe_div(np.take(fp, interp_segment(x, xp, period) + 1, mode='clip') - np.take(fp, interp_segment(x, xp, period)), np.take(xp, interp_segment(x, xp, period) + 1, mode='clip') - np.take(xp, interp_segment(x, xp, period)))"
+defrule(np.interp, "x, xp, fp, left=None, right=None, period=None", d_x="g * " + interp_slope, d_fp="interp_vjp_fp(g, x, xp, left, right, period)", d_left="g * interp_below(x, xp, period)", d_right="g * interp_above(x, xp, period)", t_x="t * " + interp_slope, t_fp="interp_jvp_fp(t, x, xp, left, right, period)", t_left="t * interp_below(x, xp, period)", t_right="t * interp_above(x, xp, period)", zero="period", unbroadcast=True)
+
+# eigvalsh: the eigenvalues of eigh (it reads one triangle, as eigh). meshgrid and
+# broadcast_arrays return one array per input: each input's adjoint is its output's, summed
+# back to its shape.
+defrule(np.linalg.eigvalsh, "a, UPLO='L'", d_a="eigvalsh_vjp(g, a, UPLO)", t_a="eigvalsh_jvp(t, a, UPLO)")
+defrule(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", d_xi="meshgrid_vjp(g, xi, sparse, indexing)", t_xi="meshgrid_jvp(t, sparse, indexing)", sequence=True)
+defrule(np.broadcast_arrays, "*args, subok=False", d_args="broadcast_arrays_vjp(g, args)", t_args="broadcast_arrays_jvp(t)", sequence=True)
+# fmt: on
+
+nondifferentiable(
+    np.tril_indices, np.triu_indices, np.argwhere, np.flatnonzero, np.around, np.ravel_multi_index,
+    np.unravel_index, np.spacing, np.isposinf, np.isneginf,
+)  # fmt: skip

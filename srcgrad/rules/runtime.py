@@ -127,3 +127,39 @@ defrule(runtime.einsum_jvp, "u, subscripts, operands", d_u="einsum_vjps(g, subsc
 defrule(runtime.astype_vjp, "v, a, dtype", d_v="astype_jvp(g, dtype)", t_v="astype_vjp(t, a, dtype)", zero="a, dtype", spelling="astype_vjp")
 defrule(runtime.astype_jvp, "u, dtype", d_u="astype_vjp(g, u, dtype)", t_u="astype_jvp(t, dtype)", zero="dtype", spelling="astype_jvp")
 # fmt: on
+
+# fmt: off
+# More numpy functions: linear helpers, each undone by another or by a numpy function.
+defrule(runtime.real_only, "v, x", d_v="real_only(g, x)", t_v="real_only(t, x)", zero="x", spelling="real_only")
+defrule(runtime.drop_initial, "v, axis=None, include_initial=False", d_v="with_initial(g, axis, include_initial)", t_v="drop_initial(t, axis, include_initial)", spelling="drop_initial")
+defrule(runtime.with_initial, "v, axis=None, include_initial=False", d_v="drop_initial(g, axis, include_initial)", t_v="with_initial(t, axis, include_initial)", spelling="with_initial")
+defrule(runtime.unappend_arr, "v, arr, values, axis=None", d_v="np.append(g, zero_tangent(values), axis)", t_v="unappend_arr(t, arr, values, axis)", zero="arr, values", spelling="unappend_arr")
+defrule(runtime.unappend_values, "v, arr, values, axis=None", d_v="np.append(zero_tangent(arr), g, axis)", t_v="unappend_values(t, arr, values, axis)", zero="arr, values", spelling="unappend_values")
+defrule(runtime.uninsert_arr, "v, arr, obj, values, axis=None", d_v="np.insert(g, obj, zero_tangent(values), axis)", t_v="uninsert_arr(t, arr, obj, values, axis)", zero="arr, obj, values", spelling="uninsert_arr")
+defrule(runtime.uninsert_values, "v, arr, obj, values, axis=None", d_v="np.insert(zero_tangent(arr), obj, g, axis)", t_v="uninsert_values(t, arr, obj, values, axis)", zero="arr, obj, values", spelling="uninsert_values")
+defrule(runtime.undelete, "v, arr, obj, axis=None", d_v="np.delete(g, obj, axis)", t_v="undelete(t, arr, obj, axis)", zero="arr, obj", spelling="undelete")
+# convolve and correlate: bilinear in the adjoint and the other operand (as dot_vjp_a).
+defrule(runtime.convolve_vjp_a, "v, a, w, mode='full'", d_v="np.convolve(g, w, mode)", d_w="convolve_vjp_v(v, g, w, mode)", t_v="convolve_vjp_a(t, a, w, mode)", t_w="convolve_vjp_a(v, a, t, mode)", zero="a", spelling="convolve_vjp_a")
+defrule(runtime.convolve_vjp_v, "v, a, w, mode='full'", d_v="np.convolve(a, g, mode)", d_a="convolve_vjp_a(v, a, g, mode)", t_v="convolve_vjp_v(t, a, w, mode)", t_a="convolve_vjp_v(v, t, w, mode)", zero="w", spelling="convolve_vjp_v")
+defrule(runtime.correlate_vjp_a, "v, a, w, mode='valid'", d_v="np.correlate(g, w, mode)", d_w="correlate_vjp_v(v, g, w, mode)", t_v="correlate_vjp_a(t, a, w, mode)", t_w="correlate_vjp_a(v, a, t, mode)", zero="a", spelling="correlate_vjp_a")
+defrule(runtime.correlate_vjp_v, "v, a, w, mode='valid'", d_v="np.correlate(a, g, mode)", d_a="correlate_vjp_a(v, a, g, mode)", t_v="correlate_vjp_v(t, a, w, mode)", t_a="correlate_vjp_v(v, t, w, mode)", zero="w", spelling="correlate_vjp_v")
+# polyval's adjoint of p: linear in the adjoint; in x, the derivative polynomial's.
+defrule(runtime.polyval_vjp_p, "v, p, x", d_v="np.polyval(g, x)", d_x="v * np.polyval(g[:-1] * np.arange(np.size(g) - 1, 0, -1), x)", t_v="polyval_vjp_p(t, p, x)", t_x="np.append(polyval_vjp_p(v * t, p[:-1], x) * np.arange(np.size(p) - 1, 0, -1), 0.0)", zero="p", spelling="polyval_vjp_p")
+# interp's adjoint and tangent of fp: linear in g (t), each the other's adjoint; their
+# derivatives in x and xp are refused (no template).
+defrule(runtime.interp_vjp_fp, "v, x, xp, left=None, right=None, period=None", d_v="interp_jvp_fp(g, x, xp, left, right, period)", t_v="interp_vjp_fp(t, x, xp, left, right, period)", zero="left, right, period", spelling="interp_vjp_fp")
+defrule(runtime.interp_jvp_fp, "u, x, xp, left=None, right=None, period=None", d_u="interp_vjp_fp(g, x, xp, left, right, period)", t_u="interp_jvp_fp(t, x, xp, left, right, period)", zero="left, right, period", spelling="interp_jvp_fp")
+# meshgrid and broadcast_arrays: lists in, lists out; each helper undone by the other.
+defrule(runtime.meshgrid_vjp, "v, xi, sparse=False, indexing='xy'", d_v="meshgrid_jvp(g, sparse, indexing)", t_v="meshgrid_vjp(t, xi, sparse, indexing)", zero="xi", spelling="meshgrid_vjp", sequence=True)
+defrule(runtime.meshgrid_jvp, "ts, sparse=False, indexing='xy'", d_ts="meshgrid_vjp(g, ts, sparse, indexing)", t_ts="meshgrid_jvp(t, sparse, indexing)", spelling="meshgrid_jvp", sequence=True)
+defrule(runtime.broadcast_arrays_vjp, "v, args", d_v="broadcast_arrays_jvp(g)", t_v="broadcast_arrays_vjp(t, args)", zero="args", spelling="broadcast_arrays_vjp", sequence=True)
+defrule(runtime.broadcast_arrays_jvp, "ts", d_ts="broadcast_arrays_vjp(g, ts)", t_ts="broadcast_arrays_jvp(t)", spelling="broadcast_arrays_jvp", sequence=True)
+# fmt: on
+
+nondifferentiable(
+    runtime.nan_median_weights,
+    runtime.interp_segment,
+    runtime.interp_inside,
+    runtime.interp_below,
+    runtime.interp_above,
+)

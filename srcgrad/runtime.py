@@ -1539,3 +1539,18 @@ def broadcast_arrays_vjp(g: Any, args: Any) -> list:
 def broadcast_arrays_jvp(ts: Any) -> list:
     """The tangents of ``np.broadcast_arrays``'s outputs: the tangents broadcast together (copies)."""
     return [np.array(t, copy=True) for t in np.broadcast_arrays(*ts)]
+
+
+# -- np.linspace ---------------------------------------------------------------------------
+
+
+def linspace_weights(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False
+) -> Any:
+    """The weights ``w`` of ``np.linspace(start, stop) = start + (stop - start) * w``: its
+    derivative is ``1 - w`` in ``start`` and ``w`` in ``stop``. Scalar endpoints only."""
+    if np.ndim(start) or np.ndim(stop) or retstep:
+        raise NotImplementedError(
+            "srcgrad differentiates np.linspace with scalar start and stop, without retstep"
+        )
+    return np.linspace(0.0, 1.0, num, endpoint=endpoint)

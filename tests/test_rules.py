@@ -321,6 +321,12 @@ CASES: dict[Any, list[Case]] = {
         case("np.vstack((x, y))", x=rand(V), y=rand(M)),
         case("np.vstack([x, y])", x=rand(), y=rand()),
     ],
+    np.linspace: [
+        case("np.linspace(a, b, 5)", a=rand(), b=rand()),
+        case("np.linspace(a, b, 4, endpoint=False)", a=rand(), b=rand()),
+        case("np.linspace(a, 2.0, 6)", a=rand()),
+        case("np.linspace(-1.0, b, 3)", b=rand()),
+    ],
     np.linalg.norm: [
         case("np.linalg.norm(x)", x=rand(V)),
         case("np.linalg.norm(x)", x=rand(M)),
@@ -960,7 +966,7 @@ NONDIFF_CASES: dict[Any, list[Case]] = {
     np.eye: [case("np.eye(np.size(x)) @ x", x=rand(V))],
     np.identity: [case("np.identity(np.size(x)) @ x", x=rand(V))],
     np.arange: [case("x * np.arange(np.size(x))", x=rand(V))],
-    np.linspace: [case("x * np.linspace(0.0, 1.0, np.size(x))", x=rand(V))],
+    runtime.linspace_weights: [case("x * linspace_weights(0.0, 1.0, np.size(x))", x=rand(V))],
     np.argmax: [case("x * np.argmax(x)", x=rand(V))],
     np.argmin: [case("x * np.argmin(x)", x=rand(V))],
     np.argsort: [case("x * np.argsort(x)", x=rand(V))],

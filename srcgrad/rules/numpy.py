@@ -199,12 +199,15 @@ defrule(np.nanstd, moments, d_a="expand(g / ans, a, axis, keepdims) * " + nan_ce
 # an integer or bool type truncates, a step function, so the derivative is zero.
 defrule(np.ndarray.astype, "a, dtype, order='K', casting='unsafe', subok=True, copy=True", d_a="astype_vjp(g, a, dtype)", t_a="astype_jvp(t, dtype)", spelling="np.ndarray.astype")
 
+lin = "linspace_weights(start, stop, num, endpoint, retstep)"
+defrule(np.linspace, "start, stop, num=50, endpoint=True, retstep=False", d_start=f"np.sum(g * (1.0 - {lin}))", d_stop=f"np.sum(g * {lin})", t_start=f"t * (1.0 - {lin})", t_stop=f"t * {lin}", zero="num")
+
 # fmt: on
 
 # No derivative: shapes, constructors, indices, rounding, tests.
 nondifferentiable(
     np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
-    np.ones_like, np.empty_like, np.full_like, np.eye, np.identity, np.arange, np.linspace,
+    np.ones_like, np.empty_like, np.full_like, np.eye, np.identity, np.arange,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.floor, np.ceil, np.round, np.rint,
     np.trunc, np.fix, np.sign, np.isnan, np.isinf, np.isfinite, np.allclose, np.isclose,
     np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,

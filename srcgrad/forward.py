@@ -21,8 +21,8 @@ from typing import Literal
 import gast
 
 from . import runtime
-from .errors import NoRuleError, SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, name, scalar_check, statements
+from .errors import SrcGradError
+from .ir import IfBlock, Program, Stmt, assign, missing_half, name, scalar_check, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -185,14 +185,7 @@ class _Forward:
         """The output's tangent: the sum of the active operands' contributions (or the joint template)."""
         missing = [p for p in active if p not in rule.jvp]
         if missing:
-            frame = stmt.origin[-1] if stmt.origin else None
-            raise NoRuleError(
-                f"{rule.spelling} has no forward-mode rule with respect to its argument {missing[0]!r}",
-                frame and frame.filename,
-                frame and frame.lineno,
-                frame and frame.text,
-                hint=f'register one with @srcgrad.tangent({rule.spelling}), or use mode="reverse".',
-            )
+            raise missing_half(rule, missing[0], stmt.origin, "forward")
         if len(active) > 1 and rule.joint is not None:
             tangents = {
                 f"t_{p}": self.tangent_of(args[p]) if p in active else self.zero(args[p]) for p in rule.jvp

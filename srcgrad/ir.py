@@ -13,6 +13,7 @@ from typing import Any
 
 import gast
 
+from .errors import NoRuleError
 from .rules import Rule
 
 
@@ -178,3 +179,17 @@ def scalar_check(check: str, result: gast.expr, where: str) -> gast.Expr:
     """``check_scalar(result, 'file.py:LINE')``: ``grad`` of a non-scalar output is an error."""
     call = gast.Call(func=name(check), args=[result, gast.Constant(value=where, kind=None)], keywords=[])
     return gast.Expr(value=call)
+
+
+def missing_half(rule: Rule, param: str, origin: tuple[Frame, ...], mode: str) -> NoRuleError:
+    """The error for a rule without the template ``mode`` needs for ``param``: it names the
+    decorator that adds one, and the other mode."""
+    frame = origin[-1] if origin else None
+    decorator, other = ("adjoint", "forward") if mode == "reverse" else ("tangent", "reverse")
+    return NoRuleError(
+        f"{rule.spelling} has no {mode}-mode rule with respect to its argument {param!r}",
+        frame and frame.filename,
+        frame and frame.lineno,
+        frame and frame.text,
+        hint=f'register one with @srcgrad.{decorator}({rule.spelling}), or use mode="{other}".',
+    )

@@ -25,6 +25,23 @@ class _Unresolved:
 UNRESOLVED: Any = _Unresolved()
 
 
+def _denoted(scope: Resolver | Scope, name: str) -> Any:
+    """What a free ``name`` of a function denotes now: a bound constant, its closure cell's
+    value, its global, its builtin; ``UNRESOLVED`` for a local or an empty cell."""
+    if name in scope.constants:
+        return scope.constants[name]
+    if name in scope.locals:
+        return UNRESOLVED
+    if name in scope.closure:
+        try:
+            return scope.closure[name].cell_contents
+        except ValueError:
+            return UNRESOLVED
+    if name in scope.globals:
+        return scope.globals[name]
+    return getattr(builtins, name, UNRESOLVED)
+
+
 class Resolver:
     """Resolves the free names of one parsed function in its own globals and closure.
 
@@ -44,19 +61,7 @@ class Resolver:
     def resolve(self, node: gast.expr) -> Any:
         """The object ``node`` denotes now, or ``UNRESOLVED`` for locals and other expressions."""
         if isinstance(node, gast.Name):
-            name = node.id
-            if name in self.constants:
-                return self.constants[name]
-            if name in self.locals:
-                return UNRESOLVED
-            if name in self.closure:
-                try:
-                    return self.closure[name].cell_contents
-                except ValueError:
-                    return UNRESOLVED
-            if name in self.parsed.globals:
-                return self.parsed.globals[name]
-            return getattr(builtins, name, UNRESOLVED)
+            return _denoted(self, node.id)
         if isinstance(node, gast.Attribute):
             base = self.resolve(node.value)
             if base is UNRESOLVED:
@@ -202,18 +207,7 @@ class Scope:
         self.globals = fn.__globals__
 
     def name(self, name: str) -> Any:
-        if name in self.constants:
-            return self.constants[name]
-        if name in self.locals:
-            return UNRESOLVED
-        if name in self.closure:
-            try:
-                return self.closure[name].cell_contents
-            except ValueError:
-                return UNRESOLVED
-        if name in self.globals:
-            return self.globals[name]
-        return getattr(builtins, name, UNRESOLVED)
+        return _denoted(self, name)
 
     def lookup(self, text: str) -> Any:
         root, *attrs = text.split(".")

@@ -17,8 +17,20 @@ import gast
 import numpy as np
 
 from . import runtime
-from .errors import NonScalarOutputError, NoRuleError
-from .ir import Frame, IfBlock, LoopBlock, Program, Stmt, assign, name, scalar_check, statements, store
+from .errors import NonScalarOutputError
+from .ir import (
+    Frame,
+    IfBlock,
+    LoopBlock,
+    Program,
+    Stmt,
+    assign,
+    missing_half,
+    name,
+    scalar_check,
+    statements,
+    store,
+)
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import (
     computed_once,
@@ -426,14 +438,7 @@ class _Reverse:
         op = stmt.op
         missing = [p for p in op.active if op.rule is not None and p not in op.rule.vjp]
         if missing:
-            frame = stmt.origin[-1] if stmt.origin else None
-            raise NoRuleError(
-                f"{op.rule.spelling} has no reverse-mode rule with respect to its argument {missing[0]!r}",
-                frame and frame.filename,
-                frame and frame.lineno,
-                frame and frame.text,
-                hint=f'register one with @srcgrad.adjoint({op.rule.spelling}), or use mode="forward".',
-            )
+            raise missing_half(op.rule, missing[0], stmt.origin, "reverse")
         g = self.finish(op.target, stmt.origin)
         for param in op.active:
             atom = op.args[param]

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from oracle import numeric_grad
 
 import srcgrad
 from srcgrad import NoRuleError, RuleError, SrcGradError, stop_gradient
@@ -40,20 +41,6 @@ def restored_registry():
     NAMES_FOR_GENERATED_CODE.clear()
     NAMES_FOR_GENERATED_CODE.update(names)
     srcgrad.cache.clear()
-
-
-def numeric_grad(f, args, i, step=1e-6):
-    """Central differences of scalar ``f`` with respect to argument ``i``."""
-    x = np.array(args[i], dtype=float)
-    out = np.zeros_like(x)
-    for index in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        at = [list(args) for _ in range(2)]
-        at[0][i], at[1][i] = up, down
-        out[index] = (f(*at[0]) - f(*at[1])) / (2 * step)
-    return out if x.shape else float(out)
 
 
 def assert_grads(f, *args, wrt=(0,)):

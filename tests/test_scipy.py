@@ -15,6 +15,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from oracle import numeric_grad
 
 import srcgrad
 
@@ -24,17 +25,6 @@ from scipy.special import expit, gammaln, logsumexp  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 RNG = np.random.default_rng(3)
-
-
-def numeric_grad(f, args, i, step=1e-6):
-    x = np.array(args[i], dtype=float)
-    out = np.zeros_like(x)
-    for index in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        out[index] = (f(*args[:i], up, *args[i + 1 :]) - f(*args[:i], down, *args[i + 1 :])) / (2 * step)
-    return out
 
 
 def negative_binomial_loglik(log_r, logit_p, counts):

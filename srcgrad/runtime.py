@@ -909,16 +909,19 @@ def trapezoid_weights(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> A
 def median_weights(a: Any, axis: Any = None) -> Any:
     """The derivative of ``np.median(a, axis)`` with respect to each entry of ``a``: 1 at the
     middle entry, 1/2 at each of the two middle ones for an even count (ties: in stable order)."""
+    return _middle_weights(a, axis, skip_nan=False)
+
+
+def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
     if axis is None:
-        return np.reshape(median_weights(np.ravel(a), 0), np.shape(a))
-    axes = _normalize_axes(axis, np.ndim(a))
-    last = tuple(range(np.ndim(a) - len(axes), np.ndim(a)))
-    moved = np.moveaxis(a, axes, last)
-    flat = np.reshape(moved, np.shape(moved)[: np.ndim(a) - len(axes)] + (-1,))
-    n = np.shape(flat)[-1]
+        return np.reshape(_middle_weights(np.ravel(a), 0, skip_nan), np.shape(a))
+    flat, shape, axes, last = _prod_layout(a, axis)
+    n = np.sum(~np.isnan(flat), axis=-1, keepdims=True) if skip_nan else np.shape(flat)[-1]  # NaNs sort last
     ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
-    weights = (ranks == n // 2) * (1.0 if n % 2 else 0.5) + (ranks == (n - 1) // 2) * (0.0 if n % 2 else 0.5)
-    return np.moveaxis(np.reshape(weights, np.shape(moved)), last, axes).astype(grad_dtype(a, 1.0))
+    odd = n % 2 == 1
+    weights = (ranks == n // 2) * np.where(odd, 1.0, 0.5) + (ranks == (n - 1) // 2) * np.where(odd, 0.0, 0.5)
+    weights = weights * (n > 0)
+    return np.moveaxis(np.reshape(weights, shape), last, axes).astype(grad_dtype(a, 1.0))
 
 
 def _float_cast(dtype: Any) -> bool:
@@ -1352,18 +1355,7 @@ def undelete(g: Any, arr: Any, obj: Any, axis: Any = None) -> Any:
 def nan_median_weights(a: Any, axis: Any = None) -> Any:
     """The derivative of ``np.nanmedian(a, axis)`` with respect to each entry of ``a``: as
     ``median_weights`` among the entries that are not NaN; 0 at NaN (and in all-NaN slices)."""
-    if axis is None:
-        return np.reshape(nan_median_weights(np.ravel(a), 0), np.shape(a))
-    axes = _normalize_axes(axis, np.ndim(a))
-    last = tuple(range(np.ndim(a) - len(axes), np.ndim(a)))
-    moved = np.moveaxis(a, axes, last)
-    flat = np.reshape(moved, np.shape(moved)[: np.ndim(a) - len(axes)] + (-1,))
-    n = np.sum(~np.isnan(flat), axis=-1, keepdims=True)  # NaNs sort last
-    ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
-    odd = n % 2 == 1
-    weights = (ranks == n // 2) * np.where(odd, 1.0, 0.5) + (ranks == (n - 1) // 2) * np.where(odd, 0.0, 0.5)
-    weights = weights * (n > 0)
-    return np.moveaxis(np.reshape(weights, np.shape(moved)), last, axes).astype(grad_dtype(a, 1.0))
+    return _middle_weights(a, axis, skip_nan=True)
 
 
 def _conv_offset(n: int, m: int, mode: str, correlate: bool) -> int:

@@ -287,16 +287,80 @@ def _is_advanced(index: Any) -> bool:
     return any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
 
 
-def _two_norm_only(x: Any, ord: Any, axis: Any) -> None:
+def _is_two_norm(x: Any, ord: Any, axis: Any) -> bool:
     matrix = np.ndim(x) > 1 if axis is None else isinstance(axis, tuple) and len(axis) == 2
-    if ord not in (None, 2, "fro") or (ord == 2 and matrix):
-        raise NotImplementedError(f"srcgrad differentiates the 2-norm only, not ord={ord!r}")
+    return ord is None or ord == "fro" or (ord == 2 and not matrix)
+
+
+def _piecewise_linear(ord: Any) -> bool:
+    return not isinstance(ord, str) and ord in (0, 1, -1, np.inf, -np.inf)
+
+
+def _shared_ties(x: Any, sums: Any, extreme: Any, axis: int) -> Any:
+    """``sign(x)`` where the absolute sums reach their extreme along ``axis``, ties sharing evenly."""
+    hit = sums == extreme(sums, axis=axis, keepdims=True)
+    return np.sign(x) * (hit / np.sum(hit, axis=axis, keepdims=True))
+
+
+def _norm_weights(x: Any, ord: Any, axis: Any) -> Any:
+    """The derivative of ``np.linalg.norm(x, ord, axis)`` other than the 2-norm, shaped like ``x``.
+
+    The reduced axes are moved last; ties of a max/min norm share the derivative evenly, and
+    entries where a p-norm with p < 1 is not differentiable (zeros) get 0, like the origin.
+    """
+    if ord == 0:  # counts nonzero entries
+        return np.zeros(np.shape(x))
+    axes = (
+        tuple(a % np.ndim(x) for a in axis) if isinstance(axis, tuple) else _normalize_axes(axis, np.ndim(x))
+    )
+    last = tuple(range(np.ndim(x) - len(axes), np.ndim(x)))
+    m = np.moveaxis(x, axes, last)
+    extreme = np.max if not isinstance(ord, str) and ord > 0 else np.min
+    if len(axes) == 1:
+        if ord in (np.inf, -np.inf):
+            w = _shared_ties(m, np.abs(m), extreme, -1)
+        elif ord == 1:
+            w = np.sign(m) * 1.0
+        else:  # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p - 1)
+            a = np.abs(m)
+            n = np.sum(a**ord, axis=-1, keepdims=True) ** (1.0 / ord)
+            zero = (a == 0) | (n == 0)
+            w = np.where(
+                zero, 0.0, np.sign(m) * (np.where(zero, 1.0, a) / np.where(n == 0, 1.0, n)) ** (ord - 1)
+            )
+    elif ord in (1, -1):  # the extreme column sum
+        w = _shared_ties(m, np.sum(np.abs(m), axis=-2, keepdims=True), extreme, -1)
+    elif ord in (np.inf, -np.inf):  # the extreme row sum
+        w = _shared_ties(m, np.sum(np.abs(m), axis=-1, keepdims=True), extreme, -2)
+    else:  # 'nuc': U V^T; 2 and -2: the outer product of the extreme singular vectors
+        u, _, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            w = np.matmul(u, vt)
+        else:
+            k = 0 if ord == 2 else -1
+            w = u[..., :, k, None] * vt[..., k, None, :]
+    return np.moveaxis(w, last, axes)
+
+
+def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
+    """The ``ord`` the 2-norm's second-derivative templates use: the 2-norm's own, or 0 (zero
+    terms) for the norms that are linear in pieces; the others' second derivatives are refused."""
+    if _is_two_norm(x, ord, axis) or ord == 0:
+        return ord
+    if _piecewise_linear(ord):
+        return 0
+    raise NotImplementedError(
+        f"srcgrad differentiates np.linalg.norm(..., ord={ord!r}) once only: its second derivatives cover"
+        " the 2-norm, 'fro', and the 0, 1, -1, inf and -inf norms. To go further write the norm out,"
+        " e.g. np.sum(np.abs(x) ** p) ** (1 / p)."
+    )
 
 
 def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """The adjoint of the 2-norm (vector or Frobenius); zero at the origin, never NaN."""
-    _two_norm_only(x, ord, axis)
+    """The adjoint of ``np.linalg.norm``; zero at the origin, never NaN."""
     g = _keepdims(g, x, axis, keepdims)
+    if not _is_two_norm(x, ord, axis):
+        return g * _norm_weights(x, ord, axis)
     ans = _keepdims(ans, x, axis, keepdims)
     safe = np.where(ans == 0, 1.0, ans)
     return np.where(ans == 0, 0.0, g * x / safe)
@@ -475,8 +539,10 @@ def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:
 
 
 def norm_jvp(t: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """The tangent of the 2-norm, ``sum(x * t) / ans``; zero at the origin, never NaN."""
-    _two_norm_only(x, ord, axis)
+    """The tangent of ``np.linalg.norm``, for the 2-norm ``sum(x * t) / ans``; zero at the origin, never NaN."""
+    if not _is_two_norm(x, ord, axis):
+        axes = _normalize_axes(axis, np.ndim(x))
+        return np.sum(_norm_weights(x, ord, axis) * t, axis=axes, keepdims=keepdims)
     dot = np.sum(x * t, axis=axis, keepdims=keepdims)
     safe = np.where(ans == 0, 1.0, ans)
     return np.where(ans == 0, 0.0, dot / safe)

@@ -147,6 +147,43 @@ def test_decompositions_match_autograd(loss, a):
         assert np.allclose(got, expected, rtol=1e-8, atol=1e-10), (mode, got, expected)
 
 
+def p_norm_loss(x):
+    return np.linalg.norm(x, 3) + np.linalg.norm(x, 1.5) ** 2
+
+
+def nuclear_norm_loss(a):
+    return np.linalg.norm(a, "nuc") + np.sum(np.linalg.norm(a, axis=0))
+
+
+@pytest.mark.parametrize("loss, a", [(p_norm_loss, randn(5)), (nuclear_norm_loss, randn(4, 3))])
+def test_norms_match_autograd(loss, a):
+    with autograd_numpy():
+        expected = autograd.grad(loss)(a)
+    for mode in ("reverse", "forward"):
+        assert np.allclose(srcgrad.grad(loss, mode=mode)(a), expected, rtol=1e-10), mode
+
+
+def regularized(w):
+    return np.sum(w**2) + 0.1 * np.linalg.norm(w, 1) + np.linalg.norm(w, np.inf) + np.linalg.norm(w)
+
+
+def cubic_norm(w):
+    return np.linalg.norm(w, 3)
+
+
+def test_norm_second_derivatives():
+    """The 1- and max-norms have no curvature; the 2-norm's is exact; the rest are refused."""
+    w = randn(4)
+    two_norm = np.linalg.norm(w)
+    expected = 2.0 * np.eye(4) + (np.eye(4) - np.outer(w, w) / two_norm**2) / two_norm
+    v = randn(4)
+    assert np.allclose(srcgrad.hessian(regularized)(w), expected, rtol=1e-10)
+    assert np.allclose(srcgrad.jacobian(srcgrad.grad(regularized, mode="forward"))(w), expected, rtol=1e-10)
+    assert np.allclose(srcgrad.jvp(srcgrad.grad(regularized), (w,), (v,))[1], expected @ v, rtol=1e-10)
+    with pytest.raises(NotImplementedError, match="ord=3"):
+        srcgrad.hessian(cubic_norm)(w)
+
+
 # -- array methods ------------------------------------------------------------------------
 
 

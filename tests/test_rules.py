@@ -122,6 +122,16 @@ def positive(shape: tuple) -> Any:
     return rand(shape, 0.5, 1.5)
 
 
+def distinct(shape: tuple) -> np.ndarray:
+    """Values without ties (sort, max)."""
+    return RNG.permutation(np.size(np.zeros(shape))).reshape(shape) * 0.1 + RNG.uniform(0, 0.05, shape)
+
+
+def signed_distinct(shape: tuple) -> np.ndarray:
+    """Distinct magnitudes with random signs, away from 0 (the max/min norms)."""
+    return (distinct(shape) + 0.1) * RNG.choice([-1.0, 1.0], shape)
+
+
 # -- the cases, by primitive ---------------------------------------------------------------
 
 CASES: dict[Any, list[Case]] = {
@@ -341,6 +351,22 @@ CASES: dict[Any, list[Case]] = {
         case("np.linalg.norm(x, axis=(0, 1))", x=rand(M)),
         case("np.linalg.norm(x, axis=(1, 2), keepdims=True)", x=rand(T)),
         case("np.linalg.norm(x, ord=2, axis=1)", x=rand(M)),
+        # other ords: max/min norms need no ties, p < 1 no zeros, matrix 2-norms distinct singular values
+        case("np.linalg.norm(x, 1)", x=away(V)),
+        case("np.linalg.norm(x, np.inf)", x=signed_distinct(V)),
+        case("np.linalg.norm(x, -np.inf, axis=1)", x=signed_distinct(M)),
+        case("np.linalg.norm(x, 0)", x=away(V)),
+        case("np.linalg.norm(x, 3)", x=rand(V)),
+        case("np.linalg.norm(x, 0.5, axis=0, keepdims=True)", x=away(M)),
+        case("np.linalg.norm(x, -1.5)", x=away(V)),
+        case("np.linalg.norm(x, 'nuc')", x=rand(M)),
+        case("np.linalg.norm(x, 2)", x=rand(M)),
+        case("np.linalg.norm(x, -2, axis=(2, 0))", x=rand(T)),
+        case("np.linalg.norm(x, 1, keepdims=True)", x=signed_distinct(M)),
+        case("np.linalg.norm(x, -1, axis=(1, 0))", x=signed_distinct(M)),
+        case("np.linalg.norm(x, np.inf)", x=signed_distinct(M)),
+        case("np.linalg.norm(x, -np.inf, axis=(0, 2))", x=signed_distinct(T)),
+        case("np.linalg.norm(x, 'nuc', axis=(1, 2), keepdims=True)", x=rand(T)),
     ],
     np.linalg.inv: [
         case("np.linalg.inv(x)", x=wellconditioned((3, 3))),
@@ -532,11 +558,14 @@ CASES.update({
         case("norm_vjp(v, n, x)", v=rand(), n=positive(()), x=rand(V)),
         case("norm_vjp(v, n, x, None, 1)", v=rand((3,)), n=positive((3,)), x=rand(M)),
         case("norm_vjp(v, n, x, None, 0, True)", v=rand((1, 4)), n=positive((1, 4)), x=rand(M)),
+        case("norm_vjp(v, n, x, 1, 1)", v=rand((3,)), n=positive((3,)), x=away(M)),  # no curvature
+        case("norm_vjp(v, n, x, np.inf)", v=rand(), n=positive(()), x=signed_distinct(M)),
     ],
     runtime.norm_jvp: [
         case("norm_jvp(u, n, x)", u=rand(V), n=positive(()), x=rand(V)),
         case("norm_jvp(u, n, x, None, 1)", u=rand(M), n=positive((3,)), x=rand(M)),
         case("norm_jvp(u, n, x, 'fro', (0, 1), True)", u=rand(M), n=positive((1, 1)), x=rand(M)),
+        case("norm_jvp(u, n, x, -np.inf, 0)", u=rand(M), n=positive((4,)), x=signed_distinct(M)),
     ],
     runtime.solve_jvp_a: [
         case("solve_jvp_a(u, x, a, b)", u=rand((3, 3)), x=rand((3,)), a=wellconditioned((3, 3)), b=shape((3,)), wrt=("u",)),
@@ -636,11 +665,6 @@ CASES[np.std] = [
 def spd(shape: tuple) -> np.ndarray:
     """A matrix (or stack) ``x`` for which ``x @ x.T + I`` is well conditioned."""
     return np.eye(shape[-1]) + RNG.uniform(-0.3, 0.3, shape)
-
-
-def distinct(shape: tuple) -> np.ndarray:
-    """Values without ties (sort, max)."""
-    return RNG.permutation(np.size(np.zeros(shape))).reshape(shape) * 0.1 + RNG.uniform(0, 0.05, shape)
 
 
 def with_nans(shape: tuple) -> np.ndarray:
@@ -1282,6 +1306,7 @@ NONDIFF_CASES.update({
     np.spacing: [case("x * np.spacing(x)", x=away(M))],
     np.isposinf: [case("np.where(np.isposinf(x), 0.0, x)", x=rand(M))],
     np.isneginf: [case("np.where(np.isneginf(x), 0.0, x)", x=rand(M))],
+    runtime.curvature_ord: [case("x ** curvature_ord(2, x, None)", x=rand(V)), case("x + curvature_ord(np.inf, x, 1)", x=rand(M))],
     runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
 })  # fmt: skip
 
@@ -1581,11 +1606,6 @@ def test_nondifferentiable(rule: Any, directory: Path) -> None:
 
 # What a rule cannot differentiate must fail loudly, never give a wrong gradient.
 REFUSED = [
-    case("np.linalg.norm(x, 1)", x=rand(V)),
-    case("np.linalg.norm(x, np.inf)", x=rand(V)),
-    case("np.linalg.norm(x, 2)", x=rand(M)),
-    case("np.linalg.norm(x, 2, axis=(0, 1))", x=rand(M)),
-    case("np.linalg.norm(x, 'nuc')", x=rand(M)),
     case("np.einsum(x, [0, 1], y, [1])", x=rand(M), y=rand(V)),  # subscripts as lists
     case("np.linalg.svd(x)[0]", x=rand((4, 3))),  # full_matrices=True: extra columns not unique
     case("np.linalg.svd(x, hermitian=True)[1]", x=rand((3, 3))),

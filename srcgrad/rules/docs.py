@@ -34,18 +34,23 @@ parameters are `g` (or `t`), `ans` and `fn`'s, returning the template (see
 Non-differentiable points get a finite choice, never NaN: `abs`/`fabs`/`sign` at 0 give 0;
 ties of `maximum`/`minimum`/`fmax`/`fmin`/`max`/`min`/`ptp` share the derivative evenly;
 `fmax`/`fmin` pass it to the operand that is not NaN; `cbrt` at 0 and `hypot` at the origin
-give 0; `sinc` at 0 gives its true value 0; `linalg.norm` at 0 gives 0; `nansum`/`nanmean`
-give NaN entries 0; `sort` and `median` pass tied entries' derivatives in stable order;
-`mod`/`fmod` at their jumps take the derivative of the piece that starts there.
+give 0; `sinc` at 0 gives its true value 0; `linalg.norm` at 0 gives 0 for every `ord`, so do
+the zero entries of a p-norm with p < 1, and ties of the max/min norms (`ord=inf`, matrix
+`ord=1`, ...) share the derivative evenly; `nansum`/`nanmean` give NaN entries 0; `sort` and
+`median` pass tied entries' derivatives in stable order; `mod`/`fmod` at their jumps take the
+derivative of the piece that starts there.
 
 Refused loudly (an error, never a wrong number): `np.average` with respect to `weights=` or
-with `returned=True`; `np.pad` with a mode other than `'constant'`; `np.linalg.norm` other than
-the 2-norm; `einsum` given as operand/sublist pairs; second derivatives of `cumprod` with
-respect to its array; `svd` of a non-square matrix unless `full_matrices=False`, and with
-`hermitian=True`; `qr` of a wide matrix or in a mode other than `'reduced'`; `astype` to a
-complex type; `logsumexp(..., return_sign=True)`. Assumptions: `pinv` a constant rank,
-`cholesky` and `eigh` a symmetric input (they read one triangle), `eigh` distinct eigenvalues
-and `svd` distinct nonzero singular values (ties give inf or NaN, not a finite wrong number).
+with `returned=True`; `np.pad` with a mode other than `'constant'`; second derivatives of
+`np.linalg.norm` for p-norms other than 0, 1, 2, inf and for matrix `'nuc'`, `2`, `-2`;
+`einsum` given as operand/sublist pairs; second derivatives of `cumprod` with respect to its
+array; `svd` of a non-square matrix unless `full_matrices=False`, and with `hermitian=True`;
+`qr` of a wide matrix or in a mode other than `'reduced'`; `astype` to a complex type;
+`logsumexp(..., return_sign=True)`. Assumptions: `pinv` a constant rank, `cholesky` and
+`eigh` a symmetric input (they read one triangle), `eigh` distinct eigenvalues and `svd`
+distinct nonzero singular values (ties give inf or NaN, not a finite wrong number); at repeated
+or zero singular values the matrix norms `'nuc'`, `2`, `-2` take the derivative along the
+singular vectors numpy returns (for `'nuc'` and `2`, a subgradient).
 Functions returning several arrays (`split`, `slogdet`, `eigh`, `svd`, `qr`) may be unpacked,
 indexed or read by field (`.eigenvectors`); the items not used get a zero adjoint.
 

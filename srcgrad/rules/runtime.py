@@ -47,9 +47,11 @@ defrule(runtime.prod_vjp, "v, x, axis=None, keepdims=False", d_v="unbroadcast(pr
 defrule(runtime.prod_jvp, "u, x, axis=None, keepdims=False", d_u="prod_vjp(g, x, axis, keepdims)", d_x="prod_others_jvp(x, u * expand(g, x, axis, keepdims), axis)", t_u="prod_jvp(t, x, axis, keepdims)", t_x="np.sum(prod_others_jvp(x, t, axis) * u, axis=axis, keepdims=keepdims)", spelling="prod_jvp")
 defrule(runtime.prod_others_jvp, "x, u, axis=None", d_u="prod_others_jvp(x, g, axis)", t_u="prod_others_jvp(x, t, axis)", spelling="prod_others_jvp")
 
-# The 2-norm: x / norm, linear in the adjoint and in x once the norm n is fixed.
-defrule(runtime.norm_vjp, "v, n, x, ord=None, axis=None, keepdims=False", d_v="unbroadcast(norm_jvp(g, n, x, ord, axis, keepdims), v)", d_n="-xdivy(v * norm_jvp(g, n, x, ord, axis, keepdims), n)", d_x="norm_vjp(v, n, g, ord, axis, keepdims)", t_v="norm_vjp(t, n, x, ord, axis, keepdims)", t_n="-norm_vjp(xdivy(v * t, n), n, x, ord, axis, keepdims)", t_x="norm_vjp(v, n, t, ord, axis, keepdims)", spelling="norm_vjp")
-defrule(runtime.norm_jvp, "u, n, x, ord=None, axis=None, keepdims=False", d_u="norm_vjp(g, n, x, ord, axis, keepdims)", d_n="-xdivy(g * norm_jvp(u, n, x, ord, axis, keepdims), n)", d_x="norm_vjp(g, n, u, ord, axis, keepdims)", t_u="norm_jvp(t, n, x, ord, axis, keepdims)", t_n="-xdivy(t * norm_jvp(u, n, x, ord, axis, keepdims), n)", t_x="norm_jvp(u, n, t, ord, axis, keepdims)", spelling="norm_jvp")
+# np.linalg.norm: the 2-norm's adjoint is x / norm, linear in the adjoint and in x once the norm
+# n is fixed; other ords take their weights from x alone (curvature_ord: zero second-order terms
+# for the norms linear in pieces, the others refused).
+defrule(runtime.norm_vjp, "v, n, x, ord=None, axis=None, keepdims=False", d_v="unbroadcast(norm_jvp(g, n, x, ord, axis, keepdims), v)", d_n="-xdivy(v * norm_jvp(g, n, x, curvature_ord(ord, x, axis), axis, keepdims), n)", d_x="norm_vjp(v, n, g, curvature_ord(ord, x, axis), axis, keepdims)", t_v="norm_vjp(t, n, x, ord, axis, keepdims)", t_n="-norm_vjp(xdivy(v * t, n), n, x, curvature_ord(ord, x, axis), axis, keepdims)", t_x="norm_vjp(v, n, t, curvature_ord(ord, x, axis), axis, keepdims)", spelling="norm_vjp")
+defrule(runtime.norm_jvp, "u, n, x, ord=None, axis=None, keepdims=False", d_u="norm_vjp(g, n, x, ord, axis, keepdims)", d_n="-xdivy(g * norm_jvp(u, n, x, curvature_ord(ord, x, axis), axis, keepdims), n)", d_x="norm_vjp(g, n, u, curvature_ord(ord, x, axis), axis, keepdims)", t_u="norm_jvp(t, n, x, ord, axis, keepdims)", t_n="-xdivy(t * norm_jvp(u, n, x, curvature_ord(ord, x, axis), axis, keepdims), n)", t_x="norm_jvp(u, n, t, curvature_ord(ord, x, axis), axis, keepdims)", spelling="norm_jvp")
 
 # np.linalg.solve, forward mode: linear in the tangent (the third derivative is refused).
 defrule(runtime.solve_jvp_a, "u, x, a, b", d_u="solve_vjp_a(g, x, a, b)", t_u="solve_jvp_a(t, x, a, b)", zero="b", spelling="solve_jvp_a")
@@ -157,6 +159,7 @@ defrule(runtime.broadcast_arrays_jvp, "ts", d_ts="broadcast_arrays_vjp(g, ts)", 
 # fmt: on
 
 nondifferentiable(
+    runtime.curvature_ord,
     runtime.nan_median_weights,
     runtime.interp_segment,
     runtime.interp_inside,

@@ -7,14 +7,18 @@ Simplifications never change a value's dtype or let a result alias the caller's 
 from __future__ import annotations
 
 import contextvars
+import copy
 import operator
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import gast
 
+from . import runtime
 from .ir import IfBlock, Stmt, name, statements
+from .rules.registry import lookup
 
 _FOLD = {
     gast.Add: operator.add,
@@ -428,3 +432,167 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> gast.expr:
         return self.value if node.id == self.target and isinstance(node.ctx, gast.Load) else node
+
+
+class _NotLazy(Exception):
+    """A filled adjoint meets an operation that needs it as a real array."""
+
+
+def lazy_fills(items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any]) -> list:
+    """``d = expand(1.0, v)`` (the adjoint of ``np.sum(v)``) left as the number itself where every
+    use of ``d`` broadcasts it against an array of ``v``'s shape (``d / v``): the array of ones
+    is never made, and ``1.0 * 100.0 * 2 * sub`` folds to ``200.0 * sub``. The numbers are the
+    same: each entry goes through the same float operations, in the same order. A 0-d fill
+    (``expand(d_sum, v)``) is passed on by name. ``bound(node)`` is what a name or attribute
+    of the generated code denotes."""
+    if not ENABLED.get():
+        return items
+    assigned = Counter(n.id for n in _assigned_names_of(items))
+    shapes = dict(shapes)
+    _Fill(shapes, bound, assigned).propagate(items, returns)  # the shapes of the adjoints, before any fill
+    for index, stmt in enumerate(items):
+        value = stmt.node.value if isinstance(stmt, Stmt) and isinstance(stmt.node, gast.Assign) else None
+        if not (
+            isinstance(value, gast.Call)
+            and bound(value.func) is runtime.expand
+            and len(value.args) == 2
+            and not value.keywords
+            and isinstance(value.args[1], gast.Name)
+            and value.args[1].id in shapes
+            and isinstance(stmt.node.targets[0], gast.Name)
+        ):
+            continue
+        fill = _folded(value.args[0])
+        scalar_name = (
+            isinstance(fill, gast.Name) and shapes.get(fill.id) == frozenset() and assigned[fill.id] == 1
+        )
+        if _number(fill) is None and not scalar_name:
+            continue
+        lazy = _Fill(shapes, bound, assigned, stmt.node.targets[0].id, fill, shapes[value.args[1].id])
+        try:
+            rest = lazy.propagate(items[index + 1 :], returns)
+        except _NotLazy:
+            continue
+        return items[:index] + lazy_fills(rest, returns, shapes, bound)
+    return items
+
+
+def _assigned_names_of(items: list):
+    for item in items:
+        if isinstance(item, Stmt):
+            yield from (
+                n for n in gast.walk(item.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            )
+        else:
+            for block in (getattr(item, "body", []), getattr(item, "orelse", [])):
+                yield from _assigned_names_of(block)
+
+
+class _Fill:
+    """The names that stand for an array of ``shape`` filled with one value (none: only the
+    shapes of the adjoints are worked out)."""
+
+    def __init__(
+        self,
+        shapes: dict,
+        bound: Callable,
+        assigned: Counter,
+        name_: str = "",
+        fill: Any = None,
+        shape: Any = None,
+    ):
+        self.shapes, self.bound, self.assigned, self.shape = shapes, bound, assigned, shape
+        self.values = {name_: fill} if name_ else {}  # filled names whose value is folded into their uses
+        self.lazy = set(self.values)  # names standing for a filled array
+
+    def propagate(self, items: list, returns: gast.expr) -> list:
+        out = []
+        for item in items:
+            assign = isinstance(item, Stmt) and isinstance(item.node, gast.Assign)
+            if not assign or not isinstance(item.node.targets[0], gast.Name):
+                if read_names_of([item]) & self.lazy:
+                    raise _NotLazy
+                out.append(item)
+                continue
+            target = item.node.targets[0].id
+            value, kind = self.rewrite(item.node.value)
+            if kind == "lazy":
+                self.lazy.add(target)
+                if _number(value) is not None or (isinstance(value, gast.Name) and value.id not in self.lazy):
+                    self.values[target] = value
+                    continue
+            elif isinstance(kind, frozenset) and self.assigned[target] == 1:
+                self.shapes.setdefault(target, kind)
+            out.append(
+                Stmt(gast.Assign(targets=item.node.targets, value=value, type_comment=None), item.origin)
+            )
+        if read_names(returns) & self.lazy:
+            raise _NotLazy
+        return out
+
+    def rewrite(self, node: gast.expr) -> tuple[gast.expr, object]:
+        """``node`` with the fills' values folded in, and what it is: ``"lazy"``, ``"scalar"``,
+        an array's symbolic shape, or None (an array of unknown shape)."""
+        if isinstance(node, gast.Name):
+            if node.id in self.lazy:
+                return copy.deepcopy(self.values.get(node.id, node)), "lazy"
+            return node, self.shapes.get(node.id)
+        if _number(node) is not None:
+            return node, "scalar"
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+            operand, kind = self.rewrite(node.operand)
+            return _folded(gast.UnaryOp(op=node.op, operand=operand)), kind
+        if isinstance(node, gast.BinOp) and type(node.op) in _FOLD:
+            (left, a), (right, b) = self.rewrite(node.left), self.rewrite(node.right)
+            return _folded(gast.BinOp(left=left, op=node.op, right=right)), self.combine(a, b)
+        fn = self.bound(node.func) if isinstance(node, gast.Call) else None
+        if fn is runtime.unbroadcast and len(node.args) == 2:
+            (g, kind), v = self.rewrite(node.args[0]), node.args[1]
+            if kind == "lazy" and isinstance(v, gast.Name) and self.shapes.get(v.id) == self.shape:
+                return g, "lazy"  # no broadcasting to undo
+            if kind == "lazy":
+                raise _NotLazy
+            return gast.Call(func=node.func, args=[g, v], keywords=[]), self.shapes.get(
+                getattr(v, "id", None)
+            )
+        rule = lookup(fn) if fn is not None and not node.keywords else None
+        if rule is not None and rule.elementwise:  # np.cos(item)
+            parts = [self.rewrite(arg) for arg in node.args]
+            kind = "scalar"
+            for _, part in parts:
+                kind = self.combine(kind, part)
+            return gast.Call(func=node.func, args=[arg for arg, _ in parts], keywords=[]), kind
+        if read_names(node) & self.lazy:
+            raise _NotLazy
+        return node, None
+
+    def combine(self, a: object, b: object) -> object:
+        """What an elementwise operation on ``a`` and ``b`` gives."""
+        if "lazy" in (a, b):
+            other = b if a == "lazy" else a
+            if other in ("lazy", "scalar") or other == frozenset():
+                return "lazy"
+            if other == self.shape:
+                return other  # a real array of the filled shape
+            raise _NotLazy
+        if a == "scalar" or b == "scalar":
+            return b if a == "scalar" else a
+        return a | b if a is not None and b is not None else None
+
+
+def _folded(node: gast.expr) -> gast.expr:
+    """Arithmetic on number literals done now, as Python would do it at run time."""
+    if (
+        isinstance(node, gast.UnaryOp)
+        and isinstance(node.op, gast.USub)
+        and _number(node.operand) is not None
+    ):
+        return _const(-node.operand.value)
+    if isinstance(node, gast.BinOp) and type(node.op) in _FOLD:
+        left, right = _number(node.left), _number(node.right)
+        if left is not None and right is not None:
+            try:
+                return _const(_FOLD[type(node.op)](left, right))
+            except (ZeroDivisionError, OverflowError):
+                return node
+    return node

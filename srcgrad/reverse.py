@@ -11,7 +11,7 @@ import copy
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import gast
 import numpy as np
@@ -35,13 +35,14 @@ from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import (
     computed_once,
     eliminate_dead_code,
+    lazy_fills,
     read_counts,
     read_names_of,
     reuse,
     scatter_in_place,
     simplify,
 )
-from .shapes import SCALAR, infer_shapes
+from .shapes import SCALAR, infer_shapes, symbols
 
 Seed = Literal["grad", "elementwise", "vjp"]
 
@@ -109,6 +110,7 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
+        backward = lazy_fills(backward, out, self.shapes, self.bound)
         self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 
@@ -174,11 +176,17 @@ class _Reverse:
             shape = self.shapes.get(call.args[1].id)
             if reads.get(call.args[1].id) or shape is None:
                 continue
-            if any(kind == "var" and assigned[n] > 1 for kind, n in shape):
+            if any(kind == "var" and assigned[n] > 1 for kind, n in symbols(shape)):
                 continue  # the shape of a name reassigned in a loop or a branch is not one shape
             witness = next((v for v in kept if self.shapes.get(v) == shape), None)
             if witness is not None:
                 call.args[1] = name(witness)
+
+    def bound(self, node: gast.expr) -> Any:
+        """What a name or attribute chain of the generated code denotes (None if unknown)."""
+        if isinstance(node, gast.Attribute):
+            return getattr(self.bound(node.value), node.attr, None)
+        return self.p.bindings.values.get(node.id) if isinstance(node, gast.Name) else None
 
     def is_helper(self, helper_name: str) -> Callable[[gast.expr], bool]:
         """Does an expression name the runtime helper ``helper_name`` in the generated code?"""

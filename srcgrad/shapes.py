@@ -8,6 +8,7 @@ transform needs to leave out ``unbroadcast`` where no broadcasting can have happ
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 import gast
@@ -38,18 +39,71 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
             continue
         op = stmt.op
         if op is not None and op.rule is not None:
-            shapes[target] = _rule_shape(op.rule, op.args, shapes, target)
+            shapes[target] = _rule_shape(op.rule, op.args, shapes, target, program.bindings.values)
         else:
             shapes[target] = _expr_shape(node.value, shapes, target)
     return shapes
 
 
-def _rule_shape(rule, args: dict[str, gast.expr], shapes: dict[str, Shape], target: str) -> Shape:
+def symbols(shape: Shape):
+    """The symbols a shape is made of, at any depth: ``("arg", "x")``, ``("var", "h")``, ..."""
+    for kind, value in shape:
+        if kind == "drop":
+            yield from symbols(value[0])
+        else:
+            yield kind, value
+
+
+def _rule_shape(
+    rule, args: dict[str, gast.expr], shapes: dict[str, Shape], target: str, values: dict
+) -> Shape:
     if rule.elementwise:
         return frozenset().union(*(_expr_shape(a, shapes, target) for a in args.values()))
+    if rule.fn is operator.getitem:
+        return _slice_shape(args["x"], args["index"], shapes, target, values)
     if rule.fn in REDUCTIONS and _is(args.get("axis"), None) and _is(args.get("keepdims", False), False):
         return SCALAR
     return frozenset({("var", target)})
+
+
+def _slice_shape(
+    x: gast.expr, index: gast.expr, shapes: dict[str, Shape], target: str, values: dict
+) -> Shape:
+    """``x[a:-b]`` (a, b >= 0 literals) keeps ``max(len(x) - a - b, 0)`` rows whatever ``len(x)``
+    is: ``x[1:]`` and ``x[:-1]`` have one shape."""
+    unknown = frozenset({("var", target)})
+    is_slice = isinstance(index, gast.Call) and isinstance(index.func, gast.Name)
+    if (
+        not isinstance(x, gast.Name)
+        or not is_slice
+        or values.get(index.func.id) is not slice
+        or len(index.args) != 3
+    ):
+        return unknown
+    start, stop, step = (_literal_int(p, default) for p, default in zip(index.args, (0, 0, 1)))
+    if (
+        start is None
+        or stop is None
+        or step != 1
+        or start < 0
+        or stop > 0
+        or (stop == 0 and not _is(index.args[1], None))
+    ):
+        return unknown  # (x[:0] and x[:-0] are empty)
+    shape = _expr_shape(x, shapes, target)
+    return shape if start == stop == 0 else frozenset({("drop", (shape, start - stop))})
+
+
+def _literal_int(node: gast.expr, default: int) -> int | None:
+    """A literal int, ``default`` for None, or None for anything else."""
+    if isinstance(node, gast.Constant) and node.value is None:
+        return default
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        value = _literal_int(node.operand, None)
+        return None if value is None else -value
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    return None
 
 
 def _is(node: gast.expr | None, value: object) -> bool:

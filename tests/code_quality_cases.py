@@ -20,3 +20,19 @@ def loop_with_branch(x):
         else:
             total = total * x[i]
     return total
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def neighbours(x):
+    return -np.sum(x[2:] * x[:-2] + np.sin(x[1:-1])) + np.sum(x[:] ** 2)
+
+
+def broadcast_sum(x, w):
+    return np.sum(x * w)
+
+
+def mean_of_logs(x):
+    return np.sum(np.log(x)) / np.size(x)

@@ -2,6 +2,8 @@
 
 import code_quality_cases as cases
 import numpy as np
+import oracle
+import pytest
 
 import srcgrad
 from srcgrad.optimize import simplify
@@ -64,3 +66,30 @@ def test_simplify_folds_neutral_operations():
     assert simplified("1.0 * a") == "a"
     assert simplified("-(-a)") == "a"
     assert simplified("(2 - 1) * a") == "a"
+
+
+def test_the_sum_of_a_neighbour_difference_needs_no_array_of_ones():
+    """``x[1:]`` and ``x[:-1]`` have one shape whatever ``len(x)``, so the ones that ``np.sum``
+    passes back stay a number folded into the products: ``200.0 * sub``."""
+    source = srcgrad.grad(cases.rosenbrock).source
+    for word in ("expand", "unbroadcast", "tape"):
+        assert word not in source, (word, source)
+    assert "200.0 * sub" in source, source
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_slices_and_filled_adjoints_give_the_true_gradient(n):
+    rng = np.random.default_rng(n)
+    for f in (cases.rosenbrock, cases.neighbours, cases.mean_of_logs):
+        for x in (rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, (n, 2))):
+            want = oracle.numeric_grad(f, (x,), 0)
+            for mode in ("reverse", "forward"):
+                got = srcgrad.grad(f, mode=mode)(x)
+                assert got.shape == x.shape and np.allclose(got, want, atol=1e-7), (f.__name__, n, mode)
+
+
+def test_a_filled_adjoint_meeting_a_broadcast_is_made_an_array():
+    x, w = np.arange(12.0).reshape(3, 4), np.array([1.0, -2.0, 0.5, 3.0])
+    d_x, d_w = srcgrad.grad(cases.broadcast_sum, wrt=(0, 1))(x, w)
+    assert np.array_equal(d_x, np.broadcast_to(w, x.shape)) and np.array_equal(d_w, x.sum(axis=0))
+    assert "expand" in srcgrad.grad(cases.broadcast_sum, wrt=1).source  # w's adjoint sums over rows

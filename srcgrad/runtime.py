@@ -33,13 +33,17 @@ def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
     )
 
 
+_FLOAT64 = np.float64  # the scalars hot paths test for first, by class (isinstance costs more)
+
+
 def check_scalar(ans: Any, where: str) -> None:
     """``grad`` is defined for scalar outputs only; say so instead of returning a sum.
 
     ``where`` is the ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a
     microsecond, more than the whole gradient of a scalar function: it is the last resort.)
     """
-    if type(ans) is float:
+    cls = ans.__class__
+    if cls is float or cls is _FLOAT64:
         return
     ndim = getattr(ans, "ndim", None)
     if (np.ndim(ans) if ndim is None else ndim) != 0:
@@ -63,7 +67,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     array the output was a scalar, so ``x`` was one too. These checks come first because the
     call is on the hot path of every broadcasting operation.
     """
-    if not isinstance(g, np.ndarray):
+    cls = g.__class__
+    if cls is _FLOAT64 or cls is float or not isinstance(g, np.ndarray):
         return g
     shape = x.shape if isinstance(x, np.ndarray) else np.shape(x)
     if g.shape == shape:

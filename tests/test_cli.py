@@ -161,13 +161,13 @@ def test_imports_beside_the_file(tmp_path):
 
 
         def f(x):
-            return square(x) + 1.0
+            return square(x) * x
         """,
     )
     done = srcgrad("show", f"{main}:f", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "#   in square: return x * x   [helpers.py:5]" in done.stdout
-    assert run_generated(done.stdout, "d_f", 3.0) == 6.0
+    assert run_generated(done.stdout, "d_f", 3.0) == 27.0
 
 
 def test_forward_mode_shows_the_tangent_code_and_its_loop():

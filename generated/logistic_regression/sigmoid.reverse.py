@@ -2,8 +2,7 @@
 def d_sigmoid(x):
     # return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     tanh = np.tanh(x / 2.0)
-    mul = 0.5 * (tanh + 1)
-    check_scalar(mul, 'logistic_regression.py:19')
+    check_scalar(x, 'logistic_regression.py:19')
 
     # return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     d_div = 0.5 * (1.0 - tanh ** 2)

@@ -5,8 +5,7 @@ def d_tanh(x):
     # return (1.0 - y) / (1.0 + y)   [tanh_slope.py:17]
     sub = 1.0 - y
     add = 1.0 + y
-    div = sub / add
-    check_scalar(div, 'tanh_slope.py:17')
+    check_scalar(x, 'tanh_slope.py:17')
 
     # return (1.0 - y) / (1.0 + y)   [tanh_slope.py:17]
     d_add = -sub / add ** 2

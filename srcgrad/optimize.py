@@ -438,13 +438,16 @@ class _NotLazy(Exception):
     """A filled adjoint meets an operation that needs it as a real array."""
 
 
-def lazy_fills(items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any]) -> list:
+def lazy_fills(
+    items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any], by_name: bool = True
+) -> list:
     """``d = expand(1.0, v)`` (the adjoint of ``np.sum(v)``) left as the number itself where every
     use of ``d`` broadcasts it against an array of ``v``'s shape (``d / v``): the array of ones
     is never made, and ``1.0 * 100.0 * 2 * sub`` folds to ``200.0 * sub``. The numbers are the
-    same: each entry goes through the same float operations, in the same order. A 0-d fill
-    (``expand(d_sum, v)``) is passed on by name. ``bound(node)`` is what a name or attribute
-    of the generated code denotes."""
+    same: each entry goes through the same float operations, in the same order. With
+    ``by_name``, a 0-d fill (``expand(d_sum, v)``) is passed on by name too: only where every
+    adjoint descends from the float seed 1.0 (an int cotangent would keep int arrays ints).
+    ``bound(node)`` is what a name or attribute of the generated code denotes."""
     if not ENABLED.get():
         return items
     assigned = Counter(n.id for n in _assigned_names_of(items))
@@ -464,16 +467,19 @@ def lazy_fills(items: list, returns: gast.expr, shapes: dict, bound: Callable[[g
             continue
         fill = _folded(value.args[0])
         scalar_name = (
-            isinstance(fill, gast.Name) and shapes.get(fill.id) == frozenset() and assigned[fill.id] == 1
+            by_name
+            and isinstance(fill, gast.Name)
+            and shapes.get(fill.id) == frozenset()
+            and assigned[fill.id] == 1
         )
-        if _number(fill) is None and not scalar_name:
+        if not isinstance(_number(fill), float) and not scalar_name:  # an int fill would keep ints ints
             continue
         lazy = _Fill(shapes, bound, assigned, stmt.node.targets[0].id, fill, shapes[value.args[1].id])
         try:
             rest = lazy.propagate(items[index + 1 :], returns)
         except _NotLazy:
             continue
-        return items[:index] + lazy_fills(rest, returns, shapes, bound)
+        return items[:index] + lazy_fills(rest, returns, shapes, bound, by_name)
     return items
 
 

@@ -114,7 +114,7 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
-        backward = lazy_fills(backward, out, self.shapes, self.bound)
+        backward = lazy_fills(backward, out, self.shapes, self.bound, by_name=self.seed == "grad")
         self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 

@@ -33,7 +33,7 @@ def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
     )
 
 
-_FLOAT64 = np.float64  # the scalars hot paths test for first, by class (isinstance costs more)
+_FLOAT64, _NDARRAY = np.float64, np.ndarray  # hot paths test classes first (isinstance costs more)
 
 
 def check_scalar(ans: Any, where: str) -> None:
@@ -68,9 +68,9 @@ def unbroadcast(g: Any, x: Any) -> Any:
     call is on the hot path of every broadcasting operation.
     """
     cls = g.__class__
-    if cls is _FLOAT64 or cls is float or not isinstance(g, np.ndarray):
+    if cls is not _NDARRAY and (cls is _FLOAT64 or cls is float or not isinstance(g, np.ndarray)):
         return g
-    shape = x.shape if isinstance(x, np.ndarray) else np.shape(x)
+    shape = x.shape if x.__class__ is _NDARRAY else np.shape(x)
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
@@ -149,8 +149,8 @@ def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return unbroadcast(g * b, a) if nb == 0 else np.sum(g * b)
-    if nb == 1:
-        return np.multiply.outer(g, b)
+    if nb == 1:  # an outer product; indexing is cheaper than np.multiply.outer
+        return g[..., None] * b if g.__class__ is _NDARRAY else np.multiply.outer(g, b)
     if nb == 2:
         return np.dot(g, _transposed(b))
     # g has shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
@@ -168,8 +168,8 @@ def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
         return g * a
     if na == 2 and nb <= 2:  # the common matrix case, without tensordot's overhead
         return np.dot(g, a) if nb == 1 else np.dot(_transposed(a), g)
-    if na == 1 and nb == 2:  # a row vector times a matrix
-        return np.outer(a, g)
+    if na == 1 and nb == 2:  # a row vector times a matrix: an outer product
+        return a[:, None] * g if a.__class__ is _NDARRAY else np.outer(a, g)
     lead = list(range(na - 1))
     out = np.tensordot(a, g, (lead, lead))  # shape a.shape[-1:] + b.shape[:-2] + b.shape[-1:]
     if nb == 1:

@@ -218,11 +218,11 @@ def calls_cumsum(x):
 
 
 def method_without_rule(x):
-    return np.sum(x.conj())  # MARK: method
+    return np.sum(x.compress([True, False, True]))  # MARK: method
 
 
 def attribute_without_rule(x):
-    return np.sum(x.real)  # MARK: attribute
+    return np.sum(x.imag)  # MARK: attribute
 
 
 def active_where_condition(x):

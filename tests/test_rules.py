@@ -1294,6 +1294,8 @@ CASES.update({
     runtime.uninsert_values: [case("uninsert_values(v, a, [0, 2, 2], b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("uninsert_values(v, a, 1, b, 1)", v=rand((3, 5)), a=shape(M), b=shape(())), case("uninsert_values(v, a, [1, 3], b, 1)", v=rand((3, 6)), a=shape(M), b=shape((3, 1)))],
     runtime.undelete: [case("undelete(v, a, [0, 5, 7])", v=rand((9,)), a=shape(M)), case("undelete(v, a, 1, 0)", v=rand((2, 4)), a=shape(M))],
 })  # fmt: skip
+CASES[np.real] += [case("x.real * x", x=rand(M)), case("x.T.real", x=rand(M))]
+CASES[np.conjugate] += [case("x.conj() * x", x=rand(V)), case("x.conjugate()", x=rand(M))]
 
 NONDIFF_CASES.update({
     np.tril_indices: [case("x[np.tril_indices(3, 0, 4)]", x=rand(M))],

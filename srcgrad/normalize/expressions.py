@@ -17,6 +17,7 @@ from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
 from .primitives import (
+    ATTRIBUTES,
     BINOPS,
     DELETED,
     LIST_ITEM,
@@ -227,8 +228,9 @@ class Expressions:
         value = self.atom(node.value)
         if node.attr in SHAPE_ATTRIBUTES:
             return gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
-        if node.attr == "T":
-            return self.apply(lookup(np.transpose), [value], {}, hint or "transpose", None)
+        if node.attr in ATTRIBUTES:  # x.T is np.transpose(x)
+            fn = ATTRIBUTES[node.attr]
+            return self.apply(lookup(fn), [value], {}, hint or fn.__name__, None)
         fields = self.named_fields().get(value.id, ()) if isinstance(value, gast.Name) else ()
         if node.attr in fields:  # w = np.linalg.eigh(a).eigenvalues: an item of the namedtuple
             index = gast.Constant(value=fields.index(node.attr), kind=None)

@@ -32,7 +32,11 @@ METHODS = {
     "repeat": np.repeat, "trace": np.trace, "take": np.take, "swapaxes": np.swapaxes,
     "astype": np.ndarray.astype, "round": np.round, "argmax": np.argmax, "argmin": np.argmin,
     "argsort": np.argsort, "any": np.any, "all": np.all, "nonzero": np.nonzero,
+    "conj": np.conjugate, "conjugate": np.conjugate,
 }  # fmt: skip
+
+# Attributes that compute a value, as the numpy functions that compute it.
+ATTRIBUTES = {"T": np.transpose, "real": np.real}
 
 # Method keywords that differ from the numpy function's: x.clip(min=0.0) is np.clip(x, 0.0, None).
 METHOD_KEYWORDS = {"clip": {"min": "a_min", "max": "a_max"}}

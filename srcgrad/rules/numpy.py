@@ -228,7 +228,7 @@ defrule(np.nanmedian, "a, axis=None, out=None, overwrite_input=False, keepdims=F
 # is |x1| with x2's sign: 0 at x1 = 0 (as abs), and a step in x2. nextafter(x1, x2) is x1 moved
 # by one unit in the last place: derivative 1 in x1 and 0 in x2 (its direction).
 defrule(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", d_x="g * np.isfinite(x)", d_nan="g * np.isnan(x)", d_posinf="g * np.isposinf(x)", d_neginf="g * np.isneginf(x)", t_x="t * np.isfinite(x)", t_nan="t * np.isnan(x)", t_posinf="t * np.isposinf(x)", t_neginf="t * np.isneginf(x)", zero="copy", unbroadcast=True)
-defrule(np.real, "val", d_val="real_only(g, val)", t_val="real_only(t, val)")
+defrule(np.real, "val", d_val="real_only(g, val)", t_val="real_only(t, val)", elementwise=True)
 defrule(np.conjugate, "x", d_x="real_only(g, x)", t_x="real_only(t, x)", elementwise=True)
 defrule(np.copysign, "x1, x2", d_x1="g * np.sign(x1) * np.copysign(1.0, x2)", t_x1="t * np.sign(x1) * np.copysign(1.0, x2)", zero="x2", **ufunc2)
 defrule(np.nextafter, "x1, x2", d_x1="g", t_x1="t", zero="x2", **ufunc2)

@@ -463,6 +463,7 @@ def lazy_fills(
             and isinstance(value.args[1], gast.Name)
             and value.args[1].id in shapes
             and isinstance(stmt.node.targets[0], gast.Name)
+            and assigned[stmt.node.targets[0].id] == 1
         ):
             continue
         fill = _folded(value.args[0])
@@ -479,6 +480,8 @@ def lazy_fills(
             rest = lazy.propagate(items[index + 1 :], returns)
         except _NotLazy:
             continue
+        for filled in lazy.lazy:  # numbers now, for the fills after this one
+            shapes.pop(filled, None)
         return items[:index] + lazy_fills(rest, returns, shapes, bound, by_name)
     return items
 
@@ -523,6 +526,8 @@ class _Fill:
             target = item.node.targets[0].id
             value, kind = self.rewrite(item.node.value)
             if kind == "lazy":
+                if self.assigned[target] != 1:  # a loop or a branch assigns it too
+                    raise _NotLazy
                 self.lazy.add(target)
                 if _number(value) is not None or (isinstance(value, gast.Name) and value.id not in self.lazy):
                     self.values[target] = value

@@ -19,6 +19,7 @@ from .ir import Program, statements
 Shape = frozenset
 SCALAR: Shape = frozenset()
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.linalg.norm}
+SCALAR_FUNCTIONS = {np.size, np.ndim, len, int, float, bool}
 _ELEMENTWISE_SYNTAX = (gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp)
 
 
@@ -41,7 +42,7 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
         if op is not None and op.rule is not None:
             shapes[target] = _rule_shape(op.rule, op.args, shapes, target, program.bindings.values)
         else:
-            shapes[target] = _expr_shape(node.value, shapes, target)
+            shapes[target] = _expr_shape(node.value, shapes, target, program.bindings.values)
     return shapes
 
 
@@ -58,7 +59,9 @@ def _rule_shape(
     rule, args: dict[str, gast.expr], shapes: dict[str, Shape], target: str, values: dict
 ) -> Shape:
     if rule.elementwise:
-        return frozenset().union(*(_expr_shape(a, shapes, target) for a in args.values()))
+        return frozenset().union(*(_expr_shape(a, shapes, target, values) for a in args.values()))
+    if rule.fn in SCALAR_FUNCTIONS:
+        return SCALAR
     if rule.fn is operator.getitem:
         return _slice_shape(args["x"], args["index"], shapes, target, values)
     if rule.fn in REDUCTIONS and _is(args.get("axis"), None) and _is(args.get("keepdims", False), False):
@@ -90,7 +93,7 @@ def _slice_shape(
         or (stop == 0 and not _is(index.args[1], None))
     ):
         return unknown  # (x[:0] and x[:-0] are empty)
-    shape = _expr_shape(x, shapes, target)
+    shape = _expr_shape(x, shapes, target, values)
     return shape if start == stop == 0 else frozenset({("drop", (shape, start - stop))})
 
 
@@ -112,12 +115,24 @@ def _is(node: gast.expr | None, value: object) -> bool:
     return isinstance(node, gast.Constant) and node.value is value
 
 
-def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str) -> Shape:
+def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str, values: dict) -> Shape:
     if isinstance(node, gast.Constant):
         return SCALAR
     if isinstance(node, gast.Name):
         return shapes.get(node.id, frozenset({("global", node.id)}))
     if isinstance(node, _ELEMENTWISE_SYNTAX):
         parts = [n for n in gast.iter_child_nodes(node) if isinstance(n, gast.expr)]
-        return frozenset().union(*(_expr_shape(p, shapes, target) for p in parts))
+        return frozenset().union(*(_expr_shape(p, shapes, target, values) for p in parts))
+    if isinstance(node, gast.Call) and _denoted(node.func, values) in SCALAR_FUNCTIONS:
+        return SCALAR  # np.size(x), len(x), float(v)
+    shape_item = isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
+    if shape_item and node.value.attr == "shape" and _literal_int(node.slice, None) is not None:
+        return SCALAR  # x.shape[0]
     return frozenset({("var", target)})
+
+
+def _denoted(node: gast.expr, values: dict) -> object:
+    """The object a name or attribute chain of the program denotes, if known."""
+    if isinstance(node, gast.Attribute):
+        return getattr(_denoted(node.value, values), node.attr, None)
+    return values.get(node.id) if isinstance(node, gast.Name) else None

@@ -7,7 +7,6 @@ Simplifications never change a value's dtype or let a result alias the caller's 
 from __future__ import annotations
 
 import contextvars
-import copy
 import operator
 import re
 from collections import Counter
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gast
+import numpy as np
 
 from . import runtime
 from .ir import IfBlock, Stmt, name, statements
@@ -439,20 +439,18 @@ class _NotLazy(Exception):
 
 
 def lazy_fills(
-    items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any], by_name: bool = True
+    items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any], filled: str
 ) -> list:
-    """``d = expand(1.0, v)`` (the adjoint of ``np.sum(v)``) left as the number itself where every
-    use of ``d`` broadcasts it against an array of ``v``'s shape (``d / v``): the array of ones
-    is never made, and ``1.0 * 100.0 * 2 * sub`` folds to ``200.0 * sub``. The numbers are the
-    same: each entry goes through the same float operations, in the same order. With
-    ``by_name``, a 0-d fill (``expand(d_sum, v)``) is passed on by name too: only where every
-    adjoint descends from the float seed 1.0 (an int cotangent would keep int arrays ints).
-    ``bound(node)`` is what a name or attribute of the generated code denotes."""
+    """``d = expand(1.0, v)`` (the adjoint of ``np.sum(v)``) as ``d = filled(1.0, v)``, the one
+    number every entry would hold (a numpy scalar of the array's dtype), where every use of
+    ``d`` meets an array of ``v``'s shape (``d / v``) or a scalar: the array of ones is never
+    made, and the numbers and dtypes are the array's own. ``bound(node)`` is what a name or
+    attribute of the generated code denotes; ``filled`` names the helper."""
     if not ENABLED.get():
         return items
     assigned = Counter(n.id for n in _assigned_names_of(items))
     shapes = dict(shapes)
-    _Fill(shapes, bound, assigned).propagate(items, returns)  # the shapes of the adjoints, before any fill
+    _Fill(shapes, bound, assigned).propagate(items, returns)  # the shapes of the adjoints
     for index, stmt in enumerate(items):
         value = stmt.node.value if isinstance(stmt, Stmt) and isinstance(stmt.node, gast.Assign) else None
         if not (
@@ -466,23 +464,16 @@ def lazy_fills(
             and assigned[stmt.node.targets[0].id] == 1
         ):
             continue
-        fill = _folded(value.args[0])
-        scalar_name = (
-            by_name
-            and isinstance(fill, gast.Name)
-            and shapes.get(fill.id) == frozenset()
-            and assigned[fill.id] == 1
-        )
-        if not isinstance(_number(fill), float) and not scalar_name:  # an int fill would keep ints ints
-            continue
-        lazy = _Fill(shapes, bound, assigned, stmt.node.targets[0].id, fill, shapes[value.args[1].id])
+        lazy = _Fill(shapes, bound, assigned, stmt.node.targets[0].id, shapes[value.args[1].id])
         try:
             rest = lazy.propagate(items[index + 1 :], returns)
         except _NotLazy:
             continue
-        for filled in lazy.lazy:  # numbers now, for the fills after this one
-            shapes.pop(filled, None)
-        return items[:index] + lazy_fills(rest, returns, shapes, bound, by_name)
+        for name_ in lazy.lazy:  # numbers now, for the fills after this one
+            shapes.pop(name_, None)
+        call = gast.Call(func=name(filled), args=value.args, keywords=[])
+        seed = Stmt(gast.Assign(targets=stmt.node.targets, value=call, type_comment=None), stmt.origin)
+        return items[:index] + [seed] + lazy_fills(rest, returns, shapes, bound, filled)
     return items
 
 
@@ -498,21 +489,12 @@ def _assigned_names_of(items: list):
 
 
 class _Fill:
-    """The names that stand for an array of ``shape`` filled with one value (none: only the
+    """The names that stand for an array of ``shape`` filled with one number (none: only the
     shapes of the adjoints are worked out)."""
 
-    def __init__(
-        self,
-        shapes: dict,
-        bound: Callable,
-        assigned: Counter,
-        name_: str = "",
-        fill: Any = None,
-        shape: Any = None,
-    ):
+    def __init__(self, shapes: dict, bound: Callable, assigned: Counter, name_: str = "", shape: Any = None):
         self.shapes, self.bound, self.assigned, self.shape = shapes, bound, assigned, shape
-        self.values = {name_: fill} if name_ else {}  # filled names whose value is folded into their uses
-        self.lazy = set(self.values)  # names standing for a filled array
+        self.lazy = {name_} if name_ else set()  # names standing for a filled array
 
     def propagate(self, items: list, returns: gast.expr) -> list:
         out = []
@@ -529,9 +511,6 @@ class _Fill:
                 if self.assigned[target] != 1:  # a loop or a branch assigns it too
                     raise _NotLazy
                 self.lazy.add(target)
-                if _number(value) is not None or (isinstance(value, gast.Name) and value.id not in self.lazy):
-                    self.values[target] = value
-                    continue
             elif isinstance(kind, frozenset) and self.assigned[target] == 1:
                 self.shapes.setdefault(target, kind)
             out.append(
@@ -542,20 +521,18 @@ class _Fill:
         return out
 
     def rewrite(self, node: gast.expr) -> tuple[gast.expr, object]:
-        """``node`` with the fills' values folded in, and what it is: ``"lazy"``, ``"scalar"``,
-        an array's symbolic shape, or None (an array of unknown shape)."""
+        """``node`` without the ``unbroadcast`` of filled values, and what it is: ``"lazy"``,
+        ``"scalar"``, an array's symbolic shape, or None (an array of unknown shape)."""
         if isinstance(node, gast.Name):
-            if node.id in self.lazy:
-                return copy.deepcopy(self.values.get(node.id, node)), "lazy"
-            return node, self.shapes.get(node.id)
+            return node, "lazy" if node.id in self.lazy else self.shapes.get(node.id)
         if _number(node) is not None:
             return node, "scalar"
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
             operand, kind = self.rewrite(node.operand)
-            return _folded(gast.UnaryOp(op=node.op, operand=operand)), kind
+            return gast.UnaryOp(op=node.op, operand=operand), kind
         if isinstance(node, gast.BinOp) and type(node.op) in _FOLD:
             (left, a), (right, b) = self.rewrite(node.left), self.rewrite(node.right)
-            return _folded(gast.BinOp(left=left, op=node.op, right=right)), self.combine(a, b)
+            return gast.BinOp(left=left, op=node.op, right=right), self.combine(a, b)
         fn = self.bound(node.func) if isinstance(node, gast.Call) else None
         if fn is runtime.unbroadcast and len(node.args) == 2:
             (g, kind), v = self.rewrite(node.args[0]), node.args[1]
@@ -566,8 +543,14 @@ class _Fill:
             return gast.Call(func=node.func, args=[g, v], keywords=[]), self.shapes.get(
                 getattr(v, "id", None)
             )
+        if isinstance(node, gast.Compare) and not read_names(node) & self.lazy:  # x > 0.0
+            kind = "scalar"
+            for part in (node.left, *node.comparators):
+                kind = self.combine(kind, self.rewrite(part)[1])
+            return node, kind
         rule = lookup(fn) if fn is not None and not node.keywords else None
-        if rule is not None and rule.elementwise:  # np.cos(item)
+        ufunc = isinstance(fn, np.ufunc) and fn.nout == 1 and not node.keywords
+        if ufunc or (rule is not None and rule.elementwise):  # np.cos(v), np.sign(v)
             parts = [self.rewrite(arg) for arg in node.args]
             kind = "scalar"
             for _, part in parts:
@@ -589,21 +572,3 @@ class _Fill:
         if a == "scalar" or b == "scalar":
             return b if a == "scalar" else a
         return a | b if a is not None and b is not None else None
-
-
-def _folded(node: gast.expr) -> gast.expr:
-    """Arithmetic on number literals done now, as Python would do it at run time."""
-    if (
-        isinstance(node, gast.UnaryOp)
-        and isinstance(node.op, gast.USub)
-        and _number(node.operand) is not None
-    ):
-        return _const(-node.operand.value)
-    if isinstance(node, gast.BinOp) and type(node.op) in _FOLD:
-        left, right = _number(node.left), _number(node.right)
-        if left is not None and right is not None:
-            try:
-                return _const(_FOLD[type(node.op)](left, right))
-            except (ZeroDivisionError, OverflowError):
-                return node
-    return node

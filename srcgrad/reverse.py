@@ -114,7 +114,7 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
-        backward = lazy_fills(backward, out, self.shapes, self.bound, by_name=self.seed == "grad")
+        backward = lazy_fills(backward, out, self.shapes, self.bound, self.helper("filled"))
         self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 
@@ -143,12 +143,12 @@ class _Reverse:
         return self.p.bindings.value(getattr(runtime, helper_name), helper_name)
 
     def shape_witnesses(self, forward: list, backward: list, returns: gast.expr) -> None:
-        """In ``unbroadcast(g, v)`` and ``expand(1.0, v)``, which read only ``v``'s shape, read
-        instead a value of provably the same shape that is kept anyway (a parameter, or a
-        value the backward pass reads) if nothing else needs ``v``: then ``v`` is never
-        computed, as ``x ** 2`` in ``np.sum(x ** 2)``. (For ``expand`` only with an exact
-        constant: ``v``'s dtype also sets the result's.)"""
-        unbroadcast, expand = self.is_helper("unbroadcast"), self.is_helper("expand")
+        """In ``unbroadcast(g, v)``, ``expand(1.0, v)`` and ``filled(1.0, v)``, which read only
+        ``v``'s shape (and dtype), read instead a value of provably the same shape that is kept
+        anyway (a parameter, or a value the backward pass reads) if nothing else needs ``v``:
+        then ``v`` is never computed, as ``x ** 2`` in ``np.sum(x ** 2)``. (For ``expand`` and
+        ``filled`` only with an exact constant: ``v``'s dtype also sets the result's.)"""
+        unbroadcast, expand, filled = (self.is_helper(h) for h in ("unbroadcast", "expand", "filled"))
         calls = [
             n
             for s in statements(backward)
@@ -157,7 +157,7 @@ class _Reverse:
             and len(n.args) == 2
             and not n.keywords
             and isinstance(n.args[1], gast.Name)
-            and (unbroadcast(n.func) or (expand(n.func) and _exact(n.args[0])))
+            and (unbroadcast(n.func) or ((expand(n.func) or filled(n.func)) and _exact(n.args[0])))
         ]
         if not calls:
             return

@@ -105,6 +105,15 @@ def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return np.expand_dims(g, _normalize_axes(axis, np.ndim(x)))
 
 
+def filled(value: Any, x: Any) -> Any:
+    """What every entry of ``expand(value, x)`` would be: ``value`` as a numpy scalar of the
+    gradient's dtype, which broadcasts and promotes as that array would (generated code uses
+    it where each use meets an array of ``x``'s shape, so the array is never made)."""
+    if x.__class__ is _NDARRAY and x.dtype == _FLOAT64 and not hasattr(value, "dtype"):
+        return _FLOAT64(value)
+    return np.dtype(grad_dtype(x, value)).type(value)
+
+
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
     if axis is None and type(g) is float and type(x) is np.ndarray and x.dtype == np.float64:

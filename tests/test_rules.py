@@ -462,6 +462,7 @@ CASES.update({
         case("unbroadcast(v, x)", v=rand(T), x=shape(())),
         case("unbroadcast(v, x)", v=rand(M), x=shape(M)),
     ],
+    runtime.filled: [case("filled(v, x) * y", v=rand(), x=shape(M), y=rand(M)), case("filled(v, x)", v=rand(), x=shape(V))],
     runtime.expand: [
         case("expand(v, x)", v=rand(), x=shape(M)),
         case("expand(v, x)", v=rand((4,)), x=shape(M)),

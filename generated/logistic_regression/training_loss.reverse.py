@@ -11,8 +11,10 @@ def d_training_loss(weights):
     sub_1 = 1 - targets
     label_probabilities = preds * targets + sub * sub_1
 
+    # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
+    d_log = filled(-1.0, label_probabilities)
     # label_probabilities = preds * targets + (1 - preds) * (1 - targets)   [logistic_regression.py:30]
-    d_label_probabilities = -1.0 / label_probabilities
+    d_label_probabilities = d_log / label_probabilities
     d_sub = unbroadcast(d_label_probabilities * sub_1, sub)
     # preds = logistic_predictions(weights, inputs)   [logistic_regression.py:29]
     #   in logistic_predictions: return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]

@@ -23,6 +23,7 @@ nondifferentiable(
 # Sums and broadcasts: each is the other's adjoint.
 defrule(runtime.unbroadcast, "v, x", d_v="expand(g, v)", t_v="unbroadcast(t, x)", zero="x", spelling="unbroadcast")
 defrule(runtime.expand, "v, x, axis=None, keepdims=False", d_v="unexpand(g, v, axis, keepdims)", t_v="expand(t, x, axis, keepdims)", zero="x", spelling="expand")
+defrule(runtime.filled, "value, x", d_value="g", t_value="filled(t, x)", zero="x", spelling="filled")
 defrule(runtime.unexpand, "v, w, axis=None, keepdims=False", d_v="expand(g, v, axis, keepdims)", t_v="unexpand(t, w, axis, keepdims)", zero="w", spelling="unexpand")
 
 # x ** y differentiated with respect to y.

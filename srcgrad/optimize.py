@@ -92,6 +92,15 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
                 for one, other in ((left, n.right), (right, n.left)):
                     if one in (1, -1) and self.may_drop(other):
                         return other if one == 1 else _neg(other)
+                for number, negated, side in ((right, n.left, "left"), (left, n.right, "right")):
+                    if (
+                        number is not None
+                        and isinstance(negated, gast.UnaryOp)
+                        and isinstance(negated.op, gast.USub)
+                    ):
+                        setattr(n, side, negated.operand)  # (-a) * 2 is a * -2, exactly
+                        setattr(n, "right" if side == "left" else "left", _const(-number))
+                        return n
             if isinstance(n.op, gast.Div) and right in (1, -1) and self.may_drop(n.left):
                 return n.left if right == 1 else _neg(n.left)
             if isinstance(n.op, gast.Pow) and right == 1 and self.may_drop(n.left):

@@ -225,13 +225,17 @@ class _Reverse:
             total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
         return simplify(total, self.is_fresh)
 
-    def finish(self, var: str, origin: tuple[Frame, ...] | None) -> gast.expr | None:
-        """Sum the contributions to ``d_var``; a name or literal needs no statement of its own."""
+    def finish(self, var: str, origin: tuple[Frame, ...] | None, read_once: bool = False) -> gast.expr | None:
+        """Sum the contributions to ``d_var``; a name or literal needs no statement of its own,
+        nor does a negated name read once (its sign joins a literal factor: ``d_sub * -2``)."""
         parts = self.contribs.pop(var, None)
         if not parts:
             return None
         total = self.total(parts, var)
         if isinstance(total, (gast.Name, gast.Constant)) and (origin is not None or self.is_fresh(total)):
+            return total
+        negated_name = isinstance(total, gast.UnaryOp) and isinstance(total.op, gast.USub)
+        if read_once and negated_name and isinstance(total.operand, gast.Name) and origin is not None:
             return total
         return name(self.assign_adjoint(self.p.namer.fresh("d_" + var), total, origin or ()))
 
@@ -451,7 +455,9 @@ class _Reverse:
         missing = [p for p in op.active if op.rule is not None and p not in op.rule.vjp]
         if missing:
             raise missing_half(op.rule, missing[0], stmt.origin, "reverse")
-        g = self.finish(op.target, stmt.origin)
+        templates = [op.rule.vjp[p] for p in op.active] if op.rule is not None else []
+        reads_of_g = sum(isinstance(n, gast.Name) and n.id == "g" for t in templates for n in gast.walk(t))
+        g = self.finish(op.target, stmt.origin, read_once=reads_of_g == 1 and len(op.active) == 1)
         for param in op.active:
             atom = op.args[param]
             if op.rule is None:  # a list or tuple literal: its adjoint is a list of adjoints

@@ -107,3 +107,20 @@ def test_a_filled_adjoint_keeps_the_arrays_dtype():
             assert np.allclose(got, srcgrad.grad(f)(x), rtol=1e-4), (f.__name__, mode)
     _, pullback = srcgrad.vjp(cases.masks, np.arange(-2, 4))  # int data, int cotangent
     assert pullback(1)[0].dtype == np.float64
+
+
+def test_simplify_moves_a_sign_into_a_literal_factor():
+    import ast
+
+    import gast
+
+    def simplified(text):
+        node = gast.parse(text, mode="eval").body
+        return ast.unparse(gast.gast_to_ast(simplify(node, lambda n: True)))
+
+    assert simplified("-a * 2") == "a * -2"
+    assert simplified("3.0 * -a") == "-3.0 * a"
+    assert simplified("-a * 1") == "-a"
+    assert simplified("-a * b") == "-a * b"
+    a = np.array([0.0, -0.0, 1.5, -np.inf])
+    assert np.array_equal(np.signbit(-a * 2), np.signbit(a * -2)) and np.array_equal(-a * 2, a * -2)

@@ -12,6 +12,7 @@ from .errors import (
     SourceUnavailableError,
     SrcGradError,
     UnsupportedSyntaxError,
+    UnsupportedValueError,
     WrtError,
 )
 from .rules import adjoint, defrule, nondifferentiable, stop_gradient, tangent
@@ -35,6 +36,7 @@ __all__ = [
     "SrcGradError",
     "SourceUnavailableError",
     "UnsupportedSyntaxError",
+    "UnsupportedValueError",
     "NoRuleError",
     "RuleError",
     "NonScalarOutputError",

@@ -57,5 +57,10 @@ class NonScalarOutputError(SrcGradError):
     """``grad`` of a function whose output is not a scalar."""
 
 
+class UnsupportedValueError(SrcGradError, NotImplementedError):
+    """An argument srcgrad sees only when the gradient runs (an ``ord``, a ``mode``, a complex
+    dtype) and does not differentiate; named at the line of your code that passed it."""
+
+
 class WrtError(SrcGradError):
     """``wrt`` names no parameter of the function."""

@@ -448,13 +448,17 @@ class _NotLazy(Exception):
 
 
 def lazy_fills(
-    items: list, returns: gast.expr, shapes: dict, bound: Callable[[gast.expr], Any], filled: str
+    items: list,
+    returns: gast.expr,
+    shapes: dict,
+    bound: Callable[[gast.expr], Any],
+    filled: Callable[[], str],
 ) -> list:
     """``d = expand(1.0, v)`` (the adjoint of ``np.sum(v)``) as ``d = filled(1.0, v)``, the one
     number every entry would hold (a numpy scalar of the array's dtype), where every use of
     ``d`` meets an array of ``v``'s shape (``d / v``) or a scalar: the array of ones is never
     made, and the numbers and dtypes are the array's own. ``bound(node)`` is what a name or
-    attribute of the generated code denotes; ``filled`` names the helper."""
+    attribute of the generated code denotes; ``filled()`` names the helper (bound only if used)."""
     if not ENABLED.get():
         return items
     assigned = Counter(n.id for n in _assigned_names_of(items))
@@ -480,7 +484,7 @@ def lazy_fills(
             continue
         for name_ in lazy.lazy:  # numbers now, for the fills after this one
             shapes.pop(name_, None)
-        call = gast.Call(func=name(filled), args=value.args, keywords=[])
+        call = gast.Call(func=name(filled()), args=value.args, keywords=[])
         seed = Stmt(gast.Assign(targets=stmt.node.targets, value=call, type_comment=None), stmt.origin)
         return items[:index] + [seed] + lazy_fills(rest, returns, shapes, bound, filled)
     return items

@@ -114,7 +114,7 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
-        backward = lazy_fills(backward, out, self.shapes, self.bound, self.helper("filled"))
+        backward = lazy_fills(backward, out, self.shapes, self.bound, lambda: self.helper("filled"))
         self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 

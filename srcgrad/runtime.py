@@ -7,13 +7,37 @@ and each returns a new array, never a view of the caller's data.
 from __future__ import annotations
 
 import linecache
+import re
+import sys
 from typing import Any
 
 import numpy as np
 
-from .errors import NonScalarOutputError
+from .errors import NonScalarOutputError, UnsupportedValueError
 
 SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
+CITED = re.compile(r"# \[([^\[\]]+):(\d+)\]\s*$")  # a generated line's primal line, as tracebacks show it
+
+
+REAL_ONLY = "srcgrad differentiates real arrays only: keep the computation in float arrays."
+
+
+def refuse(message: str, hint: str) -> UnsupportedValueError:
+    """The error for what a helper sees only at run time (an ``ord``, a ``mode``, a dtype),
+    located at the user's line that the calling line of generated code belongs to."""
+    frame = sys._getframe(1)
+    while frame is not None and not frame.f_code.co_filename.startswith("<srcgrad "):
+        frame = frame.f_back
+    found = frame and CITED.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+    if not found:
+        return UnsupportedValueError(message, hint=hint)
+    filename, lineno = found.group(1), int(found.group(2))
+    line = linecache.getline(SOURCES.get(filename, filename), lineno) or None
+    # the line is where the gradient being computed belongs, which may be a variable's
+    # definition rather than the call that passed the argument
+    return UnsupportedValueError(
+        f"{message} (while computing the gradient of this line)", filename, lineno, line, hint
+    )
 
 
 def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
@@ -363,10 +387,10 @@ def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
         return ord
     if _piecewise_linear(ord):
         return 0
-    raise NotImplementedError(
+    raise refuse(
         f"srcgrad differentiates np.linalg.norm(..., ord={ord!r}) once only: its second derivatives cover"
-        " the 2-norm, 'fro', and the 0, 1, -1, inf and -inf norms. To go further write the norm out,"
-        " e.g. np.sum(np.abs(x) ** p) ** (1 / p)."
+        " the 2-norm, 'fro', and the 0, 1, -1, inf and -inf norms",
+        "write the norm out, e.g. np.sum(np.abs(x) ** p) ** (1 / p), to differentiate it again.",
     )
 
 
@@ -666,7 +690,10 @@ def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool 
     """The derivative of ``np.average(a, axis, weights)`` with respect to each entry of ``a``:
     ``weights / sum(weights)`` along ``axis`` (1/n without weights), shaped like ``a``."""
     if returned:
-        raise NotImplementedError("srcgrad does not differentiate np.average(..., returned=True)")
+        raise refuse(
+            "srcgrad does not differentiate np.average(..., returned=True)",
+            "call np.average without returned=True, and np.sum(weights) for the sum of weights.",
+        )
     if weights is None:
         w = np.ones_like(a, dtype=grad_dtype(a, 1.0))
     elif np.ndim(weights) == np.ndim(a) or axis is None:
@@ -962,7 +989,10 @@ def pinv_vjp(g: Any, p: Any, a: Any) -> Any:
 def unpad(g: Any, pad_width: Any, mode: str = "constant") -> Any:
     """The adjoint of ``np.pad(a, pad_width)`` with constant padding: the middle of ``g``."""
     if mode != "constant":
-        raise NotImplementedError(f"srcgrad differentiates np.pad with mode='constant' only, not {mode!r}")
+        raise refuse(
+            f"srcgrad differentiates np.pad with mode='constant' only, not {mode!r}",
+            "pad with mode='constant', or build the border with np.concatenate.",
+        )
     widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
     return g[tuple(slice(int(lo), n - int(hi)) for (lo, hi), n in zip(widths, np.shape(g)))]
 
@@ -1008,7 +1038,7 @@ def _float_cast(dtype: Any) -> bool:
     """Does casting to ``dtype`` keep derivatives? Yes for a real float type; an integer or
     bool type truncates (a step function: derivative 0 wherever it has one); complex is refused."""
     if np.issubdtype(dtype, np.complexfloating):
-        raise NotImplementedError("srcgrad does not differentiate a cast to a complex type")
+        raise refuse("srcgrad does not differentiate a cast to a complex type", REAL_ONLY)
     return bool(np.issubdtype(dtype, np.floating))
 
 
@@ -1088,11 +1118,15 @@ def _svd_parts(ans: Any, a: Any, full_matrices: bool, compute_uv: bool, hermitia
     """``(u, s, vh)`` of the reduced SVD of ``a``, refusing what has no unique derivative."""
     m, n = np.shape(a)[-2:]
     if hermitian:
-        raise NotImplementedError("srcgrad does not differentiate np.linalg.svd(..., hermitian=True)")
+        raise refuse(
+            "srcgrad does not differentiate np.linalg.svd(..., hermitian=True)",
+            "call np.linalg.svd without hermitian=True, or np.linalg.eigh for a symmetric matrix.",
+        )
     if compute_uv and full_matrices and m != n:
-        raise NotImplementedError(
+        raise refuse(
             "srcgrad differentiates np.linalg.svd of a non-square matrix with full_matrices=False "
-            "only: the extra columns of the full U or V have no unique derivative"
+            "only: the extra columns of the full U or V have no unique derivative",
+            "pass full_matrices=False.",
         )
     if compute_uv:
         return ans
@@ -1157,9 +1191,10 @@ def svd_jvp(
 def _qr_check(a: Any, mode: str) -> None:
     m, n = np.shape(a)[-2:]
     if m < n or mode not in ("reduced", "complete") or (mode == "complete" and m != n):
-        raise NotImplementedError(
+        raise refuse(
             "srcgrad differentiates np.linalg.qr of a square or tall matrix in mode='reduced' only "
-            f"(here {m}x{n}, mode={mode!r})"
+            f"(here {m}x{n}, mode={mode!r})",
+            "use mode='reduced'; for a wide matrix, factor its transpose.",
         )
 
 
@@ -1250,7 +1285,10 @@ def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
 def _einsum_specs(subscripts: Any, operands: Any) -> tuple[list[str], str]:
     """The labels of each operand and of the output, with '...' spelled out and the output explicit."""
     if not isinstance(subscripts, str):
-        raise NotImplementedError("srcgrad differentiates np.einsum with subscripts in a string only")
+        raise refuse(
+            "srcgrad differentiates np.einsum with subscripts in a string only",
+            "write the subscripts as a string, e.g. np.einsum('ij,j->i', a, b).",
+        )
     spec = subscripts.replace(" ", "")
     inputs, arrow, out = spec.partition("->")
     specs = inputs.split(",")
@@ -1289,7 +1327,10 @@ def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> An
     out_ = np.zeros(np.shape(x), dtype=dtype)  # repeated labels: only the diagonal moves the output
     view = np.einsum(f"{mine}->{unique}", out_)
     if not np.shares_memory(view, out_):
-        raise NotImplementedError("srcgrad cannot differentiate this einsum with repeated labels")
+        raise refuse(
+            "srcgrad cannot differentiate this einsum with repeated labels",
+            "take the diagonal first (np.diagonal), then einsum without the repeated label.",
+        )
     view[...] = part
     return out_
 
@@ -1365,8 +1406,8 @@ def real_only(v: Any, x: Any) -> Any:
     """``v`` unchanged (the derivative of ``np.real`` and ``np.conj`` of a real ``x``); a complex
     ``x`` is refused: srcgrad differentiates real arrays only."""
     if np.iscomplexobj(x):
-        raise NotImplementedError(
-            "srcgrad differentiates np.real and np.conj of real arrays only, not complex ones"
+        raise refuse(
+            "srcgrad differentiates np.real and np.conj of real arrays only, not complex ones", REAL_ONLY
         )
     return v.copy() if isinstance(v, np.ndarray) else v
 
@@ -1495,7 +1536,10 @@ def polyval_vjp_p(g: Any, p: Any, x: Any) -> Any:
 
 def _interp_check(xp: Any, period: Any) -> None:
     if period is not None:
-        raise NotImplementedError("srcgrad does not differentiate np.interp with period=")
+        raise refuse(
+            "srcgrad does not differentiate np.interp with period=",
+            "wrap x into one period yourself (np.mod) and call np.interp without period=.",
+        )
     if np.ndim(xp) != 1 or np.size(xp) < 1:
         raise ValueError("np.interp needs a 1-d xp")
 
@@ -1622,7 +1666,8 @@ def linspace_weights(
     """The weights ``w`` of ``np.linspace(start, stop) = start + (stop - start) * w``: its
     derivative is ``1 - w`` in ``start`` and ``w`` in ``stop``. Scalar endpoints only."""
     if np.ndim(start) or np.ndim(stop) or retstep:
-        raise NotImplementedError(
-            "srcgrad differentiates np.linspace with scalar start and stop, without retstep"
+        raise refuse(
+            "srcgrad differentiates np.linspace with scalar start and stop, without retstep",
+            "pass scalar start and stop, and compute the step as (stop - start) / (num - 1).",
         )
     return np.linspace(0.0, 1.0, num, endpoint=endpoint)

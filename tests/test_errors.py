@@ -24,6 +24,7 @@ from srcgrad import (
     SourceUnavailableError,
     SrcGradError,
     UnsupportedSyntaxError,
+    UnsupportedValueError,
     WrtError,
 )
 
@@ -262,6 +263,19 @@ def calls_other_module_no_rule(x):
     return np.sum(other.helper_without_rule(x))
 
 
+def edge_padded(x):
+    return np.sum(np.pad(x, 1, mode="edge") ** 2)  # MARK: pad-mode
+
+
+def svd_of_wide(a):
+    u, s, vt = np.linalg.svd(a)  # MARK: svd-full
+    return np.sum(u) + np.sum(vt)
+
+
+def cubed_norm(w):
+    return np.linalg.norm(w, 3) ** 2  # MARK: norm-ord
+
+
 X = np.array([0.5, 1.5, -0.7])
 
 REFUSALS = [
@@ -300,6 +314,9 @@ REFUSALS = [
     (vector_output, (X,), 0, NonScalarOutputError, "vector", THIS_FILE),
     (tuple_output, (0.5,), 0, NonScalarOutputError, "tuple-output", THIS_FILE),
     (matrix_output_via_helper, (X,), 0, NonScalarOutputError, "matrix", THIS_FILE),
+    # arguments seen only when the gradient runs
+    (edge_padded, (X,), 0, UnsupportedValueError, "pad-mode", THIS_FILE),
+    (svd_of_wide, (np.ones((2, 3)),), 0, UnsupportedValueError, "svd-full", THIS_FILE),
 ]
 
 
@@ -316,6 +333,14 @@ def test_other_operators_refuse_too(operator, f, marker):
     exc = refusal(lambda: operator(f)(0.5))
     assert isinstance(exc, (UnsupportedSyntaxError, NoRuleError))
     assert_points_at(exc, marker)
+
+
+def test_run_time_refusals_say_what_to_do_and_are_not_implemented_errors():
+    exc = refusal(lambda: srcgrad.grad(edge_padded)(X))
+    assert isinstance(exc, NotImplementedError) and "mode='constant'" in exc.hint
+    second = refusal(lambda: srcgrad.hessian(cubed_norm)(X))  # located in the generated d_cubed_norm
+    assert type(second) is UnsupportedValueError and "ord=3" in second.message
+    assert second.filename == "d_cubed_norm" and "np.sum(np.abs(x) ** p)" in second.hint
 
 
 def test_non_scalar_message_says_scalar():

@@ -142,3 +142,29 @@ def test_value_and_grad_agrees_with_f_and_grad(source, x, y):
     assert np.allclose(value, f(x, y), rtol=1e-12, atol=1e-12)
     for a, b in zip(g, srcgrad.grad(f, wrt=(0, 1))(x, y)):
         assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def neighbour_sums(draw):
+    """``np.sum`` of products of slices ``x[a:-b]`` that drop as many rows, with the slices'
+    gradients met by a filled adjoint (``x[1:]`` and ``x[:-1]`` have one shape at any length)."""
+    drop = draw(st.integers(0, 3))
+    slices = []
+    for _ in range(draw(st.integers(1, 3))):
+        a = draw(st.integers(0, drop))
+        stop = "" if a == drop else str(a - drop)
+        slices.append(f"x[{a}:{stop}]")
+    op = draw(st.sampled_from([" * ", " - ", " + 0.5 * "]))
+    scale = draw(st.sampled_from(["", "-", "2.0 * "]))
+    return f"def f(x):\n    return {scale}np.sum(np.sin({op.join(slices)}) ** 2)\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(source=neighbour_sums(), n=st.integers(0, 6), columns=st.sampled_from([(), (2,)]))
+def test_slices_of_one_length_match_central_differences(source, n, columns):
+    f = load(source)
+    x = np.linspace(-0.9, 1.1, n * int(np.prod(columns))).reshape((n, *columns))
+    for mode in ("reverse", "forward"):
+        got = srcgrad.grad(f, mode=mode)(x)
+        assert np.shape(got) == x.shape
+        assert np.allclose(got, central_difference(f, [x], 0), atol=1e-6), (source, n, mode)

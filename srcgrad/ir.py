@@ -160,6 +160,12 @@ class Bindings:
         self.namer.taken.add(preferred)
         return preferred
 
+    def denoted(self, node: Any) -> Any:
+        """What a name or attribute chain of generated code denotes (None if not a binding)."""
+        if isinstance(node, gast.Attribute):
+            return getattr(self.denoted(node.value), node.attr, None)
+        return self.values.get(node.id) if isinstance(node, gast.Name) else None
+
     def value(self, obj: Any, preferred: str) -> str:
         if id(obj) not in self._by_id:
             name_ = self._name(obj, preferred)

@@ -11,7 +11,7 @@ import copy
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import gast
 import numpy as np
@@ -114,7 +114,9 @@ class _Reverse:
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
-        backward = lazy_fills(backward, out, self.shapes, self.bound, lambda: self.helper("filled"))
+        backward = lazy_fills(
+            backward, out, self.shapes, self.p.bindings.denoted, lambda: self.helper("filled")
+        )
         self.shape_witnesses(forward, backward, out)
         return Generated("d_" + p.name, args, forward, backward, out)
 
@@ -185,12 +187,6 @@ class _Reverse:
             witness = next((v for v in kept if self.shapes.get(v) == shape), None)
             if witness is not None:
                 call.args[1] = name(witness)
-
-    def bound(self, node: gast.expr) -> Any:
-        """What a name or attribute chain of the generated code denotes (None if unknown)."""
-        if isinstance(node, gast.Attribute):
-            return getattr(self.bound(node.value), node.attr, None)
-        return self.p.bindings.values.get(node.id) if isinstance(node, gast.Name) else None
 
     def is_helper(self, helper_name: str) -> Callable[[gast.expr], bool]:
         """Does an expression name the runtime helper ``helper_name`` in the generated code?"""

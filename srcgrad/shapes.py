@@ -14,7 +14,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Program, statements
+from .ir import Bindings, Program, statements
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -40,9 +40,9 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
             continue
         op = stmt.op
         if op is not None and op.rule is not None:
-            shapes[target] = _rule_shape(op.rule, op.args, shapes, target, program.bindings.values)
+            shapes[target] = _rule_shape(op.rule, op.args, shapes, target, program.bindings)
         else:
-            shapes[target] = _expr_shape(node.value, shapes, target, program.bindings.values)
+            shapes[target] = _expr_shape(node.value, shapes, target, program.bindings)
     return shapes
 
 
@@ -56,21 +56,21 @@ def symbols(shape: Shape):
 
 
 def _rule_shape(
-    rule, args: dict[str, gast.expr], shapes: dict[str, Shape], target: str, values: dict
+    rule, args: dict[str, gast.expr], shapes: dict[str, Shape], target: str, bindings: Bindings
 ) -> Shape:
     if rule.elementwise:
-        return frozenset().union(*(_expr_shape(a, shapes, target, values) for a in args.values()))
+        return frozenset().union(*(_expr_shape(a, shapes, target, bindings) for a in args.values()))
     if rule.fn in SCALAR_FUNCTIONS:
         return SCALAR
     if rule.fn is operator.getitem:
-        return _slice_shape(args["x"], args["index"], shapes, target, values)
+        return _slice_shape(args["x"], args["index"], shapes, target, bindings)
     if rule.fn in REDUCTIONS and _is(args.get("axis"), None) and _is(args.get("keepdims", False), False):
         return SCALAR
     return frozenset({("var", target)})
 
 
 def _slice_shape(
-    x: gast.expr, index: gast.expr, shapes: dict[str, Shape], target: str, values: dict
+    x: gast.expr, index: gast.expr, shapes: dict[str, Shape], target: str, bindings: Bindings
 ) -> Shape:
     """``x[a:-b]`` (a, b >= 0 literals) keeps ``max(len(x) - a - b, 0)`` rows whatever ``len(x)``
     is: ``x[1:]`` and ``x[:-1]`` have one shape."""
@@ -79,7 +79,7 @@ def _slice_shape(
     if (
         not isinstance(x, gast.Name)
         or not is_slice
-        or values.get(index.func.id) is not slice
+        or bindings.denoted(index.func) is not slice
         or len(index.args) != 3
     ):
         return unknown
@@ -93,7 +93,7 @@ def _slice_shape(
         or (stop == 0 and not _is(index.args[1], None))
     ):
         return unknown  # (x[:0] and x[:-0] are empty)
-    shape = _expr_shape(x, shapes, target, values)
+    shape = _expr_shape(x, shapes, target, bindings)
     return shape if start == stop == 0 else frozenset({("drop", (shape, start - stop))})
 
 
@@ -115,24 +115,17 @@ def _is(node: gast.expr | None, value: object) -> bool:
     return isinstance(node, gast.Constant) and node.value is value
 
 
-def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str, values: dict) -> Shape:
+def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str, bindings: Bindings) -> Shape:
     if isinstance(node, gast.Constant):
         return SCALAR
     if isinstance(node, gast.Name):
         return shapes.get(node.id, frozenset({("global", node.id)}))
     if isinstance(node, _ELEMENTWISE_SYNTAX):
         parts = [n for n in gast.iter_child_nodes(node) if isinstance(n, gast.expr)]
-        return frozenset().union(*(_expr_shape(p, shapes, target, values) for p in parts))
-    if isinstance(node, gast.Call) and _denoted(node.func, values) in SCALAR_FUNCTIONS:
+        return frozenset().union(*(_expr_shape(p, shapes, target, bindings) for p in parts))
+    if isinstance(node, gast.Call) and bindings.denoted(node.func) in SCALAR_FUNCTIONS:
         return SCALAR  # np.size(x), len(x), float(v)
     shape_item = isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
     if shape_item and node.value.attr == "shape" and _literal_int(node.slice, None) is not None:
         return SCALAR  # x.shape[0]
     return frozenset({("var", target)})
-
-
-def _denoted(node: gast.expr, values: dict) -> object:
-    """The object a name or attribute chain of the program denotes, if known."""
-    if isinstance(node, gast.Attribute):
-        return getattr(_denoted(node.value, values), node.attr, None)
-    return values.get(node.id) if isinstance(node, gast.Name) else None

@@ -1,6 +1,9 @@
 """The generated code reads like careful hand-written code (issue: teaching-grade code)."""
 
+import ast
+
 import code_quality_cases as cases
+import gast
 import numpy as np
 import oracle
 import pytest
@@ -50,15 +53,13 @@ def test_a_loop_with_a_branch_keeps_its_shape():
     assert np.allclose(srcgrad.grad(cases.loop_with_branch)(x), d)
 
 
+def simplified(text):
+    """``text`` after ``simplify``, as source."""
+    node = gast.parse(text, mode="eval").body
+    return ast.unparse(gast.gast_to_ast(simplify(node, lambda n: True)))
+
+
 def test_simplify_folds_neutral_operations():
-    import gast
-
-    def simplified(text):
-        import ast
-
-        node = gast.parse(text, mode="eval").body
-        return ast.unparse(gast.gast_to_ast(simplify(node, lambda n: True)))
-
     assert simplified("a + 0") == "a"
     assert simplified("0 + a") == "a"
     assert simplified("a - 0.0") == "a"
@@ -110,14 +111,6 @@ def test_a_filled_adjoint_keeps_the_arrays_dtype():
 
 
 def test_simplify_moves_a_sign_into_a_literal_factor():
-    import ast
-
-    import gast
-
-    def simplified(text):
-        node = gast.parse(text, mode="eval").body
-        return ast.unparse(gast.gast_to_ast(simplify(node, lambda n: True)))
-
     assert simplified("-a * 2") == "a * -2"
     assert simplified("3.0 * -a") == "-3.0 * a"
     assert simplified("-a * 1") == "-a"

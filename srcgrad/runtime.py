@@ -17,27 +17,33 @@ from .errors import NonScalarOutputError, UnsupportedValueError
 
 SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
 CITED = re.compile(r"# \[([^\[\]]+):(\d+)\]\s*$")  # a generated line's primal line, as tracebacks show it
+QUOTED = re.compile(r"^\s*# .*\[([^\[\]]+):(\d+)\]\s*$")  # a comment quoting a primal line
 
 
 REAL_ONLY = "srcgrad differentiates real arrays only: keep the computation in float arrays."
 
 
-def refuse(message: str, hint: str) -> UnsupportedValueError:
+def refuse(message: str, hint: str, call: str | None = None) -> UnsupportedValueError:
     """The error for what a helper sees only at run time (an ``ord``, a ``mode``, a dtype),
-    located at the user's line that the calling line of generated code belongs to."""
+    at the user's line: the one line quoted in the generated code's comments that calls
+    ``call`` (``np.pad``), else the line the calling line of generated code belongs to."""
     frame = sys._getframe(1)
     while frame is not None and not frame.f_code.co_filename.startswith("<srcgrad "):
         frame = frame.f_back
-    found = frame and CITED.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
-    if not found:
+    if frame is None:
         return UnsupportedValueError(message, hint=hint)
-    filename, lineno = found.group(1), int(found.group(2))
-    line = linecache.getline(SOURCES.get(filename, filename), lineno) or None
-    # the line is where the gradient being computed belongs, which may be a variable's
-    # definition rather than the call that passed the argument
-    return UnsupportedValueError(
-        f"{message} (while computing the gradient of this line)", filename, lineno, line, hint
-    )
+    lines = linecache.getlines(frame.f_code.co_filename)
+    calls = re.compile(rf"(?<!\w){call}\(") if call else None
+    quoted = {m.groups() for text in lines if calls and (m := QUOTED.match(text)) and calls.search(text)}
+    found = CITED.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+    if len(quoted) == 1:
+        (filename, lineno), note = quoted.pop(), ""
+    elif found:  # the gradient being computed belongs here: maybe a variable's definition, not the call
+        filename, lineno, note = *found.groups(), " (while computing the gradient of this line)"
+    else:
+        return UnsupportedValueError(message, hint=hint)
+    line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
+    return UnsupportedValueError(message + note, filename, int(lineno), line, hint)
 
 
 def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
@@ -693,6 +699,7 @@ def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool 
         raise refuse(
             "srcgrad does not differentiate np.average(..., returned=True)",
             "call np.average without returned=True, and np.sum(weights) for the sum of weights.",
+            "average",
         )
     if weights is None:
         w = np.ones_like(a, dtype=grad_dtype(a, 1.0))
@@ -992,6 +999,7 @@ def unpad(g: Any, pad_width: Any, mode: str = "constant") -> Any:
         raise refuse(
             f"srcgrad differentiates np.pad with mode='constant' only, not {mode!r}",
             "pad with mode='constant', or build the border with np.concatenate.",
+            "pad",
         )
     widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
     return g[tuple(slice(int(lo), n - int(hi)) for (lo, hi), n in zip(widths, np.shape(g)))]
@@ -1038,7 +1046,7 @@ def _float_cast(dtype: Any) -> bool:
     """Does casting to ``dtype`` keep derivatives? Yes for a real float type; an integer or
     bool type truncates (a step function: derivative 0 wherever it has one); complex is refused."""
     if np.issubdtype(dtype, np.complexfloating):
-        raise refuse("srcgrad does not differentiate a cast to a complex type", REAL_ONLY)
+        raise refuse("srcgrad does not differentiate a cast to a complex type", REAL_ONLY, "astype")
     return bool(np.issubdtype(dtype, np.floating))
 
 
@@ -1121,12 +1129,14 @@ def _svd_parts(ans: Any, a: Any, full_matrices: bool, compute_uv: bool, hermitia
         raise refuse(
             "srcgrad does not differentiate np.linalg.svd(..., hermitian=True)",
             "call np.linalg.svd without hermitian=True, or np.linalg.eigh for a symmetric matrix.",
+            "svd",
         )
     if compute_uv and full_matrices and m != n:
         raise refuse(
             "srcgrad differentiates np.linalg.svd of a non-square matrix with full_matrices=False "
             "only: the extra columns of the full U or V have no unique derivative",
             "pass full_matrices=False.",
+            "svd",
         )
     if compute_uv:
         return ans
@@ -1195,6 +1205,7 @@ def _qr_check(a: Any, mode: str) -> None:
             "srcgrad differentiates np.linalg.qr of a square or tall matrix in mode='reduced' only "
             f"(here {m}x{n}, mode={mode!r})",
             "use mode='reduced'; for a wide matrix, factor its transpose.",
+            "qr",
         )
 
 
@@ -1288,6 +1299,7 @@ def _einsum_specs(subscripts: Any, operands: Any) -> tuple[list[str], str]:
         raise refuse(
             "srcgrad differentiates np.einsum with subscripts in a string only",
             "write the subscripts as a string, e.g. np.einsum('ij,j->i', a, b).",
+            "einsum",
         )
     spec = subscripts.replace(" ", "")
     inputs, arrow, out = spec.partition("->")
@@ -1330,6 +1342,7 @@ def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> An
         raise refuse(
             "srcgrad cannot differentiate this einsum with repeated labels",
             "take the diagonal first (np.diagonal), then einsum without the repeated label.",
+            "einsum",
         )
     view[...] = part
     return out_
@@ -1539,6 +1552,7 @@ def _interp_check(xp: Any, period: Any) -> None:
         raise refuse(
             "srcgrad does not differentiate np.interp with period=",
             "wrap x into one period yourself (np.mod) and call np.interp without period=.",
+            "interp",
         )
     if np.ndim(xp) != 1 or np.size(xp) < 1:
         raise ValueError("np.interp needs a 1-d xp")
@@ -1669,5 +1683,6 @@ def linspace_weights(
         raise refuse(
             "srcgrad differentiates np.linspace with scalar start and stop, without retstep",
             "pass scalar start and stop, and compute the step as (stop - start) / (num - 1).",
+            "linspace",
         )
     return np.linspace(0.0, 1.0, num, endpoint=endpoint)

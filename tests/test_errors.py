@@ -267,6 +267,16 @@ def edge_padded(x):
     return np.sum(np.pad(x, 1, mode="edge") ** 2)  # MARK: pad-mode
 
 
+def edge_padded_variable(x):
+    y = x * 2.0
+    return np.sum(np.pad(y, 1, mode="edge"))  # MARK: pad-variable
+
+
+def padded_twice(x):
+    y = np.pad(x, 1) * 2.0
+    return np.sum(np.pad(y, 1, mode="edge"))
+
+
 def svd_of_wide(a):
     u, s, vt = np.linalg.svd(a)  # MARK: svd-full
     return np.sum(u) + np.sum(vt)
@@ -316,6 +326,7 @@ REFUSALS = [
     (matrix_output_via_helper, (X,), 0, NonScalarOutputError, "matrix", THIS_FILE),
     # arguments seen only when the gradient runs
     (edge_padded, (X,), 0, UnsupportedValueError, "pad-mode", THIS_FILE),
+    (edge_padded_variable, (X,), 0, UnsupportedValueError, "pad-variable", THIS_FILE),
     (svd_of_wide, (np.ones((2, 3)),), 0, UnsupportedValueError, "svd-full", THIS_FILE),
 ]
 
@@ -341,6 +352,8 @@ def test_run_time_refusals_say_what_to_do_and_are_not_implemented_errors():
     second = refusal(lambda: srcgrad.hessian(cubed_norm)(X))  # located in the generated d_cubed_norm
     assert type(second) is UnsupportedValueError and "ord=3" in second.message
     assert second.filename == "d_cubed_norm" and "np.sum(np.abs(x) ** p)" in second.hint
+    twice = refusal(lambda: srcgrad.grad(padded_twice)(X))  # two np.pad lines: the gradient's line
+    assert twice.filename == os.path.basename(THIS_FILE) and "while computing the gradient" in twice.message
 
 
 def test_non_scalar_message_says_scalar():

@@ -9,13 +9,13 @@ so a module constant reassigned after ``grad(f)`` is seen by the next call.
 from __future__ import annotations
 
 import linecache
-import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .ir import Bindings
+from .runtime import LOCATION
 
 WRAPPER = "_srcgrad_bind"
 
@@ -60,9 +60,6 @@ def _refile(code: types.CodeType, filename: str) -> types.CodeType:
         return code
     consts = tuple(_refile(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     return code.replace(co_filename=filename, co_consts=consts)
-
-
-LOCATION = re.compile(r"^\s*#.*\[([^\[\]]+:\d+)\]\s*$")
 
 
 def _located(lines: list[str]) -> list[str]:

@@ -464,7 +464,8 @@ def lazy_fills(
     assigned = Counter(n.id for n in _assigned_names_of(items))
     shapes = dict(shapes)
     _Fill(shapes, bound, assigned).propagate(items, returns)  # the shapes of the adjoints
-    for index, stmt in enumerate(items):
+    out = list(items)
+    for index, stmt in enumerate(out):  # each seed is tried once; a success rewrites what follows
         value = stmt.node.value if isinstance(stmt, Stmt) and isinstance(stmt.node, gast.Assign) else None
         if not (
             isinstance(value, gast.Call)
@@ -479,15 +480,17 @@ def lazy_fills(
             continue
         lazy = _Fill(shapes, bound, assigned, stmt.node.targets[0].id, shapes[value.args[1].id])
         try:
-            rest = lazy.propagate(items[index + 1 :], returns)
+            rest = lazy.propagate(out[index + 1 :], returns)
         except _NotLazy:
             continue
         for name_ in lazy.lazy:  # numbers now, for the fills after this one
             shapes.pop(name_, None)
         call = gast.Call(func=name(filled()), args=value.args, keywords=[])
-        seed = Stmt(gast.Assign(targets=stmt.node.targets, value=call, type_comment=None), stmt.origin)
-        return items[:index] + [seed] + lazy_fills(rest, returns, shapes, bound, filled)
-    return items
+        out[index:] = [
+            Stmt(gast.Assign(targets=stmt.node.targets, value=call, type_comment=None), stmt.origin),
+            *rest,
+        ]
+    return out
 
 
 def _assigned_names_of(items: list):

@@ -16,8 +16,8 @@ import numpy as np
 from .errors import NonScalarOutputError, UnsupportedValueError
 
 SOURCES: dict[str, str] = {}  # file name -> path, for quoting user lines in run-time errors
-CITED = re.compile(r"# \[([^\[\]]+):(\d+)\]\s*$")  # a generated line's primal line, as tracebacks show it
-QUOTED = re.compile(r"^\s*# .*\[([^\[\]]+):(\d+)\]\s*$")  # a comment quoting a primal line
+LOCATION = re.compile(r"^\s*#.*\[([^\[\]]+:\d+)\]\s*$")  # a comment quoting a primal line
+CITED = re.compile(r"  # \[([^\[\]]+:\d+)\]$")  # the primal line compile appends to a line of code
 
 
 REAL_ONLY = "srcgrad differentiates real arrays only: keep the computation in float arrays."
@@ -34,14 +34,15 @@ def refuse(message: str, hint: str, call: str | None = None) -> UnsupportedValue
         return UnsupportedValueError(message, hint=hint)
     lines = linecache.getlines(frame.f_code.co_filename)
     calls = re.compile(rf"(?<!\w){call}\(") if call else None
-    quoted = {m.groups() for text in lines if calls and (m := QUOTED.match(text)) and calls.search(text)}
-    found = CITED.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+    quoted = {m.group(1) for text in lines if calls and (m := LOCATION.match(text)) and calls.search(text)}
+    found = CITED.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno).rstrip("\n"))
     if len(quoted) == 1:
-        (filename, lineno), note = quoted.pop(), ""
+        where, note = quoted.pop(), ""
     elif found:  # the gradient being computed belongs here: maybe a variable's definition, not the call
-        filename, lineno, note = *found.groups(), " (while computing the gradient of this line)"
+        where, note = found.group(1), " (while computing the gradient of this line)"
     else:
         return UnsupportedValueError(message, hint=hint)
+    filename, lineno = where.rsplit(":", 1)
     line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
     return UnsupportedValueError(message + note, filename, int(lineno), line, hint)
 
@@ -336,10 +337,6 @@ def _is_two_norm(x: Any, ord: Any, axis: Any) -> bool:
     return ord is None or ord == "fro" or (ord == 2 and not matrix)
 
 
-def _piecewise_linear(ord: Any) -> bool:
-    return not isinstance(ord, str) and ord in (0, 1, -1, np.inf, -np.inf)
-
-
 def _shared_ties(x: Any, sums: Any, extreme: Any, axis: int) -> Any:
     """``sign(x)`` where the absolute sums reach their extreme along ``axis``, ties sharing evenly."""
     hit = sums == extreme(sums, axis=axis, keepdims=True)
@@ -391,7 +388,7 @@ def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
     terms) for the norms that are linear in pieces; the others' second derivatives are refused."""
     if _is_two_norm(x, ord, axis) or ord == 0:
         return ord
-    if _piecewise_linear(ord):
+    if not isinstance(ord, str) and ord in (1, -1, np.inf, -np.inf):  # linear in pieces
         return 0
     raise refuse(
         f"srcgrad differentiates np.linalg.norm(..., ord={ord!r}) once only: its second derivatives cover"

@@ -529,6 +529,22 @@ def loop_variable_used_after(x):
     return np.sum(y) * k
 
 
+def overwritten_in_loop(x, n):
+    y = x  # the loop overwrites y without reading it: after the loop y is its last value
+    for _ in range(n):
+        y = np.sum(x**2) * 0.5
+    return np.sum(y)
+
+
+def overwritten_in_while(x):
+    y = x
+    i = 0
+    while i < 2:
+        y = np.sin(x) * float(i)
+        i += 1
+    return np.sum(y)
+
+
 PAIRS = np.array([[0.0, 0.0], [1.1, 0.1], [0.2, 1.2], [1.3, 1.4]])
 
 LOOPS = [
@@ -609,6 +625,9 @@ LOOPS = [
     (tape_overwrites, lambda: [randn(3) * 0.5, 0.8], [0, 1], True, "tape"),
     (carried_value_used_after_loop, lambda: [randn(3), randn(3)], [0, 1, (0, 1)], True, "carried-after"),
     (loop_variable_used_after, lambda: [randn(3)], [0], True, "loop-variable-after"),
+    (overwritten_in_loop, lambda: [randn(3), 0], [0], True, "overwritten-0"),
+    (overwritten_in_loop, lambda: [randn(3), 2], [0], True, "overwritten-2"),
+    (overwritten_in_while, lambda: [randn(3)], [0], True, "overwritten-while"),
 ]
 
 

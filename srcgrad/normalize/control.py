@@ -113,11 +113,16 @@ class ControlFlow:
         if loop.kind == "while" or _breaks(stmt.body):
             loop.counter = self.namer.fresh("count")
             self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
-        # Names carried from one iteration to the next get one name for the whole loop.
+        # Names carried from one iteration to the next get one name for the whole loop, and so
+        # do names the loop assigns that code after it reads: after the loop they hold the last
+        # iteration's value, or the value from before it if there was no iteration.
         # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
         exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
+        read_later = self.live.get(id(stmt))  # None: not known (code srcgrad wrote), so all
+        assigned = _assigned(body) & set(before)
         carried = sorted(
-            exposed & _assigned(body) & set(before) | targets & set(before) & self.live.get(id(stmt), set())
+            assigned & (exposed | (assigned if read_later is None else read_later))
+            | targets & set(before) & (read_later or set())
         )
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
         for user_name in carried:

@@ -42,7 +42,7 @@ from .optimize import (
     scatter_in_place,
     simplify,
 )
-from .shapes import SCALAR, infer_shapes, symbols
+from .shapes import SCALAR, after_scalar_check, infer_shapes, symbols
 
 Seed = Literal["grad", "elementwise", "vjp"]
 
@@ -81,7 +81,10 @@ class _Reverse:
         self.out: list = []  # the backward block being written
         self.fresh_names: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
         self.available = computed_once(program)  # forward values a rule may read by name
-        self.shapes = infer_shapes(program)
+        self.unchecked_shapes = infer_shapes(program)  # for the scalar check itself
+        self.shapes = (  # for the backward pass, which runs once the check has passed
+            after_scalar_check(program, self.unchecked_shapes) if seed == "grad" else self.unchecked_shapes
+        )
         self.loops: list[_Loop] = []
         self.tape: str | None = None
 
@@ -101,11 +104,12 @@ class _Reverse:
         forward = list(p.body)
         if self.tape is not None:
             forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
-        shape = self.shapes.get(getattr(result, "id", None))
+        shapes = self.unchecked_shapes
+        shape = shapes.get(getattr(result, "id", None))
         if self.seed == "grad" and shape != SCALAR:
             # a parameter of the result's shape answers as well, and is a Python float when
             # the result would be a numpy scalar: the result need not be computed
-            witness = next((name(a) for a in p.params if self.shapes.get(a) == shape), copy.deepcopy(result))
+            witness = next((name(a) for a in p.params if shapes.get(a) == shape), copy.deepcopy(result))
             check = scalar_check(self.helper("check_scalar"), witness, p.returns_at)
             forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []

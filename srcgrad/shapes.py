@@ -14,7 +14,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Bindings, Program, statements
+from .ir import Bindings, IfBlock, Program, Stmt, statements
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -129,3 +129,147 @@ def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str, bindings
     if shape_item and node.value.attr == "shape" and _literal_int(node.slice, None) is not None:
         return SCALAR  # x.shape[0]
     return frozenset({("var", target)})
+
+
+def after_scalar_check(program: Program, shapes: dict[str, Shape]) -> dict[str, Shape]:
+    """The shapes as the backward pass of ``grad`` sees them: after ``check_scalar`` passed.
+
+    The output is then 0-d, and it broadcasts every symbol of its shape, so each of those is
+    0-d too and drops out of every shape: in ``x = x0; for ...: x = x + dt * f(x)`` with a
+    scalar result, no ``unbroadcast`` is left in the loop.
+    """
+    zero = _checked_zero_dim(program, shapes)
+    if not zero:
+        return shapes
+    return {v: shape - zero for v, shape in shapes.items()}
+
+
+def _checked_zero_dim(program: Program, shapes: dict[str, Shape]) -> set:
+    """The symbols that are 0-d once the output is.
+
+    A parameter the output broadcasts is one value: 0-d. So is a name assigned once at the
+    top of the function. A name assigned several times is 0-d in every one of its values if
+    the output broadcasts its last value and every assignment but the first (at the top of
+    the function, or the argument) broadcasts its current value, as ``x = x + dt * f(x)``:
+    each value is broadcast into the next. The parameters those assignments broadcast with it
+    are then 0-d too.
+    """
+    result = program.result
+    if not isinstance(result, gast.Name) or result.id not in shapes:
+        return set()
+    defs = _definitions(program)
+
+    def once(v: str) -> bool:
+        found = defs.get(v, "irregular")
+        return (
+            v not in program.params
+            and found != "irregular"
+            and len(found) == 1
+            and found[0][1] is program.body
+        )
+
+    def chained(v: str) -> bool:
+        found = defs.get(v, "irregular")
+        if found == "irregular":
+            return False
+        later = found if v in program.params else found[1:]  # (a parameter's first value is the argument)
+        first_at_top = v in program.params or found[0][1] is program.body
+        return first_at_top and all(_reads_current(v, block, i) for _, block, i in later)
+
+    def last_value_read(v: str) -> bool:
+        return v == result.id or (once(result.id) and _reads_current(v, program.body, defs[result.id][0][2]))
+
+    zero = {(kind, v) for kind, v in shapes[result.id] if kind == "arg" or (kind == "var" and once(v))}
+    for kind, v in shapes[result.id]:
+        if kind == "var" and not once(v) and chained(v) and last_value_read(v):
+            zero.add((kind, v))
+            for _, block, i in defs[v]:
+                broadcast = _assigned_shape(block[i], shapes, program.bindings)
+                zero |= {(k, u) for k, u in broadcast if k == "arg" or (k == "var" and once(u))}
+    return zero
+
+
+def _definitions(program: Program) -> dict[str, object]:
+    """Where each name is assigned, in program order: (top-level index, block, position);
+    "irregular" for a name also assigned otherwise (a loop target, a tuple target)."""
+    defs: dict[str, object] = {}
+
+    def visit(block: list, top: int | None) -> None:
+        for i, item in enumerate(block):
+            at = i if top is None else top
+            if isinstance(item, Stmt):
+                for n in _stored([item]):
+                    if _one(item) and defs.get(n) != "irregular":
+                        defs.setdefault(n, []).append((at, block, i))
+                    else:
+                        defs[n] = "irregular"
+            elif isinstance(item, IfBlock):
+                visit(item.body, at)
+                visit(item.orelse, at)
+            else:
+                if item.target is not None:
+                    defs[item.target] = "irregular"
+                visit(item.body, at)
+
+    visit(program.body, None)
+    return defs
+
+
+def _stored(items: list) -> set[str]:
+    """The names a block assigns, at any depth (loop targets included)."""
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, Stmt):
+            names |= {
+                n.id
+                for n in gast.walk(item.node)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
+        elif isinstance(item, IfBlock):
+            names |= _stored(item.body) | _stored(item.orelse)
+        else:
+            names |= _stored(item.body) | ({item.target} if item.target else set())
+    return names
+
+
+def _broadcasts(stmt: Stmt) -> bool:
+    """Does the statement's value broadcast every name it reads (an elementwise op, a copy)?"""
+    if not _one(stmt):
+        return False
+    if stmt.op is None:
+        return isinstance(stmt.node.value, gast.Name)
+    return stmt.op.rule is not None and stmt.op.rule.elementwise
+
+
+def _reads_current(v: str, block: list, position: int) -> bool:
+    """Does ``block[position]`` broadcast ``v``'s current value, directly or through names
+    computed from it earlier in the same block?"""
+    current = {v}
+    for item in block[:position]:
+        assigned = _stored([item])
+        if v in assigned:  # a new value of v: what was computed from the old one is stale
+            current = {v}
+        elif isinstance(item, Stmt) and _broadcasts(item) and _reads(item) & current:
+            current |= assigned
+        else:
+            current -= assigned
+    stmt = block[position]
+    return _broadcasts(stmt) and bool(_reads(stmt) & current)
+
+
+def _reads(stmt: Stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt.node.value) if isinstance(n, gast.Name)}
+
+
+def _one(stmt: Stmt) -> bool:
+    node = stmt.node
+    return isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+
+
+def _assigned_shape(stmt: Stmt, shapes: dict[str, Shape], bindings: Bindings) -> Shape:
+    """The shape of the value an assignment stores, computed afresh (its target may be
+    reassigned, so ``shapes`` has only a symbol for it)."""
+    op = stmt.op
+    if op is not None and op.rule is not None:
+        return _rule_shape(op.rule, op.args, shapes, "", bindings)
+    return _expr_shape(stmt.node.value, shapes, "", bindings)

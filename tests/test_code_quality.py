@@ -117,3 +117,39 @@ def test_simplify_moves_a_sign_into_a_literal_factor():
     assert simplified("-a * b") == "-a * b"
     a = np.array([0.0, -0.0, 1.5, -np.inf])
     assert np.array_equal(np.signbit(-a * 2), np.signbit(a * -2)) and np.array_equal(-a * 2, a * -2)
+
+
+def test_a_scalar_loop_needs_no_unbroadcast_and_tapes_only_what_it_reads():
+    """grad's output is 0-d once check_scalar passes, so are the values it broadcasts: in
+    Euler's loop every value is a scalar and the tape keeps x alone."""
+    source = srcgrad.grad(cases.euler).source
+    assert "unbroadcast" not in source and "tape.append(x)" in source, source
+    assert "unbroadcast" not in srcgrad.grad(cases.decay, wrt=(0, 1)).source
+
+
+SCALAR_LOOPS = [
+    (cases.euler, (0.5, 1.0, 0.01, 20), (0, 1, 2)),
+    (cases.euler, (np.float32(0.5), np.array(1.0), np.float64(0.01), 3), (0, 1, 2)),
+    (cases.euler, (0.5, 1.0, 0.01, 0), (0, 1, 2)),
+    (cases.decay, (0.3, 0.9, 4), (0, 1)),
+    (cases.drift, (0.7, np.array([0.1, -0.2]), np.array([[0.3, 0.1], [0.2, -0.4]])), (0, 1, 2)),
+    (cases.stale, (0.7, np.array([0.1, -0.2, 3.0])), (0, 1)),
+    (cases.read_before, (0.7, np.array([0.1, -0.2, 3.0])), (0, 1)),
+    (cases.summed_carry, (np.array([[0.5], [-1.0]]), np.array([0.1, -0.2, 3.0])), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", SCALAR_LOOPS)
+def test_values_known_0d_after_the_check_give_the_true_gradient(f, args, wrt):
+    """Only the names that every value of the output broadcasts become scalars: arrays
+    overwritten unread (stale), read before the loop (read_before), summed (drift) or summed
+    into the carried value (summed_carry) keep their shapes and their unbroadcast."""
+    got = srcgrad.grad(f, wrt=wrt)(*args)
+    for i, g in zip(wrt, got):
+        want = oracle.numeric_grad(f, args, i)
+        assert np.shape(g) == np.shape(args[i]) and np.allclose(g, want, atol=1e-6), (f.__name__, i, g, want)
+
+
+def test_an_output_that_is_not_0d_is_still_refused_in_a_scalar_loop():
+    with pytest.raises(srcgrad.NonScalarOutputError):
+        srcgrad.grad(cases.euler)(np.array([0.5, 0.2]), 1.0, 0.01, 3)

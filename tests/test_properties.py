@@ -10,7 +10,8 @@ import sys
 import tempfile
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import srcgrad
@@ -168,3 +169,54 @@ def test_slices_of_one_length_match_central_differences(source, n, columns):
         got = srcgrad.grad(f, mode=mode)(x)
         assert np.shape(got) == x.shape
         assert np.allclose(got, central_difference(f, [x], 0), atol=1e-6), (source, n, mode)
+
+
+# Loops carrying a scalar s: its updates broadcast s with the scalar k and with scalars made
+# from the array x; the last two update s without broadcasting it (s is 0-d only at the end).
+SCALAR_UPDATES = [
+    "s = s + dt * (np.sin(s) - k * s)",
+    "s = s * k + np.sum(x * s) * 0.1",
+    "t = np.tanh(s) * k\n{i}s = t + s * 0.5",
+    "y = x * s\n{i}s = s + np.mean(y) * k",
+    "if np.sum(s) > 0.2:\n{i}    s = s * 0.5",
+    "s = np.sum(np.cos(x * s + k)) * 0.3",
+    "s = np.sum(x * 0.5) + k * 0.0",
+]
+
+
+@st.composite
+def scalar_loops(draw):
+    """``f(x, k, dt)`` with s = k or s = x (an array until a sum), one or two loops updating s,
+    returning s or a broadcast of it."""
+    lines = ["def f(x, k, dt):", f"    s = {draw(st.sampled_from(['k', 'x', 'k * dt']))}"]
+    for _ in range(draw(st.integers(1, 2))):
+        lines.append(f"    for _ in range({draw(st.integers(0, 3))}):")
+        for update in draw(st.lists(st.sampled_from(SCALAR_UPDATES), min_size=1, max_size=3)):
+            lines.append("        " + update.format(i="        "))
+    lines.append(f"    return {draw(st.sampled_from(['s', 's * k', 'np.sin(s) + dt']))}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40, deadline=None)
+@example(  # s is x in the first iteration, where k broadcasts with it
+    source="def f(x, k, dt):\n    s = x\n    for _ in range(2):\n        s = np.sum(np.cos(x * s + k)) * 0.3\n    return s * k\n",
+    k=0.7,
+)
+@example(  # the loop overwrites s without reading it
+    source="def f(x, k, dt):\n    s = k\n    for _ in range(1):\n        s = np.sum(x * 0.5) + k * 0.0\n    return s\n",
+    k=0.7,
+)
+@given(source=scalar_loops(), k=st.sampled_from([0.7, np.float64(-0.4), np.array(1.3)]))
+def test_scalar_loops_match_central_differences(source, k):
+    """grad's output is 0-d, so after the check srcgrad treats the values it broadcasts as
+    scalars; where s started as an array, or is made from one, shapes must survive."""
+    f = load(source)
+    args = [np.array([0.3, -0.6, 0.9]), k, 0.05]
+    if np.ndim(f(*args)) != 0:  # s was x and no iteration made it a scalar
+        with pytest.raises(srcgrad.NonScalarOutputError):
+            srcgrad.grad(f)(*args)
+        return
+    for i in (0, 1, 2):
+        got = srcgrad.grad(f, wrt=i)(*args)
+        assert np.shape(got) == np.shape(args[i])
+        assert np.allclose(got, central_difference(f, args, i), atol=1e-6), (source, i)

@@ -37,6 +37,8 @@ UPDATES = [
     "y += x * {c}",
     "y /= 1.5 + np.cos(y)",
     "s = np.sin(s) * w + np.sum(y) * {c}",
+    "y = np.cos(x) * {c}",  # overwrites without reading: after the loop y is the last value
+    "s = np.sum(x * w) * {c}",
 ]
 INDEXED_UPDATES = [
     "y = y + x[{i}] * {c}",

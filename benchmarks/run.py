@@ -44,14 +44,18 @@ import srcgrad  # noqa: E402
 
 
 @contextlib.contextmanager
-def swapped_numpy(module):
-    """Run the workloads' source with ``np`` bound to ``module`` (autograd.numpy, jax.numpy, ...)."""
-    saved = workloads.np
-    workloads.np = module
+def swapped_numpy(module, **data):
+    """Run the workloads' source with ``np`` bound to ``module`` (autograd.numpy, jax.numpy, ...),
+    and module-level ``data`` (the tutorial's ``inputs``, ``targets``) replaced if given."""
+    names = {"np": module, **data}
+    saved = {name: getattr(workloads, name) for name in names}
+    for name, value in names.items():
+        setattr(workloads, name, value)
     try:
         yield
     finally:
-        workloads.np = saved
+        for name, value in saved.items():
+            setattr(workloads, name, value)
 
 
 def as_tuple(value):
@@ -169,22 +173,27 @@ def find_peers():
         def torch_args(w):
             return tuple(
                 torch.as_tensor(a, dtype=torch.float64)
-                if isinstance(a, np.ndarray) or (i in w.wrt_indices and isinstance(a, float))
+                if isinstance(a, (np.ndarray, float))  # (torch.sin does not take floats)
                 else a
-                for i, a in enumerate(w.args)
+                for a in w.args
             )
 
         def torch_numpy(g):
             return tuple(x.detach().numpy() for x in g) if len(g) > 1 else g[0].detach().numpy()
 
         def make_torch(w):
+            # torch does not mix tensors with the tutorial's numpy data (nor subtract booleans)
+            data = {
+                k: torch.as_tensor(getattr(workloads, k), dtype=torch.float64) for k in ("inputs", "targets")
+            }
+
             def call(*args):
                 args = list(args)
                 leaves = []
                 for i in w.wrt_indices:
                     args[i] = args[i].detach().requires_grad_()
                     leaves.append(args[i])
-                with swapped_numpy(TorchNumpy):
+                with swapped_numpy(TorchNumpy, **data):
                     out = w.f(*args)
                 return torch.autograd.grad(out, leaves)
 

@@ -545,6 +545,26 @@ def overwritten_in_while(x):
     return np.sum(y)
 
 
+def first_assigned_in_inner_loop(x, w):
+    y = x * w
+    for n in range(3):
+        for j in range(2 - n):  # 2, 1, then 0 iterations: the last t is the one from n = 1
+            t = x[j] * w
+        y = y * np.cos(t)
+    return np.sum(y)
+
+
+def first_assigned_in_while(x, w):
+    y = x * w
+    n = 0
+    while n < 2 and np.sum(y) > 0.5:  # may not run at all
+        for j in range(3):
+            t = x[j] * w
+        y = y * np.cos(t)
+        n += 1
+    return np.sum(y)
+
+
 PAIRS = np.array([[0.0, 0.0], [1.1, 0.1], [0.2, 1.2], [1.3, 1.4]])
 
 LOOPS = [
@@ -628,6 +648,9 @@ LOOPS = [
     (overwritten_in_loop, lambda: [randn(3), 0], [0], True, "overwritten-0"),
     (overwritten_in_loop, lambda: [randn(3), 2], [0], True, "overwritten-2"),
     (overwritten_in_while, lambda: [randn(3)], [0], True, "overwritten-while"),
+    (first_assigned_in_inner_loop, lambda: [randn(3), 0.7], [0, 1], True, "first-assigned-inner"),
+    (first_assigned_in_while, lambda: [np.array([0.3, 0.5, 0.8]), 0.9], [0, 1], True, "first-assigned-while"),
+    (first_assigned_in_while, lambda: [np.array([0.3, 0.5, 0.8]), -0.9], [0, 1], True, "first-assigned-while-0"),
 ]
 
 

@@ -115,18 +115,21 @@ class ControlFlow:
             self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
         # Names carried from one iteration to the next get one name for the whole loop, and so
         # do names the loop assigns that code after it reads: after the loop they hold the last
-        # iteration's value, or the value from before it if there was no iteration.
+        # iteration's value, or the value from before it if there was no iteration. A name first
+        # assigned in the loop is carried too if an iteration may read the previous one's value
+        # (`y * np.cos(t)` after an inner loop that may not run); it starts as None.
         # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
         exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
         read_later = self.live.get(id(stmt))  # None: not known (code srcgrad wrote), so all
-        assigned = _assigned(body) & set(before)
+        assigned = _assigned(body)
         carried = sorted(
-            assigned & (exposed | (assigned if read_later is None else read_later))
+            assigned & set(before) & (exposed | (assigned if read_later is None else read_later))
+            | assigned & exposed
             | targets & set(before) & (read_later or set())
         )
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
         for user_name in carried:
-            atom = before[user_name]
+            atom = before.get(user_name, gast.Constant(value=None, kind=None))
             target = self.namer.fresh(_base(user_name))
             self.copy_into(self.out, target, atom)
             if isinstance(atom, gast.Name) and atom.id in self.lists:

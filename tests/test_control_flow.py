@@ -650,7 +650,13 @@ LOOPS = [
     (overwritten_in_while, lambda: [randn(3)], [0], True, "overwritten-while"),
     (first_assigned_in_inner_loop, lambda: [randn(3), 0.7], [0, 1], True, "first-assigned-inner"),
     (first_assigned_in_while, lambda: [np.array([0.3, 0.5, 0.8]), 0.9], [0, 1], True, "first-assigned-while"),
-    (first_assigned_in_while, lambda: [np.array([0.3, 0.5, 0.8]), -0.9], [0, 1], True, "first-assigned-while-0"),
+    (
+        first_assigned_in_while,
+        lambda: [np.array([0.3, 0.5, 0.8]), -0.9],
+        [0, 1],
+        True,
+        "first-assigned-while-0",
+    ),
 ]
 
 

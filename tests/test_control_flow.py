@@ -565,6 +565,33 @@ def first_assigned_in_while(x, w):
     return np.sum(y)
 
 
+def first_assigned_then_break(x, w):
+    y = x * w
+    for j in range(2):
+        t = np.tanh(y * x) * 2.0
+        if x[j] > 0.5:
+            y = np.sin(y) * x
+        else:
+            break  # t is the value from the top of this iteration
+        if np.sum(y * x) > 2.0:
+            continue
+        t = np.tanh(y * x)
+    return np.sum(y + t * x)
+
+
+def loop_variable_of_an_empty_loop(x, w):
+    y = x * w
+    for j in range(0):  # noqa: B007 (leaves j unbound)
+        y = y * 2.0
+    n = 0
+    while n < 2:
+        for j in range(2):  # noqa: B007
+            y = y * w
+        y = y + x[j]
+        n += 1
+    return np.sum(y)
+
+
 PAIRS = np.array([[0.0, 0.0], [1.1, 0.1], [0.2, 1.2], [1.3, 1.4]])
 
 LOOPS = [
@@ -649,6 +676,21 @@ LOOPS = [
     (overwritten_in_loop, lambda: [randn(3), 2], [0], True, "overwritten-2"),
     (overwritten_in_while, lambda: [randn(3)], [0], True, "overwritten-while"),
     (first_assigned_in_inner_loop, lambda: [randn(3), 0.7], [0, 1], True, "first-assigned-inner"),
+    (
+        first_assigned_then_break,
+        lambda: [np.array([0.7, 0.2, 0.1]), 0.4],
+        [0, 1],
+        True,
+        "first-assigned-break",
+    ),
+    (
+        first_assigned_then_break,
+        lambda: [np.array([0.7, 0.9, 0.2]), 0.4],
+        [0, 1],
+        True,
+        "first-assigned-no-break",
+    ),
+    (loop_variable_of_an_empty_loop, lambda: [randn(3), 0.7], [0, 1], True, "empty-loop-variable"),
     (first_assigned_in_while, lambda: [np.array([0.3, 0.5, 0.8]), 0.9], [0, 1], True, "first-assigned-while"),
     (
         first_assigned_in_while,

@@ -116,15 +116,17 @@ class ControlFlow:
         # Names carried from one iteration to the next get one name for the whole loop, and so
         # do names the loop assigns that code after it reads: after the loop they hold the last
         # iteration's value, or the value from before it if there was no iteration. A name first
-        # assigned in the loop is carried too if an iteration may read the previous one's value
-        # (`y * np.cos(t)` after an inner loop that may not run); it starts as None.
+        # assigned in the loop (it starts as None) is carried if an iteration may read the
+        # previous one's value (`y * np.cos(t)` after an inner loop that may not run), or if
+        # code after the loop reads it and a break may leave it in the middle of an iteration.
         # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
         exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
         read_later = self.live.get(id(stmt))  # None: not known (code srcgrad wrote), so all
         assigned = _assigned(body)
+        later = assigned if read_later is None else read_later
         carried = sorted(
-            assigned & set(before) & (exposed | (assigned if read_later is None else read_later))
-            | assigned & exposed
+            assigned & set(before) & (exposed | later)
+            | (assigned - set(before)) & (exposed | (later if _breaks(stmt.body) else set()))
             | targets & set(before) & (read_later or set())
         )
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
@@ -191,6 +193,12 @@ class ControlFlow:
                 steps = gast.Subscript(value=steps.args[0], slice=reverse_, ctx=gast.Load())
             loop.iterable = name(self.emit(self.fresh(None, "steps"), steps))
             loop.target = self.namer.fresh(target.id)
+            if target.id not in self.scope.env and target.id in self.live.get(id(stmt), ()):
+                # read after the loop, where no iteration leaves it unbound: None, as after a
+                # branch that does not define a name, so that copying it is not an error
+                self.out.append(
+                    Stmt(assign(loop.target, gast.Constant(value=None, kind=None)), self.scope.frames)
+                )
             self.scope.env[target.id] = name(loop.target)
             return []
         index = self.namer.fresh("i")

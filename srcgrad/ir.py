@@ -108,6 +108,20 @@ def statements(items: list):
             yield from statements(item.body)
 
 
+def assigned_names(items: list) -> set[str]:
+    """Every name a block assigns, at any depth: targets, loop variables and counters."""
+    names = set()
+    for stmt in statements(items):
+        for target in getattr(stmt.node, "targets", ()):
+            names |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+    for item in items:
+        if isinstance(item, IfBlock):
+            names |= assigned_names(item.body) | assigned_names(item.orelse)
+        elif isinstance(item, LoopBlock):
+            names |= {n for n in (item.target, item.counter) if n} | assigned_names(item.body)
+    return names
+
+
 def name(id_: str) -> gast.Name:
     return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
 

@@ -25,6 +25,7 @@ from .ir import (
     Program,
     Stmt,
     assign,
+    assigned_names,
     missing_half,
     name,
     scalar_check,
@@ -344,7 +345,7 @@ class _Reverse:
         in_loop = bool(self.loops) and cond is not None
         outer = self.contribs
         starts = {}  # adjoints flowing into the branches: of the merged names, and of names a branch assigns
-        for var in sorted(set(blk.merged) | (set(self.contribs) & _assigned_names(blk.body + blk.orelse))):
+        for var in sorted(set(blk.merged) | (set(self.contribs) & assigned_names(blk.body + blk.orelse))):
             adjoint = self.finish(var, blk.origin)
             if adjoint is not None:
                 starts[var] = adjoint
@@ -383,7 +384,7 @@ class _Reverse:
 
     def loop_block(self, items: list, blk: LoopBlock) -> None:
         """The loop run backwards, its iterations restored from the tape."""
-        assigned = _assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
+        assigned = assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
         for var, parts in list(self.contribs.items()):  # sums reading values the loop will restore
             if len(parts) > 1 or read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & assigned:
                 adjoint = self.assign_adjoint(
@@ -510,17 +511,6 @@ def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
                     break
                 call.args.pop()
     return node
-
-
-def _assigned_names(items: list) -> set[str]:
-    names = set()
-    for stmt in statements(items):
-        for target in getattr(stmt.node, "targets", ()):
-            names |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
-    for item in _blocks(items):
-        if isinstance(item, LoopBlock):
-            names |= {n for n in (item.target, item.counter) if n}
-    return names
 
 
 def _blocks(items: list):

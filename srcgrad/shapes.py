@@ -14,7 +14,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Bindings, IfBlock, Program, Stmt, statements
+from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, statements
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -198,7 +198,7 @@ def _definitions(program: Program) -> dict[str, object]:
         for i, item in enumerate(block):
             at = i if top is None else top
             if isinstance(item, Stmt):
-                for n in _stored([item]):
+                for n in assigned_names([item]):
                     if _one(item) and defs.get(n) != "irregular":
                         defs.setdefault(n, []).append((at, block, i))
                     else:
@@ -215,23 +215,6 @@ def _definitions(program: Program) -> dict[str, object]:
     return defs
 
 
-def _stored(items: list) -> set[str]:
-    """The names a block assigns, at any depth (loop targets included)."""
-    names: set[str] = set()
-    for item in items:
-        if isinstance(item, Stmt):
-            names |= {
-                n.id
-                for n in gast.walk(item.node)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-            }
-        elif isinstance(item, IfBlock):
-            names |= _stored(item.body) | _stored(item.orelse)
-        else:
-            names |= _stored(item.body) | ({item.target} if item.target else set())
-    return names
-
-
 def _broadcasts(stmt: Stmt) -> bool:
     """Does the statement's value broadcast every name it reads (an elementwise op, a copy)?"""
     if not _one(stmt):
@@ -246,7 +229,7 @@ def _reads_current(v: str, block: list, position: int) -> bool:
     computed from it earlier in the same block?"""
     current = {v}
     for item in block[:position]:
-        assigned = _stored([item])
+        assigned = assigned_names([item])
         if v in assigned:  # a new value of v: what was computed from the old one is stale
             current = {v}
         elif isinstance(item, Stmt) and _broadcasts(item) and _reads(item) & current:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import types
 from typing import TYPE_CHECKING, Any
 
 import gast
@@ -123,6 +124,8 @@ class Expressions:
             return _copy(self.scope.env[node.id])
         if isinstance(node, gast.BinOp) and type(node.op) in BINOPS:
             fn, base = BINOPS[type(node.op)]
+            for operand in (node.left, node.right):
+                self.operand_object(node, operand)
             left, right = self.atom(node.left), self.atom(node.right)
             return self.apply(
                 lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right)
@@ -139,6 +142,10 @@ class Expressions:
         if isinstance(node, gast.Attribute):
             return self.attribute(node, hint)
         if isinstance(node, gast.Subscript):
+            if self.is_active(node.slice) and not self.is_active(node.value):  # np.r_[x, y], S[x]
+                built = self.active_index(node, hint)
+                if built is not None:
+                    return built
             value = self.atom(node.value)
             index = self.index(node.slice)
             forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
@@ -316,14 +323,26 @@ class Expressions:
         spelled = gast.gast_to_ast(func)
         import ast
 
-        what = ast.unparse(spelled) if obj is UNRESOLVED else getattr(obj, "__qualname__", repr(obj))
-        module = getattr(obj, "__module__", None)
-        full = f"{module}.{what}" if module and obj is not UNRESOLVED and module != "builtins" else what
+        source = ast.unparse(spelled)
+        method = ""
+        if obj is UNRESOLVED:
+            full = source
+        elif not isinstance(
+            getattr(obj, "__qualname__", None), str
+        ):  # an object, named as the source names it
+            kind = type(obj)
+            full = f"{source}, a {kind.__module__}.{kind.__qualname__} object"
+            call = next((vars(k)["__call__"] for k in kind.__mro__ if "__call__" in vars(k)), None)
+            if isinstance(call, types.FunctionType):
+                method = f"call its method explicitly, {source}.__call__(...), which srcgrad inlines; or "
+        else:
+            what, module = obj.__qualname__, getattr(obj, "__module__", None)
+            full = f"{module}.{what}" if module and module != "builtins" else what
         raise self.error(
             NoRuleError,
             node,
             f"no derivative rule for {full}",
-            f"register one with @srcgrad.adjoint({ast.unparse(spelled)}) or mark it non-differentiable.\n"
+            f"{method}register one with @srcgrad.adjoint({source}) or mark it non-differentiable.\n"
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
         )

@@ -89,6 +89,7 @@ class _Reverse:
         )
         self.loops: list[_Loop] = []
         self.tape: str | None = None
+        self.unbound = _maybe_none(program.body)  # None where Python would have no value for them yet
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
@@ -208,6 +209,8 @@ class _Reverse:
         return gast.Call(func=ones, args=[copy.deepcopy(result)], keywords=[])
 
     def zeros(self, var: str) -> gast.expr:
+        if var in self.unbound:  # None where it has no value yet
+            return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
         if var in self.p.lists:  # elements may differ in shape
             return gast.Call(func=name(self.helper("zeros_like_list")), args=[name(var)], keywords=[])
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
@@ -537,6 +540,27 @@ class _Reverse:
 
         filled = _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
         return reuse(filled, self.available)
+
+
+def _maybe_none(items: list) -> set[str]:
+    """Names that may hold None: set to None (a name first assigned in a loop or a branch,
+    before it has a value) or copied from such a name."""
+    copies = [
+        (s.node.targets[0].id, s.node.value)
+        for s in statements(items)
+        if isinstance(s.node, gast.Assign) and _assigns_one_name(s)
+        if isinstance(s.node.value, gast.Name) or _is_none(s.node.value)
+    ]
+    unbound: set[str] = set()
+    while True:
+        more = {t for t, v in copies if _is_none(v) or v.id in unbound} - unbound
+        if not more:
+            return unbound
+        unbound |= more
+
+
+def _is_none(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _renamed(node: gast.expr, old: str, new: str) -> gast.expr:

@@ -104,6 +104,7 @@ class ControlFlow:
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
+        private = {k for k in before if k.startswith("@")}  # the loop's own (index, sequence) end with it
         targets = set()  # the user's loop variables, if the loop itself binds them (for t in range)
         if isinstance(stmt, gast.For):
             header = self.for_header(stmt, loop)
@@ -164,6 +165,8 @@ class ControlFlow:
         for user_name, atom in env.items():  # names first assigned in the loop keep their last value
             if (user_name not in self.scope.env or atom is DELETED) and user_name != RESULT:
                 self.scope.env[user_name] = atom
+        for key in [k for k in self.scope.env if k.startswith("@") and k not in private]:
+            del self.scope.env[key]
 
     def copy_back(self) -> None:
         """Before a break: the carried names take the values of this iteration."""

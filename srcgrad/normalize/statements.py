@@ -193,7 +193,16 @@ class Statements:
 
     def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
         """``a, (b, c) = ...``: every value is computed first, then bound; an active value
-        that is not a tuple built here is indexed (``a = v[0]``)."""
+        that is not a tuple built here is indexed (``a = v[0]``). The private names it reads
+        the parts through end with it (a branch or loop after it must not carry them)."""
+        private = {k for k in self.scope.env if k.startswith("@value")}
+        try:
+            self._unpack(target, value)
+        finally:
+            for key in [k for k in self.scope.env if k.startswith("@value") and k not in private]:
+                del self.scope.env[key]
+
+    def _unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
         targets = target.elts
         if any(isinstance(t, gast.Starred) for t in targets):
             return self.refuse(target, "starred unpacking (index the sequence instead)")

@@ -105,8 +105,25 @@ def late_binding_ag(x, w):
     return anp.sum(g(x) ** 2)
 
 
+def in_a_loop(x, w):
+    s = 0.0
+    for i in range(3):
+        g = srcgrad.grad(lambda t: np.sum(np.sin(t * w * i)))  # noqa: B023 (late binding is the point)
+        s = s + np.sum(g(x) ** 2)
+    return s + np.sum(g(x))  # the last iteration's g, reading i as it is now
+
+
+def in_a_loop_ag(x, w):
+    s = 0.0
+    for i in range(3):
+        g = autograd.grad(lambda t: anp.sum(anp.sin(t * w * i)))  # noqa: B023
+        s = s + anp.sum(g(x) ** 2)
+    return s + anp.sum(g(x))
+
+
 CASES = [
     (closure_lambda, closure_lambda_ag),
+    (in_a_loop, in_a_loop_ag),
     (local_defs, local_defs_ag),
     (global_function, global_function_ag),
     (inner_forward_mode, inner_forward_mode_ag),
@@ -220,7 +237,42 @@ def default_from_outside(x, w):
     return np.sum(srcgrad.grad(inner)(x))  # MARK: default_from_outside
 
 
+def defined_in_branches(x, w):
+    if x[0] > 0:
+        g = srcgrad.grad(lambda t: np.sum(t**3))
+    else:
+        g = srcgrad.grad(lambda t: np.sum(t**2))
+    return np.sum(g(x))  # MARK: defined_in_branches
+
+
+def lambda_in_branches(x, w):
+    h = lambda t: t**3  # noqa: E731
+    if x[0] > 0:
+        y = h(x)
+    else:
+        h = lambda t: t**2  # noqa: E731
+        y = h(x)
+    return np.sum(y + h(x))  # MARK: lambda_in_branches
+
+
+def test_functions_defined_in_branches_are_inlined_in_them():
+    def branches(x):
+        if x[0] > 0:
+            h = lambda t: t**3  # noqa: E731
+            y = h(x)
+        else:
+            h = lambda t: t**2  # noqa: E731
+            y = h(x)
+        return np.sum(y)
+
+    x = np.array([0.3, 0.7, -0.4])
+    np.testing.assert_allclose(srcgrad.grad(branches)(x), 3 * x**2)
+    np.testing.assert_allclose(srcgrad.grad(branches)(-x), -2 * x)
+
+
 REFUSED = [
+    (defined_in_branches, "the if at line"),
+    (lambda_in_branches, "cannot tell which function h is here"),
     (returns_the_derivative, "cannot use g as a value"),
     (aliases_a_lambda, "cannot use h as a value"),
     (calls_vjp, "srcgrad.vjp inside a differentiated function"),

@@ -25,7 +25,7 @@ from .scope import Scope
 from .statements import Statements
 
 
-class Normalizer(Statements, ControlFlow, Expressions, Indexing, Nested, Inlining):
+class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining):
     """Builds a :class:`Program` from a user function; see the package docstring."""
 
     def __init__(self, top: ParsedFunction, wrt: list[str], bound_self: Any = None) -> None:

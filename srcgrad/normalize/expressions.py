@@ -17,7 +17,7 @@ from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
-from .nested import NestedGradient
+from .nested import BranchDefined, NestedGradient
 from .primitives import (
     ATTRIBUTES,
     BINOPS,
@@ -290,6 +290,8 @@ class Expressions:
             )
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
             local = self.scope.functions[func.id]
+            if isinstance(local, BranchDefined):
+                raise self.branch_defined(node, func.id, local)
             if isinstance(local, NestedGradient):
                 return self.inline_nested(node, local, hint)
             return self.inline_local(node, local, hint)

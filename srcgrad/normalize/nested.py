@@ -63,8 +63,57 @@ def _no_disk_cache() -> Iterator[None]:
         cache.DISABLED.reset(token)
 
 
+@dataclass
+class BranchDefined:
+    """A local function an ``if`` defines differently on its paths: which one a later call
+    means is only known when the code runs, and srcgrad inlines one definition per call."""
+
+    lineno: int
+
+
 class Nested:
-    """Part of :class:`Normalizer`: srcgrad's operators called in the differentiated function."""
+    """Part of :class:`Normalizer`: srcgrad's operators called in the differentiated function,
+    and the local functions (defs, lambdas, derivatives) that the branches of an ``if`` define."""
+
+    def nested(self, body: list[gast.stmt], env: dict[str, gast.expr]) -> tuple[list, dict[str, gast.expr]]:
+        branches = self.__dict__.get("_if_branches")
+        self._if_branches = None  # the ifs and loops inside this block keep their own
+        saved = dict(self.scope.functions)
+        try:
+            return super().nested(body, env)  # type: ignore[misc]
+        finally:
+            if branches is not None:  # a branch of an if: the next one starts from before it
+                branches.append(dict(self.scope.functions))
+                self.scope.functions.clear()
+                self.scope.functions.update(saved)
+            self._if_branches = branches
+
+    def if_statement(self, stmt: gast.If) -> None:
+        outer = self.__dict__.get("_if_branches")
+        self._if_branches = branches = []
+        try:
+            super().if_statement(stmt)  # type: ignore[misc]
+        finally:
+            self._if_branches = outer
+        if len(branches) != 2:
+            return
+        then, orelse = branches
+        for key in sorted(set(then) | set(orelse)):
+            first, second = then.get(key), orelse.get(key)
+            self.scope.functions.pop(key, None)
+            if first is second:
+                self.scope.functions[key] = first
+            else:
+                self.scope.functions[key] = BranchDefined(stmt.lineno)
+
+    def branch_defined(self, node: gast.AST, key: str, where: BranchDefined) -> Exception:
+        return self.error(
+            UnsupportedSyntaxError,
+            node,
+            f"srcgrad cannot tell which function {key} is here: the if at line {where.lineno} defines "
+            "it differently on its paths, and srcgrad inlines one definition where a function is called",
+            f"call {key} inside the branches, or give each definition its own name.",
+        )
 
     def nested_operator(self, call: gast.expr) -> NestedGradient | None:
         """``srcgrad.grad(inner, wrt, mode=...)``: the derivative it makes; None for any other call."""
@@ -134,6 +183,8 @@ class Nested:
             isinstance(node, gast.Name) and node.id in self.scope.functions and node.id not in self.scope.env
         ):
             definition = self.scope.functions[node.id]
+            if isinstance(definition, BranchDefined):
+                raise self.branch_defined(call, node.id, definition)
             if not isinstance(definition, gast.FunctionDef):
                 raise self.error(
                     UnsupportedSyntaxError,
@@ -176,6 +227,8 @@ class Nested:
                     if other not in seen:
                         seen.append(other)
                         todo.append(other)
+                elif isinstance(other, BranchDefined):
+                    raise self.branch_defined(call, n.id, other)
                 elif other is not None:
                     raise self.error(
                         UnsupportedSyntaxError,

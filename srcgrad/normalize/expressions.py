@@ -17,6 +17,7 @@ from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
+from .nested import BranchDefined, NestedGradient
 from .primitives import (
     ATTRIBUTES,
     BINOPS,
@@ -92,6 +93,16 @@ class Expressions:
                     self.refuse(n, f"reading {n.id} after `del {n.id}`")
                 if n.id in env:
                     return gast.copy_location(_copy(env[n.id]), n)
+                if (
+                    n.id in scope.functions
+                ):  # a def, lambda or derivative of the function: inlined where called
+                    raise self.error(
+                        UnsupportedSyntaxError,
+                        n,
+                        f"srcgrad cannot use {n.id} as a value: it is a function made inside the "
+                        "differentiated function, which srcgrad inlines where it is called",
+                        f"call {n.id} here, or define it at module level.",
+                    )
                 return self.free_name(n, scope)
 
         return Rename().visit(_copy(node))
@@ -278,7 +289,15 @@ class Expressions:
                 "pass the arguments one by one.",
             )
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
-            return self.inline_local(node, self.scope.functions[func.id], hint)
+            local = self.scope.functions[func.id]
+            if isinstance(local, BranchDefined):
+                raise self.branch_defined(node, func.id, local)
+            if isinstance(local, NestedGradient):
+                return self.inline_nested(node, local, hint)
+            return self.inline_local(node, local, hint)
+        nested = self.nested_operator(func)  # srcgrad.grad(lambda t: ...)(x)
+        if nested is not None:
+            return self.inline_nested(node, nested, hint)
         if (
             isinstance(func, gast.Attribute)
             and func.attr == "pop"

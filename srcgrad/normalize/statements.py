@@ -116,6 +116,11 @@ class Statements:
             self.scope.functions[targets[0].id] = _lambda_def(stmt.value, targets[0].id)
             self.scope.env.pop(targets[0].id, None)
             return None
+        nested = self.nested_operator(stmt.value) if len(targets) == 1 else None
+        if nested is not None and isinstance(targets[0], gast.Name):  # g = srcgrad.grad(lambda t: ...)
+            self.scope.functions[targets[0].id] = nested  # inlined where it is called
+            self.scope.env.pop(targets[0].id, None)
+            return None
         if all(isinstance(t, gast.Name) for t in targets):
             atom = self.expr(stmt.value, targets[0].id)
             for target in targets:

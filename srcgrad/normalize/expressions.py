@@ -21,6 +21,7 @@ from .nested import BranchDefined, NestedGradient
 from .primitives import (
     ATTRIBUTES,
     BINOPS,
+    CONCAT,
     DELETED,
     LIST_ITEM,
     METHOD_KEYWORDS,
@@ -138,9 +139,15 @@ class Expressions:
             for operand in (node.left, node.right):
                 self.operand_object(node, operand)
             left, right = self.atom(node.left), self.atom(node.right)
-            return self.apply(
-                lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right)
-            )
+            forward = gast.BinOp(left=left, op=node.op, right=right)
+            if isinstance(node.op, gast.Add) and any(
+                isinstance(a, gast.List) or (isinstance(a, gast.Name) and a.id in self.lists)
+                for a in (left, right)
+            ):  # lists: concatenation (the tape that generated code appends to, too)
+                target = self.apply(CONCAT, [left, right], {}, hint or "items", forward)
+                self.lists.add(target.id)
+                return target
+            return self.apply(lookup(fn), [left, right], {}, hint or base, forward)
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
             operand = self.atom(node.operand)
             return self.apply(

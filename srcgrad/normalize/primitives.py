@@ -73,6 +73,17 @@ APPEND = Rule(
 )
 
 
+# ``items + more``, where either is a list: the adjoint splits where the first list ends.
+CONCAT = Rule(
+    None,
+    "concat",
+    (Param("items"), Param("more")),
+    {"items": _template("g[:len(items)]"), "more": _template("g[len(items):]")},
+    jvp={"items": _template("t + zero_tangent(more)"), "more": _template("zero_tangent(items) + t")},
+    joint=_template("t_items + t_more"),
+)
+
+
 LIST_ITEM = Rule(
     None,
     "list_item",

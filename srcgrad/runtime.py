@@ -86,7 +86,7 @@ def grad_dtype(x: Any, g: Any) -> Any:
 
     ``x`` may be a list of arrays (``np.sum([a, b])``): its elements decide.
     """
-    if not hasattr(x, "dtype") and isinstance(x, (list, tuple)):
+    if not hasattr(x, "dtype") and isinstance(x, (list, tuple, range)):  # (a range: a loop's, on a tape)
         x = np.asarray(x)
     return np.result_type(x, 1.0) if not hasattr(g, "dtype") else np.result_type(x, g, 1.0)
 

@@ -131,6 +131,29 @@ def while_break_swap(x, w):
     return a * b
 
 
+def reversed_list(x, w):
+    xs = [x[0], x[1] * w, x[2]]
+    s = 0.0
+    for v in reversed(xs):
+        s = s * w + v
+    return s
+
+
+def inner_range_per_iteration(x, w):
+    s = w
+    for i in range(3):
+        for j in range(i):  # the inner loop's range is saved for each outer iteration
+            s = s * np.cos(x[j]) + w
+    return s
+
+
+def list_concatenation(x, w):
+    items = [x[0] * w]
+    for i in range(2):
+        items = items + [x[i + 1] * items[-1]]
+    return sum(items)
+
+
 CASES = [
     (assigned_not_read, ()),
     (assigned_not_read_zip, ()),
@@ -149,6 +172,9 @@ CASES = [
     (growing_slice_in_branch, ()),
     (first_assigned_in_branch, ()),
     (while_break_swap, ()),
+    (reversed_list, ()),
+    (inner_range_per_iteration, ()),
+    (list_concatenation, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 

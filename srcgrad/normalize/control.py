@@ -250,6 +250,9 @@ class ControlFlow:
             lengths = [length for length, _ in parts]
             length = lengths[0] if len(lengths) == 1 else self.builtin("min", *lengths)
             return length, [a for _, assigns in parts for a in assigns]
+        if func is reversed and len(iterator.args) == 1 and not iterator.keywords:  # as xs[::-1]
+            backwards = gast.Slice(lower=None, upper=None, step=gast.Constant(value=-1, kind=None))
+            iterator = gast.Subscript(value=iterator.args[0], slice=backwards, ctx=gast.Load())
         sequence = self.atom(iterator)
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence

@@ -1522,3 +1522,21 @@ def test_recursion_is_refused_or_differentiated(f, markers):
         assert_points_at(exc, hits[0])
         return
     assert np.allclose(got, numerical_grad(f, [x, 3], 0), rtol=1e-5, atol=1e-7)
+
+
+# == a user's name that is also a generated name =========================================
+
+
+def conditional_reads_shadowed_name(x, w):
+    a = w
+    if x[2] > 0.5:
+        a = 2.0  # generated code names this value `a`, the merged one `a_1`
+    return (a if a > 1.5 else a * 3.0) * np.sum(x)
+
+
+@pytest.mark.parametrize("x2", [0.9, 0.1])
+@pytest.mark.parametrize("w", [-0.9, 1.7])
+def test_conditional_reads_the_users_name(x2, w):
+    # `a if ... else ...` read the generated `a` (the other branch's 2.0): a wrong gradient, or
+    # UnboundLocalError where that branch did not run
+    check(conditional_reads_shadowed_name, [np.array([0.3, 0.2, x2]), w], (0, 1))

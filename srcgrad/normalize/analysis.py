@@ -103,6 +103,30 @@ def _stored(stmt: gast.AST) -> set[str]:
     return names
 
 
+def _changed_in_place(body: list[gast.stmt]) -> tuple[set[str], set[str]]:
+    """Names ``body`` changes in place (``y[i] = v``, ``y += v``, ``y.append(v)``), and names it
+    rebinds (``y = v``): a loop over ``y`` sees the first kind of change, not the second."""
+    in_place, rebound = set(), set()
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            in_place.add(node.target.id)
+        elif isinstance(node, (gast.Assign, gast.AugAssign)):
+            for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
+                for sub in gast.walk(target):
+                    if isinstance(sub, gast.Subscript):
+                        while isinstance(sub, gast.Subscript):
+                            sub = sub.value
+                        if isinstance(sub, gast.Name):
+                            in_place.add(sub.id)
+                    elif isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                        rebound.add(sub.id)
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            if node.func.attr in ("append", "extend", "insert", "pop", "remove", "sort", "reverse"):
+                if isinstance(node.func.value, gast.Name):
+                    in_place.add(node.func.value.id)
+    return in_place, rebound
+
+
 def _read(node: gast.AST) -> set[str]:
     names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     for sub in gast.walk(node):

@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
 from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
 from .analysis import (
     _assigned,
     _base,
     _breaks,
+    _changed_in_place,
     _copy,
     _exits,
     _exposed,
@@ -256,6 +258,18 @@ class ControlFlow:
         sequence = self.atom(iterator)
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence
+        in_place, rebound = _changed_in_place(stmt.body)
+        if isinstance(iterator, gast.Name) and iterator.id in in_place:
+            # Python's iterator reads each item from the object as the loop has changed it so far
+            if iterator.id in rebound or (isinstance(sequence, gast.Name) and sequence.id in self.lists):
+                raise self.error(
+                    UnsupportedSyntaxError,
+                    stmt,
+                    f"srcgrad cannot differentiate a loop over {iterator.id} that its body changes in "
+                    "place and rebinds (or grows)",
+                    f"loop by index: for i in range(len({iterator.id})): ... {iterator.id}[i] ...",
+                )
+            key = iterator.id
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
         return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]

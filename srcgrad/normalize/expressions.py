@@ -184,8 +184,8 @@ class Expressions:
             rest = node.values[1:]
             other = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
             if isinstance(node.op, gast.Or):
-                return self.conditional(first, first, other, hint)
-            return self.conditional(first, other, first, hint)
+                return self.conditional(first, first, other, hint, first)
+            return self.conditional(first, other, first, hint, first)
         raise self.error(
             UnsupportedSyntaxError,
             node,
@@ -193,8 +193,16 @@ class Expressions:
             "compute the value in separate statements with numpy functions.",
         )
 
-    def conditional(self, test: gast.expr, then: gast.expr, orelse: gast.expr, hint: str | None) -> gast.expr:
-        """``then if test else orelse``: a branch in the generated code, each side computed only when taken."""
+    def conditional(
+        self,
+        test: gast.expr,
+        then: gast.expr,
+        orelse: gast.expr,
+        hint: str | None,
+        done: gast.expr | None = None,
+    ) -> gast.expr:
+        """``then if test else orelse``: a branch in the generated code, each side computed only when
+        taken. ``done``: the one side that is an atom already (``a or b`` is ``a if a else b``)."""
         cond = (
             test
             if isinstance(test, (gast.Name, gast.Constant))
@@ -205,11 +213,7 @@ class Expressions:
         for value in (then, orelse):
             outer, self.out = self.out, []
             try:
-                atom = (
-                    value
-                    if isinstance(value, gast.Name) and value.id in self.namer.taken
-                    else self.atom(value)
-                )
+                atom = value if value is done else self.atom(value)
                 self.copy_into(self.out, target, atom)
                 branches.append(self.out)
             finally:

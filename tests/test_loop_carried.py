@@ -154,6 +154,14 @@ def list_concatenation(x, w):
     return sum(items)
 
 
+def comprehension_in_loop(x, w):
+    s = w
+    for _ in range(2):
+        c = [np.cos(v) for v in x]  # v is the comprehension's own name, not the loop's
+        s = s * sum(c) + sum([v * s for v in x])
+    return s
+
+
 CASES = [
     (assigned_not_read, ()),
     (assigned_not_read_zip, ()),
@@ -175,6 +183,7 @@ CASES = [
     (reversed_list, ()),
     (inner_range_per_iteration, ()),
     (list_concatenation, ()),
+    (comprehension_in_loop, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 

@@ -76,7 +76,7 @@ def _appended(stmt: gast.AST) -> str | None:
 
 def _stored(stmt: gast.AST) -> set[str]:
     """Names a statement (re)binds: ``y`` in ``y[i] = v``, ``y += v``, ``y.append(v)`` and ``y.pop()`` too."""
-    names = set()
+    names = {n.id for n in _free_names(stmt) if isinstance(n.ctx, gast.Store)}
     for node in gast.walk(stmt):
         if _appended(node):
             names.add(_appended(node))
@@ -87,8 +87,6 @@ def _stored(stmt: gast.AST) -> set[str]:
             and isinstance(node.func.value, gast.Name)
         ):
             names.add(node.func.value.id)
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
         if isinstance(node, (gast.Assign, gast.AugAssign)):
             todo = list(node.targets) if isinstance(node, gast.Assign) else [node.target]
             while todo:  # through tuple targets too: ``z`` in ``z[0], s = ...``
@@ -127,8 +125,32 @@ def _changed_in_place(body: list[gast.stmt]) -> tuple[set[str], set[str]]:
     return in_place, rebound
 
 
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+def _free_names(node: gast.AST, bound: frozenset[str] = frozenset()):
+    """The names in ``node``, but those a comprehension binds for itself (``v`` in ``[f(v) for v in xs]``)."""
+    if isinstance(node, gast.Name):
+        if node.id not in bound:
+            yield node
+        return
+    if isinstance(node, _COMPREHENSIONS):
+        first = node.generators[0]
+        yield from _free_names(first.iter, bound)  # evaluated where the comprehension is
+        own = {n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)}
+        for child in gast.iter_child_nodes(node):
+            parts = [child] if not isinstance(child, gast.comprehension) else [child.target, *child.ifs]
+            if isinstance(child, gast.comprehension) and child is not first:
+                parts.append(child.iter)
+            for part in parts:
+                yield from _free_names(part, bound | own)
+        return
+    for child in gast.iter_child_nodes(node):
+        yield from _free_names(child, bound)
+
+
 def _read(node: gast.AST) -> set[str]:
-    names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    names = {n.id for n in _free_names(node) if isinstance(n.ctx, gast.Load)}
     for sub in gast.walk(node):
         if isinstance(sub, gast.AugAssign) and isinstance(sub.target, gast.Name):
             names.add(sub.target.id)

@@ -16,7 +16,15 @@ from ..ir import IfBlock, Op, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
-from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
+from .analysis import (
+    _base_name,
+    _constant_cell,
+    _copy,
+    _free_names,
+    _is_simple,
+    _is_user_function,
+    _lambda_def,
+)
 from .nested import BranchDefined, NestedGradient
 from .primitives import (
     ATTRIBUTES,
@@ -86,9 +94,12 @@ class Expressions:
                 self.refuse(call, "eval, exec or a namespace lookup: srcgrad cannot see the code they run")
         env, scope = self.scope.env, self.scope
 
+        node = _copy(node)
+        free = {id(n) for n in _free_names(node)}  # not the names a comprehension binds for itself
+
         class Rename(gast.NodeTransformer):
             def visit_Name(inner, n: gast.Name) -> gast.expr:
-                if not isinstance(n.ctx, gast.Load):
+                if not isinstance(n.ctx, gast.Load) or id(n) not in free:
                     return n
                 if env.get(n.id) is DELETED:
                     self.refuse(n, f"reading {n.id} after `del {n.id}`")
@@ -106,7 +117,7 @@ class Expressions:
                     )
                 return self.free_name(n, scope)
 
-        return Rename().visit(_copy(node))
+        return Rename().visit(node)
 
     def free_name(self, node: gast.Name, scope: Scope) -> gast.expr:
         """A global, closure or builtin name, as the generated code must spell it."""

@@ -158,7 +158,7 @@ def comprehension_in_loop(x, w):
     s = w
     for _ in range(2):
         c = [np.cos(v) for v in x]  # v is the comprehension's own name, not the loop's
-        s = s * sum(c) + sum([v * s for v in x])
+        s = s * sum(c)
     return s
 
 

@@ -1125,6 +1125,7 @@ CASES.update({
         case("x.astype(int) * x", x=rand(M, -3.0, 3.0)),
         case("x.astype(bool) + x", x=away(V)),
         case("x.astype(dtype='float64')", x=rand(V)),
+        case("np.real(x.astype(complex) * (1 + 2j))", x=rand(V)),
     ],
     np.linalg.eigh: [
         case("np.linalg.eigh(x)[0]", x=symmetric((3, 3))),
@@ -1297,6 +1298,11 @@ CASES.update({
 })  # fmt: skip
 CASES[np.real] += [case("x.real * x", x=rand(M)), case("x.T.real", x=rand(M))]
 CASES[np.conjugate] += [case("x.conj() * x", x=rand(V)), case("x.conjugate()", x=rand(M))]
+# Complex values inside a real function of real arguments (tests/test_complex.py: complex arguments).
+CASES[np.real] += [case("np.real(x * (1 + 2j))", x=rand(V)), case("np.real(np.exp(1j * x) * y)", x=rand(M), y=rand(V))]
+CASES[np.conjugate] += [case("np.real(np.conj(x * 1j) * (2 + 1j))", x=rand(V))]
+CASES[np.imag] = [case("np.imag(x * (1 + 2j))", x=rand(V)), case("np.imag(x)", x=rand(M)), case("x.imag + x", x=rand(V)), case("np.imag(np.exp(1j * x) * y)", x=rand(V), y=rand(V))]
+CASES[np.angle] = [case("np.angle(x + 0.5j)", x=rand(V)), case("np.angle(x * (1 + 1j) + 0.3j, deg=True)", x=rand(M)), case("np.angle(x)", x=away(V))]
 
 NONDIFF_CASES.update({
     np.tril_indices: [case("x[np.tril_indices(3, 0, 4)]", x=rand(M))],
@@ -1615,9 +1621,9 @@ REFUSED = [
     case("np.linalg.svd(x, compute_uv=bool(0))", x=rand((3, 3))),  # tuple or not: unknown
     case("np.linalg.qr(x)[0]", x=rand((3, 4))),  # wide: R is not square
     case("np.linalg.qr(x, mode='complete')[0]", x=rand((4, 3))),
-    case("x.astype(complex)", x=rand(V)),
-    case("np.real(x * 1j)", x=rand(V)),  # complex arrays
-    case("np.conj(x * 1j)", x=rand(V)),
+    case("np.real(np.linalg.cholesky(x + 0j)[0, 0])", x=np.eye(2) * 2.0),  # complex decompositions
+    case("np.sum(np.linalg.eigh(x + 1j * (x - x.T))[0])", x=rand((3, 3))),
+    case("np.sum(x * 1j)", x=rand(V)),  # a complex output
     case("np.interp(0.3, x, [0.0, 1.0, 3.0])", x=np.array([-1.0, 0.0, 1.0])),  # the knots xp
     case("np.interp(x, [0.0, 1.0], [0.0, 2.0], period=3.0)", x=rand(V)),
 ]

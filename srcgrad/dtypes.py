@@ -125,8 +125,10 @@ def _expr(node: gast.expr, sources: dict, assigned: set, target: str) -> Sources
         return frozenset().union(*(_expr(e, sources, assigned, target) for e in node.elts))
     if isinstance(node, gast.Starred):
         return _expr(node.value, sources, assigned, target)
-    if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
-        return _expr(node.operand, sources, assigned, target)
+    if isinstance(node, gast.BinOp):  # numpy's promotion: complex if an operand is
+        return _expr(node.left, sources, assigned, target) | _expr(node.right, sources, assigned, target)
+    if isinstance(node, gast.UnaryOp):
+        return REAL if isinstance(node.op, gast.Not) else _expr(node.operand, sources, assigned, target)
     if isinstance(node, _COMPARISONS):
         return REAL
     if isinstance(node, gast.Attribute) and node.attr in _SHAPE_ATTRIBUTES:
@@ -159,8 +161,8 @@ def output_check(
     key = getattr(result, "id", None)
     shape = shapes.get(key)
     found = _expr(result, sources, set(), "") if key is None or key in sources else frozenset({("var", "")})
-    if computed:
-        return OutputCheck(result if shape != SCALAR else None, [] if shape != SCALAR or not found else None)
+    if computed and shape != SCALAR:
+        return OutputCheck(result, [])
     if shape != SCALAR:
         witness = next(
             (
@@ -174,7 +176,8 @@ def output_check(
     if not found:
         return OutputCheck(None, [])
     if all(kind in ("arg", "global") for kind, _ in found):
-        return OutputCheck(None, sorted(n for _, n in found))
+        names = {n for _, n in found}
+        return OutputCheck(None, [p for p in program.params if p in names] + sorted(names - set(program.params)))
     return OutputCheck(None, None)
 
 

@@ -79,6 +79,8 @@ _FLOAT64, _NDARRAY = np.float64, np.ndarray  # hot paths test classes first (isi
 def _is_complex(x: Any) -> bool:
     """Is ``x`` a complex array or number? (Cheap for floats and arrays, the common cases.)"""
     cls = x.__class__
+    if cls is _NDARRAY:
+        return x.dtype.kind == "c"
     if cls is float or cls is _FLOAT64:
         return False
     dtype = getattr(x, "dtype", None)
@@ -100,7 +102,8 @@ def check_scalar(ans: Any, where: str) -> None:
     ndim = getattr(ans, "ndim", None)
     if (np.ndim(ans) if ndim is None else ndim) != 0:
         raise not_scalar(ans, where)
-    if _is_complex(ans):
+    dtype = getattr(ans, "dtype", None)
+    if (dtype.kind == "c") if dtype is not None else cls is complex:
         raise not_real(where)
 
 

@@ -136,10 +136,10 @@ defrule(runtime.astype_jvp, "u, dtype", d_u="astype_vjp(g, u, dtype)", t_u="asty
 # Complex numbers: the helpers of the rules of abs, angle, real and imag. Each is linear in its
 # first argument (an adjoint or a tangent) and undone by another; where a derivative in x is zero
 # for real x (a sign) and is not for complex x, real_zero refuses the complex case.
-defrule(runtime.abs_vjp, "v, x", d_v="abs_jvp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_v="abs_vjp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_vjp")
-defrule(runtime.abs_jvp, "u, x", d_u="abs_vjp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_u="abs_jvp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_jvp")
-defrule(runtime.angle_vjp, "v, x, deg=False", d_v="angle_jvp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_v="angle_vjp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_vjp")
-defrule(runtime.angle_jvp, "u, x, deg=False", d_u="angle_vjp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_u="angle_jvp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_jvp")
+defrule(runtime.abs_vjp, "v, x", d_v="abs_jvp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_v="abs_vjp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_vjp", elementwise=True)
+defrule(runtime.abs_jvp, "u, x", d_u="abs_vjp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_u="abs_jvp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_jvp", elementwise=True)
+defrule(runtime.angle_vjp, "v, x, deg=False", d_v="angle_jvp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_v="angle_vjp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_vjp", elementwise=True)
+defrule(runtime.angle_jvp, "u, x, deg=False", d_u="angle_vjp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_u="angle_jvp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_jvp", elementwise=True)
 defrule(runtime.real_vjp, "v, x", d_v="real_vjp(g, x)", t_v="real_vjp(t, x)", zero="x", spelling="real_vjp")
 defrule(runtime.imag_vjp, "v, x", d_v="imag_of(g, x)", t_v="imag_vjp(t, x)", zero="x", spelling="imag_vjp")
 defrule(runtime.imag_of, "v, x", d_v="imag_vjp(g, x)", t_v="imag_of(t, x)", zero="x", spelling="imag_of")

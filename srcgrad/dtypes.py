@@ -177,7 +177,9 @@ def output_check(
         return OutputCheck(None, [])
     if all(kind in ("arg", "global") for kind, _ in found):
         names = {n for _, n in found}
-        return OutputCheck(None, [p for p in program.params if p in names] + sorted(names - set(program.params)))
+        return OutputCheck(
+            None, [p for p in program.params if p in names] + sorted(names - set(program.params))
+        )
     return OutputCheck(None, None)
 
 

@@ -111,8 +111,12 @@ def check_real(where: str, *values: Any) -> None:
     """``grad`` needs a real output: the output is complex exactly when one of ``values`` is
     (the output itself, or the arguments and module values it is computed from)."""
     for v in values:
-        if _is_complex(v):
-            raise not_real(where)
+        if v.__class__ is _NDARRAY:
+            if v.dtype.kind != "c":
+                continue
+        elif not _is_complex(v):
+            continue
+        raise not_real(where)
 
 
 def real_like(g: Any, x: Any) -> Any:

@@ -617,6 +617,8 @@ def from_rows(rows: list, like: Any, x: Any) -> Any:
 def safe_log(x: Any) -> Any:
     """``np.log(x)``, but 0 where ``x`` is 0: ``d(x ** y)/dy = x ** y * log(x)`` is 0 where ``x``
     is 0 (``0 ** y`` is constant for ``y`` > 0; autograd's value at ``y`` <= 0 too), at every order."""
+    if x.__class__ is float:  # a Python float stays one (float32 arrays it meets stay float32)
+        return float(np.log(x)) if x != 0 else 0.0
     zero = x == 0
     if zero is False or (zero.__class__ is np.bool_ and not zero):
         return np.log(x)

@@ -21,8 +21,9 @@ from typing import Literal
 import gast
 
 from . import runtime
+from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, missing_half, name, scalar_check, statements
+from .ir import IfBlock, Program, Stmt, assign, missing_half, name, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -96,13 +97,9 @@ class _Forward:
             args.kw_defaults.append(None)
         body = self.block(p.body)
         result = p.result
-        if check_scalar and self.shapes.get(getattr(result, "id", None)) != SCALAR:
-            body.append(
-                Stmt(
-                    scalar_check(self.helper("check_scalar"), copy.deepcopy(result), p.returns_at),
-                    p.body[-1].origin if p.body else p.origin,
-                )
-            )
+        if check_scalar:  # a real scalar output (dtypes.py)
+            for check in output_checks(p, self.shapes, infer_sources(p), self.helper, computed=True):
+                body.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         tangent = self.tangent_of(result)
         out = (
             gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())

@@ -113,6 +113,23 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
                 return _neg(n.right)  # 0 - x
             return n
 
+        def visit_Call(self, n: gast.Call) -> gast.expr:
+            """``np.where(c, a, b)`` with a literal ``c`` (the power rule's exponent) is ``a`` or ``b``."""
+            self.generic_visit(n)
+            func = n.func
+            if (
+                isinstance(func, gast.Attribute)
+                and func.attr == "where"
+                and isinstance(func.value, gast.Name)
+                and func.value.id == "np"
+                and len(n.args) == 3
+                and not n.keywords
+                and _number(n.args[0]) is not None
+                and all(_number(a) is not None for a in n.args[1:])
+            ):
+                return n.args[1] if _number(n.args[0]) else n.args[2]
+            return n
+
     return Simplify().visit(node)
 
 
@@ -308,10 +325,13 @@ def _terms(node: gast.expr) -> list[gast.expr]:
     return [node]
 
 
-def scatter_in_place(items: list, is_getitem_grad: Callable[[gast.expr], bool]) -> list:
+def scatter_in_place(
+    items: list, is_getitem_grad: Callable[[gast.expr], bool], keep: set[str] | frozenset = frozenset()
+) -> list:
     """``d_x = getitem_grad(a, x, i) + getitem_grad(b, x, j)`` as ``d_x = getitem_grad(a, x, i)``
     then ``d_x[j] += b``: one array of zeros instead of one per term, as a person writes it.
-    Only where all indices but one are basic ones (no repeated elements to accumulate)."""
+    Only where all indices but one are basic ones (no repeated elements to accumulate), and
+    not for the adjoints of the names in ``keep`` (a term may be complex where the first is not)."""
     if not ENABLED.get():
         return items
     out: list = []
@@ -319,7 +339,7 @@ def scatter_in_place(items: list, is_getitem_grad: Callable[[gast.expr], bool]) 
         if not isinstance(item, Stmt):
             for part in ("body", "orelse"):
                 if hasattr(item, part):
-                    setattr(item, part, scatter_in_place(getattr(item, part), is_getitem_grad))
+                    setattr(item, part, scatter_in_place(getattr(item, part), is_getitem_grad, keep))
             out.append(item)
             continue
         node = item.node
@@ -331,6 +351,7 @@ def scatter_in_place(items: list, is_getitem_grad: Callable[[gast.expr], bool]) 
             and all(isinstance(t, gast.Call) and is_getitem_grad(t.func) and len(t.args) == 3 for t in terms)
             and len({getattr(t.args[1], "id", None) for t in terms} - {None}) == 1
             and all(isinstance(t.args[1], gast.Name) for t in terms)
+            and terms[0].args[1].id not in keep
         ):
             out.append(item)
             continue

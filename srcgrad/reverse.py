@@ -17,6 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
+from .dtypes import infer_sources, output_checks, real_gradients, unsafe_scatter
 from .errors import NonScalarOutputError
 from .ir import (
     Frame,
@@ -28,7 +29,6 @@ from .ir import (
     assigned_names,
     missing_half,
     name,
-    scalar_check,
     statements,
     store,
 )
@@ -44,7 +44,7 @@ from .optimize import (
     scatter_in_place,
     simplify,
 )
-from .shapes import SCALAR, after_scalar_check, infer_shapes, symbols
+from .shapes import after_scalar_check, infer_shapes, symbols
 
 Seed = Literal["grad", "elementwise", "vjp"]
 
@@ -107,20 +107,19 @@ class _Reverse:
         forward = list(p.body)
         if self.tape is not None:
             forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
-        shapes = self.unchecked_shapes
-        shape = shapes.get(getattr(result, "id", None))
-        if self.seed == "grad" and shape != SCALAR:
-            # a parameter of the result's shape answers as well, and is a Python float when
-            # the result would be a numpy scalar: the result need not be computed
-            witness = next((name(a) for a in p.params if shapes.get(a) == shape), copy.deepcopy(result))
-            check = scalar_check(self.helper("check_scalar"), witness, p.returns_at)
-            forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
+        sources = infer_sources(p)  # which values may be complex (dtypes.py)
+        if self.seed == "grad":  # the output must be a real scalar: checked on a cheap witness
+            for check in output_checks(p, self.unchecked_shapes, sources, self.helper):
+                forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
+        grads = real_gradients(grads, wrt, p, sources, self.helper)
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if with_value:
             out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
-        backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
+        backward = scatter_in_place(
+            backward + self.out, self.is_helper("getitem_grad"), unsafe_scatter(p, sources)
+        )
         backward = lazy_fills(
             backward, out, self.shapes, self.p.bindings.denoted, lambda: self.helper("filled")
         )

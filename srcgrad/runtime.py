@@ -20,9 +20,6 @@ LOCATION = re.compile(r"^\s*#.*\[([^\[\]]+:\d+)\]\s*$")  # a comment quoting a p
 CITED = re.compile(r"  # \[([^\[\]]+:\d+)\]$")  # the primal line compile appends to a line of code
 
 
-REAL_ONLY = "srcgrad differentiates real arrays only: keep the computation in float arrays."
-
-
 def refuse(message: str, hint: str, call: str | None = None) -> UnsupportedValueError:
     """The error for what a helper sees only at run time (an ``ord``, a ``mode``, a dtype),
     at the user's line: the one line quoted in the generated code's comments that calls
@@ -52,26 +49,52 @@ def not_scalar(ans: Any, where: str) -> NonScalarOutputError:
 
     ``where`` is the ``file.py:LINE`` of the return statement.
     """
-    filename, _, lineno = where.rpartition(":")
-    line = linecache.getline(SOURCES.get(filename, filename), int(lineno))
-    return NonScalarOutputError(
+    return _output_error(
         f"grad needs a scalar output, but this returned an array of shape {np.shape(ans)}",
-        filename,
-        int(lineno),
-        line,
-        hint="use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
+        where,
+        "use srcgrad.elementwise_grad (the gradient of the sum of the outputs) "
         "or srcgrad.jacobian for a non-scalar output.",
     )
+
+
+def not_real(where: str) -> NonScalarOutputError:
+    """The error for ``grad`` of a complex output: a gradient needs a real-valued function."""
+    return _output_error(
+        "grad needs a real output, but this returned a complex value",
+        where,
+        "differentiate a real function of it instead, such as np.abs(...) ** 2 or np.real(...) "
+        "(as autograd and JAX, srcgrad differentiates real-valued functions of complex arrays).",
+    )
+
+
+def _output_error(message: str, where: str, hint: str) -> NonScalarOutputError:
+    filename, _, lineno = where.rpartition(":")
+    line = linecache.getline(SOURCES.get(filename, filename), int(lineno))
+    return NonScalarOutputError(message, filename, int(lineno), line, hint=hint)
 
 
 _FLOAT64, _NDARRAY = np.float64, np.ndarray  # hot paths test classes first (isinstance costs more)
 
 
-def check_scalar(ans: Any, where: str) -> None:
-    """``grad`` is defined for scalar outputs only; say so instead of returning a sum.
+def _is_complex(x: Any) -> bool:
+    """Is ``x`` a complex array or number? (Cheap for floats and arrays, the common cases.)"""
+    cls = x.__class__
+    if cls is _NDARRAY:
+        return x.dtype.kind == "c"
+    if cls is float or cls is _FLOAT64:
+        return False
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind == "c"
+    return cls is complex or np.iscomplexobj(x)
 
-    ``where`` is the ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a
-    microsecond, more than the whole gradient of a scalar function: it is the last resort.)
+
+def check_scalar(ans: Any, where: str) -> None:
+    """``grad`` is defined for real scalar outputs only; say so instead of returning a sum.
+
+    ``ans`` is the output, or a value with its shape and dtype; ``where`` is the
+    ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a microsecond, more
+    than the whole gradient of a scalar function: it is the last resort.)
     """
     cls = ans.__class__
     if cls is float or cls is _FLOAT64:
@@ -79,6 +102,39 @@ def check_scalar(ans: Any, where: str) -> None:
     ndim = getattr(ans, "ndim", None)
     if (np.ndim(ans) if ndim is None else ndim) != 0:
         raise not_scalar(ans, where)
+    dtype = getattr(ans, "dtype", None)
+    if (dtype.kind == "c") if dtype is not None else cls is complex:
+        raise not_real(where)
+
+
+def check_real(where: str, *values: Any) -> None:
+    """``grad`` needs a real output: the output is complex exactly when one of ``values`` is
+    (the output itself, or the arguments and module values it is computed from)."""
+    for v in values:
+        if v.__class__ is _NDARRAY:
+            if v.dtype.kind != "c":
+                continue
+        elif not _is_complex(v):
+            continue
+        raise not_real(where)
+
+
+def real_like(g: Any, x: Any) -> Any:
+    """``g``, or its real part where ``x`` is real: a real argument gets a real gradient even
+    where its values met complex ones (the imaginary part of its adjoint means nothing)."""
+    cls = g.__class__
+    if cls is float or cls is _FLOAT64:
+        return g
+    if cls is _NDARRAY or hasattr(g, "dtype"):
+        return g.real if g.dtype.kind == "c" and not _is_complex(x) else g
+    if isinstance(g, dict):
+        return {k: real_like(v, x[k]) for k, v in g.items()}
+    if isinstance(g, (list, tuple)) and isinstance(x, (list, tuple)) and len(g) == len(x):
+        items = [real_like(v, w) for v, w in zip(g, x)]
+        return items if isinstance(g, list) else type(g)(*items) if hasattr(g, "_fields") else tuple(items)
+    if cls is complex and not _is_complex(x):
+        return g.real
+    return g
 
 
 def grad_dtype(x: Any, g: Any) -> Any:
@@ -386,6 +442,7 @@ def _norm_weights(x: Any, ord: Any, axis: Any) -> Any:
 def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
     """The ``ord`` the 2-norm's second-derivative templates use: the 2-norm's own, or 0 (zero
     terms) for the norms that are linear in pieces; the others' second derivatives are refused."""
+    real_only(x, "the second derivative of np.linalg.norm")
     if _is_two_norm(x, ord, axis) or ord == 0:
         return ord
     if not isinstance(ord, str) and ord in (1, -1, np.inf, -np.inf):  # linear in pieces
@@ -398,7 +455,14 @@ def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
 
 
 def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """The adjoint of ``np.linalg.norm``; zero at the origin, never NaN."""
+    """The adjoint of ``np.linalg.norm``; zero at the origin, never NaN. For complex ``x`` the
+    conjugate of the real formula's, with ``Re(g)`` (``g conj(x) / norm`` for the 2-norm)."""
+    if _is_complex(x):
+        return np.conj(_norm_vjp(np.real(g), ans, x, ord, axis, keepdims))
+    return _norm_vjp(g, ans, x, ord, axis, keepdims)
+
+
+def _norm_vjp(g: Any, ans: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     g = _keepdims(g, x, axis, keepdims)
     if not _is_two_norm(x, ord, axis):
         return g * _norm_weights(x, ord, axis)
@@ -498,21 +562,32 @@ def unit_vectors(x: Any) -> list:
         return [1.0]
     units = []
     for index in np.ndindex(np.shape(x)):
-        unit = zero_tangent(x)
-        unit[index] = 1.0
-        units.append(unit if unit.ndim else unit[()])
+        for step in (1.0, 1j) if _is_complex(x) else (1.0,):  # complex: along u, then along v
+            unit = zero_tangent(x)
+            unit[index] = step
+            units.append(unit if unit.ndim else unit[()])
     return units
 
 
 def from_columns(columns: list, x: Any, like: Any = 0.0) -> Any:
     """The Jacobian, shaped ``out.shape + x.shape``, from one forward-mode column per element of ``x``.
 
-    ``like`` has the output's shape; it matters only when ``x`` is empty.
+    ``like`` has the output's shape; it matters only when ``x`` is empty. For a complex
+    ``x`` the columns come in pairs, the derivatives along the real and imaginary parts
+    ``df/du`` and ``df/dv``: its gradient is ``df/du - i df/dv`` (autograd's convention).
     """
     if not columns:
         return np.zeros(np.shape(like) + np.shape(x))
     if len(columns) == 1 and type(x) is float:  # the derivative of anything by one number
         return columns[0]
+    if like.__class__ is not float and _is_complex(like):
+        raise refuse(
+            "srcgrad computes Jacobians of real outputs and Hessians of functions of real arguments only, "
+            "as autograd: this one is complex",
+            "differentiate the real and imaginary parts (np.real, np.imag) separately.",
+        )
+    if _is_complex(x):
+        columns = [u - 1j * v for u, v in zip(columns[0::2], columns[1::2])]
     stacked = np.stack(columns)  # (x.size,) + out.shape
     jacobian = np.reshape(stacked, np.shape(x) + np.shape(stacked)[1:])
     first = list(range(np.ndim(x)))
@@ -521,6 +596,7 @@ def from_columns(columns: list, x: Any, like: Any = 0.0) -> Any:
 
 def columns_of(g: Any, x: Any) -> list:
     """The adjoint of ``from_columns``: ``g`` (``out.shape + x.shape``) split into one column per element of ``x``."""
+    real_only(x, "forward-mode gradient code (grad(..., mode='forward'))")
     n = np.ndim(x)
     moved = np.moveaxis(g, list(range(np.ndim(g) - n, np.ndim(g))), list(range(n)))
     return list(np.reshape(moved, (-1,) + np.shape(moved)[n:]))
@@ -533,7 +609,23 @@ def from_rows(rows: list, like: Any, x: Any) -> Any:
     """
     if not rows:
         return np.zeros(np.shape(like) + np.shape(x))
+    if _is_complex(like):
+        raise refuse(
+            "srcgrad computes Jacobians of real outputs only, as autograd: this one is complex",
+            "differentiate the real and imaginary parts (np.real, np.imag) separately.",
+        )
     return np.reshape(np.stack(rows), np.shape(like) + np.shape(x))[()]
+
+
+def safe_log(x: Any) -> Any:
+    """``np.log(x)``, but 0 where ``x`` is 0: ``d(x ** y)/dy = x ** y * log(x)`` is 0 where ``x``
+    is 0 (``0 ** y`` is constant for ``y`` > 0; autograd's value at ``y`` <= 0 too), at every order."""
+    if x.__class__ is float:  # a Python float stays one (float32 arrays it meets stay float32)
+        return float(np.log(x)) if x != 0 else 0.0
+    zero = x == 0
+    if zero is False or (zero.__class__ is np.bool_ and not zero):
+        return np.log(x)
+    return np.where(zero, 0.0, np.log(np.where(zero, 1.0, x)))
 
 
 def xdivy(a: Any, b: Any) -> Any:
@@ -583,7 +675,14 @@ def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:
 
 
 def norm_jvp(t: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """The tangent of ``np.linalg.norm``, for the 2-norm ``sum(x * t) / ans``; zero at the origin, never NaN."""
+    """The tangent of ``np.linalg.norm``, for the 2-norm ``sum(x * t) / ans``; zero at the origin, never NaN.
+    For complex ``x``: ``Re(sum(conj(x) t)) / ans``, and likewise for the other ords."""
+    if _is_complex(x) or _is_complex(t):
+        return np.real(_norm_jvp(t, ans, np.conj(x), ord, axis, keepdims))
+    return _norm_jvp(t, ans, x, ord, axis, keepdims)
+
+
+def _norm_jvp(t: Any, ans: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     if not _is_two_norm(x, ord, axis):
         axes = _normalize_axes(axis, np.ndim(x))
         return np.sum(_norm_weights(x, ord, axis) * t, axis=axes, keepdims=keepdims)
@@ -918,6 +1017,7 @@ def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
 def cholesky_vjp(g: Any, L: Any) -> Any:
     """The adjoint of ``L = np.linalg.cholesky(a)`` (symmetric, as ``a`` is): with
     ``phi`` the lower triangle with its diagonal halved, ``sym(L^-T phi(L^T g) L^-1)``."""
+    real_only(L, "np.linalg.cholesky")
     n = np.shape(L)[-1]
     phi = np.tril(np.matmul(np.swapaxes(L, -1, -2), g)) / (1.0 + np.eye(n))
     lt = np.swapaxes(L, -1, -2)
@@ -927,6 +1027,7 @@ def cholesky_vjp(g: Any, L: Any) -> Any:
 
 def cholesky_jvp(t: Any, L: Any) -> Any:
     """The tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 t L^-T)`` (``t`` symmetric)."""
+    real_only(L, "np.linalg.cholesky")
     n = np.shape(L)[-1]
     x = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, np.swapaxes(t, -1, -2)), -1, -2))
     return np.matmul(L, np.tril(x) / (1.0 + np.eye(n)))
@@ -967,17 +1068,20 @@ def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
 def slogdet_vjp(g: Any, a: Any) -> Any:
     """The adjoint of ``np.linalg.slogdet(a)``: ``g`` is that of ``(sign, logabsdet)``; the sign
     is piecewise constant, so only ``g[1]`` counts: ``g[1] * inv(a).T``."""
+    real_only(a, "np.linalg.slogdet")
     return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
 def slogdet_jvp(t: Any, ans: Any, a: Any) -> tuple:
     """The tangent of ``(sign, logabsdet) = np.linalg.slogdet(a)``: ``(0, trace(solve(a, t)))``."""
+    real_only(a, "np.linalg.slogdet")
     return (np.zeros_like(ans[0]), np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))
 
 
 def pinv_jvp(t: Any, p: Any, a: Any) -> Any:
     """The tangent of ``p = np.linalg.pinv(a)`` where the rank of ``a`` is constant (Golub and
     Pereyra): ``-p t p + p p^T t^T (I - a p) + (I - p a) t^T p^T p``."""
+    real_only(a, "np.linalg.pinv")
     tt, pt = _swap(t), _swap(p)
     left = np.eye(np.shape(a)[-2]) - np.matmul(a, p)
     right = np.eye(np.shape(a)[-1]) - np.matmul(p, a)
@@ -991,6 +1095,7 @@ def pinv_jvp(t: Any, p: Any, a: Any) -> Any:
 def pinv_vjp(g: Any, p: Any, a: Any) -> Any:
     """The adjoint of ``p = np.linalg.pinv(a)`` (constant rank), the transpose of ``pinv_jvp``:
     ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    real_only(a, "np.linalg.pinv")
     gt, pt = _swap(g), _swap(p)
     left = np.eye(np.shape(a)[-2]) - np.matmul(a, p)
     right = np.eye(np.shape(a)[-1]) - np.matmul(p, a)
@@ -1051,27 +1156,32 @@ def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
 
 
 def _float_cast(dtype: Any) -> bool:
-    """Does casting to ``dtype`` keep derivatives? Yes for a real float type; an integer or
-    bool type truncates (a step function: derivative 0 wherever it has one); complex is refused."""
-    if np.issubdtype(dtype, np.complexfloating):
-        raise refuse("srcgrad does not differentiate a cast to a complex type", REAL_ONLY, "astype")
-    return bool(np.issubdtype(dtype, np.floating))
+    """Does casting to ``dtype`` keep derivatives? Yes for a float or complex type; an integer
+    or bool type truncates (a step function: derivative 0 wherever it has one)."""
+    return bool(np.issubdtype(dtype, np.inexact))
 
 
 def astype_vjp(g: Any, a: Any, dtype: Any) -> Any:
-    """The adjoint of ``a.astype(dtype)``: ``g`` in ``a``'s float type for a float ``dtype``,
-    zero for an integer or bool one."""
+    """The adjoint of ``a.astype(dtype)``: ``g`` in ``a``'s float (or complex) type for a float
+    or complex ``dtype``, zero for an integer or bool one. A cast of complex ``a`` to a real
+    type keeps the real part: its adjoint is ``Re(g)``."""
     dt = grad_dtype(a, 1.0)
     if not _float_cast(dtype):
         return np.zeros_like(a, dtype=dt)
+    if dt.kind == "c" and not np.issubdtype(dtype, np.complexfloating):
+        g = np.real(g)
+    elif dt.kind != "c":
+        g = real_like(g, a)
     return g.astype(dt) if hasattr(g, "astype") else dt.type(g)
 
 
 def astype_jvp(t: Any, dtype: Any) -> Any:
-    """The tangent of ``a.astype(dtype)``: ``t`` cast to ``dtype`` for a float ``dtype``, zero
-    (of float type) for an integer or bool one."""
+    """The tangent of ``a.astype(dtype)``: ``t`` cast to ``dtype`` for a float or complex
+    ``dtype`` (the real part for a real one), zero (of float type) for an integer or bool one."""
     if not _float_cast(dtype):
-        return np.zeros_like(t, dtype=grad_dtype(t, 1.0))
+        return np.zeros_like(t, dtype=np.result_type(np.real(t), 1.0))
+    if _is_complex(t) and not np.issubdtype(dtype, np.complexfloating):
+        t = np.real(t)
     return t.astype(dtype) if hasattr(t, "astype") else np.dtype(dtype).type(t)
 
 
@@ -1108,6 +1218,7 @@ def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
     the other triangle gets zero (autograd's convention; it is the true derivative of eigh).
     Without an eigenvector adjoint the eigenvalues need no gaps (no infinities at ties).
     """
+    real_only(ans[1], "np.linalg.eigh")
     w, v = ans
     gw, gv = g
     vt = _swap(v)
@@ -1122,6 +1233,7 @@ def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
 def eigh_jvp(t: Any, ans: Any, uplo: str = "L") -> tuple:
     """The tangent of ``(w, v) = np.linalg.eigh(a)``: ``(diag(P), v (F * P))`` with
     ``P = v^T s v``, where ``s`` is the symmetric tangent eigh sees (one triangle mirrored)."""
+    real_only(ans[1], "np.linalg.eigh")
     w, v = ans
     n = np.shape(w)[-1]
     tri = _triangle(n, uplo)
@@ -1163,6 +1275,10 @@ def svd_vjp(
     gu, gs, gvh = None, g, None
     if compute_uv:
         gu, gs, gvh = g
+    if _is_complex(a):  # the singular values only: d s_i = Re(u_i^H da v_i)
+        if (gu is not None and np.any(gu)) or (gvh is not None and np.any(gvh)):
+            real_only(a, "np.linalg.svd (its singular vectors)")
+        return np.conj(np.matmul(u * np.expand_dims(np.real(gs), -2), vh))
     rows, cols = np.expand_dims(s, -1), np.expand_dims(s, -2)  # s times a matrix: by row, by column
     core = np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1])
     if gu is not None and np.any(gu):
@@ -1187,6 +1303,11 @@ def svd_jvp(
     ``du = u (F * (P s + s P^T)) + (I - u u^T) t v s^-1`` and
     ``dv = v (F * (s P + P^T s)) + (I - v v^T) t^T u s^-1`` (``F``: gaps of ``s**2``)."""
     u, s, vh = _svd_parts(ans, a, full_matrices, compute_uv, hermitian)
+    if _is_complex(a) or _is_complex(t):  # the singular values only: d s_i = Re(u_i^H da v_i)
+        if compute_uv:
+            real_only(a if _is_complex(a) else t, "np.linalg.svd (its singular vectors)")
+        p = np.matmul(np.conj(_swap(u)), np.matmul(t, np.conj(_swap(vh))))
+        return np.real(np.diagonal(p, axis1=-2, axis2=-1))
     v = _swap(vh)
     p = np.matmul(_swap(u), np.matmul(t, v))
     ds = np.diagonal(p, axis1=-2, axis2=-1)
@@ -1226,6 +1347,7 @@ def qr_vjp(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
     """The adjoint of ``(q, r) = np.linalg.qr(a)`` for a full-rank ``a`` with at least as many
     rows as columns: ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q`` and
     ``copyltu(M)`` the lower triangle of ``M`` mirrored into the upper one."""
+    real_only(a, "np.linalg.qr")
     _qr_check(a, mode)
     q, r = ans
     gq, gr = g
@@ -1237,6 +1359,7 @@ def qr_vjp(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
 def qr_jvp(t: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
     """The tangent of ``(q, r) = np.linalg.qr(a)``: with ``C = q^T t r^-1`` and the antisymmetric
     ``W = tril(C, -1) - tril(C, -1)^T``: ``dq = q W + (I - q q^T) t r^-1``, ``dr = (C - W) r``."""
+    real_only(a, "np.linalg.qr")
     _qr_check(a, mode)
     q, r = ans
     tr = _right_solve(t, r)
@@ -1423,14 +1546,91 @@ def logsumexp_weights(a: Any, ans: Any, axis: Any = None, b: Any = None, keepdim
 # srcgrad/rules/runtime.py (each undone by another helper or a numpy function).
 
 
-def real_only(v: Any, x: Any) -> Any:
-    """``v`` unchanged (the derivative of ``np.real`` and ``np.conj`` of a real ``x``); a complex
-    ``x`` is refused: srcgrad differentiates real arrays only."""
-    if np.iscomplexobj(x):
+# Complex numbers, as autograd and JAX define them: the gradient of a real f of z = u + iv is
+# df/du - i df/dv, so the rules of holomorphic functions (exp, *, @ ...) hold for complex arrays
+# as written. The helpers below are the rules of the functions that are not holomorphic: each
+# maps an adjoint g of a real output to Re(g) times the conjugate of a derivative.
+
+
+def _unit_conj(x: Any) -> Any:
+    """``conj(x) / |x|``, 0 where ``x`` is 0."""
+    a = np.abs(x)
+    return np.conj(x) / np.where(a == 0, 1.0, a)
+
+
+def abs_vjp(g: Any, x: Any) -> Any:
+    """The adjoint of ``np.abs(x)``: ``g * sign(x)``; ``Re(g) conj(x) / |x|`` for complex ``x``
+    (0 at 0, as autograd)."""
+    if not _is_complex(x):
+        return g * np.sign(x)
+    return np.real(g) * _unit_conj(x)
+
+
+def abs_jvp(t: Any, x: Any) -> Any:
+    """The tangent of ``np.abs(x)``: ``t * sign(x)``; ``Re(conj(x) t) / |x|`` for complex ``x``."""
+    if not _is_complex(x):
+        return t * np.sign(x)
+    return np.real(_unit_conj(x) * t)
+
+
+def angle_vjp(g: Any, x: Any, deg: bool = False) -> Any:
+    """The adjoint of ``np.angle(x)``: ``Re(g) (-i conj(x)) / |x|^2`` (0 at 0 and for real ``x``)."""
+    scale = 180.0 / np.pi if deg else 1.0
+    if not _is_complex(x):
+        return np.zeros_like(x, dtype=grad_dtype(x, g)) * g
+    a2 = np.real(x * np.conj(x))
+    return np.real(g) * scale * -1j * np.conj(x) / np.where(a2 == 0, 1.0, a2)
+
+
+def angle_jvp(t: Any, x: Any, deg: bool = False) -> Any:
+    """The tangent of ``np.angle(x)``: ``Im(conj(x) t) / |x|^2`` (0 for real ``x``)."""
+    scale = 180.0 / np.pi if deg else 1.0
+    if not _is_complex(x):
+        return np.zeros_like(x, dtype=grad_dtype(x, t)) * np.real(t)
+    a2 = np.real(x * np.conj(x))
+    return scale * np.imag(np.conj(x) * t) / np.where(a2 == 0, 1.0, a2)
+
+
+def real_vjp(g: Any, x: Any) -> Any:
+    """The adjoint of ``np.real(x)``: ``g``; for complex ``x`` ``Re(g)`` as a complex array."""
+    if not _is_complex(x):
+        return g
+    return np.real(g) + 0j
+
+
+def imag_vjp(g: Any, x: Any) -> Any:
+    """The adjoint of ``np.imag(x)``: ``-i Re(g)``; 0 for real ``x`` (its imaginary part is 0)."""
+    if not _is_complex(x):
+        return g * 0.0
+    return -1j * np.real(g)
+
+
+def imag_of(g: Any, x: Any) -> Any:
+    """``Im(g)`` for complex ``x``, 0 otherwise: the adjoint of ``imag_vjp`` in its first argument."""
+    if not _is_complex(x):
+        return np.real(g) * 0.0
+    return np.imag(g)
+
+
+def real_zero(x: Any, what: str) -> Any:
+    """0: a derivative that is zero for real ``x`` (a sign, a mask); for complex ``x`` it is not,
+    and srcgrad refuses it (the second derivatives of abs, angle and norm of complex arrays)."""
+    if _is_complex(x):
         raise refuse(
-            "srcgrad differentiates np.real and np.conj of real arrays only, not complex ones", REAL_ONLY
+            f"srcgrad differentiates {what} of complex arrays once only",
+            "write it with differentiable pieces, e.g. np.real(z * np.conj(z)) for np.abs(z) ** 2.",
         )
-    return v.copy() if isinstance(v, np.ndarray) else v
+    return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
+
+
+def real_only(x: Any, what: str) -> None:
+    """Refuse a complex ``x``: ``what`` (a decomposition) is differentiated for real arrays only."""
+    if _is_complex(x):
+        raise refuse(
+            f"srcgrad differentiates {what} of real arrays only, not of complex ones",
+            "keep this part of the computation in float arrays.",
+            what.rpartition(".")[2].partition("(")[0],
+        )
 
 
 def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any:
@@ -1539,11 +1739,13 @@ def convolve_vjp_v(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
 
 def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     """The adjoint of ``a`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    real_only(v, "np.correlate")
     return _conv_vjp(g, a, v, mode, True, True)
 
 
 def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     """The adjoint of ``v`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    real_only(v, "np.correlate")
     return _conv_vjp(g, a, v, mode, True, False)
 
 
@@ -1616,6 +1818,7 @@ def interp_jvp_fp(t: Any, x: Any, xp: Any, left: Any = None, right: Any = None, 
 def eigvalsh_vjp(g: Any, a: Any, uplo: str = "L") -> Any:
     """The adjoint of ``np.linalg.eigvalsh(a, UPLO)``: that of the eigenvalues of ``eigh``
     (no eigenvector adjoint, so no gaps: ties are fine)."""
+    real_only(a, "np.linalg.eigvalsh")
     w, v = np.linalg.eigh(a, uplo)
     return eigh_vjp([g, np.zeros_like(v)], (w, v), uplo)
 
@@ -1623,6 +1826,7 @@ def eigvalsh_vjp(g: Any, a: Any, uplo: str = "L") -> Any:
 def eigvalsh_jvp(t: Any, a: Any, uplo: str = "L") -> Any:
     """The tangent of ``np.linalg.eigvalsh(a, UPLO)``: ``diag(v^T s v)``, ``s`` the symmetric
     tangent eigh sees (one triangle mirrored)."""
+    real_only(a, "np.linalg.eigvalsh")
     w, v = np.linalg.eigh(a, uplo)
     n = np.shape(w)[-1]
     tri = _triangle(n, uplo)

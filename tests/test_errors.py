@@ -223,7 +223,7 @@ def method_without_rule(x):
 
 
 def attribute_without_rule(x):
-    return np.sum(x.imag)  # MARK: attribute
+    return np.sum(x.flat)  # MARK: attribute
 
 
 def active_where_condition(x):

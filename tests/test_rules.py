@@ -1125,6 +1125,7 @@ CASES.update({
         case("x.astype(int) * x", x=rand(M, -3.0, 3.0)),
         case("x.astype(bool) + x", x=away(V)),
         case("x.astype(dtype='float64')", x=rand(V)),
+        case("np.real(x.astype(complex) * (1 + 2j))", x=rand(V)),
     ],
     np.linalg.eigh: [
         case("np.linalg.eigh(x)[0]", x=symmetric((3, 3))),
@@ -1286,7 +1287,15 @@ CASES.update({
         case("np.delete(x, slice(0, 2), -1)", x=rand(T)),
         case("np.delete(x, x[0] > 0.0, axis=1)", x=rand(M)),
     ],
-    runtime.real_only: [case("real_only(v, x)", v=rand(M), x=shape(M)), case("real_only(v, x)", v=rand(), x=shape(()))],
+    runtime.abs_vjp: [case("abs_vjp(v, x)", v=rand(M), x=away(M)), case("abs_vjp(v, x)", v=rand(), x=away(())), case("abs_vjp(v, x)", v=rand(M), x=away((4,)))],
+    runtime.abs_jvp: [case("abs_jvp(u, x)", u=rand(M), x=away(M)), case("abs_jvp(u, x)", u=rand(), x=away(())), case("abs_jvp(u, x)", u=rand(V), x=away(V))],
+    runtime.angle_vjp: [case("angle_vjp(v, x)", v=rand(M), x=away(M)), case("angle_vjp(v, x, True) + v", v=rand(V), x=away(V)), case("angle_vjp(v, x) + v", v=rand(), x=away(()))],
+    runtime.angle_jvp: [case("angle_jvp(u, x)", u=rand(M), x=away(M)), case("angle_jvp(u, x, True) + u", u=rand(), x=away(())), case("angle_jvp(u, x) + u", u=rand(V), x=away(V))],
+    runtime.real_vjp: [case("real_vjp(v, x)", v=rand(M), x=shape(M)), case("real_vjp(v, x)", v=rand(), x=shape(()))],
+    runtime.imag_vjp: [case("imag_vjp(v, x) + v", v=rand(M), x=shape(M)), case("imag_vjp(v, x) + v", v=rand(), x=shape(()))],
+    runtime.imag_of: [case("imag_of(v, x) + v", v=rand(M), x=shape(M)), case("imag_of(v, x) + v", v=rand(), x=shape(()))],
+    runtime.real_like: [case("real_like(v, x)", v=rand(M), x=shape(M)), case("real_like(v, x)", v=rand(), x=shape(()))],
+    runtime.safe_log: [case("safe_log(x)", x=positive(())), case("safe_log(x)", x=positive(V)), case("safe_log(x) * y", x=positive(M), y=rand(M))],
     runtime.drop_initial: [case("drop_initial(v, None, True)", v=rand((5,))), case("drop_initial(v, 1, True)", v=rand((3, 5))), case("drop_initial(v, 0)", v=rand(M))],
     runtime.with_initial: [case("with_initial(v, None, True)", v=rand(V)), case("with_initial(v, -1, True)", v=rand(T)), case("with_initial(v, 0)", v=rand(M))],
     runtime.unappend_arr: [case("unappend_arr(v, a, b)", v=rand((15,)), a=shape(M), b=shape((3,))), case("unappend_arr(v, a, b, 1)", v=rand((3, 6)), a=shape(M), b=shape((3, 2)))],
@@ -1297,6 +1306,25 @@ CASES.update({
 })  # fmt: skip
 CASES[np.real] += [case("x.real * x", x=rand(M)), case("x.T.real", x=rand(M))]
 CASES[np.conjugate] += [case("x.conj() * x", x=rand(V)), case("x.conjugate()", x=rand(M))]
+# Complex values inside a real function of real arguments (tests/test_complex.py: complex arguments).
+CASES[np.real] += [
+    case("np.real(x * (1 + 2j))", x=rand(V)),
+    case("np.real(np.exp(1j * x) * y)", x=rand(M), y=rand(V)),
+]
+CASES[np.conjugate] += [case("np.real(np.conj(x * 1j) * (2 + 1j))", x=rand(V))]
+CASES[np.imag] = [
+    case("np.imag(x * (1 + 2j))", x=rand()),
+    case("np.imag(x * (1 + 2j))", x=rand(V)),
+    case("np.imag(x)", x=rand(M)),
+    case("x.imag + x", x=rand(V)),
+    case("np.imag(np.exp(1j * x) * y)", x=rand(V), y=rand(V)),
+]
+CASES[np.angle] = [
+    case("np.angle(x + 0.5j)", x=rand()),
+    case("np.angle(x + 0.5j)", x=rand(V)),
+    case("np.angle(x * (1 + 1j) + 0.3j, deg=True)", x=rand(M)),
+    case("np.angle(x)", x=away(V)),
+]
 
 NONDIFF_CASES.update({
     np.tril_indices: [case("x[np.tril_indices(3, 0, 4)]", x=rand(M))],
@@ -1310,6 +1338,9 @@ NONDIFF_CASES.update({
     np.isposinf: [case("np.where(np.isposinf(x), 0.0, x)", x=rand(M))],
     np.isneginf: [case("np.where(np.isneginf(x), 0.0, x)", x=rand(M))],
     runtime.curvature_ord: [case("x ** curvature_ord(2, x, None)", x=rand(V)), case("x + curvature_ord(np.inf, x, 1)", x=rand(M))],
+    runtime.check_real: [case("x * 2.0 if check_real('f.py:1', x, y) is None else x", x=rand(M), y=rand(V))],
+    runtime.real_zero: [case("x + real_zero(x, 'np.abs')", x=rand(M))],
+    runtime.real_only: [case("x * 2.0 if real_only(x, 'np.linalg.qr') is None else x", x=rand(M))],
     runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
 })  # fmt: skip
 
@@ -1615,9 +1646,9 @@ REFUSED = [
     case("np.linalg.svd(x, compute_uv=bool(0))", x=rand((3, 3))),  # tuple or not: unknown
     case("np.linalg.qr(x)[0]", x=rand((3, 4))),  # wide: R is not square
     case("np.linalg.qr(x, mode='complete')[0]", x=rand((4, 3))),
-    case("x.astype(complex)", x=rand(V)),
-    case("np.real(x * 1j)", x=rand(V)),  # complex arrays
-    case("np.conj(x * 1j)", x=rand(V)),
+    case("np.real(np.linalg.cholesky(x + 0j)[0, 0])", x=np.eye(2) * 2.0),  # complex decompositions
+    case("np.sum(np.linalg.eigh(x + 1j * (x - x.T))[0])", x=rand((3, 3))),
+    case("np.sum(x * 1j)", x=rand(V)),  # a complex output
     case("np.interp(0.3, x, [0.0, 1.0, 3.0])", x=np.array([-1.0, 0.0, 1.0])),  # the knots xp
     case("np.interp(x, [0.0, 1.0], [0.0, 2.0], period=3.0)", x=rand(V)),
 ]

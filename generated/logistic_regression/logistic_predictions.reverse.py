@@ -13,4 +13,4 @@ def d_logistic_predictions(weights, inputs):
     # return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]
     d_dot = d_div / 2.0
     d_weights = dot_vjp_b(d_dot, inputs, weights)
-    return d_weights
+    return real_like(d_weights, weights)

@@ -15,6 +15,7 @@ def tangent_training_loss(weights, *, t_weights):
     # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
     t_sum = np.sum(t_label_probabilities / label_probabilities)
     t_neg = -t_sum
+    check_real('logistic_regression.py:31', weights, inputs, targets)
     return t_neg
 
 

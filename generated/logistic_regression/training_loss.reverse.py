@@ -10,6 +10,8 @@ def d_training_loss(weights):
     sub = 1 - preds
     sub_1 = 1 - targets
     label_probabilities = preds * targets + sub * sub_1
+    # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
+    check_real('logistic_regression.py:31', weights, inputs, targets)
 
     # return -np.sum(np.log(label_probabilities))   [logistic_regression.py:31]
     d_log = filled(-1.0, label_probabilities)
@@ -25,4 +27,4 @@ def d_training_loss(weights):
     #   in logistic_predictions: return sigmoid(np.dot(inputs, weights))   [logistic_regression.py:24]
     d_dot = d_div / 2.0
     d_weights = dot_vjp_b(d_dot, inputs, weights)
-    return d_weights
+    return real_like(d_weights, weights)

@@ -36,7 +36,7 @@ METHODS = {
 }  # fmt: skip
 
 # Attributes that compute a value, as the numpy functions that compute it.
-ATTRIBUTES = {"T": np.transpose, "real": np.real}
+ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
 
 # Method keywords that differ from the numpy function's: x.clip(min=0.0) is np.clip(x, 0.0, None).
 METHOD_KEYWORDS = {"clip": {"min": "a_min", "max": "a_max"}}

@@ -38,14 +38,27 @@ give 0; `sinc` at 0 gives its true value 0; `linalg.norm` at 0 gives 0 for every
 the zero entries of a p-norm with p < 1, and ties of the max/min norms (`ord=inf`, matrix
 `ord=1`, ...) share the derivative evenly; `nansum`/`nanmean` give NaN entries 0; `sort` and
 `median` pass tied entries' derivatives in stable order; `mod`/`fmod` at their jumps take the
-derivative of the piece that starts there.
+derivative of the piece that starts there. Powers at 0, as autograd: `x ** 0` has derivative
+0 (also at x = 0), and `0.0 ** y` has derivative 0 in `y` at every order (`log(x)` is taken as
+0 where x is 0: `safe_log`); `std` of one element has derivative 0 (and, at a constant array,
+the subgradient 0).
+
+Complex arrays, as autograd and JAX: the gradient of a real function of z = u + iv is
+df/du - i df/dv. In that convention the templates of holomorphic functions (`exp`, `*`, `@`,
+`det`, ...) hold for complex arrays as written; the functions that are not holomorphic have
+helpers that conjugate: `abs`, `angle`, `real`, `imag`, `conj`, `vdot`, `var`/`std`,
+`linalg.norm` of every `ord`, and `svd`'s singular values. A real argument gets a real
+gradient (`real_like`) whatever complex values it meets, and `grad` of a complex output is
+refused (`check_real`).
 
 Refused loudly (an error, never a wrong number): `np.average` with respect to `weights=` or
 with `returned=True`; `np.pad` with a mode other than `'constant'`; second derivatives of
 `np.linalg.norm` for p-norms other than 0, 1, 2, inf and for matrix `'nuc'`, `2`, `-2`;
 `einsum` given as operand/sublist pairs; second derivatives of `cumprod` with respect to its
 array; `svd` of a non-square matrix unless `full_matrices=False`, and with `hermitian=True`;
-`qr` of a wide matrix or in a mode other than `'reduced'`; `astype` to a complex type;
+`qr` of a wide matrix or in a mode other than `'reduced'`; complex arrays in `cholesky`,
+`eigh`, `eigvalsh`, `qr`, `pinv`, `slogdet`, `svd`'s singular vectors and `correlate` (reverse
+mode), and second derivatives of `abs`, `angle` and `norm` of complex arrays;
 `logsumexp(..., return_sign=True)`. Assumptions: `pinv` a constant rank, `cholesky` and
 `eigh` a symmetric input (they read one triangle), `eigh` distinct eigenvalues and `svd`
 distinct nonzero singular values (ties give inf or NaN, not a finite wrong number); at repeated

@@ -18,7 +18,7 @@ defrule(np.add, "x, y", d_x="g", d_y="g", t_x="t", t_y="t", **ufunc2)
 defrule(np.subtract, "x, y", d_x="g", d_y="-g", t_x="t", t_y="-t", **ufunc2)
 defrule(np.multiply, "x, y", d_x="g * y", d_y="g * x", t_x="t * y", t_y="x * t", **ufunc2)
 defrule(np.true_divide, "x, y", d_x="g / y", d_y="-g * x / y ** 2", t_x="t / y", t_y="-t * x / y ** 2", **ufunc2)
-defrule(np.power, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * x ** (y - 1)", t_y="t * xlogy(ans, x)", **ufunc2)
+defrule(np.power, "x, y", d_x="g * y * x ** np.where(y, y - 1, 1.0)", d_y="g * ans * safe_log(x)", t_x="t * y * x ** np.where(y, y - 1, 1.0)", t_y="t * ans * safe_log(x)", **ufunc2)
 defrule(np.negative, "x", d_x="-g", t_x="-t", elementwise=True)
 defrule(np.positive, "x", d_x="g", t_x="t", elementwise=True)
 defrule(np.matmul, "x1, x2", d_x1="matmul_vjp_a(g, x1, x2)", d_x2="matmul_vjp_b(g, x1, x2)", t_x1="t @ x2", t_x2="x1 @ t")
@@ -35,7 +35,7 @@ defrule(np.log1p, "x", d_x="g / (x + 1.0)", t_x="t / (x + 1.0)", **unary)
 defrule(np.sqrt, "x", d_x="g * 0.5 / ans", t_x="t * 0.5 / ans", **unary)
 defrule(np.square, "x", d_x="g * 2.0 * x", t_x="t * 2.0 * x", **unary)
 defrule(np.reciprocal, "x", d_x="-g / x ** 2", t_x="-t / x ** 2", **unary)
-defrule(np.absolute, "x", d_x="g * np.sign(x)", t_x="t * np.sign(x)", **unary)
+defrule(np.absolute, "x", d_x="abs_vjp(g, x)", t_x="abs_jvp(t, x)", **unary)
 defrule(np.sin, "x", d_x="g * np.cos(x)", t_x="t * np.cos(x)", **unary)
 defrule(np.cos, "x", d_x="-g * np.sin(x)", t_x="-t * np.sin(x)", **unary)
 defrule(np.tan, "x", d_x="g / np.cos(x) ** 2", t_x="t / np.cos(x) ** 2", **unary)
@@ -67,8 +67,8 @@ defrule(np.max, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="e
 defrule(np.min, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
 moments = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 centered = "(a - np.mean(a, axis=axis, keepdims=True)) / (np.size(a) / np.size(ans) - ddof)"
-defrule(np.var, moments, d_a="expand(g, a, axis, keepdims) * 2.0 * " + centered, t_a=f"np.sum(t * 2.0 * {centered}, axis=axis, keepdims=keepdims)")
-defrule(np.std, moments, d_a="expand(g / ans, a, axis, keepdims) * " + centered, t_a=f"np.sum(t * {centered}, axis=axis, keepdims=keepdims) / ans")
+defrule(np.var, moments, d_a=f"expand(np.real(g), a, axis, keepdims) * 2.0 * np.conj({centered})", t_a=f"np.real(np.sum(t * 2.0 * np.conj({centered}), axis=axis, keepdims=keepdims))")
+defrule(np.std, moments, d_a=f"expand(safe_div(np.real(g), ans), a, axis, keepdims) * np.conj({centered})", t_a=f"safe_div(np.real(np.sum(t * np.conj({centered}), axis=axis, keepdims=keepdims)), ans)")
 
 # Products: each is linear in each operand, so a tangent is the product with the tangent.
 defrule(np.dot, "a, b", d_a="dot_vjp_a(g, a, b)", d_b="dot_vjp_b(g, a, b)", t_a="np.dot(t, b)", t_b="np.dot(a, t)")
@@ -115,7 +115,7 @@ defrule(np.logaddexp2, "x, y", d_x="g * np.exp2(x - ans)", d_y="g * np.exp2(y - 
 defrule(np.hypot, "x, y", d_x="safe_div(g * x, ans)", d_y="safe_div(g * y, ans)", t_x="safe_div(t * x, ans)", t_y="safe_div(t * y, ans)", **ufunc2)
 defrule(np.fmax, "x, y", d_x="g * nan_max_share(x, y)", d_y="g * nan_max_share(y, x)", t_x="t * nan_max_share(x, y)", t_y="t * nan_max_share(y, x)", **ufunc2)
 defrule(np.fmin, "x, y", d_x="g * nan_max_share(-x, -y)", d_y="g * nan_max_share(-y, -x)", t_x="t * nan_max_share(-x, -y)", t_y="t * nan_max_share(-y, -x)", **ufunc2)
-defrule(np.float_power, "x, y", d_x="g * y * np.float_power(x, y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * np.float_power(x, y - 1)", t_y="t * xlogy(ans, x)", **ufunc2)
+defrule(np.float_power, "x, y", d_x="g * y * np.float_power(x, np.where(y, y - 1, 1.0))", d_y="g * ans * safe_log(x)", t_x="t * y * np.float_power(x, np.where(y, y - 1, 1.0))", t_y="t * ans * safe_log(x)", **ufunc2)
 
 # Remainders: x - floor(x / y) * y (trunc for fmod); the jumps, where x / y is an integer, are
 # measure zero and get the one-sided derivative of the piece they start.
@@ -162,8 +162,8 @@ defrule(np.take, "a, indices, axis=None, out=None, mode='raise'", d_a="take_vjp(
 defrule(np.take_along_axis, "arr, indices, axis=-1", d_arr="take_along_axis_vjp(g, arr, indices, axis)", t_arr="np.take_along_axis(t, indices, axis)", zero="indices")
 defrule(np.sort, "a, axis=-1, kind=None, order=None", d_a="take_along_axis_vjp(g, a, sort_indices(a, axis), axis)", t_a="np.take_along_axis(t, sort_indices(a, axis), axis)")
 
-# More products (real arrays: vdot's conjugation does not matter).
-defrule(np.vdot, "a, b", d_a="np.reshape(g * b, np.shape(a))", d_b="np.reshape(g * a, np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")
+# More products. vdot conjugates its first operand.
+defrule(np.vdot, "a, b", d_a="np.reshape(np.conj(g * b), np.shape(a))", d_b="np.reshape(g * np.conj(a), np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")
 defrule(np.tensordot, "a, b, axes=2", d_a="tensordot_vjp_a(g, a, b, axes)", d_b="tensordot_vjp_b(g, a, b, axes)", t_a="np.tensordot(t, b, axes)", t_b="np.tensordot(a, t, axes)")
 defrule(np.kron, "a, b", d_a="kron_vjp_a(g, a, b)", d_b="kron_vjp_b(g, a, b)", t_a="np.kron(t, b)", t_b="np.kron(a, t)")
 defrule(np.cross, "a, b", d_a="unbroadcast(np.cross(b, g), a)", d_b="unbroadcast(np.cross(g, a), b)", t_a="np.cross(t, b)", t_b="np.cross(a, t)")
@@ -192,8 +192,8 @@ nan_centered = "np.where(np.isnan(a), 0.0, a - np.nanmean(a, axis=axis, keepdims
 defrule(np.nanmax, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
 defrule(np.nanmin, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
 defrule(np.nanprod, reduce, d_a="prod_vjp(g, np.where(np.isnan(a), 1.0, a), axis, keepdims) * nan_weights(a)", t_a="prod_jvp(t * nan_weights(a), np.where(np.isnan(a), 1.0, a), axis, keepdims)")
-defrule(np.nanvar, moments, d_a="expand(g, a, axis, keepdims) * 2.0 * " + nan_centered, t_a=f"np.sum(t * 2.0 * {nan_centered}, axis=axis, keepdims=keepdims)")
-defrule(np.nanstd, moments, d_a="expand(g / ans, a, axis, keepdims) * " + nan_centered, t_a=f"np.sum(t * {nan_centered}, axis=axis, keepdims=keepdims) / ans")
+defrule(np.nanvar, moments, d_a=f"expand(np.real(g), a, axis, keepdims) * 2.0 * np.conj({nan_centered})", t_a=f"np.real(np.sum(t * 2.0 * np.conj({nan_centered}), axis=axis, keepdims=keepdims))")
+defrule(np.nanstd, moments, d_a=f"expand(safe_div(np.real(g), ans), a, axis, keepdims) * np.conj({nan_centered})", t_a=f"safe_div(np.real(np.sum(t * np.conj({nan_centered}), axis=axis, keepdims=keepdims)), ans)")
 
 # x.astype(dtype): a float type passes the derivative through (in the argument's float type);
 # an integer or bool type truncates, a step function, so the derivative is zero.
@@ -224,12 +224,10 @@ defrule(np.nancumsum, scan, d_a="cumsum_vjp(g, a, axis) * nan_weights(a)", t_a="
 defrule(np.nanmedian, "a, axis=None, out=None, overwrite_input=False, keepdims=False", d_a="expand(g, a, axis, keepdims) * nan_median_weights(a, axis)", t_a="np.sum(t * nan_median_weights(a, axis), axis=axis, keepdims=keepdims)")
 
 # Elementwise. nan_to_num passes the derivative where x is finite, and to the replacement values
-# elsewhere. real and conj are the identity on real arrays (complex ones are refused). copysign
+# elsewhere. copysign
 # is |x1| with x2's sign: 0 at x1 = 0 (as abs), and a step in x2. nextafter(x1, x2) is x1 moved
 # by one unit in the last place: derivative 1 in x1 and 0 in x2 (its direction).
 defrule(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", d_x="g * np.isfinite(x)", d_nan="g * np.isnan(x)", d_posinf="g * np.isposinf(x)", d_neginf="g * np.isneginf(x)", t_x="t * np.isfinite(x)", t_nan="t * np.isnan(x)", t_posinf="t * np.isposinf(x)", t_neginf="t * np.isneginf(x)", zero="copy", unbroadcast=True)
-defrule(np.real, "val", d_val="real_only(g, val)", t_val="real_only(t, val)", elementwise=True)
-defrule(np.conjugate, "x", d_x="real_only(g, x)", t_x="real_only(t, x)", elementwise=True)
 defrule(np.copysign, "x1, x2", d_x1="g * np.sign(x1) * np.copysign(1.0, x2)", t_x1="t * np.sign(x1) * np.copysign(1.0, x2)", zero="x2", **ufunc2)
 defrule(np.nextafter, "x1, x2", d_x1="g", t_x1="t", zero="x2", **ufunc2)
 # heaviside(x1, x2) is 0, x2 or 1: a step in x1; where x1 is 0 it is x2.
@@ -259,6 +257,17 @@ defrule(np.interp, "x, xp, fp, left=None, right=None, period=None", d_x="g * " +
 defrule(np.linalg.eigvalsh, "a, UPLO='L'", d_a="eigvalsh_vjp(g, a, UPLO)", t_a="eigvalsh_jvp(t, a, UPLO)")
 defrule(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", d_xi="meshgrid_vjp(g, xi, sparse, indexing)", t_xi="meshgrid_jvp(t, sparse, indexing)", sequence=True)
 defrule(np.broadcast_arrays, "*args, subok=False", d_args="broadcast_arrays_vjp(g, args)", t_args="broadcast_arrays_jvp(t)", sequence=True)
+# fmt: on
+
+# Complex numbers (autograd's and JAX's convention): the gradient of a real f of z = u + iv is
+# df/du - i df/dv. The rules above are those of real numbers and, for holomorphic functions,
+# of complex ones as written; these functions are not holomorphic. Each maps the adjoint of a
+# real output to Re(g) times a conjugated derivative (runtime.py: abs_vjp, angle_vjp ...).
+# fmt: off
+defrule(np.real, "val", d_val="real_vjp(g, val)", t_val="np.real(t)", elementwise=True)
+defrule(np.imag, "val", d_val="imag_vjp(g, val)", t_val="np.imag(t)", elementwise=True)
+defrule(np.conjugate, "x", d_x="np.conj(g)", t_x="np.conj(t)", elementwise=True)
+defrule(np.angle, "z, deg=False", d_z="angle_vjp(g, z, deg)", t_z="angle_jvp(t, z, deg)", elementwise=True)
 # fmt: on
 
 nondifferentiable(

@@ -12,10 +12,10 @@ from .registry import defrule, nondifferentiable
 # One rule, one line: the formatter would split the long ones.
 # fmt: off
 defrule(operator.getitem, "x, index", d_x="getitem_grad(g, x, index)", t_x="t[index]", zero="index", spelling="operator.getitem")
-defrule(builtins.abs, "x", d_x="g * np.sign(x)", t_x="t * np.sign(x)", elementwise=True)
+defrule(builtins.abs, "x", d_x="abs_vjp(g, x)", t_x="abs_jvp(t, x)", elementwise=True)
 defrule(builtins.float, "x", d_x="g", t_x="t", elementwise=True)
 defrule(builtins.sum, "iterable, start=0", d_iterable="sum_vjp(g, iterable)", d_start="unbroadcast(g, start)", t_iterable="sum_all(t, ans)", t_start="t")
-defrule(builtins.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * xlogy(ans, x)", t_x="t * y * x ** (y - 1)", t_y="t * xlogy(ans, x)", unbroadcast=True, elementwise=True)
+defrule(builtins.pow, "x, y", d_x="g * y * x ** np.where(y, y - 1, 1.0)", d_y="g * ans * safe_log(x)", t_x="t * y * x ** np.where(y, y - 1, 1.0)", t_y="t * ans * safe_log(x)", unbroadcast=True, elementwise=True)
 
 scalar = dict(elementwise=True)
 defrule(math.exp, "x", d_x="g * ans", t_x="t * ans", **scalar)
@@ -25,7 +25,7 @@ defrule(math.cos, "x", d_x="-g * math.sin(x)", t_x="-t * math.sin(x)", **scalar)
 defrule(math.tan, "x", d_x="g / math.cos(x) ** 2", t_x="t / math.cos(x) ** 2", **scalar)
 defrule(math.sqrt, "x", d_x="g * 0.5 / ans", t_x="t * 0.5 / ans", **scalar)
 defrule(math.tanh, "x", d_x="g * (1.0 - ans ** 2)", t_x="t * (1.0 - ans ** 2)", **scalar)
-defrule(math.pow, "x, y", d_x="g * y * x ** (y - 1)", d_y="g * ans * math.log(x)", t_x="t * y * x ** (y - 1)", t_y="t * ans * math.log(x)", **scalar)
+defrule(math.pow, "x, y", d_x="g * y * x ** np.where(y, y - 1, 1.0)", d_y="g * ans * safe_log(x)", t_x="t * y * x ** np.where(y, y - 1, 1.0)", t_y="t * ans * safe_log(x)", **scalar)
 # fmt: on
 
 nondifferentiable(

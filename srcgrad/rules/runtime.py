@@ -133,7 +133,19 @@ defrule(runtime.astype_jvp, "u, dtype", d_u="astype_vjp(g, u, dtype)", t_u="asty
 
 # fmt: off
 # More numpy functions: linear helpers, each undone by another or by a numpy function.
-defrule(runtime.real_only, "v, x", d_v="real_only(g, x)", t_v="real_only(t, x)", zero="x", spelling="real_only")
+# Complex numbers: the helpers of the rules of abs, angle, real and imag. Each is linear in its
+# first argument (an adjoint or a tangent) and undone by another; where a derivative in x is zero
+# for real x (a sign) and is not for complex x, real_zero refuses the complex case.
+defrule(runtime.abs_vjp, "v, x", d_v="abs_jvp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_v="abs_vjp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_vjp", elementwise=True)
+defrule(runtime.abs_jvp, "u, x", d_u="abs_vjp(g, x)", d_x="real_zero(x, 'the second derivative of np.abs')", t_u="abs_jvp(t, x)", t_x="real_zero(x, 'the second derivative of np.abs')", spelling="abs_jvp", elementwise=True)
+defrule(runtime.angle_vjp, "v, x, deg=False", d_v="angle_jvp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_v="angle_vjp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_vjp", elementwise=True)
+defrule(runtime.angle_jvp, "u, x, deg=False", d_u="angle_vjp(g, x, deg)", d_x="real_zero(x, 'the second derivative of np.angle')", t_u="angle_jvp(t, x, deg)", t_x="real_zero(x, 'the second derivative of np.angle')", spelling="angle_jvp", elementwise=True)
+defrule(runtime.real_vjp, "v, x", d_v="real_vjp(g, x)", t_v="real_vjp(t, x)", zero="x", spelling="real_vjp")
+defrule(runtime.imag_vjp, "v, x", d_v="imag_of(g, x)", t_v="imag_vjp(t, x)", zero="x", spelling="imag_vjp")
+defrule(runtime.imag_of, "v, x", d_v="imag_vjp(g, x)", t_v="imag_of(t, x)", zero="x", spelling="imag_of")
+defrule(runtime.real_like, "v, x", d_v="real_like(g, x)", t_v="real_like(t, x)", zero="x", spelling="real_like")
+# x ** y differentiated with respect to y: log(x), 0 where x is 0 (0 ** y is constant for y > 0).
+defrule(runtime.safe_log, "x", d_x="safe_div(g, x)", t_x="safe_div(t, x)", elementwise=True, spelling="safe_log")
 defrule(runtime.drop_initial, "v, axis=None, include_initial=False", d_v="with_initial(g, axis, include_initial)", t_v="drop_initial(t, axis, include_initial)", spelling="drop_initial")
 defrule(runtime.with_initial, "v, axis=None, include_initial=False", d_v="drop_initial(g, axis, include_initial)", t_v="with_initial(t, axis, include_initial)", spelling="with_initial")
 defrule(runtime.unappend_arr, "v, arr, values, axis=None", d_v="np.append(g, zero_tangent(values), axis)", t_v="unappend_arr(t, arr, values, axis)", zero="arr, values", spelling="unappend_arr")
@@ -160,6 +172,9 @@ defrule(runtime.broadcast_arrays_jvp, "ts", d_ts="broadcast_arrays_vjp(g, ts)", 
 # fmt: on
 
 nondifferentiable(
+    runtime.check_real,
+    runtime.real_zero,
+    runtime.real_only,
     runtime.curvature_ord,
     runtime.nan_median_weights,
     runtime.interp_segment,

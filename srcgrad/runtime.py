@@ -1886,6 +1886,12 @@ def broadcast_arrays_jvp(ts: Any) -> list:
 # -- np.linspace ---------------------------------------------------------------------------
 
 
+def is_start(stop: Any) -> float:
+    """1.0 where ``np.arange``'s first argument is its start (a stop follows), 0.0 where it is the
+    stop (``np.arange(n)``: the values do not move with it)."""
+    return 0.0 if stop is None else 1.0
+
+
 def linspace_weights(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False
 ) -> Any:

@@ -331,6 +331,12 @@ CASES: dict[Any, list[Case]] = {
         case("np.vstack((x, y))", x=rand(V), y=rand(M)),
         case("np.vstack([x, y])", x=rand(), y=rand()),
     ],
+    np.arange: [
+        case("np.arange(a, a + 3.0) ** 2", a=rand()),
+        case("np.arange(0.5, 4.0, a)", a=rand() + 1.5),
+        case("np.arange(a, 6.0, b)", a=rand(), b=rand() + 1.5),
+        case("np.arange(a)", a=rand() + 3.5),
+    ],
     np.linspace: [
         case("np.linspace(a, b, 5)", a=rand(), b=rand()),
         case("np.linspace(a, b, 4, endpoint=False)", a=rand(), b=rand()),

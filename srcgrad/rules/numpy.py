@@ -201,13 +201,15 @@ defrule(np.ndarray.astype, "a, dtype, order='K', casting='unsafe', subok=True, c
 
 lin = "linspace_weights(start, stop, num, endpoint, retstep)"
 defrule(np.linspace, "start, stop, num=50, endpoint=True, retstep=False", d_start=f"np.sum(g * (1.0 - {lin}))", d_stop=f"np.sum(g * {lin})", t_start=f"t * (1.0 - {lin})", t_stop=f"t * {lin}", zero="num")
+# arange(start, stop, step) is start + k * step; its length (and arange(stop)) is piecewise constant in the ends.
+defrule(np.arange, "start, stop=None, step=None, dtype=None", d_start="np.sum(g) * is_start(stop)", d_step="np.sum(g * np.arange(np.size(g)))", t_start="np.full(np.shape(ans), t * is_start(stop))", t_step="t * np.arange(np.size(ans))", zero="stop, dtype")
 
 # fmt: on
 
 # No derivative: shapes, constructors, indices, rounding, tests.
 nondifferentiable(
     np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
-    np.ones_like, np.empty_like, np.full_like, np.eye, np.identity, np.arange,
+    np.ones_like, np.empty_like, np.full_like, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.floor, np.ceil, np.round, np.rint,
     np.trunc, np.fix, np.sign, np.isnan, np.isinf, np.isfinite, np.allclose, np.isclose,
     np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,

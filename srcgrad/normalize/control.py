@@ -155,6 +155,9 @@ class ControlFlow:
                 left=name(loop.counter), op=gast.Add(), right=gast.Constant(value=1, kind=None)
             )
             inner.insert(0, Stmt(assign(loop.counter, count), self.scope.frames))
+        for user_name in [u for u in carried_names if u not in env]:  # a function the body defines
+            loop.carried.remove(carried_names.pop(user_name))
+            self.scope.env.pop(user_name, None)
         for user_name in exposed:
             if env.get(user_name) is DELETED:
                 self.refuse(stmt, f"a loop that deletes {user_name} and reads it in the next iteration")

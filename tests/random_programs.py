@@ -1561,9 +1561,9 @@ def summary(report: Report, modes=MODES) -> str:
         lines += ["", "refusals:"] + [f"  {n:5}  {key}" for key, n in report.refusals.most_common()]
     if report.failure_counts:
         lines += ["", "failures (mode, class, kind, argument):"]
-        lines += [
-            f"  {n:5}  {' | '.join(k for k in key if k)}" for key, n in report.failure_counts.most_common()
-        ]
+        for key, n in report.failure_counts.most_common():
+            where = ", ".join(str(program.index) for program, _ in report.failures[key][:6])
+            lines.append(f"  {n:5}  {' | '.join(k for k in key if k)}   (programs {where})")
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import ast
 import copy
 import functools
 import inspect
+import keyword
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -454,7 +455,7 @@ def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool) -> Callable:
             out_name = driver.namer.fresh("out")
             g = driver.namer.fresh("g")
             vjp_fn = driver.bind(gradient, inner.__name__)
-            primal = driver.bind(f_original, program.name)
+            primal = driver.bind(f_original, program.name + "_" * keyword.iskeyword(program.name))  # lambda_
             sizes = " + ".join(f"{np_}.size({w})" for w in names)
             driver.lines += [
                 "# one reverse pass per output element or one forward pass per input element, whichever is fewer",

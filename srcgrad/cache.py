@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import contextvars
 import functools
 import hashlib
 import importlib.util
@@ -371,9 +372,14 @@ def rebind(recipes_: dict[str, list], primal: types.FunctionType) -> Bindings:
 # -- the directory ----------------------------------------------------------------------------
 
 
+# Set while transforming a function that has no source text of its own (a lambda made from part
+# of a differentiated function's source): the disk cache is not used for it.
+DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("srcgrad_no_disk_cache", default=False)
+
+
 def directory() -> Path | None:
     """The cache directory, created private; None when disabled or not safe to use."""
-    if os.environ.get("SRCGRAD_CACHE", "1") == "0":
+    if os.environ.get("SRCGRAD_CACHE", "1") == "0" or DISABLED.get():
         return None
     path = os.environ.get("SRCGRAD_CACHE_DIR")
     if not path:

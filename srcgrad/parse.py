@@ -163,10 +163,23 @@ def _source_lines(fn: types.FunctionType) -> tuple[list[str], int]:
     code = fn.__code__
     linecache.checkcache(code.co_filename)  # the file may have been edited (and its module reloaded)
     lines = linecache.getlines(code.co_filename)
-    ends = [end for _, end, _, _ in code.co_positions() if end is not None]
-    if not lines or not ends or code.co_name == "<lambda>":
+    last = _last_line(code)
+    if not lines or last is None or code.co_name == "<lambda>":
         return inspect.getsourcelines(fn)
-    return lines[code.co_firstlineno - 1 : max(ends)], code.co_firstlineno
+    return lines[code.co_firstlineno - 1 : last], code.co_firstlineno
+
+
+def _last_line(code: types.CodeType) -> int | None:
+    """The last line any instruction of ``code`` (not of the code objects nested in it) comes
+    from, None when it has none. From Python 3.11 on, the line where an instruction's
+    expression ends; on 3.10 (no ``co_positions``), the line where it starts, which may stop
+    short of a closing bracket or the rest of a string: callers extend the range."""
+    if _POSITIONS:
+        return max(filter(None, map(itemgetter(1), code.co_positions())), default=None)
+    return max(filter(None, map(itemgetter(2), code.co_lines())), default=None)
+
+
+_POSITIONS = hasattr(types.CodeType, "co_positions")  # Python 3.11 and newer
 
 
 def source_text(fn: types.FunctionType, lines: list[str] | None = None) -> str | None:
@@ -190,8 +203,13 @@ def source_text(fn: types.FunctionType, lines: list[str] | None = None) -> str |
     last, todo = first, [code]
     while todo:
         inner = todo.pop()
-        last = max(last, max(filter(None, map(itemgetter(1), inner.co_positions())), default=last))
+        last = max(last, _last_line(inner) or last)
         todo += [c for c in inner.co_consts if isinstance(c, types.CodeType)]
+    if not _POSITIONS:  # 3.10: the lines hold where instructions start; the block ends where it ends
+        try:
+            last = max(last, first - 1 + len(inspect.getblock(lines[first - 1 :])))
+        except Exception:  # tokenizing failed (a file edited since): the range found so far
+            pass
     head = lines[first - 1]
     indent = len(head) - len(head.lstrip())
     while last < len(lines):

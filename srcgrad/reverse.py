@@ -38,6 +38,7 @@ from .optimize import (
     eliminate_dead_code,
     lazy_fills,
     read_counts,
+    read_names,
     read_names_of,
     reuse,
     scatter_in_place,
@@ -88,6 +89,7 @@ class _Reverse:
         )
         self.loops: list[_Loop] = []
         self.tape: str | None = None
+        self.unbound = _maybe_none(program.body)  # None where Python would have no value for them yet
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
@@ -207,6 +209,8 @@ class _Reverse:
         return gast.Call(func=ones, args=[copy.deepcopy(result)], keywords=[])
 
     def zeros(self, var: str) -> gast.expr:
+        if var in self.unbound:  # None where it has no value yet
+            return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
         if var in self.p.lists:  # elements may differ in shape
             return gast.Call(func=name(self.helper("zeros_like_list")), args=[name(var)], keywords=[])
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
@@ -359,14 +363,22 @@ class _Reverse:
         if in_loop:
             self.loops[-1].conds.pop()
         self.contribs = outer
+        joins: list[list] = [[], []]  # per branch: the adjoints of the names before the branch
         for var in sorted(set(branches[0][1]) | set(branches[1][1])):
             adjoint = self.p.namer.fresh("d_" + var)
-            for backward, contribs in branches:
+            for (_, contribs), join in zip(branches, joins):
                 parts = contribs.get(var)
                 self.assign_adjoint(
-                    adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, backward
+                    adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, join
                 )
             outer.setdefault(var, []).append(name(adjoint))
+        for (backward, _), join, forward in zip(branches, joins, (blk.body, blk.orelse)):
+            # a zero reads the value from before the branch, which the loop may have changed since
+            restore = sorted(read_names_of(join) & self.loops[-1].assigned) if self.loops else []
+            if restore:
+                forward.insert(0, self.push(restore, blk.origin))
+                backward.append(self.pop(restore, blk.origin))
+            backward.extend(join)
         body, orelse = (b or [Stmt(gast.Pass(), blk.origin)] for b, _ in branches)
         same = _shape_of_code(branches[0][0]) == _shape_of_code(branches[1][0])
         if same or not any(_has_code(b) for b, _ in branches):
@@ -412,11 +424,10 @@ class _Reverse:
         finally:
             self.loops.pop()
         inner, self.contribs = self.contribs, outer
-        for var, adjoint in carried.items():  # the adjoint at the start of the next (earlier) iteration
+        updates = []  # the adjoints at the start of this iteration: one parallel assignment
+        for var, adjoint in carried.items():  # the carried names' adjoints, for the previous iteration
             parts = inner.pop(var, None)
-            self.assign_adjoint(
-                adjoint, self.total(parts, var) if parts else self.zeros(var), blk.origin, body
-            )
+            updates.append((adjoint, self.total(parts, var) if parts else self.zeros(var)))
             self.contribs[var] = [name(adjoint)]
         for var in sorted(inner):  # names from outside the loop accumulate over all iterations
             parts = self.contribs.pop(var, None)
@@ -426,8 +437,19 @@ class _Reverse:
                 blk.origin,
                 before,
             )
-            self.assign_adjoint(adjoint, self.total([name(adjoint)] + inner[var], var), blk.origin, body)
+            updates.append((adjoint, self.total([name(adjoint)] + inner[var], var)))
             self.contribs[var] = [name(adjoint)]
+        # A zero adjoint takes the shape of the value it belongs to: the carried value at the start
+        # of the iteration, which the backward pass restores here (it may differ from the values
+        # the body leaves: a scalar before the loop, an array in it).
+        at_start = sorted(
+            read_names_of([Stmt(gast.Expr(value=v), ()) for _, v in updates]) & set(blk.carried)
+        )
+        if at_start:
+            blk.body.insert(0, self.push(at_start, blk.origin))
+            body.append(self.pop(at_start, blk.origin))
+        for adjoint, value in self.parallel(updates):
+            self.assign_adjoint(adjoint, value, blk.origin, body)
         if not _has_code(body):
             return
         if blk.counter is not None:
@@ -444,6 +466,31 @@ class _Reverse:
                 self.out.append(self.pop(saved, blk.origin))
         self.out.extend(before)
         self.out.append(header)
+
+    def parallel(self, updates: list[tuple[str, gast.expr]]) -> list[tuple[str, gast.expr]]:
+        """``updates`` as assignments in sequence that do what one parallel assignment does: every
+        value reads the adjoints as they were before any is assigned. An update whose target no
+        other update reads goes first; a cycle keeps one old adjoint under a new name."""
+        pending, out = list(updates), []
+        while pending:
+            reads = [read_names(value) for _, value in pending]
+            free = next(
+                (
+                    k
+                    for k, (t, _) in enumerate(pending)
+                    if not any(t in r for j, r in enumerate(reads) if j != k)
+                ),
+                None,
+            )
+            if free is not None:
+                out.append(pending.pop(free))
+                continue
+            target = pending[0][0]
+            old = self.p.namer.fresh(target)
+            self.fresh_names.add(old)
+            out.append((old, name(target)))
+            pending = [(t, _renamed(v, target, old)) for t, v in pending]
+        return out
 
     def call(self, builtin: str, arg: gast.expr) -> gast.Call:
         import builtins
@@ -493,6 +540,35 @@ class _Reverse:
 
         filled = _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
         return reuse(filled, self.available)
+
+
+def _maybe_none(items: list) -> set[str]:
+    """Names that may hold None: set to None (a name first assigned in a loop or a branch,
+    before it has a value) or copied from such a name."""
+    copies = [
+        (s.node.targets[0].id, s.node.value)
+        for s in statements(items)
+        if isinstance(s.node, gast.Assign) and _assigns_one_name(s)
+        if isinstance(s.node.value, gast.Name) or _is_none(s.node.value)
+    ]
+    unbound: set[str] = set()
+    while True:
+        more = {t for t, v in copies if _is_none(v) or v.id in unbound} - unbound
+        if not more:
+            return unbound
+        unbound |= more
+
+
+def _is_none(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _renamed(node: gast.expr, old: str, new: str) -> gast.expr:
+    node = copy.deepcopy(node)
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id == old:
+            n.id = new
+    return node
 
 
 def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:

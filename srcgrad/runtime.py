@@ -468,7 +468,10 @@ def list_item_grad(g: Any, items: Any, index: Any) -> list:
 
 
 def add_lists(a: Any, b: Any) -> list:
-    """The sum of two adjoints of one list: element by element (and tuple by tuple), never concatenated."""
+    """The sum of two adjoints of one list: element by element (and tuple by tuple), never concatenated.
+    A number (``zero_adjoint`` of a name with no value) adds as nothing."""
+    if type(a) is float or type(b) is float:
+        return b if type(a) is float else a
     return [add_lists(x, y) if isinstance(x, (list, tuple)) else x + y for x, y in zip(a, b)]
 
 
@@ -614,6 +617,14 @@ def stack_like(parts: Any, axis: int) -> Any:
 def zeros_like_list(items: Any) -> list:
     """The zero adjoint of a list: one zero array per element, each shaped like it."""
     return [np.zeros_like(item, dtype=grad_dtype(item, 1.0)) for item in items]
+
+
+def zero_adjoint(x: Any) -> Any:
+    """The zero adjoint of a name that may have no value yet (None: first assigned in a loop or
+    a branch): 0.0, which adds as nothing; else zeros shaped like its value (a list of them)."""
+    if x is None:
+        return 0.0
+    return zeros_like_list(x) if isinstance(x, list) else np.zeros_like(x)
 
 
 def aliased_update(name: str, where: str) -> Exception:

@@ -90,8 +90,13 @@ def _stored(stmt: gast.AST) -> set[str]:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         if isinstance(node, (gast.Assign, gast.AugAssign)):
-            for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
-                while isinstance(target, gast.Subscript):
+            todo = list(node.targets) if isinstance(node, gast.Assign) else [node.target]
+            while todo:  # through tuple targets too: ``z`` in ``z[0], s = ...``
+                target = todo.pop()
+                if isinstance(target, (gast.Tuple, gast.List)):
+                    todo += target.elts
+                    continue
+                while isinstance(target, (gast.Subscript, gast.Starred)):
                     target = target.value
                 if isinstance(target, gast.Name):
                     names.add(target.id)
@@ -125,10 +130,14 @@ def _exposed(body: list[gast.stmt], assigned: frozenset[str] = frozenset()) -> s
             exposed |= _exposed(stmt.body, frozenset(assigned)) | _exposed(stmt.orelse, frozenset(assigned))
         else:
             exposed |= _read(stmt) - assigned
-        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and not any(
-            isinstance(t, gast.Subscript) for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])
-        ):
-            assigned |= _stored(stmt)
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):  # bound, not written into
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            assigned |= {
+                n.id
+                for t in targets
+                for n in gast.walk(t)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
     return exposed
 
 

@@ -104,6 +104,7 @@ class ControlFlow:
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
+        private = {k for k in before if k.startswith("@")}  # the loop's own (index, sequence) end with it
         targets = set()  # the user's loop variables, if the loop itself binds them (for t in range)
         if isinstance(stmt, gast.For):
             header = self.for_header(stmt, loop)
@@ -113,22 +114,20 @@ class ControlFlow:
         if loop.kind == "while" or _breaks(stmt.body):
             loop.counter = self.namer.fresh("count")
             self.out.append(Stmt(assign(loop.counter, gast.Constant(value=0, kind=None)), self.scope.frames))
-        # Names carried from one iteration to the next get one name for the whole loop, and so
-        # do names the loop assigns that code after it reads: after the loop they hold the last
-        # iteration's value, or the value from before it if there was no iteration. A name first
-        # assigned in the loop (it starts as None) is carried if an iteration may read the
-        # previous one's value (`y * np.cos(t)` after an inner loop that may not run), or if
-        # code after the loop reads it and a break may leave it in the middle of an iteration.
-        # (A loop variable defined before the loop is carried too: zero iterations leave it as it was.)
+        # Every name the loop assigns that is live at its head (an iteration may read the
+        # previous one's value, or code after the loop reads it) is carried: it gets one name for
+        # the whole loop, set before the loop (None for a name first assigned in it) and at the
+        # end of every iteration, so that its value, and in reverse mode its adjoint, crosses each
+        # iteration boundary and the loop's exit in one place (docs/loops.md). (A loop variable
+        # defined before the loop is carried too: zero iterations leave it as it was.)
         exposed = _exposed(body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
-        read_later = self.live.get(id(stmt))  # None: not known (code srcgrad wrote), so all
+        read_later = self.live.get(id(stmt))
         assigned = _assigned(body)
-        later = assigned if read_later is None else read_later
-        carried = sorted(
-            assigned & set(before) & (exposed | later)
-            | (assigned - set(before)) & (exposed | (later if _breaks(stmt.body) else set()))
-            | targets & set(before) & (read_later or set())
-        )
+        if read_later is None:  # not known (a loop srcgrad wrote): what a later read could need
+            later = assigned & set(before) | (assigned if _breaks(stmt.body) else set())
+        else:
+            later = read_later
+        carried = sorted(assigned & (exposed | later) | targets & set(before) & (read_later or set()))
         may_activate = _may_become_active(body, {k for k in self.scope.env if self.is_active(name(k))})
         for user_name in carried:
             atom = before.get(user_name, gast.Constant(value=None, kind=None))
@@ -158,9 +157,7 @@ class ControlFlow:
             if env.get(user_name) is DELETED:
                 self.refuse(stmt, f"a loop that deletes {user_name} and reads it in the next iteration")
         if not _exits(inner):
-            for user_name, target in carried_names.items():
-                if not _same(env[user_name], name(target)):
-                    self.copy_into(inner, target, env[user_name], copyback=True)
+            self.copy_carried(inner, carried_names, env)
         loop.body = inner or [Stmt(gast.Pass(), self.scope.frames)]
         self.out.append(loop)
         for user_name, target in carried_names.items():
@@ -168,14 +165,36 @@ class ControlFlow:
         for user_name, atom in env.items():  # names first assigned in the loop keep their last value
             if (user_name not in self.scope.env or atom is DELETED) and user_name != RESULT:
                 self.scope.env[user_name] = atom
+        for key in [k for k in self.scope.env if k.startswith("@") and k not in private]:
+            del self.scope.env[key]
 
     def copy_back(self) -> None:
         """Before a break: the carried names take the values of this iteration."""
         loop, carried = self.loops[-1]
-        for user_name, target in carried.items():
-            atom = self.scope.env.get(user_name)
-            if atom is not None and not _same(atom, name(target)):
-                self.copy_into(self.out, target, atom, copyback=True)
+        self.copy_carried(self.out, carried, self.scope.env)
+
+    def copy_carried(self, block: list, carried: dict[str, str], env: dict[str, gast.expr]) -> None:
+        """``carried = value`` for every carried name, as one parallel assignment: every value is
+        read before any carried name is set (``a, b = b, a`` swaps them). Copies run in an order
+        where no copy overwrites a name a later one reads; a cycle keeps one old value under a
+        new name first."""
+        pending = {
+            target: env[user_name]
+            for user_name, target in carried.items()
+            if env.get(user_name) is not None and not _same(env[user_name], name(target))
+        }
+        while pending:
+            reads = {n.id for atom in pending.values() for n in gast.walk(atom) if isinstance(n, gast.Name)}
+            free = [t for t in pending if t not in reads or _same(pending[t], name(t))]
+            if free:
+                self.copy_into(block, free[0], pending.pop(free[0]), copyback=True)
+                continue
+            target = next(iter(pending))  # every target is read by another copy: a cycle
+            old = self.namer.fresh(target)
+            self.copy_into(block, old, name(target), copyback=True)
+            for t, atom in pending.items():
+                if isinstance(atom, gast.Name) and atom.id == target:
+                    pending[t] = name(old)
 
     def for_header(self, stmt: gast.For, loop: LoopBlock) -> list[gast.stmt]:
         """``for`` over range, or by index over a sequence, enumerate or zip.

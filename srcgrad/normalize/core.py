@@ -17,13 +17,15 @@ from ..restructure import restructure
 from .analysis import _Conflict, _constant_cell, _is_simple, _live_after
 from .control import ControlFlow
 from .expressions import Expressions
+from .indexing import Indexing
 from .inlining import Inlining
+from .nested import Nested
 from .primitives import NAMES_FOR_GENERATED_CODE, RESULT
 from .scope import Scope
 from .statements import Statements
 
 
-class Normalizer(Statements, ControlFlow, Expressions, Inlining):
+class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining):
     """Builds a :class:`Program` from a user function; see the package docstring."""
 
     def __init__(self, top: ParsedFunction, wrt: list[str], bound_self: Any = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import types
 from typing import TYPE_CHECKING, Any
 
 import gast
@@ -16,6 +17,7 @@ from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
 from .analysis import _base_name, _constant_cell, _copy, _is_simple, _is_user_function, _lambda_def
+from .nested import BranchDefined, NestedGradient
 from .primitives import (
     ATTRIBUTES,
     BINOPS,
@@ -91,6 +93,16 @@ class Expressions:
                     self.refuse(n, f"reading {n.id} after `del {n.id}`")
                 if n.id in env:
                     return gast.copy_location(_copy(env[n.id]), n)
+                if (
+                    n.id in scope.functions
+                ):  # a def, lambda or derivative of the function: inlined where called
+                    raise self.error(
+                        UnsupportedSyntaxError,
+                        n,
+                        f"srcgrad cannot use {n.id} as a value: it is a function made inside the "
+                        "differentiated function, which srcgrad inlines where it is called",
+                        f"call {n.id} here, or define it at module level.",
+                    )
                 return self.free_name(n, scope)
 
         return Rename().visit(_copy(node))
@@ -123,6 +135,8 @@ class Expressions:
             return _copy(self.scope.env[node.id])
         if isinstance(node, gast.BinOp) and type(node.op) in BINOPS:
             fn, base = BINOPS[type(node.op)]
+            for operand in (node.left, node.right):
+                self.operand_object(node, operand)
             left, right = self.atom(node.left), self.atom(node.right)
             return self.apply(
                 lookup(fn), [left, right], {}, hint or base, gast.BinOp(left=left, op=node.op, right=right)
@@ -139,6 +153,10 @@ class Expressions:
         if isinstance(node, gast.Attribute):
             return self.attribute(node, hint)
         if isinstance(node, gast.Subscript):
+            if self.is_active(node.slice) and not self.is_active(node.value):  # np.r_[x, y], S[x]
+                built = self.active_index(node, hint)
+                if built is not None:
+                    return built
             value = self.atom(node.value)
             index = self.index(node.slice)
             forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
@@ -271,7 +289,15 @@ class Expressions:
                 "pass the arguments one by one.",
             )
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
-            return self.inline_local(node, self.scope.functions[func.id], hint)
+            local = self.scope.functions[func.id]
+            if isinstance(local, BranchDefined):
+                raise self.branch_defined(node, func.id, local)
+            if isinstance(local, NestedGradient):
+                return self.inline_nested(node, local, hint)
+            return self.inline_local(node, local, hint)
+        nested = self.nested_operator(func)  # srcgrad.grad(lambda t: ...)(x)
+        if nested is not None:
+            return self.inline_nested(node, nested, hint)
         if (
             isinstance(func, gast.Attribute)
             and func.attr == "pop"
@@ -316,14 +342,26 @@ class Expressions:
         spelled = gast.gast_to_ast(func)
         import ast
 
-        what = ast.unparse(spelled) if obj is UNRESOLVED else getattr(obj, "__qualname__", repr(obj))
-        module = getattr(obj, "__module__", None)
-        full = f"{module}.{what}" if module and obj is not UNRESOLVED and module != "builtins" else what
+        source = ast.unparse(spelled)
+        method = ""
+        if obj is UNRESOLVED:
+            full = source
+        elif not isinstance(
+            getattr(obj, "__qualname__", None), str
+        ):  # an object, named as the source names it
+            kind = type(obj)
+            full = f"{source}, a {kind.__module__}.{kind.__qualname__} object"
+            call = next((vars(k)["__call__"] for k in kind.__mro__ if "__call__" in vars(k)), None)
+            if isinstance(call, types.FunctionType):
+                method = f"call its method explicitly, {source}.__call__(...), which srcgrad inlines; or "
+        else:
+            what, module = obj.__qualname__, getattr(obj, "__module__", None)
+            full = f"{module}.{what}" if module and module != "builtins" else what
         raise self.error(
             NoRuleError,
             node,
             f"no derivative rule for {full}",
-            f"register one with @srcgrad.adjoint({ast.unparse(spelled)}) or mark it non-differentiable.\n"
+            f"{method}register one with @srcgrad.adjoint({source}) or mark it non-differentiable.\n"
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gast
 
@@ -86,6 +86,21 @@ class Inlining:
             self.stack.pop()
             self.scope, self.loops = caller, loops
         return result
+
+    def inline_nested(self, node: gast.Call, nested: Any, hint: str | None) -> gast.expr:
+        """``g(x)`` for ``g = srcgrad.grad(lambda t: ...)``: the generated derivative, inlined, with
+        the enclosing function's names it reads passed as they are now."""
+        extra = [
+            gast.keyword(arg=n, value=gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None))
+            for n in nested.captured
+        ]
+        if any(k.arg in nested.captured for k in node.keywords):
+            return self.refuse(node, "this call (it passes a keyword the function reads from outside)")
+        call = gast.copy_location(
+            gast.Call(func=node.func, args=node.args, keywords=node.keywords + extra), node
+        )
+        result = self.inline(call, nested.function, hint)
+        return self.pack_atoms([result], gast.Tuple, hint) if nested.one_tuple else result
 
     def inline_local(self, node: gast.Call, fn: gast.FunctionDef, hint: str | None) -> gast.expr:
         """A call to a def or lambda inside the differentiated function: inline it, reading the

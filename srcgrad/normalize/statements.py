@@ -116,6 +116,11 @@ class Statements:
             self.scope.functions[targets[0].id] = _lambda_def(stmt.value, targets[0].id)
             self.scope.env.pop(targets[0].id, None)
             return None
+        nested = self.nested_operator(stmt.value) if len(targets) == 1 else None
+        if nested is not None and isinstance(targets[0], gast.Name):  # g = srcgrad.grad(lambda t: ...)
+            self.scope.functions[targets[0].id] = nested  # inlined where it is called
+            self.scope.env.pop(targets[0].id, None)
+            return None
         if all(isinstance(t, gast.Name) for t in targets):
             atom = self.expr(stmt.value, targets[0].id)
             for target in targets:
@@ -193,7 +198,16 @@ class Statements:
 
     def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
         """``a, (b, c) = ...``: every value is computed first, then bound; an active value
-        that is not a tuple built here is indexed (``a = v[0]``)."""
+        that is not a tuple built here is indexed (``a = v[0]``). The private names it reads
+        the parts through end with it (a branch or loop after it must not carry them)."""
+        private = {k for k in self.scope.env if k.startswith("@value")}
+        try:
+            self._unpack(target, value)
+        finally:
+            for key in [k for k in self.scope.env if k.startswith("@value") and k not in private]:
+                del self.scope.env[key]
+
+    def _unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
         targets = target.elts
         if any(isinstance(t, gast.Starred) for t in targets):
             return self.refuse(target, "starred unpacking (index the sequence instead)")

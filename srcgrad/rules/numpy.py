@@ -159,8 +159,8 @@ defrule(np.tril, "m, k=0", d_m="np.tril(g, k)", t_m="np.tril(t, k)")
 defrule(np.diag, "v, k=0", d_v="undiag(g, v, k)", t_v="np.diag(t, k)")
 defrule(np.diagonal, "a, offset=0, axis1=0, axis2=1", d_a="undiagonal(g, a, offset, axis1, axis2)", t_a="np.diagonal(t, offset, axis1, axis2)")
 defrule(np.take, "a, indices, axis=None, out=None, mode='raise'", d_a="take_vjp(g, a, indices, axis, mode)", t_a="np.take(t, indices, axis=axis, mode=mode)", zero="indices")
-defrule(np.take_along_axis, "arr, indices, axis=-1", d_arr="take_along_axis_vjp(g, arr, indices, axis)", t_arr="np.take_along_axis(t, indices, axis=axis)", zero="indices")
-defrule(np.sort, "a, axis=-1, kind=None, order=None", d_a="take_along_axis_vjp(g, a, sort_indices(a, axis), axis)", t_a="np.take_along_axis(t, sort_indices(a, axis), axis=axis)")
+defrule(np.take_along_axis, "arr, indices, axis=-1", d_arr="take_along_axis_vjp(g, arr, indices, axis)", t_arr="np.take_along_axis(t, indices, axis)", zero="indices")
+defrule(np.sort, "a, axis=-1, kind=None, order=None", d_a="take_along_axis_vjp(g, a, sort_indices(a, axis), axis)", t_a="np.take_along_axis(t, sort_indices(a, axis), axis)")
 
 # More products (real arrays: vdot's conjugation does not matter).
 defrule(np.vdot, "a, b", d_a="np.reshape(g * b, np.shape(a))", d_b="np.reshape(g * a, np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")

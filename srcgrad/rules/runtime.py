@@ -16,7 +16,7 @@ from .registry import defrule, nondifferentiable
 
 nondifferentiable(
     runtime.check_scalar, runtime.not_scalar, runtime.grad_dtype, runtime.inside, runtime.zero_tangent,
-    runtime.unit_vectors, runtime.linspace_weights,
+    runtime.unit_vectors, runtime.linspace_weights, runtime.zero_adjoint, runtime.zeros_like_list,
 )  # fmt: skip
 
 # fmt: off
@@ -109,7 +109,7 @@ defrule(runtime.unrepeat, "v, a, repeats, axis=None", d_v="np.repeat(g, repeats,
 defrule(runtime.undiag, "v, x, k=0", d_v="np.diag(g, k)", t_v="undiag(t, x, k)", zero="x", spelling="undiag")
 defrule(runtime.undiagonal, "v, x, offset=0, axis1=0, axis2=1", d_v="np.diagonal(g, offset, axis1, axis2)", t_v="undiagonal(t, x, offset, axis1, axis2)", zero="x", spelling="undiagonal")
 defrule(runtime.take_vjp, "v, x, indices, axis=None, mode='raise'", d_v="np.take(g, indices, axis=axis, mode=mode)", t_v="take_vjp(t, x, indices, axis, mode)", zero="x, indices", spelling="take_vjp")
-defrule(runtime.take_along_axis_vjp, "v, x, indices, axis=-1", d_v="np.take_along_axis(g, indices, axis=axis)", t_v="take_along_axis_vjp(t, x, indices, axis)", zero="x, indices", spelling="take_along_axis_vjp")
+defrule(runtime.take_along_axis_vjp, "v, x, indices, axis=-1", d_v="np.take_along_axis(g, indices, axis)", t_v="take_along_axis_vjp(t, x, indices, axis)", zero="x, indices", spelling="take_along_axis_vjp")
 defrule(runtime.unpad, "v, pad_width, mode='constant'", d_v="np.pad(g, pad_width, mode)", t_v="unpad(t, pad_width, mode)", zero="pad_width", spelling="unpad")
 # Products: bilinear in the adjoint and the other operand, as dot_vjp_a and dot_vjp_b.
 defrule(runtime.tensordot_vjp_a, "v, a, b, axes=2", d_v="np.tensordot(g, b, axes)", d_b="tensordot_vjp_b(v, g, b, axes)", t_v="tensordot_vjp_a(t, a, b, axes)", t_b="tensordot_vjp_a(v, a, t, axes)", zero="a", spelling="tensordot_vjp_a")

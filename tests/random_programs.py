@@ -75,6 +75,7 @@ NUMERIC_NAMES = ["a", "b", "c", "s", "t", "u", "v", "y", "z", "q", "r", "p"]
 MATRIX_NAMES = ["M", "P"]
 LIST_NAMES = ["acc", "ys", "parts"]
 FOR_VARS = ["i", "j", "l"]
+ELEM_VARS = ["e", "g", "o"]
 WHILE_VARS = ["k", "n", "kk"]
 CONSTANTS = ["0.5", "-0.5", "1.5", "0.75", "2.0", "0.3", "-1.2", "0.9"]
 THRESHOLDS = ["0.5", "-0.5", "0.0", "0.25", "1.0", "-0.3", "1.5"]
@@ -149,7 +150,7 @@ class Generator:
         for var, kind in ctx.loops:
             if kind == "for":
                 options += [var] * 3
-            else:
+            elif kind == "while":
                 options.append(f"{var} % 3")
         options += [n for n in self.names(env, "i") if all(n != v for v, _ in ctx.loops)]
         return self.pick(options)
@@ -175,11 +176,28 @@ class Generator:
                 "exp",
                 "dot",
             ]
-            + (["helper"] if self.helpers and not ctx.in_helper else [])
+            + (["helper"] if self.helpers else [])
             + (["matrix"] if self.names(env, "m") else [])
+            + ["ifexp", "comprehension", "method"]
         )
         if kind == "unary":
             return f"{self.pick(UNARY)}({self.scalar(env, ctx, depth - 1)})"
+        if kind == "ifexp":
+            self.features.add("ifexp")
+            a, b = self.scalar(env, ctx, depth - 1), self.scalar(env, ctx, depth - 1)
+            return f"({a} if {self.condition(env, ctx)} else {b})"
+        if kind == "comprehension" and self.has_vector(env):
+            self.features.add("comprehension")
+            inner = dict(env, ec=Var("s"))
+            seq = self.vector_leaf(env, ctx, atom=True)
+            item = f"{self.pick(UNARY)}(ec) * {self.scalar(inner, ctx, 0)}"
+            return self.pick(
+                [f"sum([{item} for ec in {seq}])", f"np.sum(np.array([{item} for ec in {seq}]))"]
+            )
+        if kind == "method" and self.has_vector(env):
+            self.features.add("method")
+            inner = self.vector(env, ctx, depth - 1)
+            return self.pick([f"({inner}).sum()", f"({inner}).prod()", f"({inner}).mean()"])
         if kind == "binop":
             op = self.pick(["+", "-", "*"])
             return f"({self.scalar(env, ctx, depth - 1)} {op} {self.scalar(env, ctx, depth - 1)})"
@@ -235,7 +253,7 @@ class Generator:
             return self.vector_leaf(env, ctx, allow_sv=allow_sv)
         kind = self.pick(
             ["unary", "unary", "binop", "scale", "scale", "mixed", "div", "exp", "reverse", "concat", "pow"]
-            + (["helper"] if self.helpers and not ctx.in_helper else [])
+            + (["helper"] if self.helpers else [])
             + (["matrix"] if self.names(env, "m") else [])
             + (["list"] if any(env[n].nonempty for n in self.names(env, "lv")) else [])
         )
@@ -299,7 +317,10 @@ class Generator:
         name, arg, _, _ = self.pick(candidates)
         first = self.scalar(env, ctx, 1) if arg == "s" else self.vector(env, ctx, 1)
         self.features.add("helper")
-        return f"{name}({first}, {self.scalar(env, ctx, 0)})"
+        if ctx.in_helper:
+            self.features.add("nested_helper")
+        second = self.scalar(env, ctx, 0)
+        return f"{name}({first}, p={second})" if self.chance(0.3) else f"{name}({first}, {second})"
 
     def expr(self, t, env, ctx, depth=2):
         return self.scalar(env, ctx, depth) if t == "s" else self.vector(env, ctx, depth)
@@ -319,7 +340,10 @@ class Generator:
         return f"COND({value}, {self.pick(THRESHOLDS)})"
 
     def index_condition(self, env, ctx):
-        var = self.pick([v for v, _ in ctx.loops])
+        counters = [v for v, kind in ctx.loops if kind != "each"]
+        if not counters:
+            return self.condition(env, ctx)
+        var = self.pick(counters)
         return self.pick([f"{var} % 2 == 0", f"{var} == 1", f"{var} > 0", f"{var} < 2", f"{var} == 0"])
 
     # ---- statements ----------------------------------------------------------------------
@@ -362,8 +386,11 @@ class Generator:
             kinds += ["matrix"]
         if any(v.likely for v in self.maybe.values()):
             kinds += ["read_maybe"]
-        if self.helpers and not ctx.in_helper:
+        if self.helpers:
             kinds += ["call"] * 2
+        if ctx.depth < 4 and len(ctx.loops) < 2:
+            kinds += ["for_each"]
+        kinds += ["chain"]
         for _ in range(6):
             result = getattr(self, f"stmt_{rng.choice(kinds)}")(env, ctx)
             if result is not None:
@@ -429,6 +456,8 @@ class Generator:
             return None
         env = dict(env)
         value = self.helper_call(env, ctx, t)
+        if not re.match(r"h\d\(", value):  # no helper fits
+            return None
         env[name] = Var(t)
         self.maybe.pop(name, None)
         return [f"{name} = {value}"], env, False, {name}
@@ -570,8 +599,9 @@ class Generator:
         self.features.add("if")
         return lines, out, jump_then or jump_else, (defs_then & defs_else) if not ends_then else set()
 
-    def loop_body(self, env, ctx, var, kind, header_lines, body_prefix, runs_at_least_once):
-        """Generate a loop body until the types it assigns are stable between iterations."""
+    def loop_body(self, env, ctx, var, kind, header_lines, body_prefix, runs_at_least_once, bound=None):
+        """Generate a loop body until the types it assigns are stable between iterations;
+        ``bound`` holds the names the loop header assigns besides ``var``."""
         inner_ctx = Ctx(
             ctx.depth + 1,
             ctx.loops + [(var, kind)],
@@ -581,7 +611,9 @@ class Generator:
             ctx.aliased,
         )
         entry = dict(env)
-        entry[var] = Var("i" if kind == "for" else "n")
+        bound = dict(bound or {})
+        bound.setdefault(var, Var({"for": "i", "while": "n"}.get(kind, "s")))
+        entry.update(bound)
         state = (self.rng.getstate(), dict(self.maybe), set(self.features))
         for _ in range(4):
             self.rng.setstate(state[0])
@@ -623,8 +655,9 @@ class Generator:
                 was = name in entry and entry[name].nonempty
                 out[name] = Var(v.type, v.fresh, was or runs_at_least_once and "+" + name in defs)
         if not runs_at_least_once:
-            out.pop(var, None)
-            self.maybe[var] = Var("i" if kind == "for" else "n")
+            for name, v in bound.items():
+                out.pop(name, None)
+                self.maybe[name] = v
         lines = header_lines + indent(body_prefix + body)
         return lines, out, False, set()
 
@@ -641,6 +674,52 @@ class Generator:
         if self.chance(0.1) and depth == 0 and "x" in env and env["x"].type == "v":
             header = f"for {var} in range(len(x) - {3 - n}):"
         return self.loop_body(env, ctx, var, "for", [header], [], n >= 1)
+
+    def stmt_for_each(self, env, ctx):
+        """A loop over an array's elements or rows, a list, enumerate or zip."""
+        depth = len(ctx.loops)
+        e, i = ELEM_VARS[depth], FOR_VARS[depth]
+        self.features.add("for_each")
+        vectors = self.names(env, "v")
+        lists = self.names(env, "ls", "lv")
+        form = self.pick(
+            ["array"] * 2
+            + ["enumerate", "zip"]
+            + (["list"] * 2 if lists else [])
+            + (["rows"] if self.names(env, "m") else [])
+        )
+        if not vectors and form != "list":
+            return None
+        if form == "array":
+            return self.loop_body(env, ctx, e, "each", [f"for {e} in {self.pick(vectors)}:"], [], True)
+        if form == "enumerate":
+            header = f"for {i}, {e} in enumerate({self.pick(vectors)}):"
+            return self.loop_body(env, ctx, i, "for", [header], [], True, {e: Var("s")})
+        if form == "zip":
+            header = f"for {e}, {e}b in zip({self.pick(vectors)}, {self.pick(vectors)}):"
+            return self.loop_body(env, ctx, e, "each", [header], [], True, {f"{e}b": Var("s")})
+        if form == "rows":
+            header = f"for {e} in {self.pick(self.names(env, 'm'))}:"
+            return self.loop_body(env, ctx, e, "each", [header], [], True, {e: Var("v", fresh=False)})
+        lst = self.pick(lists)
+        t = "s" if env[lst].type == "ls" else "v"
+        header = f"for {e} in {lst}:"
+        return self.loop_body(env, ctx, e, "each", [header], [], env[lst].nonempty, {e: Var(t, fresh=False)})
+
+    def stmt_chain(self, env, ctx):
+        t = self.pick(["s", "v"]) if self.has_vector(env) else "s"
+        a, b = self.target_name(env, ctx, t), self.target_name(env, ctx, t)
+        if a is None or b is None or a == b:
+            return None
+        value = self.expr(t, env, ctx)
+        env = dict(env)
+        env[a] = env[b] = Var(t, fresh=t == "s")  # two names of one array
+        if t == "v":
+            ctx.aliased.update({a, b})
+        self.maybe.pop(a, None)
+        self.maybe.pop(b, None)
+        self.features.add("chained")
+        return [f"{a} = {b} = {value}"], env, False, {a, b}
 
     def stmt_while(self, env, ctx):
         var = WHILE_VARS[len(ctx.loops)]

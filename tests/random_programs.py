@@ -1058,6 +1058,7 @@ def normalise_message(exc: BaseException) -> str:
     text = re.sub(r"\S+\.py:\d+:?", "FILE:", text)
     text = re.sub(r"line \d+", "line N", text)
     text = re.sub(r"'[^']*'", "'…'", text)
+    text = re.sub(r"(update of (the array )?)\w+", r"\1NAME", text)
     text = re.sub(r"\b\d+(\.\d+)?\b", "N", text)
     return f"{type(exc).__name__}: {text[:90]}"
 

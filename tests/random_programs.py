@@ -380,8 +380,8 @@ class Generator:
             kinds += ["append"] * (3 if in_loop else 1)
         if len([n for n in LIST_NAMES if n not in env]) and not ctx.in_helper:
             kinds += ["new_list"]
-        if ctx.depth > 1 and (not in_loop or self.chance(0.25)):
-            kinds += ["return"]  # srcgrad refuses a return inside a loop: not too often
+        if ctx.depth > 1:
+            kinds += ["return"]  # in a branch or a loop (of f or of a helper)
         if self.names(env, "m") and not ctx.in_helper:
             kinds += ["matrix"]
         if any(v.likely for v in self.maybe.values()):

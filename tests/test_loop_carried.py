@@ -162,6 +162,33 @@ def comprehension_in_loop(x, w):
     return s
 
 
+def return_in_loop(x, w):
+    for i in range(3):
+        if x[i] * w > -0.2:
+            return x[i] * w
+    return w * 0.5
+
+
+def return_in_nested_loops(x, w):
+    s = w
+    for i in range(3):
+        for j in range(3):
+            s = s * np.cos(x[j]) + x[i]
+            if s > 0.8:
+                return s * x[j]
+    return s
+
+
+def return_in_while(x, w):
+    k = 0
+    s = w
+    while True:
+        s = np.sin(s) + x[k % 3]
+        k += 1
+        if k > 4:
+            return s * w
+
+
 CASES = [
     (assigned_not_read, ()),
     (assigned_not_read_zip, ()),
@@ -184,6 +211,9 @@ CASES = [
     (inner_range_per_iteration, ()),
     (list_concatenation, ()),
     (comprehension_in_loop, ()),
+    (return_in_loop, ()),
+    (return_in_nested_loops, ()),
+    (return_in_while, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 

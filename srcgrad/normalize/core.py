@@ -13,7 +13,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Bindings, Frame, LoopBlock, Namer, Op, Program, Stmt, assign, name
 from ..parse import ParsedFunction
 from ..resolve import Resolver, call_tree, resolved_calls
-from ..restructure import restructure
+from ..restructure import lower_loop_returns, restructure
 from .analysis import _Conflict, _constant_cell, _is_simple, _live_after
 from .control import ControlFlow
 from .expressions import Expressions
@@ -110,7 +110,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
 
     def function_body(self, body: list[gast.stmt], hint: str | None) -> gast.expr:
         """Normalize a function body; returns the atom it returns."""
-        body = restructure(body)
+        body = restructure(lower_loop_returns(body))
         _live_after(body, set(), self.live)
         self.block(body, hint)
         return self.scope.env.get(RESULT, gast.Constant(value=None, kind=None))

@@ -211,8 +211,8 @@ class _Reverse:
     def zeros(self, var: str) -> gast.expr:
         if var in self.unbound:  # None where it has no value yet
             return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
-        if var in self.p.lists:  # elements may differ in shape
-            return gast.Call(func=name(self.helper("zeros_like_list")), args=[name(var)], keywords=[])
+        if var in self.p.lists:  # elements may differ in shape; a container keeps its type
+            return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
         return gast.Call(func=zeros, args=[name(var)], keywords=[])
 
@@ -222,13 +222,75 @@ class _Reverse:
         parts = sorted(parts, key=negative)
         total = parts[0]
         if var in self.p.lists:  # list adjoints add element by element
-            for part in parts[1:]:
-                total = gast.Call(func=name(self.helper("add_lists")), args=[total, part], keywords=[])
-            return total
+            return self.container_total(parts, var)
         for part in parts[1:]:
             op = gast.Sub() if negative(part) else gast.Add()
             total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
         return simplify(total, self.is_fresh)
+
+    def item_parts(self, var: str, parts: list[gast.expr]) -> bool:
+        """Are ``parts`` adjoints of items of the container ``var`` that read no value the loop's
+        tape restores? They may then wait for the end of the iteration, and add only those items."""
+        getitem = self.is_helper("getitem_grad")
+        return (
+            var in self.p.lists
+            and all(
+                isinstance(p, gast.Call)
+                and getitem(p.func)
+                and isinstance(p.args[1], gast.Name)
+                and p.args[1].id == var
+                for p in parts
+            )
+            and not read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & self.loops[-1].assigned
+        )
+
+    def container_total(self, parts: list[gast.expr], var: str) -> gast.expr:
+        """The sum of the adjoints of a container (or list): the adjoints of its items read by a
+        constant key gathered in one ``items_grad(var, {key: adjoint, ...})`` (a dict literal,
+        zeros only for items never read), added to the other parts with ``add_items``; an item
+        read by another index (a loop's) is added with ``add_item``; the rest with ``add_lists``."""
+        call = lambda helper, *args: gast.Call(func=name(self.helper(helper)), args=list(args), keywords=[])  # noqa: E731
+        items = (
+            self.is_helper("getitem_grad"),
+            self.is_helper("list_item_grad"),
+            self.is_helper("field_grad"),
+        )
+        groups: list[dict] = [{}]  # constant keys, each group's keys distinct
+        indexed, others = [], []  # (index, adjoint) read by another index; whole adjoints
+        for part in reversed(parts):  # the items in the order the function reads them
+            if (
+                isinstance(part, gast.Call)
+                and any(f(part.func) for f in items)
+                and len(part.args) == 3
+                and isinstance(part.args[1], gast.Name)
+                and part.args[1].id == var
+            ):
+                g, _, key = part.args
+                value = _constant_key(key)
+                if value is not None:
+                    group = next((d for d in groups if value not in d), None)
+                    if group is None:
+                        groups.append(group := {})
+                    group[value] = (key, g)
+                    continue
+                indexed.append((key, g))
+                continue
+            others.insert(0, part)
+        total = others[0] if others else None
+        for part in others[1:]:
+            total = call("add_lists", total, part)
+        for group in groups:
+            if not group:
+                continue
+            literal = gast.Dict(keys=[k for k, _ in group.values()], values=[g for _, g in group.values()])
+            total = (
+                call("items_grad", name(var), literal) if total is None else call("add_items", total, literal)
+            )
+        for key, g in indexed:
+            total = (
+                call("getitem_grad", g, name(var), key) if total is None else call("add_item", total, key, g)
+            )
+        return total
 
     def finish(self, var: str, origin: tuple[Frame, ...] | None, read_once: bool = False) -> gast.expr | None:
         """Sum the contributions to ``d_var``; a name or literal needs no statement of its own,
@@ -296,6 +358,8 @@ class _Reverse:
             return
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites
             parts = self.contribs[var]
+            if self.item_parts(var, parts):  # added where the iteration ends: add_item(d_xs, i, d_x)
+                continue
             if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
                 adjoint = self.assign_adjoint(
                     self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin
@@ -508,10 +572,14 @@ class _Reverse:
         g = self.finish(op.target, stmt.origin, read_once=reads_of_g == 1 and len(op.active) == 1)
         for param in op.active:
             atom = op.args[param]
-            if op.rule is None:  # a list or tuple literal: its adjoint is a list of adjoints
-                part = gast.Subscript(
-                    value=copy.deepcopy(g), slice=gast.Constant(value=int(param), kind=None), ctx=gast.Load()
+            if op.rule is None:  # a list, tuple or dict literal: its adjoint is a list (dict) of adjoints
+                literal = stmt.node.value
+                key = (
+                    copy.deepcopy(literal.keys[int(param)])
+                    if isinstance(literal, gast.Dict)
+                    else gast.Constant(value=int(param), kind=None)
                 )
+                part = gast.Subscript(value=copy.deepcopy(g), slice=key, ctx=gast.Load())
             else:
                 part = self.instantiate(op.rule.vjp[param], g, op.target, op.args)
                 if op.rule.unbroadcast and self.shapes.get(atom.id) != self.shapes.get(op.target):
@@ -654,3 +722,17 @@ def _exact(node: gast.expr) -> bool:
 def _assigns_one_name(stmt: Stmt) -> bool:
     node = stmt.node
     return isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+
+
+def _constant_key(node: gast.expr) -> int | str | None:
+    """The value of a constant position, dict key or field name (``0``, ``-1``, ``'W'``), else None."""
+    if (
+        isinstance(node, gast.UnaryOp)
+        and isinstance(node.op, gast.USub)
+        and isinstance(node.operand, gast.Constant)
+    ):
+        value = node.operand.value
+        return -value if type(value) is int else None
+    if isinstance(node, gast.Constant) and type(node.value) in (int, str):
+        return node.value
+    return None

@@ -167,3 +167,33 @@ nondifferentiable(
     runtime.interp_below,
     runtime.interp_above,
 )
+
+# Containers (tuples, lists, dicts, namedtuples): the adjoint of a container from the adjoints
+# of its items, linear in them (``items`` is a dict literal of adjoints); ``x`` gives the structure.
+# fmt: off
+defrule(runtime.items_grad, "x, items", d_items="items_of(g, items)", t_items="items_grad(x, t)", zero="x", spelling="items_grad", sequence=True)
+defrule(runtime.add_items, "total, items", d_total="g", d_items="items_of(g, items)", t_total="t", t_items="add_items(zero_tangent(total), t)", t="add_items(t_total, t_items)", spelling="add_items", sequence=True)
+defrule(runtime.field_grad, "v, x, key", d_v="field_of(g, key)", t_v="field_grad(t, x, key)", zero="x, key", spelling="field_grad", sequence=True)
+defrule(runtime.items_of, "v, items", d_v="items_grad(v, g)", t_v="items_of(t, items)", zero="items", spelling="items_of", sequence=True)
+# fmt: on
+nondifferentiable(runtime.tree_size, runtime.zeros_like_tree, runtime.is_namedtuple)
+defrule(
+    runtime.field_of,
+    "x, key",
+    d_x="field_grad(g, x, key)",
+    t_x="field_of(t, key)",
+    zero="key",
+    spelling="field_of",
+)
+defrule(
+    runtime.add_item,
+    "total, index, v",
+    d_total="g",
+    d_v="field_of(g, index)",
+    t_total="t",
+    t_v="add_item(zero_tangent(total), index, t)",
+    t="add_item(t_total, index, t_v)",
+    zero="index",
+    spelling="add_item",
+    sequence=True,
+)

@@ -8,6 +8,7 @@ summed in one statement where ``y`` is defined, so no adjoint is ever updated in
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,9 +62,51 @@ class Generated:
     doc: str = ""
 
 
-def reverse(program: Program, wrt: list[str], seed: Seed, with_value: bool = False) -> Generated:
-    """The gradient function of ``program`` with respect to the parameters ``wrt``."""
-    return _Reverse(program, seed).run(wrt, with_value)
+def reverse(
+    program: Program, wrt: list[str], seed: Seed, with_value: bool = False, has_aux: bool = False
+) -> Generated:
+    """The gradient function of ``program`` with respect to the parameters ``wrt``.
+
+    ``has_aux``: the program returns ``(loss, aux)`` and only ``loss`` is differentiated; the
+    function returns ``((loss, aux), grad)`` with ``with_value``, else ``(grad, aux)`` (JAX's forms).
+    """
+    return _Reverse(program, seed, _aux_pack(program) if has_aux else None).run(wrt, with_value)
+
+
+def _aux_pack(program: Program) -> list[gast.expr]:
+    """The two atoms of the ``(loss, aux)`` a program returns, or a refusal naming the return."""
+    result = program.result
+    for stmt in statements(program.body):
+        op = stmt.op
+        value = getattr(stmt.node, "value", None)
+        if (
+            isinstance(result, gast.Name)
+            and op is not None
+            and op.rule is None
+            and op.target == result.id
+            and isinstance(value, (gast.Tuple, gast.List))
+            and len(value.elts) == 2
+        ):
+            return value.elts
+    if isinstance(result, gast.Name) and result.id not in program.active:
+        for stmt in statements(program.body):  # (loss, aux) with neither differentiated: a plain tuple
+            value = getattr(stmt.node, "value", None)
+            targets = getattr(stmt.node, "targets", [])
+            if (
+                len(targets) == 1
+                and isinstance(targets[0], gast.Name)
+                and targets[0].id == result.id
+                and isinstance(value, (gast.Tuple, gast.List))
+                and len(value.elts) == 2
+            ):
+                return value.elts
+    filename, _, lineno = program.returns_at.rpartition(":")
+    raise NonScalarOutputError(
+        f"has_aux=True needs {program.name} to return a pair (loss, aux) written in its return statement",
+        filename or None,
+        int(lineno) if lineno.isdigit() else None,
+        hint="return loss, aux",
+    )
 
 
 @dataclass
@@ -76,16 +119,18 @@ class _Loop:
 
 
 class _Reverse:
-    def __init__(self, program: Program, seed: Seed) -> None:
+    def __init__(self, program: Program, seed: Seed, aux: list[gast.expr] | None = None) -> None:
         self.p = program
         self.seed = seed
+        self.aux = aux  # has_aux: the atoms of the (loss, aux) pair the program returns
         self.contribs: dict[str, list[gast.expr]] = {}
         self.out: list = []  # the backward block being written
         self.fresh_names: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
         self.available = computed_once(program)  # forward values a rule may read by name
         self.unchecked_shapes = infer_shapes(program)  # for the scalar check itself
+        checked = program if aux is None else dataclasses.replace(program, result=aux[0])
         self.shapes = (  # for the backward pass, which runs once the check has passed
-            after_scalar_check(program, self.unchecked_shapes) if seed == "grad" else self.unchecked_shapes
+            after_scalar_check(checked, self.unchecked_shapes) if seed == "grad" else self.unchecked_shapes
         )
         self.loops: list[_Loop] = []
         self.tape: str | None = None
@@ -93,7 +138,7 @@ class _Reverse:
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
-        result = p.result
+        result = p.result if self.aux is None else self.aux[0]  # the value differentiated
         args = copy.deepcopy(p.args)
         cotangent = None
         if self.seed == "vjp":
@@ -119,7 +164,9 @@ class _Reverse:
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if with_value:
-            out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
+            out = gast.Tuple(elts=[copy.deepcopy(p.result), out], ctx=gast.Load())
+        elif self.aux is not None:
+            out = gast.Tuple(elts=[out, copy.deepcopy(self.aux[1])], ctx=gast.Load())
         backward = scatter_in_place(backward + self.out, self.is_helper("getitem_grad"))
         backward = lazy_fills(
             backward, out, self.shapes, self.p.bindings.denoted, lambda: self.helper("filled")
@@ -129,6 +176,10 @@ class _Reverse:
 
     def seeded(self) -> None:
         result = self.p.result
+        if self.aux is not None:  # (loss, aux): the loss is the output
+            if isinstance(self.aux[0], gast.Name) and self.aux[0].id in self.p.active:
+                self.contribs[self.aux[0].id] = [self.seed_value(self.aux[0], self.cotangent)]
+            return
         packed = isinstance(result, gast.Name) and any(
             s.op is not None and s.op.rule is None and s.op.target == result.id
             for s in statements(self.p.body)

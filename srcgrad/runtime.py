@@ -79,8 +79,6 @@ def check_scalar(ans: Any, where: str) -> None:
         return
     ndim = getattr(ans, "ndim", None)
     if (np.ndim(ans) if ndim is None else ndim) != 0:
-        if not isinstance(ans, CONTAINERS) and np.size(ans) == 1:  # autograd's rule: one element
-            raise OneElementOutput(ans, where)
         raise not_scalar(ans, where)
 
 
@@ -538,8 +536,6 @@ def from_columns(columns: list, x: Any, like: Any = 0.0) -> Any:
         or (columns and isinstance(columns[0], CONTAINERS))
     ):
         return _tree_jacobian(columns, x, like, from_columns, by_input=True)
-    if columns and type(like) is float and np.ndim(columns[0]) and np.size(columns[0]) == 1:
-        columns = [np.reshape(c, ()) for c in columns]  # grad of an output with one element
     if not columns:
         return np.zeros(np.shape(like) + np.shape(x))
     if len(columns) == 1 and type(x) is float:  # the derivative of anything by one number
@@ -1937,11 +1933,6 @@ def _tree_jacobian(parts: list, x: Any, like: Any, stack: Any, by_input: bool) -
     return from_leaves(like, blocks) if isinstance(like, CONTAINERS) else blocks[0]
 
 
-class OneElementOutput(NonScalarOutputError):
-    """Raised by ``check_scalar`` for an output with one element but some axes (shape (1,)):
-    ``grad`` then runs the vector-Jacobian product with ones, as autograd does."""
-
-    def __init__(self, ans: Any, where: str) -> None:
-        error = not_scalar(ans, where)
-        super().__init__(error.message, error.filename, error.lineno, error.line, error.hint)
-        self.ans = ans
+def rows_of(g: Any, x: Any) -> list:
+    """The adjoint of ``from_rows``: ``g`` (``out.shape + x.shape``) split into rows shaped like ``x``."""
+    return list(np.reshape(g, (-1,) + np.shape(x)))

@@ -265,8 +265,8 @@ class Expressions:
             forward = gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
             return self.apply(LIST_ITEM, [value, index], {}, hint or node.attr, forward)
         if (
-            isinstance(value, gast.Name) and value.id in self.unknown
-        ):  # p.W: a field of a namedtuple passed in
+            isinstance(value, gast.Name) and value.id in self.unknown and not hasattr(np.ndarray, node.attr)
+        ):  # p.W: a field of a namedtuple passed in (x.imag, an array's attribute, has no rule)
             forward = gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
             key = gast.Constant(value=node.attr, kind=None)
             return self.apply(FIELD, [value, key], {}, hint or node.attr, forward)

@@ -197,3 +197,11 @@ defrule(
     spelling="add_item",
     sequence=True,
 )
+defrule(
+    runtime.from_rows,
+    "rows, like, x",
+    d_rows="rows_of(g, x)",
+    t_rows="from_rows(t, like, x)",
+    zero="like, x",
+    spelling="from_rows",
+)

@@ -1888,15 +1888,19 @@ def add_item(total: Any, index: Any, g: Any) -> Any:
     return out
 
 
-def items_of(g: Any, items: dict) -> dict:
-    """The adjoint of ``items`` in ``items_grad(x, items)``: ``g``'s item at each key."""
-    return {key: field_of(g, key) for key in items}
+def items_of(g: Any, items: dict, like: Any = None) -> dict:
+    """The adjoint of ``items`` in ``items_grad(x, items)``: ``g``'s item at each key (``like``,
+    shaped as ``g``, places a field name when ``g`` is a plain sequence)."""
+    return {key: field_of(g, key, like) for key in items}
 
 
-def field_of(x: Any, key: Any) -> Any:
-    """``x[key]``, or ``x.key`` for a field name of a namedtuple."""
-    if isinstance(key, str) and is_namedtuple(x):
-        return getattr(x, key)
+def field_of(x: Any, key: Any, like: Any = None) -> Any:
+    """``x[key]``, or ``x.key`` for a field name of a namedtuple (``like``'s field, when ``x``
+    is a plain sequence shaped as the namedtuple ``like``)."""
+    if isinstance(key, str) and not isinstance(x, dict):
+        if is_namedtuple(x):
+            return getattr(x, key)
+        return x[_position(like, key)]
     return x[key]
 
 

@@ -354,3 +354,16 @@ def test_arrays_read_by_position_still_work(mode):
 def test_a_dict_built_in_the_function(mode):
     x = r(3)
     same(srcgrad.grad(uses_dict, mode=mode)(x), 4.0 * x)
+
+
+def over_keys(params):
+    s = 0.0
+    for k in ["a", "b"]:
+        s = s + np.sum(params[k] ** 2)
+    return s
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_loop_over_keys(mode):
+    p = {"a": r(2), "b": r(3), "c": 1.0}
+    same(srcgrad.grad(over_keys, mode=mode)(p), {"a": 2 * p["a"], "b": 2 * p["b"], "c": 0.0})

@@ -70,7 +70,7 @@ def _wrt_fast(f: types.FunctionType, wrt: Wrt, bound: bool) -> tuple[list[str], 
     return names, many
 
 
-def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
+def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool = False) -> Callable:
     bound_self = None
     if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
@@ -80,7 +80,7 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
     code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
     closure = tuple(map(id, cells)) if cells else ()
-    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value)
+    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value, has_aux)
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
         if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
@@ -88,14 +88,16 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
     names, many = _wrt_fast(f, wrt, bound_self is not None)
 
     def build() -> cache.Entry:
-        options = (tuple(names), many, seed, with_value, bound_self is not None)
+        options = (tuple(names), many, seed, with_value, bound_self is not None) + (
+            ("has_aux",) if has_aux else ()
+        )
         disk_key = cache.entry_key(f, options) if cache.directory() is not None else None
         entry = cache.load(disk_key, f, bound_self) if disk_key is not None else None
         if entry is None:  # no usable entry on disk: transform
             parsed = parse_function(f)
             program = normalize(parsed, names, bound_self)
             _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
-            generated = reverse(program, names, seed, with_value)
+            generated = reverse(program, names, seed, with_value, has_aux)
             if with_value:
                 generated.name = "value_and_" + generated.name
             elif seed == "vjp":
@@ -119,6 +121,9 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
 
         @functools.wraps(inner)
         def fn(*args: Any, **kwargs: Any) -> tuple:
+            if has_aux:  # ((loss, aux), grad) or (grad, aux): the grad is the 1-tuple
+                first, second = inner(*args, **kwargs)
+                return (first, (second,)) if with_value else ((first,), second)
             return (inner(*args, **kwargs),)
 
         fn.source = inner.source
@@ -129,6 +134,7 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool) -> Callable:
 def _operator(seed: Seed, with_value: bool = False) -> Callable:
     def operator_(f: Callable | None = None, wrt: Wrt = 0, **options: Any) -> Callable:
         mode = options.pop("mode", "reverse")
+        has_aux = bool(options.pop("has_aux", False))
         if options:
             raise TypeError(f"unexpected keyword arguments: {', '.join(options)}")
         if mode not in ("reverse", "forward") or (mode == "forward" and seed != "grad"):
@@ -137,11 +143,16 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
                 hint='use mode="reverse" (the default)'
                 + (' or mode="forward" with grad and value_and_grad.' if mode == "forward" else "."),
             )
+        if has_aux and (mode == "forward" or seed != "grad"):
+            raise SrcGradError(
+                f"has_aux=True is not available with {'mode=' + repr(mode) if mode == 'forward' else 'this operator'}",
+                hint='use grad or value_and_grad with mode="reverse" (the default) for a function returning (loss, aux).',
+            )
         if f is None:  # used as @operator(wrt=...)
-            return lambda fn: operator_(fn, wrt, mode=mode)
+            return lambda fn: operator_(fn, wrt, mode=mode, has_aux=has_aux)
         if mode == "forward":
             return _forward_grad(f, wrt, with_value)
-        return _transform(f, wrt, seed, with_value)
+        return _transform(f, wrt, seed, with_value, has_aux)
 
     return operator_
 
@@ -370,7 +381,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     names = _float_positions(parsed, primals, bound_self)
     out = original(*primals)
     if not names:
-        pullback_zero = lambda cotangent: tuple(np.zeros(np.shape(p)) for p in primals)  # noqa: E731
+        pullback_zero = lambda cotangent: tuple(_zeros_like(p) for p in primals)  # noqa: E731
         pullback_zero.source = ""
         return out, pullback_zero
     generated = _transform(original, tuple(i for _, i in names), "vjp", False)
@@ -380,10 +391,18 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     def pullback(cotangent: Any) -> tuple:
         grads = generated(*primals, **{cotangent_name: cotangent})
         by_position = dict(zip(positions, grads))
-        return tuple(by_position.get(i, np.zeros(np.shape(p))) for i, p in enumerate(primals))
+        return tuple(by_position[i] if i in by_position else _zeros_like(p) for i, p in enumerate(primals))
 
     pullback.source = generated.source
     return out, pullback
+
+
+def _zeros_like(primal: Any) -> Any:
+    """The zero gradient of a primal that is not differentiated (a container of zeros for a container)."""
+    runtime_ = _runtime()
+    if isinstance(primal, runtime_.CONTAINERS):
+        return runtime_.zeros_like_tree(primal)
+    return np.zeros(np.shape(primal))
 
 
 def _float_positions(
@@ -403,6 +422,8 @@ def _float_positions(
 
 
 def _is_floating(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and all(_is_floating(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return bool(value) and all(_is_floating(v) for v in value)
     return np.issubdtype(np.result_type(value), np.inexact) if not isinstance(value, bool) else False
@@ -449,18 +470,18 @@ def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool) -> Callable:
             inner = inspect.unwrap(gradient)
             cotangent = _cotangent_name(gradient)
             shown.append(gradient)
-            np_ = driver.bind(np, "np")
             unit = driver.bind(runtime_.unit_vectors, "unit_vectors")
             rows_stack = driver.bind(runtime_.from_rows, "from_rows")
             out_name = driver.namer.fresh("out")
             g = driver.namer.fresh("g")
             vjp_fn = driver.bind(gradient, inner.__name__)
             primal = driver.bind(f_original, program.name + "_" * keyword.iskeyword(program.name))  # lambda_
-            sizes = " + ".join(f"{np_}.size({w})" for w in names)
+            size = driver.bind(runtime_.tree_size, "tree_size")
+            sizes = " + ".join(f"{size}({w})" for w in names)
             driver.lines += [
                 "# one reverse pass per output element or one forward pass per input element, whichever is fewer",
                 f"{out_name} = {driver.call(primal)}",
-                f"if {np_}.size({out_name}) < {sizes}:",
+                f"if {size}({out_name}) < {sizes}:",
             ]
             rows = driver.namer.fresh("rows")
             driver.lines.append(

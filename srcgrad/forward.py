@@ -155,8 +155,13 @@ class _Forward:
             if len(targets) == 1 and targets[0] in self.p.active:  # an active name given a constant
                 return self.define(targets[0], self.zero(name(targets[0])), stmt, force=True)
             return None
-        if op.rule is None:  # a tuple or list literal: the same literal of tangents
+        if op.rule is None:  # a tuple, list or dict literal: the same literal of tangents
             value = stmt.node.value
+            if isinstance(value, gast.Dict):
+                tangents = [self.tangent_of(v) for v in value.values]
+                return self.define(
+                    op.target, gast.Dict(keys=copy.deepcopy(value.keys), values=tangents), stmt
+                )
             elts = [self.tangent_of(e) for e in value.elts]
             return self.define(op.target, type(value)(elts=elts, ctx=gast.Load()), stmt)
         return self.define(op.target, self.total(op.rule, op.target, op.args, op.active, stmt), stmt)

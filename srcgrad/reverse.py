@@ -8,6 +8,7 @@ summed in one statement where ``y`` is defined, so no adjoint is ever updated in
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,9 +62,51 @@ class Generated:
     doc: str = ""
 
 
-def reverse(program: Program, wrt: list[str], seed: Seed, with_value: bool = False) -> Generated:
-    """The gradient function of ``program`` with respect to the parameters ``wrt``."""
-    return _Reverse(program, seed).run(wrt, with_value)
+def reverse(
+    program: Program, wrt: list[str], seed: Seed, with_value: bool = False, has_aux: bool = False
+) -> Generated:
+    """The gradient function of ``program`` with respect to the parameters ``wrt``.
+
+    ``has_aux``: the program returns ``(loss, aux)`` and only ``loss`` is differentiated; the
+    function returns ``((loss, aux), grad)`` with ``with_value``, else ``(grad, aux)`` (JAX's forms).
+    """
+    return _Reverse(program, seed, _aux_pack(program) if has_aux else None).run(wrt, with_value)
+
+
+def _aux_pack(program: Program) -> list[gast.expr]:
+    """The two atoms of the ``(loss, aux)`` a program returns, or a refusal naming the return."""
+    result = program.result
+    for stmt in statements(program.body):
+        op = stmt.op
+        value = getattr(stmt.node, "value", None)
+        if (
+            isinstance(result, gast.Name)
+            and op is not None
+            and op.rule is None
+            and op.target == result.id
+            and isinstance(value, (gast.Tuple, gast.List))
+            and len(value.elts) == 2
+        ):
+            return value.elts
+    if isinstance(result, gast.Name) and result.id not in program.active:
+        for stmt in statements(program.body):  # (loss, aux) with neither differentiated: a plain tuple
+            value = getattr(stmt.node, "value", None)
+            targets = getattr(stmt.node, "targets", [])
+            if (
+                len(targets) == 1
+                and isinstance(targets[0], gast.Name)
+                and targets[0].id == result.id
+                and isinstance(value, (gast.Tuple, gast.List))
+                and len(value.elts) == 2
+            ):
+                return value.elts
+    filename, _, lineno = program.returns_at.rpartition(":")
+    raise NonScalarOutputError(
+        f"has_aux=True needs {program.name} to return a pair (loss, aux) written in its return statement",
+        filename or None,
+        int(lineno) if lineno.isdigit() else None,
+        hint="return loss, aux",
+    )
 
 
 @dataclass
@@ -76,16 +119,18 @@ class _Loop:
 
 
 class _Reverse:
-    def __init__(self, program: Program, seed: Seed) -> None:
+    def __init__(self, program: Program, seed: Seed, aux: list[gast.expr] | None = None) -> None:
         self.p = program
         self.seed = seed
+        self.aux = aux  # has_aux: the atoms of the (loss, aux) pair the program returns
         self.contribs: dict[str, list[gast.expr]] = {}
         self.out: list = []  # the backward block being written
         self.fresh_names: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
         self.available = computed_once(program)  # forward values a rule may read by name
         self.unchecked_shapes = infer_shapes(program)  # for the scalar check itself
+        checked = program if aux is None else dataclasses.replace(program, result=aux[0])
         self.shapes = (  # for the backward pass, which runs once the check has passed
-            after_scalar_check(program, self.unchecked_shapes) if seed == "grad" else self.unchecked_shapes
+            after_scalar_check(checked, self.unchecked_shapes) if seed == "grad" else self.unchecked_shapes
         )
         self.loops: list[_Loop] = []
         self.tape: str | None = None
@@ -93,7 +138,7 @@ class _Reverse:
 
     def run(self, wrt: list[str], with_value: bool) -> Generated:
         p = self.p
-        result = p.result
+        result = p.result if self.aux is None else self.aux[0]  # the value differentiated
         args = copy.deepcopy(p.args)
         cotangent = None
         if self.seed == "vjp":
@@ -116,7 +161,9 @@ class _Reverse:
         grads = real_gradients(grads, wrt, p, sources, self.helper)
         out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         if with_value:
-            out = gast.Tuple(elts=[copy.deepcopy(result), out], ctx=gast.Load())
+            out = gast.Tuple(elts=[copy.deepcopy(p.result), out], ctx=gast.Load())
+        elif self.aux is not None:
+            out = gast.Tuple(elts=[out, copy.deepcopy(self.aux[1])], ctx=gast.Load())
         backward = scatter_in_place(
             backward + self.out, self.is_helper("getitem_grad"), unsafe_scatter(p, sources)
         )
@@ -128,6 +175,10 @@ class _Reverse:
 
     def seeded(self) -> None:
         result = self.p.result
+        if self.aux is not None:  # (loss, aux): the loss is the output
+            if isinstance(self.aux[0], gast.Name) and self.aux[0].id in self.p.active:
+                self.contribs[self.aux[0].id] = [self.seed_value(self.aux[0], self.cotangent)]
+            return
         packed = isinstance(result, gast.Name) and any(
             s.op is not None and s.op.rule is None and s.op.target == result.id
             for s in statements(self.p.body)
@@ -210,8 +261,8 @@ class _Reverse:
     def zeros(self, var: str) -> gast.expr:
         if var in self.unbound:  # None where it has no value yet
             return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
-        if var in self.p.lists:  # elements may differ in shape
-            return gast.Call(func=name(self.helper("zeros_like_list")), args=[name(var)], keywords=[])
+        if var in self.p.lists:  # elements may differ in shape; a container keeps its type
+            return gast.Call(func=name(self.helper("zero_adjoint")), args=[name(var)], keywords=[])
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
         return gast.Call(func=zeros, args=[name(var)], keywords=[])
 
@@ -221,13 +272,75 @@ class _Reverse:
         parts = sorted(parts, key=negative)
         total = parts[0]
         if var in self.p.lists:  # list adjoints add element by element
-            for part in parts[1:]:
-                total = gast.Call(func=name(self.helper("add_lists")), args=[total, part], keywords=[])
-            return total
+            return self.container_total(parts, var)
         for part in parts[1:]:
             op = gast.Sub() if negative(part) else gast.Add()
             total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
         return simplify(total, self.is_fresh)
+
+    def item_parts(self, var: str, parts: list[gast.expr]) -> bool:
+        """Are ``parts`` adjoints of items of the container ``var`` that read no value the loop's
+        tape restores? They may then wait for the end of the iteration, and add only those items."""
+        getitem = self.is_helper("getitem_grad")
+        return (
+            var in self.p.lists
+            and all(
+                isinstance(p, gast.Call)
+                and getitem(p.func)
+                and isinstance(p.args[1], gast.Name)
+                and p.args[1].id == var
+                for p in parts
+            )
+            and not read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & self.loops[-1].assigned
+        )
+
+    def container_total(self, parts: list[gast.expr], var: str) -> gast.expr:
+        """The sum of the adjoints of a container (or list): the adjoints of its items read by a
+        constant key gathered in one ``items_grad(var, {key: adjoint, ...})`` (a dict literal,
+        zeros only for items never read), added to the other parts with ``add_items``; an item
+        read by another index (a loop's) is added with ``add_item``; the rest with ``add_lists``."""
+        call = lambda helper, *args: gast.Call(func=name(self.helper(helper)), args=list(args), keywords=[])  # noqa: E731
+        items = (
+            self.is_helper("getitem_grad"),
+            self.is_helper("list_item_grad"),
+            self.is_helper("field_grad"),
+        )
+        groups: list[dict] = [{}]  # constant keys, each group's keys distinct
+        indexed, others = [], []  # (index, adjoint) read by another index; whole adjoints
+        for part in reversed(parts):  # the items in the order the function reads them
+            if (
+                isinstance(part, gast.Call)
+                and any(f(part.func) for f in items)
+                and len(part.args) == 3
+                and isinstance(part.args[1], gast.Name)
+                and part.args[1].id == var
+            ):
+                g, _, key = part.args
+                value = _constant_key(key)
+                if value is not None:
+                    group = next((d for d in groups if value not in d), None)
+                    if group is None:
+                        groups.append(group := {})
+                    group[value] = (key, g)
+                    continue
+                indexed.append((key, g))
+                continue
+            others.insert(0, part)
+        total = others[0] if others else None
+        for part in others[1:]:
+            total = call("add_lists", total, part)
+        for group in groups:
+            if not group:
+                continue
+            literal = gast.Dict(keys=[k for k, _ in group.values()], values=[g for _, g in group.values()])
+            total = (
+                call("items_grad", name(var), literal) if total is None else call("add_items", total, literal)
+            )
+        for key, g in indexed:
+            total = (
+                call("getitem_grad", g, name(var), key) if total is None else call("add_item", total, key, g)
+            )
+        return total
 
     def finish(self, var: str, origin: tuple[Frame, ...] | None, read_once: bool = False) -> gast.expr | None:
         """Sum the contributions to ``d_var``; a name or literal needs no statement of its own,
@@ -295,6 +408,8 @@ class _Reverse:
             return
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites
             parts = self.contribs[var]
+            if self.item_parts(var, parts):  # added where the iteration ends: add_item(d_xs, i, d_x)
+                continue
             if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
                 adjoint = self.assign_adjoint(
                     self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin
@@ -507,10 +622,14 @@ class _Reverse:
         g = self.finish(op.target, stmt.origin, read_once=reads_of_g == 1 and len(op.active) == 1)
         for param in op.active:
             atom = op.args[param]
-            if op.rule is None:  # a list or tuple literal: its adjoint is a list of adjoints
-                part = gast.Subscript(
-                    value=copy.deepcopy(g), slice=gast.Constant(value=int(param), kind=None), ctx=gast.Load()
+            if op.rule is None:  # a list, tuple or dict literal: its adjoint is a list (dict) of adjoints
+                literal = stmt.node.value
+                key = (
+                    copy.deepcopy(literal.keys[int(param)])
+                    if isinstance(literal, gast.Dict)
+                    else gast.Constant(value=int(param), kind=None)
                 )
+                part = gast.Subscript(value=copy.deepcopy(g), slice=key, ctx=gast.Load())
             else:
                 part = self.instantiate(op.rule.vjp[param], g, op.target, op.args)
                 if op.rule.unbroadcast and self.shapes.get(atom.id) != self.shapes.get(op.target):
@@ -653,3 +772,17 @@ def _exact(node: gast.expr) -> bool:
 def _assigns_one_name(stmt: Stmt) -> bool:
     node = stmt.node
     return isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+
+
+def _constant_key(node: gast.expr) -> int | str | None:
+    """The value of a constant position, dict key or field name (``0``, ``-1``, ``'W'``), else None."""
+    if (
+        isinstance(node, gast.UnaryOp)
+        and isinstance(node.op, gast.USub)
+        and isinstance(node.operand, gast.Constant)
+    ):
+        value = node.operand.value
+        return -value if type(value) is int else None
+    if isinstance(node, gast.Constant) and type(node.value) in (int, str):
+        return node.value
+    return None

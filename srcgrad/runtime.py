@@ -7,6 +7,7 @@ and each returns a new array, never a view of the caller's data.
 from __future__ import annotations
 
 import linecache
+import operator
 import re
 import sys
 from typing import Any
@@ -373,8 +374,11 @@ def unstack_like(g: Any, arrays: Any, axis: int) -> list:
 def getitem_grad(g: Any, x: Any, index: Any) -> Any:
     """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
-    Repeated integer indices accumulate (``np.add.at``); basic indices assign.
+    Repeated integer indices accumulate (``np.add.at``); basic indices assign. For a
+    container ``x`` (tuple, list, dict), a container like it (see ``items_grad``).
     """
+    if isinstance(x, CONTAINERS):
+        return _items_grad(x, [(index, g)])
     out = np.zeros_like(x, dtype=grad_dtype(x, g))
     if _is_advanced(index):
         np.add.at(out, index, g)
@@ -519,7 +523,7 @@ def item_grad(g: Any, index: Any, value: Any) -> Any:
 
 def list_item_grad(g: Any, items: Any, index: Any) -> list:
     """The adjoint of ``items[index]`` for a list: ``g`` at ``index``, zeros elsewhere."""
-    if not isinstance(items, (list, tuple)):  # an array popped from a list and unpacked
+    if not isinstance(items, (list, tuple)) or is_namedtuple(items):  # an array, a dict, a namedtuple
         return getitem_grad(g, items, index)
     out = [
         zero_tangent(item)
@@ -536,7 +540,12 @@ def add_lists(a: Any, b: Any) -> list:
     A number (``zero_adjoint`` of a name with no value) adds as nothing."""
     if type(a) is float or type(b) is float:
         return b if type(a) is float else a
-    return [add_lists(x, y) if isinstance(x, (list, tuple)) else x + y for x, y in zip(a, b)]
+    if isinstance(a, dict):  # a container's adjoint keeps its type (containers, below)
+        return rebuild(a, {k: add_lists(v, b[k]) for k, v in a.items()})
+    if not isinstance(a, (list, tuple)):  # a name that may hold a container holds an array
+        return a + b
+    added = [add_lists(x, y) if isinstance(x, CONTAINERS) else x + y for x, y in zip(a, b)]
+    return rebuild(a, added) if isinstance(a, tuple) else added
 
 
 # -- forward mode and higher order ---------------------------------------------------------
@@ -547,6 +556,8 @@ def add_lists(a: Any, b: Any) -> list:
 
 def zero_tangent(x: Any) -> Any:
     """A zero tangent for ``x``: zeros of its shape in its float type; a list of them for a list."""
+    if isinstance(x, dict) or is_namedtuple(x):
+        return zeros_like_tree(x)
     if isinstance(x, (list, tuple)):  # a tuple, not the namedtuple of eigh or svd
         items = [zero_tangent(v) for v in x]
         return items if isinstance(x, list) else tuple(items)
@@ -560,6 +571,14 @@ def unit_vectors(x: Any) -> list:
     """
     if type(x) is float:
         return [1.0]
+    if isinstance(x, CONTAINERS):  # one container per number in it: that number 1, the others 0
+        parts = leaves(x)
+        zeros = [zero_leaf(leaf) for leaf in parts]
+        return [
+            from_leaves(x, zeros[:i] + [unit] + zeros[i + 1 :])
+            for i, leaf in enumerate(parts)
+            for unit in unit_vectors(float(leaf) if type(leaf) is int else leaf)
+        ]
     units = []
     for index in np.ndindex(np.shape(x)):
         for step in (1.0, 1j) if _is_complex(x) else (1.0,):  # complex: along u, then along v
@@ -575,7 +594,15 @@ def from_columns(columns: list, x: Any, like: Any = 0.0) -> Any:
     ``like`` has the output's shape; it matters only when ``x`` is empty. For a complex
     ``x`` the columns come in pairs, the derivatives along the real and imaginary parts
     ``df/du`` and ``df/dv``: its gradient is ``df/du - i df/dv`` (autograd's convention).
+    A container ``x`` or output gives containers, as ``jax.jacobian`` does: the output's
+    structure outside, ``x``'s inside, each leaf shaped ``out_leaf.shape + x_leaf.shape``.
     """
+    if (
+        isinstance(x, CONTAINERS)
+        or isinstance(like, CONTAINERS)
+        or (columns and isinstance(columns[0], CONTAINERS))
+    ):
+        return _tree_jacobian(columns, x, like, from_columns, by_input=True)
     if not columns:
         return np.zeros(np.shape(like) + np.shape(x))
     if len(columns) == 1 and type(x) is float:  # the derivative of anything by one number
@@ -605,8 +632,10 @@ def columns_of(g: Any, x: Any) -> list:
 def from_rows(rows: list, like: Any, x: Any) -> Any:
     """The Jacobian, shaped ``out.shape + x.shape``, from one reverse-mode row per element of the output.
 
-    ``like`` has the output's shape.
+    ``like`` has the output's shape. Containers as in ``from_columns``.
     """
+    if isinstance(x, CONTAINERS) or isinstance(like, CONTAINERS):
+        return _tree_jacobian(rows, x, like, lambda r, xl, ol: from_rows(r, ol, xl), by_input=False)
     if not rows:
         return np.zeros(np.shape(like) + np.shape(x))
     if _is_complex(like):
@@ -715,7 +744,12 @@ def stack_like(parts: Any, axis: int) -> Any:
 
 def zeros_like_list(items: Any) -> list:
     """The zero adjoint of a list: one zero array per element, each shaped like it."""
-    return [np.zeros_like(item, dtype=grad_dtype(item, 1.0)) for item in items]
+    return [
+        zeros_like_tree(item)
+        if isinstance(item, CONTAINERS)
+        else np.zeros_like(item, dtype=grad_dtype(item, 1.0))
+        for item in items
+    ]
 
 
 def zero_adjoint(x: Any) -> Any:
@@ -723,7 +757,7 @@ def zero_adjoint(x: Any) -> Any:
     a branch): 0.0, which adds as nothing; else zeros shaped like its value (a list of them)."""
     if x is None:
         return 0.0
-    return zeros_like_list(x) if isinstance(x, list) else np.zeros_like(x)
+    return zeros_like_tree(x) if isinstance(x, CONTAINERS) else np.zeros_like(x)
 
 
 def aliased_update(name: str, where: str) -> Exception:
@@ -1904,3 +1938,215 @@ def linspace_weights(
             "linspace",
         )
     return np.linspace(0.0, 1.0, num, endpoint=endpoint)
+
+
+# -- containers (pytrees) ----------------------------------------------------------------------
+# Arguments and outputs may be tuples, lists, dicts and namedtuples of arrays and numbers, nested.
+# The adjoint (and the tangent) of a container is a container of the same type and structure. A
+# name that may hold one is in ``Program.lists``: its adjoints add with ``add_lists``, its zero is
+# ``zero_adjoint``, and the adjoints of the items read from it are gathered once, where it is
+# defined: ``d_params = items_grad(params, {'W': d_W, 'b': d_b})`` (zeros only for the items never
+# read). Every helper here also takes an array, for which it does what indexing does.
+
+CONTAINERS = (list, tuple, dict)
+
+
+def is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def rebuild(like: Any, values: Any) -> Any:
+    """A container of ``like``'s type holding ``values`` (a list, or a dict for a dict)."""
+    if isinstance(like, dict):
+        return values if type(like) is dict else type(like)(values)
+    if is_namedtuple(like):
+        return type(like)(*values)
+    return tuple(values) if isinstance(like, tuple) else list(values)
+
+
+def leaves(x: Any) -> list:
+    """The arrays and numbers of a (nested) container, in order (dicts in their own order)."""
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in leaves(v)]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in leaves(v)]
+    return [x]
+
+
+def from_leaves(like: Any, values: Any) -> Any:
+    """``like``'s structure with ``values`` (an iterator or list of leaves) in place of its leaves."""
+    values = iter(values)
+
+    def build(x: Any) -> Any:
+        if isinstance(x, dict):
+            return rebuild(x, {k: build(v) for k, v in x.items()})
+        if isinstance(x, (list, tuple)):
+            return rebuild(x, [build(v) for v in x])
+        return next(values)
+
+    return build(like)
+
+
+def zero_leaf(x: Any) -> Any:
+    """The zero adjoint of one leaf: ``0.0`` for a number, zeros of an array's shape (float)."""
+    if x is None or isinstance(x, (str, bytes)):
+        return None
+    if isinstance(x, (bool, int, float, complex)) and not hasattr(x, "dtype"):
+        return 0.0 if not isinstance(x, complex) else 0j
+    return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
+
+
+def zeros_like_tree(x: Any) -> Any:
+    """Zeros shaped like every leaf of the container ``x``."""
+    return from_leaves(x, map(zero_leaf, leaves(x)))
+
+
+def _position(x: Any, key: Any) -> Any:
+    """Where ``key`` reads ``x``: a dict key, or a position (a field name of a namedtuple too)."""
+    if isinstance(x, dict):
+        return key
+    if isinstance(key, str):
+        if not is_namedtuple(x):
+            raise refuse(
+                f"srcgrad reads .{key} as a field of a namedtuple, but the value is a {type(x).__name__}",
+                "pass a namedtuple, a tuple, a list or a dict of arrays.",
+            )
+        return type(x)._fields.index(key)
+    if isinstance(key, slice):
+        return key
+    key = operator.index(key)
+    return key + len(x) if key < 0 else key
+
+
+def _add(a: Any, b: Any) -> Any:
+    return b if a is None else add_lists(a, b)
+
+
+def _items_grad(x: Any, pairs: Any) -> Any:
+    """``items_grad`` for ``(key, adjoint)`` pairs (a slice is no dict key before Python 3.12)."""
+    if isinstance(x, dict):
+        slots: Any = {}
+        for key, g in pairs:
+            slots[key] = _add(slots.get(key), g)
+        return rebuild(x, {k: slots[k] if k in slots else zeros_like_tree(v) for k, v in x.items()})
+    if isinstance(x, (list, tuple)):
+        slots = [None] * len(x)
+        for key, g in pairs:
+            at = _position(x, key)
+            if isinstance(at, slice):
+                for i, gi in zip(range(len(x))[at], g):
+                    slots[i] = _add(slots[i], gi)
+            else:
+                slots[at] = _add(slots[at], g)
+        return rebuild(x, [zeros_like_tree(v) if s is None else s for s, v in zip(slots, x)])
+    pairs = list(pairs)
+    if any(isinstance(key, str) for key, _ in pairs):
+        _position(x, next(key for key, _ in pairs if isinstance(key, str)))  # refuses
+    out = np.zeros_like(x, dtype=grad_dtype(x, pairs[0][1] if pairs else 1.0))
+    for key, g in pairs:
+        if _is_advanced(key):
+            np.add.at(out, key, g)
+        else:
+            out[key] += g
+    return out
+
+
+def items_grad(x: Any, items: dict) -> Any:
+    """The adjoint of ``x`` from the adjoints of the items read from it, ``{key: adjoint}``:
+    a container like ``x`` (zeros for the items never read), or for an array, the adjoints
+    added into zeros shaped like it. A key may be a position, a dict key or a field name."""
+    return _items_grad(x, items.items())
+
+
+def add_items(total: Any, items: dict) -> Any:
+    """``total``, an adjoint of a container (or an array), with ``items`` added at their keys:
+    only those items are added, the others are shared (nothing is copied but the container)."""
+    if type(total) is float:  # the zero of a name without a value yet: nothing to add to
+        raise refuse("internal: add_items on a zero without structure", "report this as a bug.")
+    if isinstance(total, dict):
+        out = dict(total)
+        for key, g in items.items():
+            out[key] = add_lists(out[key], g)
+        return rebuild(total, out)
+    if isinstance(total, (list, tuple)):
+        out = list(total)
+        for key, g in items.items():
+            at = _position(total, key)
+            out[at] = add_lists(out[at], g)
+        return rebuild(total, out)
+    out = np.array(total, dtype=grad_dtype(total, 1.0))
+    for key, g in items.items():
+        if _is_advanced(key):
+            np.add.at(out, key, g)
+        else:
+            out[key] += g
+    return out
+
+
+def add_item(total: Any, index: Any, g: Any) -> Any:
+    """``total`` with ``g`` added at ``index`` (any index: a loop's, a slice, an index array)."""
+    if isinstance(total, CONTAINERS):
+        at = _position(total, index)
+        if isinstance(at, slice):
+            return add_lists(total, _items_grad(total, [(at, g)]))
+        return add_items(total, {at: g})
+    out = np.array(total, dtype=grad_dtype(total, g))
+    if _is_advanced(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] += g
+    return out
+
+
+def items_of(g: Any, items: dict, like: Any = None) -> dict:
+    """The adjoint of ``items`` in ``items_grad(x, items)``: ``g``'s item at each key (``like``,
+    shaped as ``g``, places a field name when ``g`` is a plain sequence)."""
+    return {key: field_of(g, key, like) for key in items}
+
+
+def field_of(x: Any, key: Any, like: Any = None) -> Any:
+    """``x[key]``, or ``x.key`` for a field name of a namedtuple (``like``'s field, when ``x``
+    is a plain sequence shaped as the namedtuple ``like``)."""
+    if isinstance(key, str) and not isinstance(x, dict):
+        if is_namedtuple(x):
+            return getattr(x, key)
+        return x[_position(like, key)]
+    return x[key]
+
+
+def field_grad(g: Any, x: Any, key: str) -> Any:
+    """The adjoint of ``x.key`` (a field of a namedtuple): ``g`` there, zeros elsewhere."""
+    return _items_grad(x, [(key, g)])
+
+
+def tree_size(x: Any) -> int:
+    """The number of numbers in ``x``: an array, a number, or a container of them."""
+    if isinstance(x, CONTAINERS):
+        return sum(int(np.size(leaf)) for leaf in leaves(x))
+    return int(np.size(x))
+
+
+def _tree_jacobian(parts: list, x: Any, like: Any, stack: Any, by_input: bool) -> Any:
+    """The Jacobian of a container output and/or input from forward-mode columns (``by_input``:
+    one per number of ``x``) or reverse-mode rows (one per number of the output)."""
+    x_leaves, out_leaves = leaves(x), leaves(like)
+    outer, inner = (x_leaves, out_leaves) if by_input else (out_leaves, x_leaves)
+    groups, start = [], 0
+    for leaf in outer:  # the parts that belong to each leaf of x (of the output)
+        n = tree_size(leaf)
+        groups.append(parts[start : start + n])
+        start += n
+    blocks = []
+    for j, out_leaf in enumerate(out_leaves):
+        row = []
+        for i, x_leaf in enumerate(x_leaves):
+            group = groups[i] if by_input else groups[j]
+            pick = j if by_input else i
+            row.append(stack([leaves(p)[pick] for p in group], x_leaf, out_leaf))
+        blocks.append(from_leaves(x, row) if isinstance(x, CONTAINERS) else row[0])
+    return from_leaves(like, blocks) if isinstance(like, CONTAINERS) else blocks[0]
+
+
+def rows_of(g: Any, x: Any) -> list:
+    """The adjoint of ``from_rows``: ``g`` (``out.shape + x.shape``) split into rows shaped like ``x``."""
+    return list(np.reshape(g, (-1,) + np.shape(x)))

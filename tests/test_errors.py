@@ -121,11 +121,6 @@ def uses_set_comprehension(x):
     return np.sum({v * 2.0 for v in x})  # MARK: setcomp
 
 
-def uses_dict(x):
-    d = {"a": x}  # MARK: dict
-    return np.sum(d["a"])
-
-
 def uses_walrus(x):
     return (y := x * 2.0) + y  # MARK: walrus
 
@@ -297,7 +292,6 @@ REFUSALS = [
     (return_inside_loop, (0.5,), 0, UnsupportedSyntaxError, "return-in-loop", THIS_FILE),
     (loop_with_else, (0.5,), 0, UnsupportedSyntaxError, "for-else", THIS_FILE),
     (uses_set_comprehension, (X,), 0, UnsupportedSyntaxError, "setcomp", THIS_FILE),
-    (uses_dict, (X,), 0, UnsupportedSyntaxError, "dict", THIS_FILE),
     (uses_walrus, (0.5,), 0, UnsupportedSyntaxError, "walrus", THIS_FILE),
     (uses_starred_call, (X,), 0, UnsupportedSyntaxError, "starred", THIS_FILE),
     (uses_double_starred_call, (X,), 0, UnsupportedSyntaxError, "double-starred", THIS_FILE),

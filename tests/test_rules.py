@@ -26,6 +26,7 @@ call them directly, with integer arrays for the operands that only give shapes.
 from __future__ import annotations
 
 import builtins
+import collections
 import importlib.util
 import itertools
 import math
@@ -455,6 +456,9 @@ CASES: dict[Any, list[Case]] = {
 }
 
 
+Pair = collections.namedtuple("Pair", "a b")
+
+
 def shape(s: tuple) -> np.ndarray:
     """An integer array that only gives a shape (helpers' shape-only operands are not differentiated)."""
     return np.zeros(s, dtype=int)
@@ -623,6 +627,15 @@ CASES.update({
     runtime.sum_all: [case("sum_all([v, w], x)", v=rand(V), w=rand(V), x=shape(V))],
     runtime.list_item_grad: [case("np.stack(list_item_grad(v, [a, b], 1))", v=rand(M), a=shape(M), b=shape(M))],
     runtime.add_lists: [case("np.stack(add_lists([x, y], [z, y]))", x=rand(M), y=rand(M), z=rand(M))],
+    # containers (dicts, tuples, namedtuples): the adjoint of a container from its items' adjoints
+    runtime.items_grad: [case("np.stack(items_grad([a, b], {1: v, -2: w}))", v=rand(M), w=rand(M), a=shape(M), b=shape(M)), case("items_grad(a, {0: v, 2: w})", v=rand(V), w=rand(V), a=shape(M))],
+    runtime.add_items: [case("np.stack(add_items([x, y], {1: v}))", x=rand(M), y=rand(M), v=rand(M)), case("add_items(x, {0: v})", x=rand(M), v=rand(V))],
+    runtime.add_item: [case("np.stack(add_item([x, y], 0, v))", x=rand(M), y=rand(M), v=rand(M)), case("add_item(x, 1, v)", x=rand(M), v=rand(V))],
+    runtime.field_grad: [case("np.stack(field_grad(v, a, 'b'))", v=rand(M), a=Pair(shape(M), shape(M)))],
+    runtime.items_of: [case("items_of([x, y], {1: 0.0})[1]", x=rand(M), y=rand(M))],
+    runtime.field_of: [case("field_of([x, y], 1)", x=rand(M), y=rand(M))],
+    runtime.from_rows: [case("from_rows([x, y], like, z)", x=rand(V), y=rand(V), like=shape((2,)), z=shape(V))],
+    runtime.rows_of: [case("np.stack(rows_of(x, z))", x=rand((2, 4)), z=shape(V))],
 })  # fmt: skip
 
 
@@ -1058,6 +1071,11 @@ NONDIFF_CASES.update({
     runtime.zeros_like_list: [case("x + zeros_like_list([x, x])[1]", x=rand(M))],
     runtime.is_start: [case("x * is_start(None) + x * is_start(2.0)", x=rand(V))],
     runtime.unit_vectors: [case("x * np.sum(unit_vectors(x)[0])", x=rand(M))],
+    runtime.zero_adjoint: [case("x + zero_adjoint(x)", x=rand(M))],
+    runtime.zeros_like_list: [case("x + zeros_like_list([x, x])[0]", x=rand(M))],
+    runtime.zeros_like_tree: [case("x + zeros_like_tree([x])[0]", x=rand(M))],
+    runtime.tree_size: [case("x * tree_size([x, x])", x=rand(M))],
+    runtime.is_namedtuple: [case("x * is_namedtuple(x)", x=rand(M))],
     runtime.nan_max_share: [case("x * nan_max_share(x, 0.0)", x=away(M))],
     runtime.nan_weights: [case("x * nan_weights(x, 0, True)", x=rand(M))],
     runtime.average_share: [case("x * average_share(x, 1)", x=rand(M))],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import operator
 import types
 from typing import Any
 
@@ -52,6 +53,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
+        self.unknown: set[str] = set()  # values passed in, and their items: arrays or containers
         self.popped: set[str] = set()  # values taken from a list with pop(): unpacked by index
         self.active: set[str] = set()
         self.wrt = wrt
@@ -87,12 +89,14 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
             self.namer.taken.add(p)
             self.scope.env[p] = name(p)
         self.active = set(self.wrt)
+        self.unknown = set(params)
         for cell_name, cell in self.top.closure.items():
             if _constant_cell(cell):  # np, expand... in generated code, differentiated again
                 self.bindings.value(cell.cell_contents, cell_name)
             else:
                 self.bindings.cell(cell, cell_name)
         result = self.function_body(node.body, None)
+        self.lists |= _maybe_containers(self.out, self.unknown)
         return Program(
             node.name,
             args,
@@ -147,3 +151,37 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         else:
             text = parsed.statement_text(stmt)
         return Frame(text, parsed.filename, stmt.lineno, parsed.node.name)
+
+
+def _maybe_containers(body: list, unknown: set[str]) -> set[str]:
+    """Values passed in (and their items) that are read by a constant key, a field name or a
+    loop's index (``p[0]``, ``params['W']``, ``p.W``, ``W, b = p``, ``for W, b in layers``):
+    they may hold tuples, lists, dicts or namedtuples, so their adjoints add as containers do
+    (an array read so is one too: every container helper takes arrays)."""
+    from ..ir import statements
+    from .primitives import FIELD, LIST_ITEM
+
+    found = set()
+    for stmt in statements(body):
+        op = stmt.op
+        if (
+            op is None
+            or op.rule is None
+            or not (op.rule in (LIST_ITEM, FIELD) or op.rule.fn is operator.getitem)
+        ):
+            continue
+        items, index = list(op.args.values())[:2]
+        if not (isinstance(items, gast.Name) and items.id in unknown):
+            continue
+        if _is_key(index):
+            found.add(items.id)
+    return found
+
+
+def _is_key(index: gast.expr) -> bool:
+    """A constant position, key or field name, or a name (a loop's index)."""
+    if isinstance(index, gast.UnaryOp) and isinstance(index.op, gast.USub):
+        index = index.operand
+    if isinstance(index, gast.Constant):
+        return type(index.value) in (int, str)
+    return isinstance(index, gast.Name)

@@ -31,6 +31,7 @@ from .primitives import (
     BINOPS,
     CONCAT,
     DELETED,
+    FIELD,
     LIST_ITEM,
     METHOD_KEYWORDS,
     METHODS,
@@ -178,6 +179,13 @@ class Expressions:
             value = self.atom(node.value)
             index = self.index(node.slice)
             forward = gast.Subscript(value=value, slice=index, ctx=gast.Load())
+            if (
+                isinstance(index, gast.Constant)
+                and isinstance(index.value, str)
+                and index.value.isidentifier()
+            ):
+                hint = hint or self.fresh(None, index.value)  # params['W1'] is named W1
+                self.namer.taken.discard(hint)
             if isinstance(value, gast.Name) and value.id in self.lists:
                 return self.apply(LIST_ITEM, [value, self.index_value(index)], {}, hint or "item", forward)
             return self.apply(
@@ -185,6 +193,8 @@ class Expressions:
             )
         if isinstance(node, (gast.Tuple, gast.List)):
             return self.pack(node, hint)
+        if isinstance(node, gast.Dict) and all(k is not None for k in node.keys):
+            return self.pack_dict(node, hint)
         if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
             return self.comprehension(node, hint)
         if isinstance(node, gast.IfExp):
@@ -276,6 +286,12 @@ class Expressions:
             index = gast.Constant(value=fields.index(node.attr), kind=None)
             forward = gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
             return self.apply(LIST_ITEM, [value, index], {}, hint or node.attr, forward)
+        if (
+            isinstance(value, gast.Name) and value.id in self.unknown and not hasattr(np.ndarray, node.attr)
+        ):  # p.W: a field of a namedtuple passed in (x.imag, an array's attribute, has no rule)
+            forward = gast.Attribute(value=value, attr=node.attr, ctx=gast.Load())
+            key = gast.Constant(value=node.attr, kind=None)
+            return self.apply(FIELD, [value, key], {}, hint or node.attr, forward)
         raise self.error(
             NoRuleError,
             node,
@@ -299,6 +315,22 @@ class Expressions:
         for element in elts:
             if isinstance(element, gast.Name):
                 self.share(element.id)
+        return name(target)
+
+    def pack_dict(self, node: gast.Dict, hint: str | None) -> gast.expr:
+        """``parts = {'a': a, 'b': b}``: a pack too; its adjoint is the dict of its values' adjoints."""
+        keys = [self.index(k) for k in node.keys]
+        values = [self.atom(v) for v in node.values]
+        forward = gast.Dict(keys=keys, values=values)
+        target = self.fresh(hint, "parts")
+        args = {str(i): v for i, v in enumerate(values)}
+        active = [k for k, v in args.items() if isinstance(v, gast.Name) and v.id in self.active]
+        self.emit(target, forward, Op(target, None, args, active))
+        self.active.add(target)
+        self.lists.add(target)
+        for value in values:
+            if isinstance(value, gast.Name):
+                self.share(value.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -406,6 +438,8 @@ class Expressions:
     def call_arg(self, node: gast.expr) -> gast.expr:
         if isinstance(node, (gast.List, gast.Tuple)) and self.is_active(node):
             return self.pack(node, None)
+        if isinstance(node, gast.Dict) and self.is_active(node) and all(k is not None for k in node.keys):
+            return self.pack_dict(node, None)
         return self.atom(node)
 
     def method(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -472,6 +506,10 @@ class Expressions:
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
         if active:
             self.active.add(target)
+        first = next(iter(bound.values()), None)
+        if rule in (LIST_ITEM, FIELD) or rule.fn is operator.getitem:  # an item of a value passed in
+            if isinstance(first, gast.Name) and first.id in self.unknown:
+                self.unknown.add(target)
         if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list
             self.lists.add(target)
             if isinstance(rule.sequence, tuple):

@@ -93,6 +93,17 @@ LIST_ITEM = Rule(
 )
 
 
+# A field of a namedtuple passed in (``p.W``): its adjoint is a namedtuple like ``p``, ``g`` at
+# that field (items_grad gathers the fields read into one).
+FIELD = Rule(
+    None,
+    "field",
+    (Param("x"), Param("key")),
+    {"x": _template("field_grad(g, x, key)")},
+    jvp={"x": _template("field_of(t, key)")},
+)
+
+
 DELETED = gast.Name(id="<deleted>", ctx=gast.Load(), annotation=None, type_comment=None)  # after ``del y``
 
 REFUSED = {

@@ -226,9 +226,10 @@ class Statements:
                 whole = self.private(atom)
                 atoms = [
                     self.atom(
-                        gast.Subscript(value=whole, slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                        gast.Subscript(value=whole, slice=gast.Constant(value=i, kind=None), ctx=gast.Load()),
+                        t.id if isinstance(t, gast.Name) else None,  # W, b = p: the items are named W and b
                     )
-                    for i in range(len(targets))
+                    for i, t in enumerate(targets)
                 ]
         else:
             node = gast.Assign(

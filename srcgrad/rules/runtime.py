@@ -183,3 +183,19 @@ nondifferentiable(
     runtime.interp_below,
     runtime.interp_above,
 )
+
+# Containers (tuples, lists, dicts, namedtuples): the adjoint of a container from the adjoints
+# of its items, linear in them (``items`` is a dict literal of adjoints); ``x`` gives the structure
+# (and places a namedtuple's field names in an adjoint that is a plain sequence).
+# fmt: off
+defrule(runtime.items_grad, "x, items", d_items="items_of(g, items, x)", t_items="items_grad(x, t)", zero="x", spelling="items_grad", sequence=True)
+defrule(runtime.add_items, "total, items", d_total="g", d_items="items_of(g, items, total)", t_total="t", t_items="add_items(zero_tangent(total), t)", t="add_items(t_total, t_items)", spelling="add_items", sequence=True)
+defrule(runtime.add_item, "total, index, v", d_total="g", d_v="field_of(g, index, total)", t_total="t", t_v="add_item(zero_tangent(total), index, t)", t="add_item(t_total, index, t_v)", zero="index", spelling="add_item", sequence=True)
+defrule(runtime.field_grad, "v, x, key", d_v="field_of(g, key, x)", t_v="field_grad(t, x, key)", zero="x, key", spelling="field_grad", sequence=True)
+defrule(runtime.items_of, "v, items, like=None", d_v="items_grad(v, g)", t_v="items_of(t, items, like)", zero="items, like", spelling="items_of", sequence=True)
+defrule(runtime.field_of, "x, key, like=None", d_x="field_grad(g, x, key)", t_x="field_of(t, key, like)", zero="key, like", spelling="field_of")
+# Jacobians from reverse-mode passes (the loop of jacobian): rows stacked, and split back.
+defrule(runtime.from_rows, "rows, like, x", d_rows="rows_of(g, x)", t_rows="from_rows(t, like, x)", zero="like, x", spelling="from_rows")
+defrule(runtime.rows_of, "v, x", d_v="np.reshape(np.stack(g), np.shape(v))", t_v="rows_of(t, x)", zero="x", spelling="rows_of", sequence=True)
+# fmt: on
+nondifferentiable(runtime.tree_size, runtime.zeros_like_tree, runtime.is_namedtuple)

@@ -154,7 +154,10 @@ class _Reverse:
             forward.insert(0, Stmt(assign(self.tape, gast.List(elts=[], ctx=gast.Load())), ()))
         sources = infer_sources(p)  # which values may be complex (dtypes.py)
         if self.seed == "grad":  # the output must be a real scalar: checked on a cheap witness
-            for check in output_checks(p, self.unchecked_shapes, sources, self.helper):
+            checked = (
+                p if self.aux is None else dataclasses.replace(p, result=result)
+            )  # (loss, aux): the loss
+            for check in output_checks(checked, self.unchecked_shapes, sources, self.helper):
                 forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]

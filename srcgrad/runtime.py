@@ -87,6 +87,8 @@ def _is_complex(x: Any) -> bool:
     dtype = getattr(x, "dtype", None)
     if dtype is not None:
         return dtype.kind == "c"
+    if isinstance(x, CONTAINERS):  # a container: any of its leaves
+        return any(_is_complex(leaf) for leaf in leaves(x))
     return cls is complex or np.iscomplexobj(x)
 
 

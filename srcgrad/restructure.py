@@ -111,6 +111,8 @@ def _lower(body: list[gast.stmt], taken: set[str]) -> list[gast.stmt]:
             continue
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = _lower(stmt.body, taken), _lower(stmt.orelse, taken)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _lower(stmt.body, taken)
         out.append(stmt)
     return out
 
@@ -126,6 +128,8 @@ def _leave(body: list[gast.stmt], flag: str, value: str) -> list[gast.stmt]:
             continue
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = _leave(stmt.body, flag, value), _leave(stmt.orelse, flag, value)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _leave(stmt.body, flag, value)
         elif isinstance(stmt, (gast.For, gast.While)) and _returns(stmt.body):
             stmt.body = _leave(stmt.body, flag, value)
             out.append(stmt)

@@ -539,9 +539,11 @@ def list_item_grad(g: Any, items: Any, index: Any) -> list:
 
 def add_lists(a: Any, b: Any) -> list:
     """The sum of two adjoints of one list: element by element (and tuple by tuple), never concatenated.
-    A number (``zero_adjoint`` of a name with no value) adds as nothing."""
-    if type(a) is float or type(b) is float:
-        return b if type(a) is float else a
+    A number meeting a container is ``zero_adjoint`` of a name with no value: it adds as nothing."""
+    if type(a) is float and isinstance(b, CONTAINERS):
+        return b
+    if type(b) is float and isinstance(a, CONTAINERS):
+        return a
     if isinstance(a, dict):  # a container's adjoint keeps its type (containers, below)
         return rebuild(a, {k: add_lists(v, b[k]) for k, v in a.items()})
     if not isinstance(a, (list, tuple)):  # a name that may hold a container holds an array

@@ -89,13 +89,6 @@ def uses_yield_value(x):
     return y
 
 
-def return_inside_loop(x):
-    for _ in range(3):
-        x = x * 2.0
-        return x  # MARK: return-in-loop
-    return x
-
-
 def loop_with_else(x):
     for _ in range(2):  # MARK: for-else
         x = x * 2.0
@@ -289,7 +282,6 @@ REFUSALS = [
     (uses_yield, (0.5,), 0, UnsupportedSyntaxError, "yield", THIS_FILE),
     (uses_yield_value, (0.5,), 0, UnsupportedSyntaxError, "yield-value", THIS_FILE),
     (uses_with, (0.5,), 0, UnsupportedSyntaxError, "with", THIS_FILE),
-    (return_inside_loop, (0.5,), 0, UnsupportedSyntaxError, "return-in-loop", THIS_FILE),
     (loop_with_else, (0.5,), 0, UnsupportedSyntaxError, "for-else", THIS_FILE),
     (uses_set_comprehension, (X,), 0, UnsupportedSyntaxError, "setcomp", THIS_FILE),
     (uses_walrus, (0.5,), 0, UnsupportedSyntaxError, "walrus", THIS_FILE),

@@ -179,6 +179,14 @@ def return_in_nested_loops(x, w):
     return s
 
 
+def return_in_with(x, w):
+    for i in range(3):
+        with np.errstate(all="ignore"):
+            if x[i] * w < 0.0:
+                return np.sqrt(-x[i] * w)
+    return w
+
+
 def return_in_while(x, w):
     k = 0
     s = w
@@ -214,6 +222,7 @@ CASES = [
     (return_in_loop, ()),
     (return_in_nested_loops, ()),
     (return_in_while, ()),
+    (return_in_with, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 

@@ -43,14 +43,12 @@ import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-os.environ["SRCGRAD_CACHE"] = "0"  # every program is new: no disk cache
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import srcgrad  # noqa: E402
+import srcgrad
 
 try:
-    import autograd  # noqa: E402
+    import autograd
 except ImportError:  # pragma: no cover - the test extra installs it
     autograd = None
 
@@ -1648,6 +1646,7 @@ def summary(report: Report, modes=MODES) -> str:
 
 
 def main(argv=None):
+    os.environ["SRCGRAD_CACHE"] = "0"  # every program is new: no disk cache (and workers inherit it)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=200)

@@ -444,6 +444,34 @@ CASES: dict[Any, list[Case]] = {
     math.tan: [case("math.tan(x)", x=rand(S, -1.2, 1.2))],
     math.sqrt: [case("math.sqrt(x)", x=rand(S, 0.2, 2.0))],
     math.tanh: [case("math.tanh(x)", x=rand(S, -2.0, 2.0))],
+    math.expm1: [case("math.expm1(x)", x=rand())],
+    math.log1p: [case("math.log1p(x)", x=rand(S, -0.5, 2.0))],
+    math.log2: [case("math.log2(x)", x=rand(S, 0.2, 2.0))],
+    math.log10: [case("math.log10(x)", x=rand(S, 0.2, 2.0))],
+    math.asin: [case("math.asin(x)", x=rand(S, -0.8, 0.8))],
+    math.acos: [case("math.acos(x)", x=rand(S, -0.8, 0.8))],
+    math.atan: [case("math.atan(x)", x=rand(S, -2.0, 2.0))],
+    math.sinh: [case("math.sinh(x)", x=rand())],
+    math.cosh: [case("math.cosh(x)", x=rand())],
+    math.asinh: [case("math.asinh(x)", x=rand(S, -2.0, 2.0))],
+    math.acosh: [case("math.acosh(x)", x=rand(S, 1.2, 3.0))],
+    math.atanh: [case("math.atanh(x)", x=rand(S, -0.8, 0.8))],
+    math.erf: [case("math.erf(x)", x=rand())],
+    math.erfc: [case("math.erfc(x)", x=rand())],
+    math.fabs: [case("math.fabs(x)", x=away())],
+    math.degrees: [case("math.degrees(x)", x=rand())],
+    math.radians: [case("math.radians(x)", x=rand())],
+    math.atan2: [case("math.atan2(y, x)", y=rand(), x=away())],
+    math.hypot: [case("math.hypot(x, y)", x=away(), y=away())],
+    math.copysign: [case("math.copysign(x, y)", x=away(), y=away())],
+    builtins.max: [
+        case("max(x, y)", x=rand(), y=rand()),
+        case("max(x, 0.1) * max(0.2, y)", x=rand(), y=rand()),
+    ],
+    builtins.min: [
+        case("min(x, y)", x=rand(), y=rand()),
+        case("min(x * x, 4.0) * min(0.3, y)", x=rand(), y=rand()),
+    ],
     math.pow: [
         case("math.pow(x, y)", x=rand(S, 0.2, 2.0), y=rand(S, -2.0, 2.0)),
         case("math.pow(x, 3)", x=rand()),
@@ -1615,8 +1643,8 @@ def run(rule: Any, cases: list[Case], directory: Path) -> tuple[list[str], list[
 
 
 def scalar_only(fn: Any) -> bool:
-    """``math`` functions and ``float`` take Python scalars only."""
-    return fn is float or getattr(fn, "__module__", None) == "math"
+    """``math`` functions, ``float`` and ``max``/``min`` of two numbers take Python scalars only."""
+    return fn in (float, max, min) or getattr(fn, "__module__", None) == "math"
 
 
 DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff]

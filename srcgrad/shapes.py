@@ -120,7 +120,9 @@ def _expr_shape(node: gast.expr, shapes: dict[str, Shape], target: str, bindings
         return SCALAR
     if isinstance(node, gast.Name):
         return shapes.get(node.id, frozenset({("global", node.id)}))
-    if isinstance(node, _ELEMENTWISE_SYNTAX):
+    if isinstance(node, _ELEMENTWISE_SYNTAX) and not (
+        isinstance(node, gast.BinOp) and isinstance(node.op, gast.MatMult)
+    ):
         parts = [n for n in gast.iter_child_nodes(node) if isinstance(n, gast.expr)]
         return frozenset().union(*(_expr_shape(p, shapes, target, bindings) for p in parts))
     if isinstance(node, gast.Call) and bindings.denoted(node.func) in SCALAR_FUNCTIONS:

@@ -1136,6 +1136,8 @@ class Checker:
                         np.asarray(autograd.grad(f_ag, k)(*copies(self.args)), dtype=float)
                         for k in range(self.nargs)
                     ]
+                if not all(np.all(np.isfinite(g)) for g in grads):
+                    return None  # (autograd's prod is ans / x: nan at a zero; differences decide)
                 self._autograd = (f_ag, grads)
             except Exception:
                 return None
@@ -1207,8 +1209,9 @@ class Checker:
             try:
                 with np.errstate(all="ignore"), warnings.catch_warnings(), time_limit(CALL_TIMEOUT):
                     warnings.simplefilter("ignore")
-                    h = autograd.hessian(ag[0], k)(*copies(self.args))
-                return np.asarray(h, dtype=float), "autograd", AUTOGRAD_RTOL * 10, AUTOGRAD_RTOL * 10
+                    h = np.asarray(autograd.hessian(ag[0], k)(*copies(self.args)), dtype=float)
+                if np.all(np.isfinite(h)):
+                    return h, "autograd", AUTOGRAD_RTOL * 10, AUTOGRAD_RTOL * 10
             except Exception:
                 pass
         if self.margin <= MARGIN:

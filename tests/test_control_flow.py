@@ -1540,3 +1540,27 @@ def test_conditional_reads_the_users_name(x2, w):
     # `a if ... else ...` read the generated `a` (the other branch's 2.0): a wrong gradient, or
     # UnboundLocalError where that branch did not run
     check(conditional_reads_shadowed_name, [np.array([0.3, 0.2, x2]), w], (0, 1))
+
+
+# == shapes ============================================================================
+
+
+def matmul_in_the_output(x, w):
+    s = x * w
+    return x @ x + np.sum(s)  # x @ x is a number: x need not be one for the output to be
+
+
+def index_with_an_expression(m, w):
+    k = 1
+    return np.sum(m[:, k % 3] * w) + np.sum(m[k + 1, :] ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, args", [(matmul_in_the_output, [randn(3), 0.8]), (index_with_an_expression, [randn(3, 3), 0.6])]
+)
+def test_shapes_and_indices(f, args):
+    # x @ x was taken for an elementwise product: w's gradient came back shaped like x;
+    # m[:, k % 3] was generated as `index = (:, k % 3)`, a SyntaxError
+    check(f, args, (0, 1))
+    hessian = srcgrad.hessian(f, wrt=1)(*args)
+    assert np.shape(hessian) == ()

@@ -247,10 +247,15 @@ class Expressions:
         index = self.substitute(node)
         if _is_simple(index):
             return index
-        if isinstance(index, gast.Tuple) and all(
-            _is_simple(e) or isinstance(e, gast.Slice) for e in index.elts
-        ):
-            elts = [e if _is_simple(e) else self.slice_atom(e) for e in index.elts]
+        if isinstance(index, gast.Tuple):  # each part on its own: a slice cannot stand outside []
+            elts = [
+                e
+                if _is_simple(e)
+                else self.slice_atom(e)
+                if isinstance(e, gast.Slice)
+                else name(self.emit(self.fresh(None, "index"), e))
+                for e in index.elts
+            ]
             return gast.Tuple(elts=elts, ctx=gast.Load())
         if isinstance(index, gast.Slice):
             return self.slice_atom(index)

@@ -964,6 +964,9 @@ def render(template: str, variant: str = "numpy") -> str:
     source = ast.unparse(tree) + "\n"
     if variant == "autograd":
         source = source.replace("import numpy as np\n", "import autograd.numpy as np\n", 1)
+        source = re.sub(
+            r"\b([A-Za-z_]\w*)\.copy\(\)", r"np.array(\1)", source
+        )  # (autograd's boxes have no .copy)
     return source
 
 
@@ -1172,23 +1175,29 @@ class Checker:
         return self._fd_grad or None
 
     def fd(self, fn, k, step):
-        """Central differences of ``fn(args)`` (returning (value, margin)) in argument k."""
+        """Central differences of ``fn(args)`` (returning (value, margin)) in argument k, with
+        steps h and h/2 combined (Richardson); None where the two disagree (too curved to tell)."""
         base = np.asarray(self.args[k], dtype=float)
         out = None
         for index in np.ndindex(*base.shape) if base.shape else [()]:
-            values = []
-            for sign in (1, -1):
-                a = list(copies(self.args))
-                if base.shape:
-                    a[k] = base.copy()
-                    a[k][index] += sign * step
-                else:
-                    a[k] = float(base) + sign * step
-                v, margin = fn(a)
-                if margin <= MARGIN:
-                    return None
-                values.append(np.asarray(v, dtype=float))
-            d = (values[0] - values[1]) / (2 * step)
+            estimates = []
+            for h in (step, step / 2):
+                values = []
+                for sign in (1, -1):
+                    a = list(copies(self.args))
+                    if base.shape:
+                        a[k] = base.copy()
+                        a[k][index] += sign * h
+                    else:
+                        a[k] = float(base) + sign * h
+                    v, margin = fn(a)
+                    if margin <= MARGIN:
+                        return None
+                    values.append(np.asarray(v, dtype=float))
+                estimates.append((values[0] - values[1]) / (2 * h))
+            if not np.allclose(estimates[0], estimates[1], rtol=FD_RTOL / 10, atol=FD_ATOL / 10):
+                return None
+            d = (4 * estimates[1] - estimates[0]) / 3
             if out is None:
                 out = np.zeros(base.shape + d.shape)
             out[index] = d

@@ -514,6 +514,10 @@ class _Reverse:
     def loop_block(self, items: list, blk: LoopBlock) -> None:
         """The loop run backwards, its iterations restored from the tape."""
         assigned = assigned_names(blk.body) | {n for n in (blk.target, blk.counter) if n}
+        if not set(self.contribs) & assigned & self.p.active:
+            # Nothing the loop computes reaches the output: its backward pass would only carry
+            # zeros (and 0 * inf is nan where the loop's dead values overflowed).
+            return
         for var, parts in list(self.contribs.items()):  # sums reading values the loop will restore
             if len(parts) > 1 or read_names_of([Stmt(gast.Expr(value=p), ()) for p in parts]) & assigned:
                 adjoint = self.assign_adjoint(

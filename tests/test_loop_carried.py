@@ -197,6 +197,27 @@ def return_in_while(x, w):
             return s * w
 
 
+def dead_loop_overflows(x, w):
+    z = x * w
+    for _ in range(12):
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = z * z * 1e30  # inf: but nothing after the loop reads z
+    z = np.sum(x * w)
+    return z
+
+
+def list_of_arrays_and_numbers(x, w):
+    acc = [np.sin(x * w)]
+    k = 0
+    while k < 2:
+        k += 1
+        acc.append(0.9 * w)
+        z = w
+        for _ in range(1):
+            (w, z), x = (z, w), x * 0.9
+    return np.sum(x) + w + (np.sum(np.stack(acc[:1])) if w > 5.0 else 0.0)
+
+
 CASES = [
     (assigned_not_read, ()),
     (assigned_not_read_zip, ()),
@@ -223,6 +244,8 @@ CASES = [
     (return_in_nested_loops, ()),
     (return_in_while, ()),
     (return_in_with, ()),
+    (dead_loop_overflows, ()),
+    (list_of_arrays_and_numbers, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 

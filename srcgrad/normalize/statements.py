@@ -302,9 +302,20 @@ class Statements:
         if base is not None:  # v = y[:2]: writing into v would write into y
             self.view_of[new] = base
             self.share(new)
-        if isinstance(value, gast.List):
+        if isinstance(value, gast.List) or self.zero_of_a_list(value):
             self.lists.add(new)
         self.scope.env[user_name] = name(new)
+
+    def zero_of_a_list(self, value: gast.expr) -> bool:
+        """``zero_adjoint(items)`` (or another zero) of a list in gradient code: a list too."""
+        return (
+            isinstance(value, gast.Call)
+            and self.bindings.denoted(value.func)
+            in (runtime.zero_adjoint, runtime.zeros_like_list, runtime.zero_tangent)
+            and bool(value.args)
+            and isinstance(value.args[0], gast.Name)
+            and value.args[0].id in self.lists
+        )
 
     def append(self, user_name: str, value: gast.expr) -> None:
         """``items.append(v)`` as ``items_1 = items + [v]``: a new list, so no value is overwritten."""

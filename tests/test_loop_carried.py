@@ -218,6 +218,14 @@ def list_of_arrays_and_numbers(x, w):
     return np.sum(x) + w + (np.sum(np.stack(acc[:1])) if w > 5.0 else 0.0)
 
 
+def swapped_with_the_iterated(x, w):
+    z = x.copy()
+    for _i, e in enumerate(z):  # noqa: B007 (e is read after the loop)
+        z, x = x, z
+        x = x + w  # a rebinding: the iterated array is untouched (`x += w` is refused)
+    return e * np.sum(x)
+
+
 CASES = [
     (assigned_not_read, ()),
     (assigned_not_read_zip, ()),
@@ -246,6 +254,7 @@ CASES = [
     (return_in_with, ()),
     (dead_loop_overflows, ()),
     (list_of_arrays_and_numbers, ()),
+    (swapped_with_the_iterated, ()),
 ]
 IDS = [f"{f.__name__}{extra}" for f, extra in CASES]
 
@@ -256,7 +265,7 @@ def expected(f, args, i):
         with oracle.autograd_numpy(THIS), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Output seems independent of input")
             return autograd.grad(f, i)(*args), 1e-9
-    except (TypeError, ValueError, NotImplementedError):
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
         return oracle.numeric_grad(f, [a.copy() if isinstance(a, np.ndarray) else a for a in args], i), 1e-5
 
 
@@ -279,3 +288,18 @@ def test_second_order(f, extra):
     slope = srcgrad.grad(f, wrt=1)
     want = oracle.numeric_grad(lambda x, w: slope(x, w, *extra), [X.copy(), W], 1)
     np.testing.assert_allclose(hessian, want, rtol=1e-5, atol=1e-6)
+
+
+def updates_the_iterated_through_a_swap(x, w):
+    z = x.copy()
+    for _, e in enumerate(z):  # noqa: B007 (e is read after the loop)
+        z, x = x, z
+        x += w  # the iterator's array, changed in place under another name  # MARK: iterated
+    return e
+
+
+def test_in_place_update_of_the_iterated_array_is_refused():
+    # Python's iterator sees the change; srcgrad's generated code updates a copy: refused, not wrong
+    for mode in ("reverse", "forward"):
+        with pytest.raises(srcgrad.SrcGradError, match="in-place update"):
+            srcgrad.grad(updates_the_iterated_through_a_swap, mode=mode)(X.copy(), W)

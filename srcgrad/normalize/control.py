@@ -273,6 +273,8 @@ class ControlFlow:
                     f"loop by index: for i in range(len({iterator.id})): ... {iterator.id}[i] ...",
                 )
             key = iterator.id
+        elif isinstance(sequence, gast.Name):  # the iterator holds the array: no in-place update of it
+            self.share(sequence.id)  # through another name (`z, x = x, z; x += 1`) while the loop runs
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
         return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]

@@ -262,6 +262,7 @@ class ControlFlow:
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence
         in_place, rebound = _changed_in_place(stmt.body)
+        rebound |= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}  # each iteration
         if isinstance(iterator, gast.Name) and iterator.id in in_place:
             # Python's iterator reads each item from the object as the loop has changed it so far
             if iterator.id in rebound or (isinstance(sequence, gast.Name) and sequence.id in self.lists):

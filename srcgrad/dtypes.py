@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from .ir import IfBlock, LoopBlock, Program, Stmt, name, statements
+from .ir import LoopBlock, Program, Stmt, name, statements
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
 Sources = frozenset
@@ -54,7 +54,7 @@ def infer_sources(program: Program) -> dict[str, Sources]:
     changed = True
     while changed:
         changed = False
-        for item in _items(program.body):
+        for item in statements(program.body, loops=True):
             if isinstance(item, LoopBlock):
                 targets = [item.target] if item.target else []
                 value = _expr(item.iterable, sources, assigned, item.target or "") if targets else REAL
@@ -73,20 +73,8 @@ def infer_sources(program: Program) -> dict[str, Sources]:
     return sources
 
 
-def _items(items: list):
-    for item in items:
-        if isinstance(item, Stmt):
-            yield item
-        elif isinstance(item, IfBlock):
-            yield from _items(item.body)
-            yield from _items(item.orelse)
-        else:
-            yield item
-            yield from _items(item.body)
-
-
 def _loops(items: list):
-    return (item for item in _items(items) if isinstance(item, LoopBlock))
+    return (item for item in statements(items, loops=True) if isinstance(item, LoopBlock))
 
 
 def _targets(stmt: Stmt) -> list:

@@ -96,16 +96,18 @@ class Program:
     deps: list[tuple[Any, gast.expr, Any]] = field(default_factory=list)  # (resolver, name, object)
 
 
-def statements(items: list):
-    """Every simple statement of a block, at any depth."""
+def statements(items: list, loops: bool = False):
+    """Every simple statement of a block, at any depth (and each loop before its body, with ``loops``)."""
     for item in items:
         if isinstance(item, Stmt):
             yield item
         elif isinstance(item, IfBlock):
-            yield from statements(item.body)
-            yield from statements(item.orelse)
+            yield from statements(item.body, loops)
+            yield from statements(item.orelse, loops)
         else:
-            yield from statements(item.body)
+            if loops:
+                yield item
+            yield from statements(item.body, loops)
 
 
 def assigned_names(items: list) -> set[str]:

@@ -464,11 +464,11 @@ class Expressions:
         renamed = METHOD_KEYWORDS.get(func.attr, {})
         kwargs = {renamed.get(k.arg, k.arg): self.call_arg(k.value) for k in node.keywords}
         rule = lookup(fn)
-        if fn is np.clip:  # x.clip(lo) and x.clip(max=hi): the missing bound is None
-            for bound in rule.params[1 + len(args) :]:
-                kwargs.setdefault(bound.name, gast.Constant(value=None, kind=None))
+        if fn is np.clip:  # x.clip(lo) and x.clip(max=hi): the missing bound is None; both positional,
+            none = gast.Constant(value=None, kind=None)  # as dask and CuPy name them otherwise
+            args += [kwargs.pop(bound.name, none) for bound in rule.params[1 + len(args) :]]
         forward = None
-        if fn is np.ndarray.astype:  # no numpy function: call the method as written
+        if fn in (np.ndarray.astype, np.copy):  # call the method as written (dask has no np.copy)
             keywords = [gast.keyword(arg=k, value=v) for k, v in kwargs.items()]
             forward = gast.Call(
                 func=gast.Attribute(value=value, attr=func.attr, ctx=gast.Load()),

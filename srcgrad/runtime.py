@@ -355,9 +355,14 @@ def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
 def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of ``np.trace``: ``g`` on the traced diagonal, zero elsewhere."""
     shape = np.shape(x)
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=grad_dtype(x, g), like=_array_of(x, g))
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=grad_dtype(x, g))
     eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (len(shape) - 2)), (0, 1), (axis1, axis2))
-    return eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g
+    return _like(eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g, x)
+
+
+def _like(value: Any, x: Any) -> Any:
+    """``value`` as an array of ``x``'s library (a gradient made of constants alone is numpy's)."""
+    return np.asarray(value, like=x) if _foreign(x) and not _foreign(value) else value
 
 
 def _split(g: Any, sizes: Any, axis: int) -> list:
@@ -1351,6 +1356,12 @@ def astype_jvp(t: Any, dtype: Any) -> Any:
 # A. Lehmann, "Algorithmic differentiation of linear algebra functions" (2018) for QR.
 
 
+def _used(g: Any) -> bool:
+    """Can the adjoint ``g`` of a decomposition's output be nonzero? Read for numpy arrays only:
+    another library's (dask) would be computed to answer, so it counts as used."""
+    return g is not None and (_foreign(g) or bool(np.any(g)))
+
+
 def _gaps(w: Any) -> Any:
     """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it: how eigenvectors (or
     singular vectors, with ``w`` the squared singular values) turn into each other. The
@@ -1382,7 +1393,7 @@ def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
     gw, gv = g
     vt = _swap(v)
     inner = np.expand_dims(gw, -2) * np.eye(np.shape(w)[-1])
-    if np.any(gv):
+    if _used(gv):
         inner = inner + _gaps(w) * np.matmul(vt, gv)
     full = np.matmul(v, np.matmul(inner, vt))
     n = np.shape(w)[-1]
@@ -1435,15 +1446,15 @@ def svd_vjp(
     if compute_uv:
         gu, gs, gvh = g
     if _is_complex(a):  # the singular values only: d s_i = Re(u_i^H da v_i)
-        if (gu is not None and np.any(gu)) or (gvh is not None and np.any(gvh)):
+        if _used(gu) or _used(gvh):
             real_only(a, "np.linalg.svd (its singular vectors)")
         return np.conj(np.matmul(u * np.expand_dims(np.real(gs), -2), vh))
     rows, cols = np.expand_dims(s, -1), np.expand_dims(s, -2)  # s times a matrix: by row, by column
     core = np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1])
-    if gu is not None and np.any(gu):
+    if _used(gu):
         j = _gaps(s**2) * np.matmul(_swap(u), gu)
         core = core + (j + _swap(j)) * cols
-    if gvh is not None and np.any(gvh):
+    if _used(gvh):
         k = _gaps(s**2) * np.matmul(vh, _swap(gvh))
         core = core + rows * (k + _swap(k))
     out = np.matmul(u, np.matmul(core, vh))
@@ -1573,7 +1584,10 @@ def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
 
 def select_untaken(condlist: Any) -> Any:
     """Where ``np.select(condlist, ...)`` falls back to its default: no condition holds."""
-    return ~np.any(np.broadcast_arrays(*condlist), axis=0) if len(condlist) else np.True_
+    if not len(condlist):
+        return np.True_
+    conditions = np.broadcast_arrays(*condlist)
+    return ~np.any(np.stack(conditions) if _foreign(conditions) else conditions, axis=0)
 
 
 def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:

@@ -105,7 +105,9 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--chunk-rows", type=number, default=500_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-numpy", action="store_true", help="skip numpy (data that does not fit in memory)")
+    parser.add_argument(
+        "--no-numpy", action="store_true", help="skip numpy (data that does not fit in memory)"
+    )
     parser.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.numpy_only:
@@ -113,8 +115,12 @@ def main() -> None:
         return
     gib = args.rows * args.features * 8 / 2**30
     chunk_mib = args.chunk_rows * args.features * 8 / 2**20
-    print(f"# {args.rows:,} x {args.features} float64 inputs ({gib:.2f} GiB), chunks of {args.chunk_rows:,} rows ({chunk_mib:.0f} MiB)")
-    print(f"# Python {platform.python_version()}, numpy {np.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs")
+    print(
+        f"# {args.rows:,} x {args.features} float64 inputs ({gib:.2f} GiB), chunks of {args.chunk_rows:,} rows ({chunk_mib:.0f} MiB)"
+    )
+    print(
+        f"# Python {platform.python_version()}, numpy {np.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs"
+    )
     results = {n: on_cluster(n, args) for n in (1, 2)}
     numpy_result = None
     if not args.no_numpy:
@@ -124,13 +130,19 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         numpy_result = json.loads(done.stdout)
-    print("| run | gradient (s) | generating the data alone (s) | peak memory, driver (MiB) | peak memory, each worker (MiB) |")
+    print(
+        "| run | gradient (s) | generating the data alone (s) | peak memory, driver (MiB) | peak memory, each worker (MiB) |"
+    )
     print("|---|---:|---:|---:|---:|")
     for n, r in results.items():
         workers = ", ".join(f"{m:,.0f}" for m in r["worker_peak_mib"])
-        print(f"| dask, {n} worker{'s' * (n > 1)} | {r['seconds']:.2f} | {r['generate_seconds']:.2f} | {r['driver_peak_mib']:,.0f} | {workers} |")
+        print(
+            f"| dask, {n} worker{'s' * (n > 1)} | {r['seconds']:.2f} | {r['generate_seconds']:.2f} | {r['driver_peak_mib']:,.0f} | {workers} |"
+        )
     if numpy_result is not None:
-        print(f"| numpy, in memory | {numpy_result['seconds']:.2f} | – | {numpy_result['peak_mib']:,.0f} (data alone: {numpy_result['data_peak_mib']:,.0f}) | – |")
+        print(
+            f"| numpy, in memory | {numpy_result['seconds']:.2f} | – | {numpy_result['peak_mib']:,.0f} (data alone: {numpy_result['data_peak_mib']:,.0f}) | – |"
+        )
         reference = np.array(numpy_result["gradient"])
         for n, r in results.items():
             diff = np.max(np.abs(np.array(r["gradient"]) - reference) / np.abs(reference))

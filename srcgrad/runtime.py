@@ -1104,7 +1104,9 @@ def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     if _foreign((arr, g, indices)):  # the flat position of each entry taken, added up
         size = size_of(arr)
         flat = np.arange(size, like=_array_of(arr, g, indices))
-        positions = _call(np.take_along_axis, flat if axis is None else np.reshape(flat, np.shape(arr)), indices, axis)
+        positions = _call(
+            np.take_along_axis, flat if axis is None else np.reshape(flat, np.shape(arr)), indices, axis
+        )
         return np.reshape(_bincount_add(positions, g, size, out.dtype), np.shape(arr))
     if axis is None:
         np.add.at(np.reshape(out, -1), indices, g)

@@ -103,13 +103,17 @@ def _cupy() -> Library | None:
             return None
     except Exception:  # noqa: BLE001  (no driver, no device: no CuPy tests)
         return None
-    return Library("cupy", cupy.asarray, lambda v: isinstance(v, cupy.ndarray), contextlib.nullcontext, cupy.asnumpy)
+    return Library(
+        "cupy", cupy.asarray, lambda v: isinstance(v, cupy.ndarray), contextlib.nullcontext, cupy.asnumpy
+    )
 
 
 CUPY = _cupy()
 LIBRARIES = [
     pytest.param(DASK, id="dask"),
-    pytest.param(CUPY, id="cupy", marks=pytest.mark.skipif(CUPY is None, reason="CuPy with a GPU is not available")),
+    pytest.param(
+        CUPY, id="cupy", marks=pytest.mark.skipif(CUPY is None, reason="CuPy with a GPU is not available")
+    ),
 ]
 
 
@@ -141,7 +145,9 @@ def _runs_on(lib: Library, fn: Callable, args: list) -> str | None:
     return None
 
 
-def check_case(lib: Library, fn: Callable, args: list, wrt: int, mode: str, convert: Callable | None = None) -> str | None:
+def check_case(
+    lib: Library, fn: Callable, args: list, wrt: int, mode: str, convert: Callable | None = None
+) -> str | None:
     """Compare srcgrad's gradient on ``lib``'s arrays with numpy's; the problem found, or None."""
     convert = convert or lib.convert
     with warnings.catch_warnings():
@@ -180,9 +186,12 @@ PER_RULE = 2  # cases per rule: broadcasting, axes and the most array arguments 
 def _interest(c: Any) -> tuple:
     arrays = [v for v in c.args.values() if _is_float(v)]
     shapes = {np.shape(v) for v in c.args.values() if rules._is_float(v)}
-    return (-(len(shapes) > 1), -("axis" in c.expr or "keepdims" in c.expr), -len(arrays), -max(
-        (np.ndim(v) for v in arrays), default=0
-    ))
+    return (
+        -(len(shapes) > 1),
+        -("axis" in c.expr or "keepdims" in c.expr),
+        -len(arrays),
+        -max((np.ndim(v) for v in arrays), default=0),
+    )
 
 
 def _cases(rule: Any) -> list:
@@ -232,7 +241,12 @@ def test_rule_on_chunked_arrays(rule: Any, lib: Library, directory: Path) -> Non
         pytest.skip(f"{lib} cannot run {rule.spelling} itself: " + "; ".join(unsupported))
 
 
-FEATURES = [*coverage.TUPLES, *coverage.METHODS, *coverage.EINSUM, (coverage.index_forms, lambda: [coverage.randn(3, 4)])]
+FEATURES = [
+    *coverage.TUPLES,
+    *coverage.METHODS,
+    *coverage.EINSUM,
+    (coverage.index_forms, lambda: [coverage.randn(3, 4)]),
+]
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
@@ -300,6 +314,28 @@ def test_repeated_indices_accumulate(lib: Library) -> None:
         assert check_case(lib, scatter, [x], 0, mode) is None, mode
 
 
+def median_loss(x):
+    return np.sum(np.median(x, axis=0) ** 2)
+
+
+def indexed_update(x):
+    y = x * 2.0
+    y[[0, 2, 2]] = x[1:] ** 2
+    return np.sum(y**3)
+
+
+@pytest.mark.parametrize("f, needs", [(median_loss, "np.argsort"), (indexed_update, "index array")])
+def test_what_dask_lacks_is_refused_at_the_users_line(f: Callable, needs: str) -> None:
+    """A gradient that needs what dask lacks is refused, naming the line: never computed in memory."""
+    x = DASK.convert(np.linspace(-1.0, 1.0, 12).reshape(4, 3))
+    assert _runs_on(DASK, f, [x]) is None  # dask runs the function itself
+    line = f.__code__.co_firstlineno + (1 if f is median_loss else 2)
+    for mode in ("reverse", "forward") if f is median_loss else ("reverse",):
+        with pytest.raises(srcgrad.UnsupportedValueError, match=needs) as refused, _dask_lazy():
+            srcgrad.grad(f, mode=mode)(x)
+        assert (Path(refused.value.filename).name, refused.value.lineno) == ("test_dask.py", line)
+
+
 # -- a real cluster --------------------------------------------------------------------------------
 
 
@@ -323,7 +359,9 @@ def _descend(loss: Callable, params: Any, inputs: Any, targets: Any, steps: int,
         if not isinstance(inputs, np.ndarray):
             assert all(isinstance(v, da.Array) for v in (g.values() if isinstance(g, dict) else [g]))
             g = dask.compute(g)[0]  # on the cluster
-        params = {k: v - rate * g[k] for k, v in params.items()} if isinstance(params, dict) else params - rate * g
+        params = (
+            {k: v - rate * g[k] for k, v in params.items()} if isinstance(params, dict) else params - rate * g
+        )
     return params
 
 
@@ -334,7 +372,12 @@ def test_training_on_a_local_cluster() -> None:
     inputs = rng.standard_normal((2000, 5))
     labels = inputs @ np.linspace(-1, 1, 5) > 0.0
     targets = np.stack([np.sin(inputs[:, 0]), inputs[:, 1] * inputs[:, 2]], axis=1)
-    params = {"W1": 0.3 * rng.standard_normal((5, 8)), "b1": np.zeros(8), "W2": 0.3 * rng.standard_normal((8, 2)), "b2": np.zeros(2)}
+    params = {
+        "W1": 0.3 * rng.standard_normal((5, 8)),
+        "b1": np.zeros(8),
+        "W2": 0.3 * rng.standard_normal((8, 2)),
+        "b2": np.zeros(2),
+    }
     chunked = da.from_array(inputs, chunks=(250, 5))
     with (
         distributed.LocalCluster(
@@ -356,7 +399,16 @@ def test_training_on_a_local_cluster() -> None:
 def test_example_trains_on_generated_chunks() -> None:
     """examples/logistic_dask.py, small: the progress bar, and a loss that falls every step."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "logistic_dask.py"), "--rows", "4000", "--chunk-rows", "1000", "--steps", "3"],
+        [
+            sys.executable,
+            str(ROOT / "examples" / "logistic_dask.py"),
+            "--rows",
+            "4000",
+            "--chunk-rows",
+            "1000",
+            "--steps",
+            "3",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

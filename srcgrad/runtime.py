@@ -208,7 +208,8 @@ def filled(value: Any, x: Any) -> Any:
     it where each use meets an array of ``x``'s shape, so the array is never made)."""
     if x.__class__ is _NDARRAY and x.dtype == _FLOAT64 and not hasattr(value, "dtype"):
         return _FLOAT64(value)
-    return np.dtype(grad_dtype(x, value)).type(value)
+    dtype = np.dtype(grad_dtype(x, value))
+    return dtype.type(value) if not _foreign(value) else value.astype(dtype)  # (a lazy value stays lazy)
 
 
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -314,6 +314,33 @@ def test_repeated_indices_accumulate(lib: Library) -> None:
         assert check_case(lib, scatter, [x], 0, mode) is None, mode
 
 
+def layer_loss(x, g):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    return np.sum(((x - mu) / np.sqrt(np.var(x, axis=-1, keepdims=True) + 1e-5) * g) ** 2)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_jacobian_hessian_vjp_jvp(lib: Library) -> None:
+    """Second derivatives differentiate generated code again: it stays lazy and right too."""
+    x, g = np.linspace(-1.0, 1.0, 12).reshape(3, 4) ** 3, np.linspace(0.5, 1.5, 4)
+    args, converted = [x, g], [lib.convert(x), lib.convert(g)]
+    for op in (srcgrad.jacobian, srcgrad.hessian):
+        expected = op(layer_loss, wrt=1)(*args)
+        with lib.building():
+            got = op(layer_loss, wrt=1)(*converted)
+        assert lib.native(got), op
+        np.testing.assert_allclose(lib.to_numpy(got), expected, rtol=1e-10, atol=1e-12)
+    tangents = [np.ones_like(x), np.zeros_like(g)]
+    with lib.building():
+        _, pullback = srcgrad.vjp(layer_loss, *converted)
+        pulled = pullback(1.0)
+        _, pushed = srcgrad.jvp(layer_loss, converted, [lib.convert(t) for t in tangents])
+    assert _all_native(lib, pulled) and lib.native(pushed)
+    for got, want in zip(pulled, srcgrad.vjp(layer_loss, *args)[1](1.0)):
+        np.testing.assert_allclose(lib.to_numpy(got), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lib.to_numpy(pushed), srcgrad.jvp(layer_loss, args, tangents)[1], rtol=1e-10)
+
+
 def median_loss(x):
     return np.sum(np.median(x, axis=0) ** 2)
 

@@ -1672,7 +1672,7 @@ def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> An
             "einsum",
         )
     view[...] = part
-    return out_
+    return _like(out_, x)
 
 
 def einsum_vjps(g: Any, subscripts: str, operands: Any) -> list:

@@ -23,7 +23,7 @@ import gast
 from . import runtime
 from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, missing_half, name, statements
+from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -256,7 +256,7 @@ class _Forward:
                 return node
 
         filled = Fill().visit(copy.deepcopy(template))
-        return _slices(_drop_trailing_defaults(filled, self.p.bindings.values), self.p.bindings.values)
+        return _slices(drop_default_args(filled, self.p.bindings.values), self.p.bindings.values)
 
 
 def _same(a: gast.AST, b: gast.AST) -> bool:
@@ -305,25 +305,4 @@ def _slices(node: gast.expr, helpers: dict) -> gast.expr:
     for sub in gast.walk(node):
         if isinstance(sub, gast.Subscript):
             sub.slice = as_slice(sub.slice)
-    return node
-
-
-def _drop_trailing_defaults(node: gast.expr, helpers: dict) -> gast.expr:
-    """``expand(t, x, None, False)`` reads better as ``expand(t, x)``: drop trailing default arguments."""
-    for call in gast.walk(node):
-        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers):
-            continue
-        fn = helpers[call.func.id]
-        code, defaults = getattr(fn, "__code__", None), getattr(fn, "__defaults__", None) or ()
-        if code is None or call.keywords:
-            continue
-        first_default = code.co_argcount - len(defaults)
-        while len(call.args) > first_default:
-            last, expected = call.args[-1], defaults[len(call.args) - 1 - first_default]
-            same = isinstance(last, gast.Constant) and (
-                last.value is expected or (type(last.value) is type(expected) and last.value == expected)
-            )
-            if not same:
-                break
-            call.args.pop()
     return node

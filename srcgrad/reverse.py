@@ -28,6 +28,7 @@ from .ir import (
     Stmt,
     assign,
     assigned_names,
+    drop_default_args,
     missing_half,
     name,
     statements,
@@ -663,7 +664,7 @@ class _Reverse:
                     return name(helper(node.id))
                 return node
 
-        filled = _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+        filled = drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
         return reuse(filled, self.available)
 
 
@@ -693,24 +694,6 @@ def _renamed(node: gast.expr, old: str, new: str) -> gast.expr:
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and n.id == old:
             n.id = new
-    return node
-
-
-def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
-    """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop trailing defaults."""
-    for call in gast.walk(node):
-        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers:
-            fn = helpers[call.func.id]
-            defaults = getattr(fn, "__defaults__", None) or ()
-            if not callable(fn) or not hasattr(fn, "__code__"):
-                continue
-            first_default = fn.__code__.co_argcount - len(defaults)
-            while len(call.args) > first_default and not call.keywords:
-                last = call.args[-1]
-                expected = defaults[len(call.args) - 1 - first_default]
-                if not (isinstance(last, gast.Constant) and last.value is expected):
-                    break
-                call.args.pop()
     return node
 
 

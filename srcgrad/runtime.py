@@ -1993,7 +1993,7 @@ def from_leaves(like: Any, values: Any) -> Any:
 
 def zero_leaf(x: Any) -> Any:
     """The zero adjoint of one leaf: ``0.0`` for a number, zeros of an array's shape (float)."""
-    if x is None or isinstance(x, (str, bytes)):
+    if x is None or isinstance(x, (str, bytes)) or callable(x):  # (a function has no derivative)
         return None
     if isinstance(x, (bool, int, float, complex)) and not hasattr(x, "dtype"):
         return 0.0 if not isinstance(x, complex) else 0j

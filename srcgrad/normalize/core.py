@@ -52,6 +52,8 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.view_of: dict[str, str] = {}  # views (x[1:], x.T, ...) and what they look into
         self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
+        # tuples and dicts built here, never changed in place: name -> items, for f(*args, **options)
+        self.spreadable: dict[str, list[gast.expr] | dict[str, gast.expr]] = {}
         self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
         self.unknown: set[str] = set()  # values passed in, and their items: arrays or containers
         self.popped: set[str] = set()  # values taken from a list with pop(): unpacked by index

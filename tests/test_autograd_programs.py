@@ -1,0 +1,174 @@
+"""Programs written for autograd run with srcgrad's ``grad``: autograd's primitives (``defvjp``,
+``defjvp``), ``autograd.misc.flatten`` and its optimizers, helpers with ``*args``. autograd is the oracle."""
+
+import autograd
+import autograd.numpy as np
+import numpy
+import numpy.random as npr
+import pytest
+from autograd.extend import defjvp, defvjp, primitive
+from autograd.misc import flatten
+from autograd.misc.optimizers import adam, sgd
+from autograd.scipy.stats import multivariate_normal as mvn
+
+import srcgrad
+
+
+@primitive
+def logsumexp(x):
+    """autograd's own example of a primitive: its body is not differentiated, its VJP is."""
+    max_x = np.max(x)
+    return max_x + np.log(np.sum(np.exp(x - max_x)))
+
+
+def logsumexp_vjp(ans, x):
+    return lambda g: np.full(x.shape, g) * np.exp(x - np.full(x.shape, ans))
+
+
+defvjp(logsumexp, logsumexp_vjp)
+
+
+@primitive
+def scaled_cube(x, scale, offset=1.0):
+    return scale * x**3 + offset
+
+
+defvjp(
+    scaled_cube,
+    lambda ans, x, scale, offset=1.0: lambda g: g * 3 * scale * x**2,
+    lambda ans, x, scale, offset=1.0: lambda g: np.sum(g * x**3),
+)
+defjvp(
+    scaled_cube,
+    lambda t, ans, x, scale, offset=1.0: t * 3 * scale * x**2,
+    lambda t, ans, x, scale, offset=1.0: t * x**3,
+)
+
+
+def uses_logsumexp(x):
+    return logsumexp(np.sin(x)) * 2.0
+
+
+def uses_scaled_cube(x, s):
+    return np.sum(np.tanh(scaled_cube(x, s, offset=0.5)))
+
+
+def gaussian_loglik(x, mean, cov):
+    return np.sum(mvn.logpdf(x, mean, cov))
+
+
+X3 = numpy.array([0.5, 1.0, -0.3])
+
+
+def close(a, b):
+    numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_user_primitive_uses_its_vjp():
+    close(srcgrad.grad(uses_logsumexp)(X3), autograd.grad(uses_logsumexp)(X3))
+    assert "autograd_vjp(logsumexp, 0, " in srcgrad.grad(uses_logsumexp).source
+
+
+def test_primitive_without_jvp_is_refused_in_forward_mode():
+    with pytest.raises(srcgrad.NoRuleError, match=r"test_autograd_programs.py:\d+.*no forward-mode rule"):
+        srcgrad.grad(uses_logsumexp, mode="forward")(X3)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_primitive_with_both_makers(mode, wrt):
+    args = (X3, 0.7)
+    close(srcgrad.grad(uses_scaled_cube, wrt, mode=mode)(*args), autograd.grad(uses_scaled_cube, wrt)(*args))
+
+
+def test_second_derivative_through_autograds_rule_is_refused():
+    with pytest.raises(srcgrad.NoRuleError, match="does not differentiate autograd's own rules"):
+        srcgrad.hessian(uses_logsumexp)(X3)
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2])
+def test_autograd_scipy_primitive(wrt):
+    cov = numpy.eye(3) * 2 + 0.1
+    args = (X3, X3 * 0.3, cov)
+    close(srcgrad.grad(gaussian_loglik, wrt)(*args), autograd.grad(gaussian_loglik, wrt)(*args))
+
+
+# A network whose parameters are a list of (W, b) tuples, as autograd's examples write it.
+def init_params(sizes, rs):
+    return [(rs.randn(m, n) * 0.5, rs.randn(n) * 0.5) for m, n in zip(sizes[:-1], sizes[1:], strict=False)]
+
+
+def predict(params, x):
+    for W, b in params:
+        out = np.dot(x, W) + b
+        x = np.tanh(out)
+    return out
+
+
+def loss(params, x, y):
+    return np.sum((predict(params, x) - y) ** 2)
+
+
+PARAMS = init_params([3, 4, 2], npr.RandomState(0))
+DATA = npr.RandomState(1).randn(6, 3), npr.RandomState(2).randn(6, 2)
+FLAT, UNFLATTEN = flatten(PARAMS)
+
+
+def flat_loss(v):
+    return loss(UNFLATTEN(v), *DATA)
+
+
+def flattened_inside(params, x, y):
+    v, _ = flatten(params)
+    return np.sum(v**3) + loss(params, x, y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_unflatten_inside_the_loss(mode):
+    close(srcgrad.grad(flat_loss, mode=mode)(FLAT), autograd.grad(flat_loss)(FLAT))
+
+
+def test_flatten_inside_the_loss():
+    got, want = srcgrad.grad(flattened_inside)(PARAMS, *DATA), autograd.grad(flattened_inside)(PARAMS, *DATA)
+    close(flatten(got)[0], flatten(want)[0])
+    assert isinstance(got, list) and all(isinstance(item, tuple) for item in got)
+
+
+@pytest.mark.parametrize("optimizer", [adam, sgd])
+def test_autograd_optimizers_with_srcgrad(optimizer):
+    ours, theirs = srcgrad.grad(loss), autograd.grad(loss)
+    got = optimizer(lambda p, i: ours(p, *DATA), PARAMS, num_iters=15, step_size=0.01)
+    want = optimizer(lambda p, i: theirs(p, *DATA), PARAMS, num_iters=15, step_size=0.01)
+    close(flatten(got)[0], flatten(want)[0])
+
+
+# Helpers that take *args and **kwargs (autograd's RNN example): inlined with each call's arguments.
+def concat_and_multiply(weights, *args, **options):
+    cat_state = np.hstack(args + (np.ones((args[0].shape[0], 1)),))
+    return np.dot(cat_state, weights) * options.get("gain", 1.0)
+
+
+def rnn_step(w, x, h):
+    return np.sum(np.tanh(concat_and_multiply(w, x, h, gain=0.5)) + np.tanh(concat_and_multiply(w[2:], h)))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("wrt", [0, 1, 2])
+def test_helper_with_star_args(mode, wrt):
+    rs = npr.RandomState(3)
+    args = rs.randn(5, 2), rs.randn(3, 2), rs.randn(3, 2)
+    close(srcgrad.grad(rnn_step, wrt, mode=mode)(*args), autograd.grad(rnn_step, wrt)(*args))
+
+
+def spread_calls(x, y):
+    pair = (x, y)
+    options = {"axis": 0}
+    scale = (2.0,)
+    return np.sum(np.sum(np.multiply(*pair), **options) * np.power(*scale, 3)) + np.sum(np.add(*DATA[0][:2]))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_star_arguments_whose_number_is_known(mode):
+    args = npr.RandomState(4).randn(3, 2), npr.RandomState(5).randn(3, 2)
+    for wrt in (0, 1):
+        close(srcgrad.grad(spread_calls, wrt, mode=mode)(*args), autograd.grad(spread_calls, wrt)(*args))

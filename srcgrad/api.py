@@ -98,10 +98,6 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
             program = normalize(parsed, names, bound_self)
             _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
             generated = reverse(program, names, seed, with_value, has_aux)
-            if with_value:
-                generated.name = "value_and_" + generated.name
-            elif seed == "vjp":
-                generated.name = "vjp_" + program.name
             source = emit(generated)
             freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
             label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
@@ -116,6 +112,8 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
 
     entry = cache.cached(key, build)
     fn = make_function(entry.compiled, f, entry.bindings)
+    if seed == "grad":  # (for an output of one element that is not 0-d: size_one_gradient)
+        fn.srcgrad_origin = (f if bound_self is None else types.MethodType(f, bound_self), names, with_value)
     if many and len(names) == 1:  # wrt=("x",) asks for a 1-tuple
         inner = fn
 
@@ -129,6 +127,17 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         fn.source = inner.source
     entry.function = fn
     return fn
+
+
+def size_one_gradient(gradient: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What ``grad`` (``value_and_grad``) returns for an output of one element that is not 0-d:
+    the VJP with a cotangent of ones, as autograd (generated code for ``grad`` is written for a
+    0-d output, and calls this for the rare other case)."""
+    f, names, with_value = gradient.srcgrad_origin
+    pullback = _transform(f, tuple(names) if len(names) > 1 else names[0], "vjp", False)
+    out = f(*args, **kwargs)
+    grads = pullback(*args, **kwargs, **{_cotangent_name(pullback): np.ones_like(out)})
+    return (out, grads) if with_value else grads
 
 
 def _operator(seed: Seed, with_value: bool = False) -> Callable:

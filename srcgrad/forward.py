@@ -97,15 +97,22 @@ class _Forward:
             args.kw_defaults.append(None)
         body = self.block(p.body)
         result = p.result
-        if check_scalar:  # a real scalar output (dtypes.py)
-            for check in output_checks(p, self.shapes, infer_sources(p), self.helper, computed=True):
-                body.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         tangent = self.tangent_of(result)
-        out = (
-            gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())
-            if returns == "both"
-            else tangent
-        )
+
+        def output(tangent: gast.expr) -> gast.expr:
+            if returns == "both":
+                return gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())
+            return tangent
+
+        if check_scalar:  # a real scalar output (dtypes.py); one element of shape (1,): its number
+            reshape = gast.Attribute(value=name(self.helper("np")), attr="reshape", ctx=gast.Load())
+            number = gast.Call(
+                func=reshape, args=[copy.deepcopy(tangent), gast.Tuple(elts=[], ctx=gast.Load())], keywords=[]
+            )
+            size_one = gast.Return(value=output(number))
+            for check in output_checks(p, self.shapes, infer_sources(p), self.helper, True, size_one):
+                body.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
+        out = output(tangent)
         prefix = "jvp_" if returns == "both" else "tangent_"
         return Generated(prefix + p.name, args, body, [], out)
 

@@ -158,7 +158,22 @@ class _Reverse:
             checked = (
                 p if self.aux is None else dataclasses.replace(p, result=result)
             )  # (loss, aux): the loss
-            for check in output_checks(checked, self.unchecked_shapes, sources, self.helper):
+            again = gast.Call(  # the VJP with a cotangent of ones (autograd's gradient)
+                func=name(self.helper("size_one_gradient")),
+                args=[name(self.function_name(with_value))] + _passed(p.args),
+                keywords=_passed_keywords(p.args),
+            )
+            size_one = gast.Return(value=again)
+            if self.aux is not None:  # (loss, aux), JAX's convention: the loss must be 0-d
+                refuse = gast.Call(
+                    func=name(self.helper("not_scalar")),
+                    args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
+                    keywords=[],
+                )
+                size_one = gast.Raise(exc=refuse, cause=None)
+            for check in output_checks(
+                checked, self.unchecked_shapes, sources, self.helper, size_one=size_one
+            ):
                 forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
@@ -175,7 +190,11 @@ class _Reverse:
             backward, out, self.shapes, self.p.bindings.denoted, lambda: self.helper("filled")
         )
         self.shape_witnesses(forward, backward, out)
-        return Generated("d_" + p.name, args, forward, backward, out)
+        return Generated(self.function_name(with_value), args, forward, backward, out)
+
+    def function_name(self, with_value: bool) -> str:
+        prefix = "value_and_d_" if with_value else "vjp_" if self.seed == "vjp" else "d_"
+        return prefix + self.p.name
 
     def seeded(self) -> None:
         result = self.p.result
@@ -776,3 +795,15 @@ def _constant_key(node: gast.expr) -> int | str | None:
     if isinstance(node, gast.Constant) and type(node.value) in (int, str):
         return node.value
     return None
+
+
+def _passed(args: gast.arguments) -> list[gast.expr]:
+    """The generated function's own parameters, as arguments of a call that passes them on."""
+    positional = [name(a.id) for a in args.posonlyargs + args.args]
+    star = [gast.Starred(value=name(args.vararg.id), ctx=gast.Load())] if args.vararg else []
+    return positional + star
+
+
+def _passed_keywords(args: gast.arguments) -> list[gast.keyword]:
+    named = [gast.keyword(arg=a.id, value=name(a.id)) for a in args.kwonlyargs]
+    return named + ([gast.keyword(arg=None, value=name(args.kwarg.id))] if args.kwarg else [])

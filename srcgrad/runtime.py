@@ -92,8 +92,10 @@ def _is_complex(x: Any) -> bool:
     return cls is complex or np.iscomplexobj(x)
 
 
-def check_scalar(ans: Any, where: str) -> None:
-    """``grad`` is defined for real scalar outputs only; say so instead of returning a sum.
+def check_scalar(ans: Any, where: str) -> bool:
+    """``grad`` is defined for real outputs of one element only; say so instead of returning a
+    sum. True for one element that is not 0-d: the generated code then returns the gradient
+    :func:`size_one_gradient` computes.
 
     ``ans`` is the output, or a value with its shape and dtype; ``where`` is the
     ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a microsecond, more
@@ -101,13 +103,34 @@ def check_scalar(ans: Any, where: str) -> None:
     """
     cls = ans.__class__
     if cls is float or cls is _FLOAT64:
-        return
-    ndim = getattr(ans, "ndim", None)
-    if (np.ndim(ans) if ndim is None else ndim) != 0:
-        raise not_scalar(ans, where)
+        return False
     dtype = getattr(ans, "dtype", None)
     if (dtype.kind == "c") if dtype is not None else cls is complex:
         raise not_real(where)
+    ndim = getattr(ans, "ndim", None)
+    if (np.ndim(ans) if ndim is None else ndim) == 0:
+        return False
+    if np.size(ans) != 1:
+        raise not_scalar(ans, where)
+    return True  # one element, as autograd accepts: the caller computes the gradient another way
+
+
+def size_one_refused() -> NonScalarOutputError:
+    """The error where ``grad``'s code for an output of one element that is not 0-d would be
+    differentiated again (a Hessian, the gradient of a gradient)."""
+    return NonScalarOutputError(
+        "srcgrad differentiates gradients again only for 0-d outputs; this one has one element but is not 0-d",
+        hint="return a 0-d value, such as np.sum(y) or y[0, 0] for y of shape (1, 1).",
+    )
+
+
+def size_one_gradient(gradient: Any, *args: Any, **kwargs: Any) -> Any:
+    """``grad`` of an output with one element that is not 0-d (shape (1,) or (1, 1)): what
+    autograd returns, the VJP with a cotangent of ones. ``gradient`` is the generated
+    function, which is specialized for a 0-d output (it calls this instead)."""
+    from .api import size_one_gradient as fallback
+
+    return fallback(gradient, *args, **kwargs)
 
 
 def check_real(where: str, *values: Any) -> None:

@@ -172,3 +172,62 @@ def test_star_arguments_whose_number_is_known(mode):
     args = npr.RandomState(4).randn(3, 2), npr.RandomState(5).randn(3, 2)
     for wrt in (0, 1):
         close(srcgrad.grad(spread_calls, wrt, mode=mode)(*args), autograd.grad(spread_calls, wrt)(*args))
+
+
+# Outputs with one element that are not 0-d: autograd's grad accepts them (the VJP with ones).
+def dot_output(w, x):
+    return np.dot(np.reshape(x, (1, -1)), w) ** 2  # shape (1, 1)
+
+
+def keepdims_output(x, s):
+    y = np.sum(x, keepdims=True)
+    for _ in range(3):
+        y = y * s + np.sin(y)
+    return y
+
+
+def row_output(x):
+    return np.sum(x * x, axis=1)  # shape (1,) for x of shape (1, n)
+
+
+SIZE_ONE = [
+    (dot_output, (npr.RandomState(6).randn(3, 1), npr.RandomState(7).randn(3))),
+    (keepdims_output, (npr.RandomState(8).randn(4), 0.7)),
+    (row_output, (npr.RandomState(9).randn(1, 3),)),
+]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f, args", SIZE_ONE, ids=[f.__name__ for f, _ in SIZE_ONE])
+def test_size_one_outputs(f, args, mode):
+    for wrt in range(len(args)):
+        got, want = srcgrad.grad(f, wrt, mode=mode)(*args), autograd.grad(f, wrt)(*args)
+        assert numpy.shape(got) == numpy.shape(want)
+        close(got, want)
+    value, gradient = srcgrad.value_and_grad(f, mode=mode)(*args)
+    close(value, f(*args))
+    close(gradient, autograd.grad(f)(*args))
+
+
+def test_size_one_loss_with_aux_is_refused_as_jax_does():
+    def loss_and_aux(x):
+        return np.sum(x, keepdims=True), x
+
+    with pytest.raises(srcgrad.NonScalarOutputError, match=r"shape \(1,\)"):
+        srcgrad.grad(loss_and_aux, has_aux=True)(X3)
+
+
+def test_outputs_of_several_elements_are_still_refused():
+    with pytest.raises(srcgrad.NonScalarOutputError, match=r"test_autograd_programs.py:\d+"):
+        srcgrad.grad(row_output)(npr.RandomState(9).randn(2, 3))
+
+
+def test_second_derivative_of_a_size_one_output_is_refused():
+    x = npr.RandomState(9).randn(1, 3)
+    with pytest.raises(srcgrad.NonScalarOutputError, match="only for 0-d outputs"):
+        srcgrad.hessian(row_output)(x)
+    close(srcgrad.hessian(summed_row_output)(x), autograd.hessian(summed_row_output)(x))
+
+
+def summed_row_output(x):
+    return np.sum(row_output(x))

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..ir import IfBlock, Op, name
+from ..ir import IfBlock, Op, Stmt, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
@@ -373,6 +373,14 @@ class Expressions:
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)
             return self.method(node, hint)
+        if obj is runtime.size_one_gradient:  # grad's code differentiated again: 0-d outputs only
+            refusal = gast.Call(
+                func=name(self.bindings.value(runtime.size_one_refused, "size_one_refused")),
+                args=[],
+                keywords=[],
+            )
+            self.out.append(Stmt(gast.Raise(exc=refusal, cause=None), self.scope.frames))
+            return gast.Constant(value=0.0, kind=None)
         rule = lookup(obj) if obj is not UNRESOLVED else None
         if rule is not None and rule.nondiff:
             return self.substitute(node)

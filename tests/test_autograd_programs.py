@@ -231,3 +231,25 @@ def test_second_derivative_of_a_size_one_output_is_refused():
 
 def summed_row_output(x):
     return np.sum(row_output(x))
+
+
+# Functions that take *args themselves: generated for the number of arguments of each call.
+def with_star_args(x, *rest):
+    total = np.sum(np.sin(x))
+    for r in rest:
+        total = total + np.sum(r * x)
+    return total
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_top_level_star_args(count):
+    rs = npr.RandomState(10)
+    args = [rs.randn(3) for _ in range(count + 1)]
+    close(srcgrad.grad(with_star_args)(*args), autograd.grad(with_star_args)(*args))
+
+
+def test_flatten_func_objective():
+    from autograd.misc.flatten import flatten_func
+
+    objective, unflatten, flat = flatten_func(loss, PARAMS)
+    close(srcgrad.grad(objective)(flat, *DATA), autograd.grad(objective)(flat, *DATA))

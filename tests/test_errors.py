@@ -126,7 +126,7 @@ def uses_double_starred_call(x, kw):
     return np.sum(x, **kw)  # MARK: double-starred
 
 
-def takes_varargs(x, *rest):  # MARK: varargs
+def takes_varargs(x, **rest):  # MARK: varargs
     return x
 
 

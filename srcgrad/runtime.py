@@ -115,6 +115,23 @@ def check_scalar(ans: Any, where: str) -> bool:
     return True  # one element, as autograd accepts: the caller computes the gradient another way
 
 
+def same_items(items: Any, expected: tuple, where: str) -> None:
+    """Generated code unrolled a loop over ``items`` (layers, functions) as they were: refuse to
+    run it if the sequence has changed since (another length, another object at a place)."""
+    if len(items) != len(expected) or any(a is not b for a, b in zip(items, expected)):
+        filename, _, lineno = where.rpartition(":")
+        line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
+        raise UnsupportedValueError(
+            "the loop iterates over objects that changed since srcgrad generated this gradient "
+            "(it unrolled the loop, one copy of its body per object)",
+            filename,
+            int(lineno),
+            line,
+            hint="do not change the sequence after differentiating, or call srcgrad.cache.clear() "
+            "and take the gradient again.",
+        )
+
+
 def size_one_refused() -> NonScalarOutputError:
     """The error where ``grad``'s code for an output of one element that is not 0-d would be
     differentiated again (a Hessian, the gradient of a gradient)."""

@@ -253,3 +253,49 @@ def test_flatten_func_objective():
 
     objective, unflatten, flat = flatten_func(loss, PARAMS)
     close(srcgrad.grad(objective)(flat, *DATA), autograd.grad(objective)(flat, *DATA))
+
+
+# A network as a list of layer objects (autograd's convnet example): the loop is unrolled.
+class Dense:
+    def __init__(self, n_in, n_out, offset):
+        self.shape, self.offset = (n_in, n_out), offset
+
+    def forward_pass(self, x, params):
+        W = np.reshape(params[self.offset : self.offset + self.shape[0] * self.shape[1]], self.shape)
+        return np.dot(x, W)
+
+
+class Tanh:
+    def forward_pass(self, x, params):
+        return np.tanh(x)
+
+
+def make_predict(layers):
+    def predict(params, x):
+        for layer in layers:
+            x = layer.forward_pass(x, params)
+        return np.sum(x**2)
+
+    return predict
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_loop_over_layer_objects(mode):
+    predict = make_predict([Dense(3, 4, 0), Tanh(), Dense(4, 2, 12), Tanh()])
+    params, x = npr.RandomState(11).randn(20), npr.RandomState(12).randn(5, 3)
+    close(srcgrad.grad(predict, mode=mode)(params, x), autograd.grad(predict)(params, x))
+    close(srcgrad.hessian(predict)(params, x), autograd.hessian(predict)(params, x))
+
+
+def test_changed_layer_list_is_refused_not_stale():
+    layers = [Dense(3, 2, 0), Tanh()]
+    predict = make_predict(layers)
+    params, x = npr.RandomState(11).randn(6), npr.RandomState(12).randn(5, 3)
+    gradient = srcgrad.grad(predict)
+    close(gradient(params, x), autograd.grad(predict)(params, x))
+    layers.append(Tanh())
+    with pytest.raises(
+        srcgrad.UnsupportedValueError,
+        match=r"test_autograd_programs.py:\d+: the loop iterates over objects that changed",
+    ):
+        gradient(params, x)

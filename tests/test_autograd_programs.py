@@ -299,3 +299,33 @@ def test_changed_layer_list_is_refused_not_stale():
         match=r"test_autograd_programs.py:\d+: the loop iterates over objects that changed",
     ):
         gradient(params, x)
+
+
+# Methods of objects passed in (model.loss(w, x, y)): generated for each class of the argument.
+class Linear:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def predict(self, w, x):
+        return np.dot(x, w) * self.scale
+
+    def loss(self, w, x, y):
+        return np.sum((self.predict(w, x) - y) ** 2)
+
+
+class Squashed(Linear):
+    def predict(self, w, x):
+        return np.tanh(np.dot(x, w)) * self.scale
+
+
+def model_objective(model, w, x, y):
+    return model.loss(w, x, y) + 0.1 * np.sum(w**2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_methods_of_an_argument_per_class(mode):
+    rs = npr.RandomState(13)
+    w, x, y = rs.randn(3), rs.randn(5, 3), rs.randn(5)
+    gradient = srcgrad.grad(model_objective, 1, mode=mode)
+    for model in (Linear(2.0), Squashed(0.5), Linear(3.0)):
+        close(gradient(model, w, x, y), autograd.grad(model_objective, 1)(model, w, x, y))

@@ -30,10 +30,18 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
     """Builds a :class:`Program` from a user function; see the package docstring."""
 
     def __init__(
-        self, top: ParsedFunction, wrt: list[str], bound_self: Any = None, varargs: int | None = None
+        self,
+        top: ParsedFunction,
+        wrt: list[str],
+        bound_self: Any = None,
+        varargs: int | None = None,
+        kinds: dict[str, type] | None = None,
     ) -> None:
         self.top = top
         self.varargs = varargs  # how many arguments ``*args`` holds in the call specialized for
+        # the classes of the arguments whose methods are called, in the call specialized for
+        # ({} on a first try: a method call on an argument then asks for them, NeedsTypesError)
+        self.kinds = kinds
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
@@ -98,6 +106,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
             first = (args.posonlyargs or args.args).pop(0).id
             self.scope.env[first] = name(self.bindings.value(self.bound_self, first))
         params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+        self.params = set(params)
         for p in params:
             self.namer.taken.add(p)
             self.scope.env[p] = name(p)

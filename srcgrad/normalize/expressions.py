@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import operator
 import types
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
 from ..ir import IfBlock, Op, Stmt, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
@@ -399,8 +400,18 @@ class Expressions:
             and isinstance(root, gast.Name)
             and root.id in self.scope.env
         ):
+            atom = self.scope.env[root.id]
+            param = (
+                atom.id
+                if isinstance(atom, gast.Name) and func.value is root and atom.id in self.params
+                else None
+            )
+            if param is not None and param in self.kinds:  # model.loss(x), model's type known now
+                return self.method_of_type(node, self.kinds[param], atom, hint)
             raise self.error(
-                UnsupportedSyntaxError,
+                NeedsTypesError
+                if param is not None and self.kinds is not None and not self.kinds
+                else UnsupportedSyntaxError,
                 node,
                 f"cannot tell which function {root.id}.{func.attr} is: {root.id} is only known when the code runs",
                 f"make {root.id} a global or closure variable, or differentiate the method itself "
@@ -429,6 +440,21 @@ class Expressions:
             f"{method}register one with @srcgrad.adjoint({source}) or mark it non-differentiable.\n"
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
+        )
+
+    def method_of_type(self, node: gast.Call, kind: type, atom: gast.Name, hint: str | None) -> gast.expr:
+        """``model.loss(x)`` for an argument ``model`` of class ``kind``: its method, inlined with
+        ``self`` the argument (the gradient is generated for each class the argument has)."""
+        found = inspect.getattr_static(kind, node.func.attr, None)
+        if isinstance(found, types.FunctionType):
+            return self.inline(node, found, hint, self_atom=atom)
+        if isinstance(found, (staticmethod, classmethod)):
+            return self.inline(node, getattr(kind, node.func.attr), hint)
+        raise self.error(
+            UnsupportedSyntaxError,
+            node,
+            f"{atom.id}.{node.func.attr} is not a method of {kind.__qualname__} that srcgrad can inline",
+            "call a function defined with def, or differentiate the method itself.",
         )
 
     def spread(self, node: gast.Call) -> gast.Call:

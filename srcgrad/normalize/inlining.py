@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class Inlining:
     """Part of :class:`Normalizer`: the user's own functions (module-level, nested, lambdas, methods), inlined where called."""
 
-    def inline(self, node: gast.Call, fn: types.FunctionType, hint: str | None) -> gast.expr:
+    def inline(
+        self, node: gast.Call, fn: types.FunctionType, hint: str | None, self_atom: gast.expr | None = None
+    ) -> gast.expr:
         """Differentiate a call to the user's own function by inlining its body."""
         if getattr(fn, "__func__", fn) in self.stack or getattr(fn, "__func__", fn) is self.top.fn:
             raise self.error(
@@ -44,6 +46,8 @@ class Inlining:
         if inspect.ismethod(fn):  # obj.method(...): the object is a constant of the generated code
             args.insert(0, name(self.bindings.value(fn.__self__, "self")))
             fn = fn.__func__
+        elif self_atom is not None:  # model.loss(...) for an argument model: self is the argument
+            args.insert(0, self_atom)
         caller = self.scope
         parsed = parse_function(fn)
         try:

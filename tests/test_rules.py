@@ -1396,6 +1396,8 @@ NONDIFF_CASES.update({
     runtime.real_zero: [case("x + real_zero(x, 'np.abs')", x=rand(M))],
     runtime.real_only: [case("x * 2.0 if real_only(x, 'np.linalg.qr') is None else x", x=rand(M))],
     runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
+    runtime.size_one_refused: [case("x * 2.0 if size_one_refused() is not None else x", x=rand(M))],
+    runtime.same_items: [case("x * 2.0 if same_items((np, x), (np, x), 'f.py:1') is None else x", x=rand(M))],
 })  # fmt: skip
 
 CASES.update({
@@ -1526,6 +1528,17 @@ if SCIPY:
         norm.logcdf: [*unary("scipy.stats.norm.logcdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logcdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logcdf(x)", x=rand(V, -30.0, -20.0))],
     })  # fmt: skip
 
+# autograd.misc.flatten, for programs written for autograd (registered once autograd is imported).
+import autograd.misc  # noqa: E402
+
+from srcgrad.rules.autograd import unflatten_like, zeros_filled  # noqa: E402
+
+CASES.update({
+    autograd.misc.flatten: [case("autograd.misc.flatten((x, [y, {'a': x}]))[0] * 2.0", x=rand(M), y=rand(V))],
+    unflatten_like: [case("unflatten_like((np.zeros(3), [np.zeros((2, 2))]), x)[1][0] * 3.0", x=rand((7,)))],
+    zeros_filled: [case("zeros_filled([x, (y, 0.0)], [x, (y, x)])[1][0] * 2.0", x=rand(M), y=rand(V))],
+})  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
@@ -1533,6 +1546,8 @@ HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.ru
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
+HEADER += "import autograd.misc\nfrom srcgrad.rules.autograd import unflatten_like, zeros_filled\n"
+NAMESPACE.update(autograd=autograd, unflatten_like=unflatten_like, zeros_filled=zeros_filled)
 
 
 @dataclass
@@ -1647,7 +1662,9 @@ def scalar_only(fn: Any) -> bool:
     return fn in (float, max, min) or getattr(fn, "__module__", None) == "math"
 
 
-DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff]
+DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff and (r.vjp or r.jvp)]
+# Rules with no templates at all exist to refuse, with a hint, to differentiate through a helper.
+REFUSING = [r for r in RULES.values() if not r.nondiff and not r.vjp and not r.jvp]
 NONDIFFERENTIABLE = [r for r in RULES.values() if r.nondiff]
 
 
@@ -1680,6 +1697,13 @@ def test_rule(rule: Any, directory: Path) -> None:
         assert any(len({np.shape(v) for v in c.args.values() if _is_float(v)}) > 1 for c in cases), (
             f"{rule.spelling} needs cases on broadcasting shapes"
         )
+
+
+@pytest.mark.parametrize("rule", REFUSING, ids=lambda r: r.spelling)
+def test_refusing_rule_says_what_to_do(rule: Any) -> None:
+    assert len(rule.hint) > 40, (
+        f"{rule.spelling} refuses every derivative: give it a hint= that says what to do"
+    )
 
 
 @pytest.mark.parametrize("rule", NONDIFFERENTIABLE, ids=lambda r: r.spelling)

@@ -1489,7 +1489,12 @@ if SCIPY:
 
     srcgrad.rules.load_on_demand()
     sp, norm = scipy.special, scipy.stats.norm
-    locs = dict(loc=rand(V), scale=rand(V, 0.5, 2.0))  # broadcast against x of shape (3, 4)
+    locs = dict(loc=rand(V), scale=rand(V, 0.5, 2.0))
+
+    def in_second(expr: str) -> list[Case]:
+        """``expr`` of ``x`` and ``y``, differentiated in ``y`` only (an order, a shape parameter)."""
+        return [case(expr, x=positive(sx), y=positive(sy), wrt=("y",)) for sx, sy in PAIRS]
+  # broadcast against x of shape (3, 4)
     CASES.update({
         sp.gammaln: [*unary("scipy.special.gammaln(x)", lo=0.2, hi=4.0), case("scipy.special.gammaln(x)", x=rand(V, -0.9, -0.1))],
         sp.gamma: unary("scipy.special.gamma(x)", lo=0.2, hi=3.0),
@@ -1520,6 +1525,22 @@ if SCIPY:
         ],
         sp.softmax: [case("scipy.special.softmax(x)", x=rand(V)), case("scipy.special.softmax(x, axis=1)", x=rand(M)), case("scipy.special.softmax(x, axis=None)", x=rand(M)), case("scipy.special.softmax(x, 0)", x=rand(T))],
         sp.log_softmax: [case("scipy.special.log_softmax(x)", x=rand(V)), case("scipy.special.log_softmax(x, axis=1)", x=rand(M)), case("scipy.special.log_softmax(x, axis=(0, 1))", x=rand(T))],
+        sp.rgamma: unary("scipy.special.rgamma(x)", lo=0.2, hi=3.0),
+        sp.beta: binary("scipy.special.beta(x, y)", x=positive, y=positive),
+        sp.multigammaln: [case("scipy.special.multigammaln(x, 3)", x=rand(s, 1.5, 3.0)) for s in (S, V, M)],
+        sp.gammainc: [*in_second("scipy.special.gammainc(x, y)"), case("scipy.special.gammainc(2.5, x)", x=positive(V))],
+        sp.gammaincc: [*in_second("scipy.special.gammaincc(x, y)"), case("scipy.special.gammaincc(0.7, x)", x=positive(M))],
+        sp.j0: unary("scipy.special.j0(x)", lo=0.5, hi=5.0),
+        sp.j1: unary("scipy.special.j1(x)", lo=0.5, hi=5.0),
+        sp.y0: unary("scipy.special.y0(x)", lo=0.5, hi=5.0),
+        sp.y1: unary("scipy.special.y1(x)", lo=0.5, hi=5.0),
+        sp.jv: [*in_second("scipy.special.jv(x, y)"), case("scipy.special.jn(2, x)", x=rand(M, 0.5, 5.0)), case("scipy.special.jv(1.5, x)", x=rand(S, 0.5, 5.0))],
+        sp.yn: [case("scipy.special.yn(2, x)", x=rand(s, 0.5, 5.0)) for s in (S, V, M)] + [case("scipy.special.yn(np.array([0, 1, 3]), x)", x=rand((2, 3), 0.5, 5.0)), case("scipy.special.yn(n, x)", x=rand(M, 0.5, 5.0), n=np.array([1, 2, 3, 4])), case("scipy.special.yn(n, x)", x=rand((3, 1), 0.5, 5.0), n=np.array([1.0, 2.0, 3.0, 4.0]), wrt=("x",))],
+        sp.i0: unary("scipy.special.i0(x)", lo=-3.0, hi=3.0),
+        sp.i1: unary("scipy.special.i1(x)", lo=-3.0, hi=3.0),
+        sp.iv: [*in_second("scipy.special.iv(x, y)"), case("scipy.special.iv(2, x)", x=rand(M, -3.0, 3.0))],
+        sp.ive: [*in_second("scipy.special.ive(x, y)"), case("scipy.special.ive(1, x)", x=away(M, 0.3, 3.0)), case("scipy.special.ive(1.5, x)", x=rand(V, 0.3, 3.0))],
+        sp.entr: unary("scipy.special.entr(x)", lo=0.1, hi=2.0),
         norm.pdf: [*unary("scipy.stats.norm.pdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.pdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.pdf(x, scale=scale)", x=rand(S), scale=rand(S, 0.5, 2.0))],
         norm.logpdf: [*unary("scipy.stats.norm.logpdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logpdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logpdf(x, loc=loc)", x=rand(S), loc=rand(S))],
         norm.cdf: [*unary("scipy.stats.norm.cdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.cdf(x, loc, scale)", x=rand(M), **locs)],

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import types
 from typing import TYPE_CHECKING, Any
 
 import gast
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..ir import name
 from ..parse import ParsedFunction, parse_function
 from ..resolve import Resolver
+from ..rules.registry import _installed
 from .analysis import _literal
 from .primitives import RESULT
 from .scope import Scope
@@ -31,6 +33,15 @@ class Inlining:
                 node,
                 f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
                 "rewrite the recursion as straight-line code.",
+            )
+        module = getattr(getattr(fn, "__func__", fn), "__module__", None) or ""
+        if module.partition(".")[0] != "srcgrad" and _installed(module):  # a library's (scipy's) own code
+            spelled = ast.unparse(gast.gast_to_ast(node.func))
+            raise self.error(
+                NoRuleError,
+                node,
+                f"no derivative rule for {spelled} (from {module})",
+                f"register one with @srcgrad.adjoint({spelled}) or mark it non-differentiable.",
             )
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.error(

@@ -1547,6 +1547,37 @@ if SCIPY:
         norm.logcdf: [*unary("scipy.stats.norm.logcdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logcdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logcdf(x)", x=rand(V, -30.0, -20.0))],
     })  # fmt: skip
 
+    # scipy.stats' continuous distributions: every method, in x, loc and scale (and the shape
+    # parameters for logpdf and pdf), on scalars, vectors, matrices and broadcasting shapes.
+    DISTRIBUTIONS = {  # name: (x's range, loc's range, {shape parameter: range})
+        "norm": ((-2.0, 2.0), (-0.5, 0.5), {}),
+        "t": ((-2.0, 2.0), (-0.5, 0.5), {"df": (1.5, 6.0)}),
+        "gamma": ((1.0, 3.0), (0.0, 0.4), {"a": (0.8, 3.0)}),
+        "beta": ((0.3, 0.6), (0.0, 0.1), {"a": (0.8, 3.0), "b": (0.8, 3.0)}),
+        "chi2": ((1.0, 3.0), (0.0, 0.4), {"df": (1.5, 6.0)}),
+    }
+    for dist, ((xlo, xhi), (llo, lhi), shapes) in DISTRIBUTIONS.items():
+        for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+            call = f"scipy.stats.{dist}.{method}(x, {''.join(p + ', ' for p in shapes)}loc, scale)"
+            in_shape = tuple(shapes) if method in ("logpdf", "pdf") else ()
+            CASES.setdefault(getattr(getattr(scipy.stats, dist), method), []).extend(
+                [case(call, x=rand(s, xlo, xhi), loc=rand(S, llo, lhi), scale=rand(S, 0.9, 1.3), **{p: rand(S, *r) for p, r in shapes.items()}, wrt=("x", *in_shape)) for s in (S, V, M)]
+                + [case(call, x=rand(M, xlo, xhi), loc=rand(V, llo, lhi), scale=rand(V, 0.9, 1.3), **{p: rand(V, *r) for p, r in shapes.items()}, wrt=("x", "loc", "scale", *in_shape))]
+            )  # fmt: skip
+    poisson, mvn, dirichlet = scipy.stats.poisson, scipy.stats.multivariate_normal, scipy.stats.dirichlet
+    counts = np.array([[0.0, 1.0, 3.0, 2.0], [5.0, 1.0, 0.0, 7.0], [2.0, 2.0, 4.0, 1.0]])
+    for fn in (poisson.logpmf, poisson.pmf, poisson.cdf, poisson.sf):
+        CASES[fn] = [case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=3.0, x=rand(S, 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=counts[0], x=rand(V, 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x, 1)", k=counts + 1.0, x=rand((3, 1), 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=counts, x=rand(M, 0.5, 4.0), wrt=("x",))]  # fmt: skip
+    # cov enters symmetrized: scipy reads one triangle of it, the rule's adjoint is symmetric
+    spd = wellconditioned((3, 3))
+    for fn in (mvn.logpdf, mvn.pdf):
+        call = f"scipy.stats.multivariate_normal.{fn.__name__}"
+        CASES[fn] = [case(f"{call}(x, m, (c + c.T) / 2.0)", x=rand(s), m=rand((3,)), c=spd) for s in ((3,), (4, 3), (1, 3))] + [case(f"{call}(x, cov=(c + c.T) / 2.0)", x=rand((2, 3)), c=spd), case(f"{call}(x, m, np.eye(3))", x=rand((4, 3)), m=rand((3,)))]  # fmt: skip
+    simplex = RNG.dirichlet([2.0, 3.0, 4.0], 5).T
+    for fn in (dirichlet.logpdf, dirichlet.pdf):
+        call = f"scipy.stats.dirichlet.{fn.__name__}"
+        CASES[fn] = [case(f"{call}(x / np.sum(x), a)", x=simplex[:, 0], a=rand((3,), 0.8, 3.0)), case(f"{call}(x, a)", x=simplex, a=rand((3,), 0.8, 3.0), wrt=("a",)), case(f"{call}(x / np.sum(x, axis=0), a)", x=simplex, a=rand((3,), 0.8, 3.0))]  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
@@ -1763,6 +1794,10 @@ INLINED = {
     runtime.eigvalsh_vjp,
     runtime.eigvalsh_jvp,
 }
+if SCIPY:  # scipy's rules' helpers: plain numpy and scipy, inlined (odeint's refuse inside, loudly)
+    from srcgrad import runtime_scipy
+
+    INLINED |= {getattr(runtime_scipy, n) for n in runtime_scipy.INLINED}
 
 
 def _called(template: Any, names: dict[str, Any]) -> list[Any]:

@@ -1,0 +1,307 @@
+"""Helpers that the generated code of scipy's rules calls (``srcgrad/rules/scipy_*.py``).
+
+Imported only with those rules, once the program has imported scipy. Each helper is plain
+numpy and scipy over functions that have rules, so that srcgrad differentiates generated code
+again by inlining it (``hessian``), except ``odeint_vjp`` and ``odeint_jvp``, which integrate
+an ODE with srcgrad's own ``vjp``/``jvp`` of the user's function: differentiating them again is
+refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.integrate
+import scipy.linalg
+import scipy.signal
+
+from .runtime import cholesky_jvp, cholesky_vjp, real_only, refuse
+
+# -- scipy.stats.multivariate_normal and dirichlet ------------------------------------------
+
+
+def mvn_solved(x: Any, mean: Any, cov: Any, allow_singular: bool = False) -> Any:
+    """``(x - mean) cov^-1``, one row per point, in the shape of ``x - mean``: the score's core."""
+    if allow_singular or np.ndim(cov) != 2:
+        raise refuse(
+            "srcgrad differentiates multivariate_normal with a full, nonsingular covariance matrix only",
+            "pass cov as a 2-d array and allow_singular=False.",
+            "multivariate_normal",
+        )
+    diff = x - mean
+    rows = np.reshape(diff, (-1, np.shape(cov)[-1]))
+    return np.reshape(np.transpose(np.linalg.solve(cov, np.transpose(rows))), np.shape(diff))
+
+
+def mvn_times(g: Any, r: Any) -> Any:
+    """Each point's row of ``r`` times that point's adjoint in ``g`` (one number per point)."""
+    return np.reshape(np.reshape(g, (-1, 1)) * np.reshape(r, (np.size(g), -1)), np.shape(r))
+
+
+def mvn_dot(t: Any, r: Any, ans: Any) -> Any:
+    """Each point's row of ``t`` (broadcast to ``r``) dotted with its row of ``r``: ``ans``'s shape."""
+    rows = np.reshape(t * np.ones_like(r), (np.size(ans), -1))
+    return np.reshape(np.sum(rows * np.reshape(r, (np.size(ans), -1)), -1), np.shape(ans))
+
+
+def mvn_cov_grad(g: Any, r: Any, cov: Any) -> Any:
+    """The adjoint of cov: ``sum_points g (r r^T - cov^-1) / 2`` (symmetric, as autograd's)."""
+    rows = np.reshape(r, (np.size(g), -1))
+    weighted = np.reshape(g, (-1, 1)) * rows
+    return 0.5 * (np.transpose(rows) @ weighted - np.sum(g) * np.linalg.inv(cov))
+
+
+def mvn_cov_jvp(t: Any, r: Any, cov: Any, ans: Any) -> Any:
+    """The tangent along cov: ``(r^T t r - trace(cov^-1 t)) / 2`` for each point."""
+    rows = np.reshape(r, (np.size(ans), -1))
+    quadratic = np.sum((rows @ t) * rows, -1) - np.sum(np.linalg.inv(cov) * np.transpose(t))
+    return np.reshape(0.5 * quadratic, np.shape(ans))
+
+
+def dirichlet_alpha(alpha: Any, x: Any) -> Any:
+    """``alpha`` as a column against ``x`` (components along ``x``'s first axis, as scipy reads them)."""
+    if np.ndim(alpha) != 1 or np.shape(x)[:1] != np.shape(alpha):
+        raise refuse(
+            "srcgrad differentiates dirichlet with one row of x per component of alpha only",
+            "pass every component of x (scipy infers a missing last one).",
+            "dirichlet",
+        )
+    return np.reshape(alpha, np.shape(alpha) + (1,) * (np.ndim(x) - 1))
+
+
+# -- scipy.signal.convolve: the output is a window of the full convolution ----------------
+
+
+def _window(in1: Any, in2: Any, mode: str) -> tuple:
+    """Where ``convolve(in1, in2, mode)`` sits in the full convolution: a slice per axis."""
+    s1, s2 = np.shape(in1), np.shape(in2)
+    if mode == "full":
+        return tuple(slice(0, a + b - 1) for a, b in zip(s1, s2))
+    if mode == "same":
+        return tuple(slice((b - 1) // 2, (b - 1) // 2 + a) for a, b in zip(s1, s2))
+    if mode == "valid":
+        return tuple(slice(min(a, b) - 1, max(a, b)) for a, b in zip(s1, s2))
+    raise refuse(f"scipy.signal.convolve has no mode {mode!r}", "use 'full', 'valid' or 'same'.", "convolve")
+
+
+def convolve_full(v: Any, in1: Any, in2: Any, mode: str = "full") -> Any:
+    """``v``, an adjoint of ``convolve(in1, in2, mode)``, placed in zeros of the full output's shape."""
+    full = np.zeros(tuple(a + b - 1 for a, b in zip(np.shape(in1), np.shape(in2))), dtype=np.result_type(v))
+    full[_window(in1, in2, mode)] = v
+    return full
+
+
+def convolve_crop(v: Any, in1: Any, in2: Any, mode: str = "full") -> Any:
+    """The window of ``v`` (full convolution's shape) that ``convolve(in1, in2, mode)`` returns."""
+    return v[_window(in1, in2, mode)]
+
+
+# -- scipy.linalg ----------------------------------------------------------------------------
+
+
+def _transposed(trans: Any) -> bool:
+    """Does ``trans`` (0, 1, 2 or 'N', 'T', 'C') solve with the transpose (of a real matrix)?"""
+    return trans not in (0, "N", "n")
+
+
+def _triangle(m: Any, lower: bool, unit_diagonal: bool) -> Any:
+    """The triangle of ``m`` that solve_triangular reads (without the diagonal if it is unit)."""
+    return np.tril(m, -1 if unit_diagonal else 0) if lower else np.triu(m, 1 if unit_diagonal else 0)
+
+
+def _column(x: Any) -> Any:
+    return np.reshape(x, (np.shape(x)[0], -1))
+
+
+def solve_triangular_vjp_a(g: Any, ans: Any, a: Any, trans: Any, lower: bool, unit_diagonal: bool) -> Any:
+    """The adjoint of ``a`` in ``x = solve_triangular(a, b)``: ``-tri(op(solve(op(a)^T, g) x^T))``."""
+    real_only(a, "scipy.linalg.solve_triangular")
+    flip = 0 if _transposed(trans) else 1
+    gb = _column(scipy.linalg.solve_triangular(a, g, trans=flip, lower=lower, unit_diagonal=unit_diagonal))
+    outer = _column(ans) @ np.transpose(gb) if _transposed(trans) else gb @ np.transpose(_column(ans))
+    return -_triangle(outer, lower, unit_diagonal)
+
+
+def solve_triangular_jvp_a(t: Any, ans: Any, a: Any, trans: Any, lower: bool, unit_diagonal: bool) -> Any:
+    """The tangent along ``a``: ``-solve(op(a), op(tri(t)) x)``."""
+    real_only(a, "scipy.linalg.solve_triangular")
+    tri = _triangle(t, lower, unit_diagonal)
+    moved = np.reshape((np.transpose(tri) if _transposed(trans) else tri) @ _column(ans), np.shape(ans))
+    return -scipy.linalg.solve_triangular(a, moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def flip_trans(trans: Any) -> int:
+    """The ``trans`` that solves with the transpose of what ``trans`` solves with."""
+    return 0 if _transposed(trans) else 1
+
+
+def _factor(c: Any, lower: bool) -> Any:
+    """The lower Cholesky factor ``L`` in ``c`` (cho_factor's other triangle is arbitrary)."""
+    return np.tril(c) if lower else np.transpose(np.triu(c))
+
+
+def cho_factor_vjp(g: Any, c: Any, lower: bool) -> Any:
+    """The adjoint of ``a`` in ``c, lower = cho_factor(a)``, from the adjoint of c's triangle."""
+    return cholesky_vjp(_factor(g, lower), _factor(c, lower))
+
+
+def cho_factor_jvp(t: Any, c: Any, lower: bool) -> Any:
+    """The tangent of ``c`` in ``c, lower = cho_factor(a)`` (zero in the triangle c does not use)."""
+    dl = cholesky_jvp(t, _factor(c, lower))
+    return dl if lower else np.transpose(dl)
+
+
+def cho_solve_vjp_c(g: Any, ans: Any, c_and_lower: Any) -> tuple:
+    """The adjoint of ``(c, lower)`` in ``x = cho_solve((c, lower), b)``: with ``a = L L^T``,
+    ``a``'s adjoint is ``-(a^-1 g) x^T``, and ``L``'s is that plus its transpose, times ``L``."""
+    c, lower = c_and_lower
+    real_only(c, "scipy.linalg.cho_solve")
+    gb = _column(scipy.linalg.cho_solve(c_and_lower, g))
+    ga = -(gb @ np.transpose(_column(ans)))
+    gl = (ga + np.transpose(ga)) @ _factor(c, lower)
+    return (np.tril(gl) if lower else np.triu(np.transpose(gl)), 0.0)
+
+
+def cho_solve_jvp_c(t: Any, ans: Any, c_and_lower: Any) -> Any:
+    """The tangent along ``c``: ``-a^-1 (dL L^T + L dL^T) x`` with ``dL`` the tangent of c's triangle."""
+    c, lower = c_and_lower
+    real_only(c, "scipy.linalg.cho_solve")
+    factor, dl = _factor(c, lower), _factor(t[0], lower)
+    da = dl @ np.transpose(factor) + factor @ np.transpose(dl)
+    return -scipy.linalg.cho_solve(c_and_lower, np.reshape(da @ _column(ans), np.shape(ans)))
+
+
+def expm_frechet_block(a: Any, e: Any) -> Any:
+    """The derivative of ``expm`` at ``a`` along ``e``: the top right block of ``expm([[a, e], [0, a]])``."""
+    real_only(a, "scipy.linalg.expm")
+    n = np.shape(a)[-1]
+    top = np.concatenate([a, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(a), a], axis=-1)
+    return scipy.linalg.expm(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+# -- scipy.integrate.odeint: the adjoint method --------------------------------------------
+
+
+def _odeint_options(full_output: Any, rtol: Any, atol: Any, mxstep: Any) -> dict:
+    if full_output:
+        raise refuse(
+            "srcgrad differentiates odeint's solution, not its full_output",
+            "call odeint without full_output (or call it a second time for the report).",
+            "odeint",
+        )
+    return {"rtol": rtol, "atol": atol, "mxstep": mxstep}
+
+
+def _dynamics(func: Any, tfirst: bool) -> Any:
+    """``func`` as a function of ``(y, t, *args)``, whichever order it takes them in."""
+    if not tfirst:
+        return func
+    return lambda y, t, *args: func(t, y, *args)
+
+
+def _flat(values: Any) -> Any:
+    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]) if values else np.zeros(0)
+
+
+def _unflat(flat: Any, like: tuple) -> tuple:
+    out, start = [], 0
+    for v in like:
+        size = np.size(v)
+        piece = np.reshape(flat[start : start + size], np.shape(v))
+        out.append(float(piece) if np.ndim(v) == 0 else piece)
+        start += size
+    return tuple(out)
+
+
+def odeint_vjp(
+    g: Any,
+    ans: Any,
+    func: Any,
+    y0: Any,
+    times: Any,
+    args: Any = (),
+    full_output: Any = 0,
+    rtol: Any = None,
+    atol: Any = None,
+    mxstep: Any = 0,
+    tfirst: bool = False,
+) -> tuple:
+    """The adjoints of ``(y0, times, args)`` in ``ans = odeint(func, y0, times, args)``, by the
+    adjoint method (autograd's ``grad_odeint``; Froehlich et al. 2017, sec. 2.4.2): integrate
+    the state with its adjoint backwards from each time to the previous one, the adjoint's
+    dynamics ``-a^T df/dy`` from srcgrad's own ``vjp`` of ``func``."""
+    from . import api  # (srcgrad.vjp: the package imports this module's users, not this module)
+
+    options = _odeint_options(full_output, rtol, atol, mxstep)
+    f = _dynamics(func, tfirst)
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    ys = np.reshape(ans, (len(times), -1))
+    g = np.reshape(g, np.shape(ys))
+    n, d, k = len(times), np.shape(ys)[1], len(_flat(args))
+
+    def backwards(state: Any, t: float) -> Any:
+        y, a = state[:d], state[d : 2 * d]
+        out, pullback = api.vjp(f, np.reshape(y, np.shape(y0)), float(t), *args)
+        grads = pullback(np.reshape(-a, np.shape(out)))
+        return np.concatenate([np.ravel(out), np.ravel(grads[0]), [grads[1]], _flat(grads[2:])])
+
+    a_y, a_t0, a_args, a_times = g[-1], 0.0, np.zeros(k), np.zeros(n)
+    for i in range(n - 1, 0, -1):
+        moved = float(np.dot(np.ravel(f(np.reshape(ys[i], np.shape(y0)), float(times[i]), *args)), g[i]))
+        a_times[i] = moved
+        a_t0 -= moved
+        state = np.concatenate([ys[i], a_y, [a_t0], a_args])
+        back = scipy.integrate.odeint(backwards, state, np.array([times[i], times[i - 1]]), **options)[1]
+        a_y, a_t0, a_args = back[d : 2 * d] + g[i - 1], back[2 * d], back[2 * d + 1 :]
+    a_times[0] = a_t0
+    return np.reshape(a_y, np.shape(y0)), np.reshape(a_times, np.shape(times)), _unflat(a_args, args)
+
+
+def odeint_jvp(
+    ans: Any,
+    func: Any,
+    y0: Any,
+    times: Any,
+    args: Any,
+    t_y0: Any,
+    t_times: Any,
+    t_args: Any,
+    full_output: Any = 0,
+    rtol: Any = None,
+    atol: Any = None,
+    mxstep: Any = 0,
+    tfirst: bool = False,
+) -> Any:
+    """The tangent of ``ans = odeint(func, y0, times, args)``: the sensitivity ``s`` solves
+    ``s' = df/dy s + df/dargs t_args`` (srcgrad's ``jvp`` of ``func``) from
+    ``t_y0 - f(y0, t0) t_times[0]``, and a moved time adds ``f(y, t_i) t_times[i]``."""
+    from . import api
+
+    options = _odeint_options(full_output, rtol, atol, mxstep)
+    f = _dynamics(func, tfirst)
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    t_args = tuple(t_args) if isinstance(t_args, (tuple, list)) else (t_args,)
+    ys = np.reshape(ans, (len(times), -1))
+    d, shape = np.shape(ys)[1], np.shape(y0)
+    t_times = np.broadcast_to(t_times, np.shape(times))
+
+    def forwards(state: Any, t: float) -> Any:
+        y, s = np.reshape(state[:d], shape), np.reshape(state[d:], shape)
+        out, tangent = api.jvp(f, (y, float(t), *args), (s, 0.0, *t_args))
+        return np.concatenate([np.ravel(out), np.ravel(tangent)])
+
+    s0 = np.ravel(t_y0 * np.ones(shape)) - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * t_times[0]
+    s = scipy.integrate.odeint(forwards, np.concatenate([ys[0], s0]), times, **options)[:, d:]
+    moved = [np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * t_times[i] for i in range(len(times))]
+    return np.reshape(s + np.array(moved), np.shape(ans))
+
+
+# The helpers above that srcgrad differentiates by inlining their source (the tests check
+# that every function a rule's template calls has a rule or is listed here).
+INLINED = (
+    "mvn_solved", "mvn_times", "mvn_dot", "mvn_cov_grad", "mvn_cov_jvp", "dirichlet_alpha",
+    "solve_triangular_vjp_a", "solve_triangular_jvp_a", "cho_factor_vjp", "cho_factor_jvp",
+    "cho_solve_vjp_c", "cho_solve_jvp_c", "expm_frechet_block", "odeint_vjp", "odeint_jvp",
+)  # fmt: skip

@@ -137,19 +137,25 @@ def flip_trans(trans: Any) -> int:
 
 
 def _factor(c: Any, lower: bool) -> Any:
-    """The lower Cholesky factor ``L`` in ``c`` (cho_factor's other triangle is arbitrary)."""
+    """The lower Cholesky factor ``L`` in ``c`` (cho_factor returns it, or ``L^T``, in one triangle)."""
     return np.tril(c) if lower else np.transpose(np.triu(c))
 
 
+def _other(c: Any, lower: bool) -> Any:
+    """The triangle of ``c`` that cho_factor leaves as it was in ``a`` (without the diagonal)."""
+    return np.triu(c, 1) if lower else np.tril(c, -1)
+
+
 def cho_factor_vjp(g: Any, c: Any, lower: bool) -> Any:
-    """The adjoint of ``a`` in ``c, lower = cho_factor(a)``, from the adjoint of c's triangle."""
-    return cholesky_vjp(_factor(g, lower), _factor(c, lower))
+    """The adjoint of ``a`` in ``c, lower = cho_factor(a)``: the factor's triangle through the
+    Cholesky factorization, the other triangle (``a``'s own entries) as it is."""
+    return cholesky_vjp(_factor(g, lower), _factor(c, lower)) + _other(g, lower)
 
 
 def cho_factor_jvp(t: Any, c: Any, lower: bool) -> Any:
-    """The tangent of ``c`` in ``c, lower = cho_factor(a)`` (zero in the triangle c does not use)."""
+    """The tangent of ``c`` in ``c, lower = cho_factor(a)``."""
     dl = cholesky_jvp(t, _factor(c, lower))
-    return dl if lower else np.transpose(dl)
+    return (dl if lower else np.transpose(dl)) + _other(t, lower)
 
 
 def cho_solve_vjp_c(g: Any, ans: Any, c_and_lower: Any) -> tuple:
@@ -184,6 +190,26 @@ def expm_frechet_block(a: Any, e: Any) -> Any:
 # -- scipy.integrate.odeint: the adjoint method --------------------------------------------
 
 
+def _pullback(func: Any, tfirst: bool, y: Any, t: float, args: tuple, cotangent: Any) -> tuple:
+    """``func(y, t, *args)`` (``func(t, y, *args)`` for ``tfirst``) and its adjoints of ``(y, t,
+    *args)`` for ``cotangent``, from srcgrad's ``vjp`` of the user's ``func``."""
+    from . import api  # (the package imports this module's users, not this module)
+
+    primals = (t, y, *args) if tfirst else (y, t, *args)
+    out, pullback = api.vjp(func, *primals)
+    grads = pullback(np.reshape(cotangent, np.shape(out)))
+    return (out, grads[1], grads[0], grads[2:]) if tfirst else (out, *grads[:2], grads[2:])
+
+
+def _pushforward(func: Any, tfirst: bool, y: Any, t: float, args: tuple, s: Any, t_args: tuple) -> tuple:
+    """``func``'s value and its tangent along ``s`` in ``y`` and ``t_args`` in ``args`` (srcgrad's ``jvp``)."""
+    from . import api
+
+    if tfirst:
+        return api.jvp(func, (t, y, *args), (0.0, s, *t_args))
+    return api.jvp(func, (y, t, *args), (s, 0.0, *t_args))
+
+
 def _odeint_options(full_output: Any, rtol: Any, atol: Any, mxstep: Any) -> dict:
     if full_output:
         raise refuse(
@@ -195,10 +221,8 @@ def _odeint_options(full_output: Any, rtol: Any, atol: Any, mxstep: Any) -> dict
 
 
 def _dynamics(func: Any, tfirst: bool) -> Any:
-    """``func`` as a function of ``(y, t, *args)``, whichever order it takes them in."""
-    if not tfirst:
-        return func
-    return lambda y, t, *args: func(t, y, *args)
+    """``func`` as a function of ``(y, t, *args)``, whichever order it takes them in (for values only)."""
+    return (lambda y, t, *args: func(t, y, *args)) if tfirst else func
 
 
 def _flat(values: Any) -> Any:
@@ -232,8 +256,10 @@ def odeint_vjp(
     adjoint method (autograd's ``grad_odeint``; Froehlich et al. 2017, sec. 2.4.2): integrate
     the state with its adjoint backwards from each time to the previous one, the adjoint's
     dynamics ``-a^T df/dy`` from srcgrad's own ``vjp`` of ``func``."""
-    from . import api  # (srcgrad.vjp: the package imports this module's users, not this module)
-
+    key = (g, ans, func, y0, times, args, full_output, rtol, atol, mxstep, tfirst)
+    last = _LAST_VJP.get("key")
+    if last is not None and len(last) == len(key) and all(a is b for a, b in zip(last, key)):
+        return _LAST_VJP["value"]  # the adjoints of y0, times and args come from one integration
     options = _odeint_options(full_output, rtol, atol, mxstep)
     f = _dynamics(func, tfirst)
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
@@ -242,10 +268,9 @@ def odeint_vjp(
     n, d, k = len(times), np.shape(ys)[1], len(_flat(args))
 
     def backwards(state: Any, t: float) -> Any:
-        y, a = state[:d], state[d : 2 * d]
-        out, pullback = api.vjp(f, np.reshape(y, np.shape(y0)), float(t), *args)
-        grads = pullback(np.reshape(-a, np.shape(out)))
-        return np.concatenate([np.ravel(out), np.ravel(grads[0]), [grads[1]], _flat(grads[2:])])
+        y, a = np.reshape(state[:d], np.shape(y0)), state[d : 2 * d]
+        out, a_y, a_t, a_args = _pullback(func, tfirst, y, float(t), args, -a)
+        return np.concatenate([np.ravel(out), np.ravel(a_y), [a_t], _flat(a_args)])
 
     a_y, a_t0, a_args, a_times = g[-1], 0.0, np.zeros(k), np.zeros(n)
     for i in range(n - 1, 0, -1):
@@ -256,7 +281,12 @@ def odeint_vjp(
         back = scipy.integrate.odeint(backwards, state, np.array([times[i], times[i - 1]]), **options)[1]
         a_y, a_t0, a_args = back[d : 2 * d] + g[i - 1], back[2 * d], back[2 * d + 1 :]
     a_times[0] = a_t0
-    return np.reshape(a_y, np.shape(y0)), np.reshape(a_times, np.shape(times)), _unflat(a_args, args)
+    value = np.reshape(a_y, np.shape(y0)), np.reshape(a_times, np.shape(times)), _unflat(a_args, args)
+    _LAST_VJP.update(key=key, value=value)
+    return value
+
+
+_LAST_VJP: dict = {}  # the last call of odeint_vjp (its arguments, kept alive) and its result
 
 
 def odeint_jvp(
@@ -277,8 +307,6 @@ def odeint_jvp(
     """The tangent of ``ans = odeint(func, y0, times, args)``: the sensitivity ``s`` solves
     ``s' = df/dy s + df/dargs t_args`` (srcgrad's ``jvp`` of ``func``) from
     ``t_y0 - f(y0, t0) t_times[0]``, and a moved time adds ``f(y, t_i) t_times[i]``."""
-    from . import api
-
     options = _odeint_options(full_output, rtol, atol, mxstep)
     f = _dynamics(func, tfirst)
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
@@ -289,12 +317,17 @@ def odeint_jvp(
 
     def forwards(state: Any, t: float) -> Any:
         y, s = np.reshape(state[:d], shape), np.reshape(state[d:], shape)
-        out, tangent = api.jvp(f, (y, float(t), *args), (s, 0.0, *t_args))
+        out, tangent = _pushforward(func, tfirst, y, float(t), args, s, t_args)
         return np.concatenate([np.ravel(out), np.ravel(tangent)])
 
-    s0 = np.ravel(t_y0 * np.ones(shape)) - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * t_times[0]
+    s0 = (
+        np.ravel(t_y0 * np.ones(shape))
+        - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * t_times[0]
+    )
     s = scipy.integrate.odeint(forwards, np.concatenate([ys[0], s0]), times, **options)[:, d:]
-    moved = [np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * t_times[i] for i in range(len(times))]
+    moved = [
+        np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * t_times[i] for i in range(len(times))
+    ]
     return np.reshape(s + np.array(moved), np.shape(ans))
 
 
@@ -303,5 +336,5 @@ def odeint_jvp(
 INLINED = (
     "mvn_solved", "mvn_times", "mvn_dot", "mvn_cov_grad", "mvn_cov_jvp", "dirichlet_alpha",
     "solve_triangular_vjp_a", "solve_triangular_jvp_a", "cho_factor_vjp", "cho_factor_jvp",
-    "cho_solve_vjp_c", "cho_solve_jvp_c", "expm_frechet_block", "odeint_vjp", "odeint_jvp",
+    "cho_solve_vjp_c", "cho_solve_jvp_c", "flip_trans", "expm_frechet_block", "odeint_vjp", "odeint_jvp",
 )  # fmt: skip

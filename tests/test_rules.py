@@ -1494,7 +1494,8 @@ if SCIPY:
     def in_second(expr: str) -> list[Case]:
         """``expr`` of ``x`` and ``y``, differentiated in ``y`` only (an order, a shape parameter)."""
         return [case(expr, x=positive(sx), y=positive(sy), wrt=("y",)) for sx, sy in PAIRS]
-  # broadcast against x of shape (3, 4)
+
+    # broadcast against x of shape (3, 4)
     CASES.update({
         sp.gammaln: [*unary("scipy.special.gammaln(x)", lo=0.2, hi=4.0), case("scipy.special.gammaln(x)", x=rand(V, -0.9, -0.1))],
         sp.gamma: unary("scipy.special.gamma(x)", lo=0.2, hi=3.0),
@@ -1577,6 +1578,30 @@ if SCIPY:
     for fn in (dirichlet.logpdf, dirichlet.pdf):
         call = f"scipy.stats.dirichlet.{fn.__name__}"
         CASES[fn] = [case(f"{call}(x / np.sum(x), a)", x=simplex[:, 0], a=rand((3,), 0.8, 3.0)), case(f"{call}(x, a)", x=simplex, a=rand((3,), 0.8, 3.0), wrt=("a",)), case(f"{call}(x / np.sum(x, axis=0), a)", x=simplex, a=rand((3,), 0.8, 3.0))]  # fmt: skip
+    import scipy.integrate
+    import scipy.linalg
+    import scipy.signal
+
+    from srcgrad import runtime_scipy
+
+    srcgrad.rules.load_on_demand()
+    la, conv = scipy.linalg, "scipy.signal.convolve"
+    CASES.update({
+        la.solve_triangular: [case("scipy.linalg.solve_triangular(a, b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, lower=True)", a=wellconditioned((3, 3)), b=rand((3,))), case("scipy.linalg.solve_triangular(a, b, trans='T', lower=True, unit_diagonal=True)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, 2)", a=wellconditioned((3, 3)), b=rand((3,)))],
+        la.cho_factor: [case("scipy.linalg.cho_factor(a @ a.T)[0]", a=wellconditioned((3, 3))), case("np.tril(scipy.linalg.cho_factor(a @ a.T, lower=True)[0])", a=wellconditioned((3, 3)))],
+        la.cho_solve: [case("scipy.linalg.cho_solve(scipy.linalg.cho_factor(a @ a.T), b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.cho_solve((np.tril(a), True), b)", a=wellconditioned((3, 3)), b=rand((3,)))],
+        la.solve_sylvester: [case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((3, 3)), b=wellconditioned((2, 2)), q=rand((3, 2)))],
+        la.sqrtm: [case("scipy.linalg.sqrtm(a @ a.T)", a=wellconditioned((3, 3)))],
+        la.expm: [case("scipy.linalg.expm(a)", a=rand((3, 3))), case("scipy.linalg.expm(a)", a=rand((1, 1)))],
+        scipy.signal.convolve: [case(f"{conv}(x, y)", x=rand((5,)), y=rand((3,))), case(f"{conv}(x, y, 'valid')", x=rand((3,)), y=rand((5,))), case(f"{conv}(x, y, mode='same')", x=rand((3, 4)), y=rand((2, 3))), case(f"{conv}(x, y, 'same')", x=rand((2, 2)), y=rand((3, 4))), case(f"{conv}(x, y, 'valid')", x=rand((4, 5)), y=rand((2, 3)))],
+        runtime_scipy.convolve_full: [case("convolve_full(v, a, b, 'same')", v=rand((3, 4)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_full(v, a, b, 'valid')", v=rand((3,)), a=shape((3,)), b=shape((5,)))],
+        runtime_scipy.convolve_crop: [case("convolve_crop(v, a, b, 'same')", v=rand((4, 6)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_crop(v, a, b)", v=rand((7,)), a=shape((3,)), b=shape((5,)))],
+        scipy.integrate.odeint: [case("scipy.integrate.odeint(decay, y, ts, args=(k,), rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.0, 0.3, 0.7]), k=0.8), case("scipy.integrate.odeint(decay_tfirst, y, ts, (k,), tfirst=True, rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.1, 0.5]), k=0.8)],
+    })  # fmt: skip
+    NAMESPACE_SCIPY = {
+        "convolve_full": runtime_scipy.convolve_full,
+        "convolve_crop": runtime_scipy.convolve_crop,
+    }
 
 # -- running a case ------------------------------------------------------------------------
 
@@ -1585,6 +1610,16 @@ HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.ru
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
+if SCIPY:  # odeint's cases integrate these
+    HEADER += "import scipy.integrate\nimport scipy.linalg\nimport scipy.signal\n"
+    HEADER += "from srcgrad.runtime_scipy import convolve_crop, convolve_full\n\n\n"
+    HEADER += "def decay(y, t, k):\n    return -k * y + np.sin(t) * y[::-1]\n\n\n"
+    HEADER += "def decay_tfirst(t, y, k):\n    return decay(y, t, k)\n"
+    NAMESPACE.update(NAMESPACE_SCIPY)
+    NAMESPACE.update(
+        decay=lambda y, t, k: -k * y + np.sin(t) * y[::-1],
+        decay_tfirst=lambda t, y, k: -k * y + np.sin(t) * y[::-1],
+    )
 
 
 @dataclass

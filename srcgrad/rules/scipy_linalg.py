@@ -7,7 +7,7 @@ the diagonal when it is unit). ``X = solve_sylvester(a, b, q)`` solves ``a X + X
 ``dX`` solves it with ``dq - da X - X db``; ``sqrtm``'s ``X X = A`` gives ``X dX + dX X = dA``.
 ``expm``'s derivative along ``E`` is the top right block of ``expm([[A, E], [0, A]])`` (Higham,
 Functions of Matrices, 3.2). ``cho_factor``'s ``c`` holds the factor in one triangle and
-arbitrary numbers in the other: only the factor carries a derivative.
+``a``'s own entries in the other (LAPACK leaves them), which carry ``a``'s derivative.
 """
 
 import numpy as np  # noqa: F401  (templates name it)
@@ -16,8 +16,10 @@ import scipy.linalg
 from .. import runtime_scipy as rs
 from .registry import defrule
 
-names = {"scipy": scipy, **{n: getattr(rs, n) for n in rs.INLINED if not n.startswith(("mvn", "dirichlet", "odeint"))}}
-names["flip_trans"] = rs.flip_trans
+names = {
+    "scipy": scipy,
+    **{n: getattr(rs, n) for n in rs.INLINED if not n.startswith(("mvn", "dirichlet", "odeint"))},
+}
 la = scipy.linalg
 SOLVE = "a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True"
 

@@ -28,7 +28,11 @@ psi = "scipy.special.digamma"
 def beside(z_slope: str) -> dict[str, str]:
     """The slopes in x, loc and scale of a logpdf whose slope in z is ``z_slope`` (with its
     ``- log(scale)``)."""
-    return {"x": f"{z_slope} / scale", "loc": f"-{z_slope} / scale", "scale": f"-({z} * {z_slope} + 1.0) / scale"}
+    return {
+        "x": f"{z_slope} / scale",
+        "loc": f"-{z_slope} / scale",
+        "scale": f"-({z} * {z_slope} + 1.0) / scale",
+    }
 
 
 # The slope of each logpdf in each parameter.
@@ -50,7 +54,9 @@ LOGPDF_SLOPES = {
 
 def both(slopes: dict[str, str]) -> dict[str, str]:
     """``d_p`` and ``t_p`` templates: the adjoint and the tangent times each slope."""
-    return {f"{k}_{p}": f"{v} * ({slope})" for p, slope in slopes.items() for k, v in (("d", "g"), ("t", "t"))}
+    return {
+        f"{k}_{p}": f"{v} * ({slope})" for p, slope in slopes.items() for k, v in (("d", "g"), ("t", "t"))
+    }
 
 
 for dist, (signature, slopes) in LOGPDF_SLOPES.items():
@@ -61,11 +67,37 @@ for dist, (signature, slopes) in LOGPDF_SLOPES.items():
     cdf_moves = {"x": "", "loc": "-", "scale": f"-{z} * "}  # the cdf's slopes, as multiples of the pdf
     sf_moves = {"x": "-", "loc": "", "scale": f"{z} * "}
     defrule(obj.logpdf, signature, spelling=f"{call}.logpdf", **both(slopes), **options)
-    defrule(obj.pdf, signature, spelling=f"{call}.pdf", **both({p: f"ans * ({s})" for p, s in slopes.items()}), **options)
-    defrule(obj.cdf, signature, spelling=f"{call}.cdf", **both({p: m + pdf for p, m in cdf_moves.items()}), **options)
-    defrule(obj.logcdf, signature, spelling=f"{call}.logcdf", **both({p: m + ratio for p, m in cdf_moves.items()}), **options)
-    defrule(obj.sf, signature, spelling=f"{call}.sf", **both({p: m + pdf for p, m in sf_moves.items()}), **options)
-    defrule(obj.logsf, signature, spelling=f"{call}.logsf", **both({p: m + ratio for p, m in sf_moves.items()}), **options)
+    defrule(
+        obj.pdf,
+        signature,
+        spelling=f"{call}.pdf",
+        **both({p: f"ans * ({s})" for p, s in slopes.items()}),
+        **options,
+    )
+    defrule(
+        obj.cdf,
+        signature,
+        spelling=f"{call}.cdf",
+        **both({p: m + pdf for p, m in cdf_moves.items()}),
+        **options,
+    )
+    defrule(
+        obj.logcdf,
+        signature,
+        spelling=f"{call}.logcdf",
+        **both({p: m + ratio for p, m in cdf_moves.items()}),
+        **options,
+    )
+    defrule(
+        obj.sf, signature, spelling=f"{call}.sf", **both({p: m + pdf for p, m in sf_moves.items()}), **options
+    )
+    defrule(
+        obj.logsf,
+        signature,
+        spelling=f"{call}.logsf",
+        **both({p: m + ratio for p, m in sf_moves.items()}),
+        **options,
+    )
 
 # fmt: off
 # Poisson, in the rate mu (k and loc shift a lattice: no derivative): logpmf = k log(mu) - mu - log(k!).

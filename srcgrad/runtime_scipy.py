@@ -3,8 +3,8 @@
 Imported only with those rules, once the program has imported scipy. Each helper is plain
 numpy and scipy over functions that have rules, so that srcgrad differentiates generated code
 again by inlining it (``hessian``), except ``odeint_vjp`` and ``odeint_jvp``, which integrate
-an ODE with srcgrad's own ``vjp``/``jvp`` of the user's function: differentiating them again is
-refused.
+an ODE with srcgrad's own ``vjp``/``jvp`` of the user's function: their rules are linear in the
+adjoint or tangent, and differentiating them in anything else is refused.
 """
 
 from __future__ import annotations
@@ -295,38 +295,38 @@ def odeint_jvp(
     y0: Any,
     times: Any,
     args: Any,
-    t_y0: Any,
-    t_times: Any,
-    t_args: Any,
+    u_y0: Any,
+    u_times: Any,
+    u_args: Any,
     full_output: Any = 0,
     rtol: Any = None,
     atol: Any = None,
     mxstep: Any = 0,
     tfirst: bool = False,
 ) -> Any:
-    """The tangent of ``ans = odeint(func, y0, times, args)``: the sensitivity ``s`` solves
-    ``s' = df/dy s + df/dargs t_args`` (srcgrad's ``jvp`` of ``func``) from
-    ``t_y0 - f(y0, t0) t_times[0]``, and a moved time adds ``f(y, t_i) t_times[i]``."""
+    """The tangent of ``ans = odeint(func, y0, times, args)`` along ``(u_y0, u_times, u_args)``:
+    the sensitivity ``s`` solves ``s' = df/dy s + df/dargs u_args`` (srcgrad's ``jvp`` of
+    ``func``) from ``u_y0 - f(y0, t0) u_times[0]``, and a moved time adds ``f(y, t_i) u_times[i]``."""
     options = _odeint_options(full_output, rtol, atol, mxstep)
     f = _dynamics(func, tfirst)
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
-    t_args = tuple(t_args) if isinstance(t_args, (tuple, list)) else (t_args,)
+    u_args = tuple(u_args) if isinstance(u_args, (tuple, list)) else (u_args,) * len(args)  # a zero
     ys = np.reshape(ans, (len(times), -1))
     d, shape = np.shape(ys)[1], np.shape(y0)
-    t_times = np.broadcast_to(t_times, np.shape(times))
+    u_times = np.broadcast_to(u_times, np.shape(times))
 
     def forwards(state: Any, t: float) -> Any:
         y, s = np.reshape(state[:d], shape), np.reshape(state[d:], shape)
-        out, tangent = _pushforward(func, tfirst, y, float(t), args, s, t_args)
+        out, tangent = _pushforward(func, tfirst, y, float(t), args, s, u_args)
         return np.concatenate([np.ravel(out), np.ravel(tangent)])
 
     s0 = (
-        np.ravel(t_y0 * np.ones(shape))
-        - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * t_times[0]
+        np.ravel(u_y0 * np.ones(shape))
+        - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * u_times[0]
     )
     s = scipy.integrate.odeint(forwards, np.concatenate([ys[0], s0]), times, **options)[:, d:]
     moved = [
-        np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * t_times[i] for i in range(len(times))
+        np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * u_times[i] for i in range(len(times))
     ]
     return np.reshape(s + np.array(moved), np.shape(ans))
 
@@ -336,5 +336,5 @@ def odeint_jvp(
 INLINED = (
     "mvn_solved", "mvn_times", "mvn_dot", "mvn_cov_grad", "mvn_cov_jvp", "dirichlet_alpha",
     "solve_triangular_vjp_a", "solve_triangular_jvp_a", "cho_factor_vjp", "cho_factor_jvp",
-    "cho_solve_vjp_c", "cho_solve_jvp_c", "flip_trans", "expm_frechet_block", "odeint_vjp", "odeint_jvp",
+    "cho_solve_vjp_c", "cho_solve_jvp_c", "flip_trans", "expm_frechet_block",
 )  # fmt: skip

@@ -1599,9 +1599,23 @@ if SCIPY:
         scipy.integrate.odeint: [case("scipy.integrate.odeint(decay, y, ts, args=(k,), rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.0, 0.3, 0.7]), k=0.8), case("scipy.integrate.odeint(decay_tfirst, y, ts, (k,), tfirst=True, rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.1, 0.5]), k=0.8)],
     })  # fmt: skip
     NAMESPACE_SCIPY = {
-        "convolve_full": runtime_scipy.convolve_full,
-        "convolve_crop": runtime_scipy.convolve_crop,
+        n: getattr(runtime_scipy, n) for n in ("convolve_full", "convolve_crop", "odeint_vjp", "odeint_jvp")
     }
+
+    def decay(y, t, k):
+        return -k * y + np.sin(t) * y[::-1]
+
+    def decay_tfirst(t, y, k):
+        return decay(y, t, k)
+
+    # odeint's helpers: linear in the adjoint (tangent) they are given, the solution held fixed
+    y0, ts = np.array([0.7, 0.9]), np.array([0.0, 0.3, 0.7])
+    held = dict(ys=scipy.integrate.odeint(decay, y0, ts, args=(0.8,), rtol=1e-11, atol=1e-11), y0=y0, ts=ts)
+    ODE, OPTIONS = "ys, decay, y0, ts, (0.8,)", "0, 1e-11, 1e-11"  # the solution, the ODE; its options
+    CASES.update({
+        runtime_scipy.odeint_vjp: [case(f"odeint_vjp(v, {ODE}, {OPTIONS})[{i}]", v=rand((3, 2)), **held, wrt=("v",)) for i in ("0", "1", "2][0")],
+        runtime_scipy.odeint_jvp: [case(f"odeint_jvp({ODE}, u, w, (k,), {OPTIONS})", u=rand((2,)), w=rand((3,)), k=rand(), **held, wrt=("u", "w", "k"))],
+    })  # fmt: skip
 
 # -- running a case ------------------------------------------------------------------------
 
@@ -1610,16 +1624,12 @@ HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.ru
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
-if SCIPY:  # odeint's cases integrate these
+if SCIPY:  # scipy's helpers, and the ODE that odeint's cases integrate
     HEADER += "import scipy.integrate\nimport scipy.linalg\nimport scipy.signal\n"
-    HEADER += "from srcgrad.runtime_scipy import convolve_crop, convolve_full\n\n\n"
+    HEADER += f"from srcgrad.runtime_scipy import {', '.join(NAMESPACE_SCIPY)}\n\n\n"
     HEADER += "def decay(y, t, k):\n    return -k * y + np.sin(t) * y[::-1]\n\n\n"
     HEADER += "def decay_tfirst(t, y, k):\n    return decay(y, t, k)\n"
-    NAMESPACE.update(NAMESPACE_SCIPY)
-    NAMESPACE.update(
-        decay=lambda y, t, k: -k * y + np.sin(t) * y[::-1],
-        decay_tfirst=lambda t, y, k: -k * y + np.sin(t) * y[::-1],
-    )
+    NAMESPACE.update(NAMESPACE_SCIPY, decay=decay, decay_tfirst=decay_tfirst)
 
 
 @dataclass

@@ -114,9 +114,20 @@ def _column(x: Any) -> Any:
     return np.reshape(x, (np.shape(x)[0], -1))
 
 
+def _one_matrix(a: Any, what: str) -> None:
+    """Refuse a stack of matrices where the derivative is written for one (and real ones)."""
+    real_only(a, what)
+    if np.ndim(a) != 2:
+        raise refuse(
+            f"srcgrad differentiates {what} of one matrix only, not of a stack of them",
+            "loop over the matrices (or use np.linalg, which srcgrad differentiates on stacks).",
+            what.rpartition(".")[2],
+        )
+
+
 def solve_triangular_vjp_a(g: Any, ans: Any, a: Any, trans: Any, lower: bool, unit_diagonal: bool) -> Any:
     """The adjoint of ``a`` in ``x = solve_triangular(a, b)``: ``-tri(op(solve(op(a)^T, g) x^T))``."""
-    real_only(a, "scipy.linalg.solve_triangular")
+    _one_matrix(a, "scipy.linalg.solve_triangular")
     flip = 0 if _transposed(trans) else 1
     gb = _column(scipy.linalg.solve_triangular(a, g, trans=flip, lower=lower, unit_diagonal=unit_diagonal))
     outer = _column(ans) @ np.transpose(gb) if _transposed(trans) else gb @ np.transpose(_column(ans))
@@ -125,7 +136,7 @@ def solve_triangular_vjp_a(g: Any, ans: Any, a: Any, trans: Any, lower: bool, un
 
 def solve_triangular_jvp_a(t: Any, ans: Any, a: Any, trans: Any, lower: bool, unit_diagonal: bool) -> Any:
     """The tangent along ``a``: ``-solve(op(a), op(tri(t)) x)``."""
-    real_only(a, "scipy.linalg.solve_triangular")
+    _one_matrix(a, "scipy.linalg.solve_triangular")
     tri = _triangle(t, lower, unit_diagonal)
     moved = np.reshape((np.transpose(tri) if _transposed(trans) else tri) @ _column(ans), np.shape(ans))
     return -scipy.linalg.solve_triangular(a, moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
@@ -149,11 +160,13 @@ def _other(c: Any, lower: bool) -> Any:
 def cho_factor_vjp(g: Any, c: Any, lower: bool) -> Any:
     """The adjoint of ``a`` in ``c, lower = cho_factor(a)``: the factor's triangle through the
     Cholesky factorization, the other triangle (``a``'s own entries) as it is."""
+    _one_matrix(c, "scipy.linalg.cho_factor")
     return cholesky_vjp(_factor(g, lower), _factor(c, lower)) + _other(g, lower)
 
 
 def cho_factor_jvp(t: Any, c: Any, lower: bool) -> Any:
     """The tangent of ``c`` in ``c, lower = cho_factor(a)``."""
+    _one_matrix(c, "scipy.linalg.cho_factor")
     dl = cholesky_jvp(t, _factor(c, lower))
     return (dl if lower else np.transpose(dl)) + _other(t, lower)
 
@@ -162,7 +175,7 @@ def cho_solve_vjp_c(g: Any, ans: Any, c_and_lower: Any) -> tuple:
     """The adjoint of ``(c, lower)`` in ``x = cho_solve((c, lower), b)``: with ``a = L L^T``,
     ``a``'s adjoint is ``-(a^-1 g) x^T``, and ``L``'s is that plus its transpose, times ``L``."""
     c, lower = c_and_lower
-    real_only(c, "scipy.linalg.cho_solve")
+    _one_matrix(c, "scipy.linalg.cho_solve")
     gb = _column(scipy.linalg.cho_solve(c_and_lower, g))
     ga = -(gb @ np.transpose(_column(ans)))
     gl = (ga + np.transpose(ga)) @ _factor(c, lower)
@@ -172,7 +185,7 @@ def cho_solve_vjp_c(g: Any, ans: Any, c_and_lower: Any) -> tuple:
 def cho_solve_jvp_c(t: Any, ans: Any, c_and_lower: Any) -> Any:
     """The tangent along ``c``: ``-a^-1 (dL L^T + L dL^T) x`` with ``dL`` the tangent of c's triangle."""
     c, lower = c_and_lower
-    real_only(c, "scipy.linalg.cho_solve")
+    _one_matrix(c, "scipy.linalg.cho_solve")
     factor, dl = _factor(c, lower), _factor(t[0], lower)
     da = dl @ np.transpose(factor) + factor @ np.transpose(dl)
     return -scipy.linalg.cho_solve(c_and_lower, np.reshape(da @ _column(ans), np.shape(ans)))
@@ -180,7 +193,7 @@ def cho_solve_jvp_c(t: Any, ans: Any, c_and_lower: Any) -> Any:
 
 def expm_frechet_block(a: Any, e: Any) -> Any:
     """The derivative of ``expm`` at ``a`` along ``e``: the top right block of ``expm([[a, e], [0, a]])``."""
-    real_only(a, "scipy.linalg.expm")
+    real_only(a, "scipy.linalg.expm")  # (a stack of matrices is fine: every axis but the last two is one)
     n = np.shape(a)[-1]
     top = np.concatenate([a, e], axis=-1)
     bottom = np.concatenate([np.zeros_like(a), a], axis=-1)
@@ -268,13 +281,13 @@ def odeint_vjp(
     n, d, k = len(times), np.shape(ys)[1], len(_flat(args))
 
     def backwards(state: Any, t: float) -> Any:
-        y, a = np.reshape(state[:d], np.shape(y0)), state[d : 2 * d]
+        y, a = state[:d], state[d : 2 * d]  # (odeint passes func a 1-d state, whatever y0's shape)
         out, a_y, a_t, a_args = _pullback(func, tfirst, y, float(t), args, -a)
         return np.concatenate([np.ravel(out), np.ravel(a_y), [a_t], _flat(a_args)])
 
     a_y, a_t0, a_args, a_times = g[-1], 0.0, np.zeros(k), np.zeros(n)
     for i in range(n - 1, 0, -1):
-        moved = float(np.dot(np.ravel(f(np.reshape(ys[i], np.shape(y0)), float(times[i]), *args)), g[i]))
+        moved = float(np.dot(np.ravel(f(ys[i], float(times[i]), *args)), g[i]))
         a_times[i] = moved
         a_t0 -= moved
         state = np.concatenate([ys[i], a_y, [a_t0], a_args])
@@ -312,22 +325,17 @@ def odeint_jvp(
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     u_args = tuple(u_args) if isinstance(u_args, (tuple, list)) else (u_args,) * len(args)  # a zero
     ys = np.reshape(ans, (len(times), -1))
-    d, shape = np.shape(ys)[1], np.shape(y0)
+    d = np.shape(ys)[1]
     u_times = np.broadcast_to(u_times, np.shape(times))
 
     def forwards(state: Any, t: float) -> Any:
-        y, s = np.reshape(state[:d], shape), np.reshape(state[d:], shape)
+        y, s = state[:d], state[d:]  # (odeint passes func a 1-d state, whatever y0's shape)
         out, tangent = _pushforward(func, tfirst, y, float(t), args, s, u_args)
         return np.concatenate([np.ravel(out), np.ravel(tangent)])
 
-    s0 = (
-        np.ravel(u_y0 * np.ones(shape))
-        - np.ravel(f(np.reshape(ys[0], shape), float(times[0]), *args)) * u_times[0]
-    )
+    s0 = np.ravel(u_y0 * np.ones(np.shape(y0))) - np.ravel(f(ys[0], float(times[0]), *args)) * u_times[0]
     s = scipy.integrate.odeint(forwards, np.concatenate([ys[0], s0]), times, **options)[:, d:]
-    moved = [
-        np.ravel(f(np.reshape(ys[i], shape), float(times[i]), *args)) * u_times[i] for i in range(len(times))
-    ]
+    moved = [np.ravel(f(ys[i], float(times[i]), *args)) * u_times[i] for i in range(len(times))]
     return np.reshape(s + np.array(moved), np.shape(ans))
 
 

@@ -326,3 +326,20 @@ def test_a_scipy_function_without_a_rule_is_a_no_rule_error(f):
     message = str(info.value)
     assert "no derivative rule for" in message and "srcgrad.adjoint" in message, message
     assert "*args" not in message and __file__.endswith(info.value.filename), message
+
+
+def growth(t, y, k):
+    return k * y * np.cos(t) - y[0] ** 2  # odeint passes a 1-d state, also for a scalar y0
+
+
+def scalar_ode_loss(y0, k):
+    ys = integrate.odeint(growth, y0, np.array([0.0, 0.4, 1.0]), (k,), tfirst=True, rtol=1e-11, atol=1e-11)
+    return np.sum(ys**3)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_odeint_with_a_scalar_state_and_tfirst(mode):
+    for i in (0, 1):
+        got = srcgrad.grad(scalar_ode_loss, wrt=i, mode=mode)(0.8, 0.5)
+        assert np.ndim(got) == 0
+        np.testing.assert_allclose(got, numeric_grad(scalar_ode_loss, [0.8, 0.5], i, step=1e-5), rtol=1e-6)

@@ -35,8 +35,8 @@ defrule(sp.beta, "a, b", d_a="g * ans * (scipy.special.digamma(a) - scipy.specia
 defrule(sp.multigammaln, "a, d", d_a="g * np.sum(scipy.special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2.0), -1)", t_a="t * np.sum(scipy.special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2.0), -1)", zero="d", **unary)
 # The regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x), in x only: their
 # derivative in a has no closed form (a differentiated a is refused with a NoRuleError).
-defrule(sp.gammainc, "a, x", d_x="g * np.exp((a - 1.0) * np.log(x) - x - scipy.special.gammaln(a))", t_x="t * np.exp((a - 1.0) * np.log(x) - x - scipy.special.gammaln(a))", **binary)
-defrule(sp.gammaincc, "a, x", d_x="-g * np.exp((a - 1.0) * np.log(x) - x - scipy.special.gammaln(a))", t_x="-t * np.exp((a - 1.0) * np.log(x) - x - scipy.special.gammaln(a))", **binary)
+defrule(sp.gammainc, "a, x", d_x="g * np.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))", t_x="t * np.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))", **binary)
+defrule(sp.gammaincc, "a, x", d_x="-g * np.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))", t_x="-t * np.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))", **binary)
 
 # Bessel functions of the first and second kind (jn is jv) and modified ones (ive(v, z) =
 # iv(v, z) exp(-|z|)), in z only: a differentiated real order v is refused; yn's n is an integer.

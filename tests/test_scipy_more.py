@@ -342,3 +342,17 @@ def test_odeint_with_a_scalar_state_and_tfirst(mode):
         got = srcgrad.grad(scalar_ode_loss, wrt=i, mode=mode)(0.8, 0.5)
         assert np.ndim(got) == 0
         np.testing.assert_allclose(got, numeric_grad(scalar_ode_loss, [0.8, 0.5], i, step=1e-5), rtol=1e-6)
+
+
+def ode_report(k):
+    ys, info = integrate.odeint(
+        growth, np.array([0.5]), np.array([0.0, 1.0]), (k,), full_output=1, tfirst=True
+    )
+    return np.sum(ys)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_odeint_full_output_is_refused(mode):
+    with pytest.raises(srcgrad.SrcGradError, match="full_output") as info:
+        srcgrad.grad(ode_report, mode=mode)(0.5)
+    assert info.value.lineno == ode_report.__code__.co_firstlineno + 1

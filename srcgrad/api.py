@@ -70,17 +70,21 @@ def _wrt_fast(f: types.FunctionType, wrt: Wrt, bound: bool) -> tuple[list[str], 
     return names, many
 
 
-def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool = False) -> Callable:
-    bound_self = None
+def _transform(
+    f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool = False, varargs: int | None = None
+) -> Callable:
+    bound_self, original = None, f
     if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
     if not isinstance(f, types.FunctionType):
         parse_function(f)  # raises SourceUnavailableError: there is no source to transform
+    if varargs is None and f.__code__.co_flags & inspect.CO_VARARGS:
+        return _per_varargs(original, wrt, seed, with_value, has_aux)
     # The memory key holds ids; the entry keeps those objects alive (its anchor), so none is reused.
     code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
     closure = tuple(map(id, cells)) if cells else ()
-    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value, has_aux)
+    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value, has_aux, varargs)
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
         if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
@@ -91,17 +95,14 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         options = (tuple(names), many, seed, with_value, bound_self is not None) + (
             ("has_aux",) if has_aux else ()
         )
+        options += (("varargs", varargs),) if varargs is not None else ()
         disk_key = cache.entry_key(f, options) if cache.directory() is not None else None
         entry = cache.load(disk_key, f, bound_self) if disk_key is not None else None
         if entry is None:  # no usable entry on disk: transform
             parsed = parse_function(f)
-            program = normalize(parsed, names, bound_self)
+            program = normalize(parsed, names, bound_self, varargs)
             _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
             generated = reverse(program, names, seed, with_value, has_aux)
-            if with_value:
-                generated.name = "value_and_" + generated.name
-            elif seed == "vjp":
-                generated.name = "vjp_" + program.name
             source = emit(generated)
             freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
             label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
@@ -116,6 +117,8 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
 
     entry = cache.cached(key, build)
     fn = make_function(entry.compiled, f, entry.bindings)
+    if seed == "grad":  # (for an output of one element that is not 0-d: size_one_gradient)
+        fn.srcgrad_origin = (original, names, with_value, varargs)
     if many and len(names) == 1:  # wrt=("x",) asks for a 1-tuple
         inner = fn
 
@@ -129,6 +132,33 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         fn.source = inner.source
     entry.function = fn
     return fn
+
+
+def _per_varargs(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool) -> Callable:
+    """The gradient of ``f(x, *args)``: generated for each number of arguments ``args`` gets,
+    when called (``args`` is then a tuple of that many parameters, ``args_0``, ``args_1``...)."""
+    code = getattr(f, "__func__", f).__code__
+    fixed = code.co_argcount - isinstance(f, types.MethodType)
+
+    @functools.wraps(f)
+    def specialized(*args: Any, **kwargs: Any) -> Any:
+        fn = _transform(f, wrt, seed, with_value, has_aux, max(len(args) - fixed, 0))
+        specialized.source = fn.source
+        return fn(*args, **kwargs)
+
+    specialized.source = "# generated when called: one function per number of *args"
+    return specialized
+
+
+def size_one_gradient(gradient: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What ``grad`` (``value_and_grad``) returns for an output of one element that is not 0-d:
+    the VJP with a cotangent of ones, as autograd (generated code for ``grad`` is written for a
+    0-d output, and calls this for the rare other case)."""
+    f, names, with_value, varargs = gradient.srcgrad_origin
+    pullback = _transform(f, tuple(names) if len(names) > 1 else names[0], "vjp", False, varargs=varargs)
+    out = f(*args, **kwargs)
+    grads = pullback(*args, **kwargs, **{_cotangent_name(pullback): np.ones_like(out)})
+    return (out, grads) if with_value else grads
 
 
 def _operator(seed: Seed, with_value: bool = False) -> Callable:

@@ -63,14 +63,7 @@ class Inlining:
             raise self.error(
                 UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call."
             ) from None
-        if parsed.node.args.vararg is not None or parsed.node.args.kwarg is not None:
-            raise self.error(
-                UnsupportedSyntaxError,
-                node,
-                f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
-                "give the helper named parameters.",
-            )
-        env = dict(bound.arguments)
+        env = self.pack_variadic(dict(bound.arguments), parsed.node.args)
         for pname, param in inspect.signature(fn).parameters.items():
             if pname not in env:
                 literal = _literal(param.default)
@@ -97,6 +90,20 @@ class Inlining:
             self.stack.pop()
             self.scope, self.loops = caller, loops
         return result
+
+    def pack_variadic(self, env: dict[str, Any], args: gast.arguments) -> dict[str, Any]:
+        """A helper's ``*args`` and ``**kwargs`` are known at each call: bind them to a tuple and a
+        dict of the call's own arguments, so the helper inlines like any other."""
+        if args.vararg is not None:
+            items = list(env.get(args.vararg.id, ()))
+            env[args.vararg.id] = self.pack_atoms(items, gast.Tuple, args.vararg.id)
+        if args.kwarg is not None:
+            items = env.get(args.kwarg.id, {})
+            keys = [gast.Constant(value=k, kind=None) for k in items]
+            env[args.kwarg.id] = self.pack_dict(
+                gast.Dict(keys=keys, values=list(items.values())), args.kwarg.id
+            )
+        return env
 
     def inline_nested(self, node: gast.Call, nested: Any, hint: str | None) -> gast.expr:
         """``g(x)`` for ``g = srcgrad.grad(lambda t: ...)``: the generated derivative, inlined, with

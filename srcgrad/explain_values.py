@@ -50,9 +50,15 @@ def show(value: Any, depth: int = 0, full: bool = False) -> str:
         if value.ndim == 0:
             return f"array({value.item()!r}) {value.dtype}"
         shape = "(" + ", ".join(map(str, value.shape)) + ("," if value.ndim == 1 else "") + ")"
-        options = {"threshold": 100, "floatmode": "unique"} if full else {"threshold": 8, "edgeitems": 2}
-        with np.printoptions(linewidth=72, **options):
-            entries = np.array2string(value, separator=", ")
+        if full:  # each entry as repr writes it, the digits that round-trip
+            options: dict[str, Any] = {
+                "threshold": 100,
+                "formatter": {"float_kind": lambda v: repr(float(v))},
+            }
+        else:
+            options = {"threshold": 8, "edgeitems": 2}
+        with np.printoptions(linewidth=72):
+            entries = np.array2string(value, separator=", ", **options)
         return f"shape {shape} {value.dtype}: {entries}"
     if isinstance(value, (bool, int, float, complex, type(None), str, range)):
         text = repr(value)

@@ -43,7 +43,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 header, footer { padding: 10px 20px; }
 h1 { font-size: 20px; margin: 4px 0; } h1 small { font-size: 14px; font-weight: normal; color: #57606a; } h2 { font-size: 15px; margin: 8px 10px; }
 h3 { font-size: 13px; margin: 10px 10px 2px; color: #57606a; font-weight: 600; }
-main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3.4fr); gap: 14px; padding: 0 20px; }
+main { display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(0, 3.4fr); gap: 14px; padding: 0 20px; }
 .panel { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; overflow-x: auto;
          align-self: start; padding-bottom: 6px; }
 table.code { border-collapse: collapse; width: 100%;
@@ -94,17 +94,21 @@ SCRIPT = """
   }
   function lineOf(target) { return target.closest ? target.closest('tr[data-key], tr[data-own]') : null; }
   document.addEventListener('mouseover', function (event) { if (!pinned) light(lineOf(event.target)); });
-  document.addEventListener('click', function (event) {
-    if (event.target.closest('details')) return;
-    var row = lineOf(event.target);
+  function pin(row, scroll) {
     pinned = row && row !== pinned ? row : null;
     document.body.classList.toggle('pinned', !!pinned);
     var found = light(pinned || row);
-    if (pinned && found) {  // bring the first partner on the other side into view
+    if (scroll && pinned && found) {  // bring the first partner on the other side into view
       var other = found.on.filter(function (e) { return !!e.dataset.key !== !!row.dataset.key; })[0];
       if (other) other.scrollIntoView({ block: 'nearest' });
     }
+  }
+  document.addEventListener('click', function (event) {
+    if (!event.target.closest('details')) pin(lineOf(event.target), true);
   });
+  // page.html#file.py:LINE opens with that line of your function pinned
+  var named = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (named && named.dataset.key) pin(named, false);
 })();
 """
 
@@ -208,7 +212,10 @@ def render(
             where = f"{section.filename}:{section.first + offset}"
             attributes = ""
             if where in keys:
-                attributes = f' data-key="{keys[where]}" data-h="{hues[where]}" style="--h:{hues[where]}"'
+                attributes = (
+                    f' id="{html.escape(where)}" data-key="{keys[where]}" data-h="{hues[where]}"'
+                    f' style="--h:{hues[where]}"'
+                )
             rows.append(_row(section.first + offset, code, attributes, None))
         left.append(f"<h3>{html.escape(section.title)}</h3><table class='code'>{''.join(rows)}</table>")
     code_lines, css = highlight_lines(source.rstrip("\n"))
@@ -228,7 +235,7 @@ def render(
     if point is not None:
         at = " at " + ", ".join(f"<code>{html.escape(n)} = {html.escape(v)}</code>" for n, v in point)
     derivative = ", ".join(f"d {name} / d {w}" for w in wrt)
-    heading = f"{html.escape(derivative)} <small>({mode} mode{at})</small>"
+    heading = f"{html.escape(derivative)} <small>({mode} mode{',' if at else ''}{at})</small>"
     bottom = ""
     if gradient is not None:
         bottom = f'<p id="gradient">The gradient{at}: <code>{html.escape(gradient)}</code></p>'

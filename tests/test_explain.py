@@ -140,7 +140,7 @@ def test_training_loss_page_shows_the_inlined_helpers_where_they_come_from():
     assert "logistic_predictions  (logistic_regression.py:22), inlined" in text
     assert "sigmoid  (logistic_regression.py:18), inlined" in text
     # the helper's line is linked: its key is on the primal row and on the generated rows inside it
-    key = re.search(r'<tr data-key="(k\d+)"[^>]*><td class="no">19</td>', text).group(1)
+    key = re.search(r'<tr id="logistic_regression.py:19" data-key="(k\d+)"', text).group(1)
     source = page.gradient_function.source
     rows = rows_of(text)
     assert f'data-own="{key}"' in rows[line_of(source, "tanh = np.tanh(dot / 2.0)")][0]
@@ -270,12 +270,12 @@ def browser():
     driver.quit()
 
 
-def open_page(driver, tmp_path, page):
+def open_page(driver, tmp_path, page, fragment=""):
     """Open the page from a file, as a student would, and check that loading it fetched nothing else."""
     path = tmp_path / "page.html"
     page.save(path)
     driver.get_log("performance")  # forget what came before
-    driver.get(path.as_uri())
+    driver.get(path.as_uri() + fragment)
     assert requests(driver) == [path.as_uri()]  # the page itself, and nothing from the network
 
 
@@ -349,7 +349,9 @@ def test_browser_training_loss_with_inlined_helpers(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
     page = explain(logistic.training_loss, TUTORIAL_WEIGHTS)
-    open_page(browser, tmp_path, page)
+    open_page(browser, tmp_path, page, "#logistic_regression.py:30")  # opens with line 30 pinned
+    assert lit(browser, "primal") == {"label_probabilities = preds * targets + (1 - preds) * (1 - targets)"}
+    row(browser, "primal", "label_probabilities = preds * targets + (1 - preds) * (1 - targets)").click()
     hover(browser, row(browser, "primal", "return 0.5 * (np.tanh(x / 2.0) + 1)"))  # in sigmoid
     assert lit(browser, "generated") == {
         "#     in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]",

@@ -72,6 +72,11 @@ class Explanation:
     gradient: Any = None  # the gradient's value at the point, when arguments were given
     values: dict[int, LineLog] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        at = "" if self.gradient is None else f", gradient {show(self.gradient)}"
+        name = getattr(self.gradient_function, "__name__", "?")
+        return f"<srcgrad.explain page of {name}{at}: .save(path) writes it>"
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the page: one self-contained file (no network), to open in any browser."""
         with open(path, "w", encoding="utf-8") as file:
@@ -117,6 +122,9 @@ def _path_of(filename: str, main_path: str) -> str | None:
         return main_path
     if filename in runtime.SOURCES:  # every file srcgrad parsed in this process
         return runtime.SOURCES[filename]
+    for path in list(linecache.cache):  # a notebook's cells are there
+        if os.path.basename(path) == filename:
+            return path
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if isinstance(path, str) and os.path.basename(path) == filename:

@@ -63,12 +63,12 @@ def show(value: Any, depth: int = 0, full: bool = False) -> str:
     if isinstance(value, (bool, int, float, complex, type(None), str, range)):
         text = repr(value)
         return text if len(text) <= 200 else text[:197] + "..."
-    if isinstance(value, (list, tuple)) and depth < 2:
+    if isinstance(value, (list, tuple)) and value and depth < 2:
         kind = type(value).__name__
         items = [show(v, depth + 1, full) for v in value[:4]]
         more = [f"... {len(value) - 4} more"] if len(value) > 4 else []
         return f"{kind} of {len(value)}: [" + ", ".join(items + more) + "]"
-    if isinstance(value, dict) and depth < 2:
+    if isinstance(value, dict) and value and depth < 2:
         items = [f"{k!r}: {show(v, depth + 1, full)}" for k, v in list(value.items())[:4]]
         more = [f"... {len(value) - 4} more"] if len(value) > 4 else []
         return "{" + ", ".join(items + more) + "}"

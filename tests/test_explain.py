@@ -388,3 +388,22 @@ def test_browser_loop_values_per_iteration(browser, tmp_path):
         x = x + 0.1 * (np.sin(x) - 2.0 * x)
     assert [item.text for item in items] == shown
     assert requests(browser) == []
+
+
+def test_tutorial_notebook_is_committed_with_its_outputs():
+    """examples/tutorial.ipynb shows the pages and the tutorial's numbers without being run."""
+    import json
+
+    notebook = json.loads((ROOT / "examples" / "tutorial.ipynb").read_text())
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code and all(cell["outputs"] for cell in code[1:])  # all but the imports print or show
+    text = json.dumps([cell["outputs"] for cell in code])
+    for number in ["0.419974341614026", "2.772588722239781", "1.0672706757870163"]:
+        assert number in text
+    pages = [
+        o
+        for cell in code
+        for o in cell["outputs"]
+        if "<iframe srcdoc=" in "".join(o.get("data", {}).get("text/html", ""))
+    ]
+    assert len(pages) == 4

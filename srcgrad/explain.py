@@ -84,7 +84,10 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's styles and script away from the notebook's own.
-        height = min(1200, 200 + 20 * self.html.count("<tr"))
+        primal, generated = self.html.split('id="generated"', 1)
+        height = min(
+            1400, 320 + 21 * max(generated.count("<tr"), primal.count("<tr") + 2 * primal.count("<h3"))
+        )
         return (
             f'<iframe srcdoc="{html.escape(self.html)}" style="width:100%;height:{height}px;border:0" '
             'sandbox="allow-scripts" title="srcgrad explain"></iframe>'

@@ -300,6 +300,7 @@ def row(driver, side, text):
 def hover(driver, element):
     from selenium.webdriver.common.action_chains import ActionChains
 
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     ActionChains(driver).move_to_element(element).perform()
 
 

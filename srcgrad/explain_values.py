@@ -72,10 +72,13 @@ def show(value: Any, depth: int = 0, full: bool = False) -> str:
         items = [f"{k!r}: {show(v, depth + 1, full)}" for k, v in list(value.items())[:4]]
         more = [f"... {len(value) - 4} more"] if len(value) > 4 else []
         return "{" + ", ".join(items + more) + "}"
-    shape = getattr(value, "shape", None)
-    if shape is not None and hasattr(value, "dtype"):  # an array of another library: no entries (lazy)
-        return f"{type(value).__name__} shape {tuple(shape)} {value.dtype}"
-    text = repr(value)
+    try:
+        shape = getattr(value, "shape", None)
+        if shape is not None and hasattr(value, "dtype"):  # an array of another library: no entries (lazy)
+            return f"{type(value).__name__} shape {tuple(shape)} {value.dtype}"
+        text = repr(value)
+    except Exception:  # a user's object whose repr fails: the page still shows what it is
+        return f"<{type(value).__name__}>"
     return text if len(text) <= 80 else f"{type(value).__name__}: {text[:77]}..."
 
 

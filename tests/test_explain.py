@@ -439,3 +439,13 @@ def test_browser_notebook_frame(browser, tmp_path):
         assert lit(browser, "primal") == {"y = np.exp(-2.0 * x)"}
     finally:
         browser.switch_to.default_content()
+
+
+def test_values_are_short():
+    """Numbers in full, arrays as shape, dtype and a few entries, whatever their size."""
+    assert show(np.float64(0.1) + np.float64(0.2)) == "0.30000000000000004"
+    big = show(np.arange(1000.0).reshape(10, 100))
+    assert big.startswith("shape (10, 100) float64: [[") and "..." in big and len(big) < 200
+    assert show(np.arange(3)) == "shape (3,) int64: [0, 1, 2]"
+    assert show([np.ones(2)] * 6).startswith("list of 6: [shape (2,) float64: [1., 1.], ")
+    assert show(np.array([0.1 + 0.2]), full=True) == "shape (1,) float64: [0.30000000000000004]"

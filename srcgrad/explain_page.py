@@ -171,7 +171,7 @@ def _values(log: LineLog | None) -> str:
             items.append(f'<li class="gap">... runs {previous + 1} to {number - 1} not kept ...</li>')
         items.append(f'<li value="{number}">{_pairs(run)}</li>')
         previous = number
-    summary = f'<span class="n">{log.count} runs, first:</span> {_pairs(runs[0][1])}'
+    summary = f'<span class="n">{log.count} runs:</span> {_pairs(runs[0][1])}'
     return f"<details><summary>{summary}</summary><ol>{''.join(items)}</ol></details>"
 
 
@@ -243,6 +243,7 @@ def render(
     hint = "Hover over a line to see its partners on the other side; click to pin them." + (
         " Beside each generated line, the value it computed." if point is not None else ""
     )
+    call = "srcgrad.grad" if mode == "reverse" else 'srcgrad.grad(..., mode="forward")'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
@@ -253,7 +254,7 @@ def render(
 <header><h1>{heading}</h1><p class="hint">{hint}</p></header>
 <main>
 <section class="panel" id="primal"><h2>Your function</h2>{"".join(left)}</section>
-<section class="panel" id="generated"><h2>Generated code (<code>srcgrad.grad</code>)</h2>
+<section class="panel" id="generated"><h2>Generated code (<code>{html.escape(call)}</code>)</h2>
 <table class="code">{"".join(right)}</table></section>
 </main>
 <footer>{bottom}{guide}</footer>

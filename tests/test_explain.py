@@ -161,7 +161,7 @@ def test_a_loop_line_keeps_every_iteration_and_a_long_loop_does_not_flood_the_pa
         x = x + 0.1 * (np.sin(x) - 2.0 * x)
     runs = logs[line_of(source, "sin = np.sin(x)")].runs()
     assert runs == [(i + 1, [("sin", repr(float(v)))]) for i, v in enumerate(values)]
-    assert "4 runs, first:" in page.html
+    assert "4 runs:</span> sin = " in page.html
 
     long = explain(long_loop, 0.7)
     line = line_of(long.gradient_function.source, "sin = np.sin(mul)")

@@ -128,16 +128,20 @@ def _instrument(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def _free_values(fn: types.FunctionType) -> dict[str, Any]:
-    """The closure of a generated function by name, with the closures of generated functions it calls."""
+def _free_values(fn: types.FunctionType, seen: set[int] | None = None) -> dict[str, Any]:
+    """The closure of a generated function by name, with the closures of generated functions it
+    calls (forward mode's driver calls the tangent function; a function may call itself)."""
+    seen = {id(fn)} if seen is None else seen
     values: dict[str, Any] = {}
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
         try:
             value = cell.cell_contents
         except ValueError:  # an unbound cell: the generated code fails there as the original would
             continue
-        if isinstance(value, types.FunctionType) and isinstance(getattr(value, "source", None), str):
-            values = {**_free_values(value), **values}  # forward mode's driver calls the tangent function
+        generated = isinstance(value, types.FunctionType) and isinstance(getattr(value, "source", None), str)
+        if generated and id(value) not in seen:
+            seen.add(id(value))
+            values = {**_free_values(value, seen), **values}
         values[name] = value
     return values
 

@@ -91,7 +91,11 @@ def test_every_recorded_value_is_what_the_generated_code_computes():
     lines = gradient.source.splitlines()
     for number in range(2, len(lines)):  # the body, run statement by statement
         statement = lines[number - 1].strip()
-        if statement.startswith("return"):
+        if lines[number - 1].startswith(" " * 8):
+            continue  # the body of an if whose test was false
+        if statement.startswith("if ") and statement.endswith(":"):
+            assert not eval(statement[3:-1], namespace)
+        elif statement.startswith("return"):
             assert logs[number].runs() == [(1, [("return", show(eval(statement[6:], namespace)))])]
         elif statement and not statement.startswith("#"):
             exec(statement, namespace)

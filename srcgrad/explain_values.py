@@ -168,10 +168,15 @@ def record(gradient: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict[int
         return value
 
     namespace = {**fn.__globals__, **_free_values(fn), RECORD: record_, RETURN: return_}
+    originals = {node.name: namespace.get(node.name) for node in defs}
+    originals[defs[-1].name] = fn  # the last def is the one grad returns (forward mode: the driver)
     exec(compile(module, f"<srcgrad explain {fn.__name__}>", "exec"), namespace)
-    twin = namespace[defs[-1].name]  # the last def is the one grad returns (forward mode: the driver)
-    twin.__defaults__, twin.__kwdefaults__ = fn.__defaults__, fn.__kwdefaults__
-    result = twin(*args, **kwargs)
+    for node in defs:  # each twin as its original: defaults, and attributes that runtime helpers read
+        original, twin = originals[node.name], namespace[node.name]
+        if isinstance(original, types.FunctionType):
+            twin.__dict__.update(original.__dict__)
+            twin.__defaults__, twin.__kwdefaults__ = original.__defaults__, original.__kwdefaults__
+    result = namespace[defs[-1].name](*args, **kwargs)
     if gradient is not fn:  # grad(f, wrt=("x",)) wraps the generated function to return a 1-tuple
         result = (result,)
     return result, dict(logs)

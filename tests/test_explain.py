@@ -453,3 +453,19 @@ def test_values_are_short():
     assert show(np.arange(3)) == "shape (3,) int64: [0, 1, 2]"
     assert show([np.ones(2)] * 6).startswith("list of 6: [shape (2,) float64: [1., 1.], ")
     assert show(np.array([0.1 + 0.2]), full=True) == "shape (1,) float64: [0.30000000000000004]"
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_explain_agrees_with_grad_at_a_size_one_array(mode):
+    """Whatever grad does with an output of one element (refuse it, or differentiate it as autograd
+    does, through a runtime helper that reads attributes of the generated function), explain does too."""
+    x = np.array([1.0])
+    try:
+        want = srcgrad.grad(tanh_module.tanh, mode=mode)(x)
+    except srcgrad.NonScalarOutputError:
+        with pytest.raises(srcgrad.NonScalarOutputError):
+            explain(tanh_module.tanh, x, mode=mode)
+        return
+    np.testing.assert_array_equal(explain(tanh_module.tanh, x, mode=mode).gradient, want)
+    result, _ = record(srcgrad.grad(tanh_module.tanh, mode=mode), (x,), {})
+    np.testing.assert_array_equal(result, want)

@@ -1,7 +1,8 @@
 """The values a generated function computes, line by line, for the ``srcgrad explain`` page.
 
-The generated source is parsed again and every assignment (and every ``for`` target and
-``return``) is followed by a call that records its value under its line of ``.source``;
+The generated source is parsed again and every assignment (and every ``for`` target) is
+followed by a call that records its value under its line of ``.source``, and each ``return``
+value and ``if``/``while`` test is recorded as it is computed;
 that instrumented copy runs once at the point. The function ``grad`` returns is never
 changed: the page's values come from a twin that differs only by the recording calls.
 """
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 RECORD = "_srcgrad_explain_record"  # names no generated code uses (generated names have no leading _)
-RETURN = "_srcgrad_explain_return"
+VALUE = "_srcgrad_explain_value"  # VALUE(line, label, value) records value and returns it
 HEAD, TAIL = 30, 10  # runs of one line kept: the first HEAD and the last TAIL (a loop can run millions)
 
 
@@ -99,6 +100,10 @@ def _record(line: int, names: list[str]) -> ast.stmt:
     return ast.Expr(ast.Call(ast.Name(RECORD, ast.Load()), args, []))
 
 
+def _value(line: int, label: str, value: ast.expr) -> ast.Call:
+    return ast.Call(ast.Name(VALUE, ast.Load()), [ast.Constant(line), ast.Constant(label), value], [])
+
+
 def _instrument(body: list[ast.stmt]) -> list[ast.stmt]:
     """``body`` with a recording call after each assignment and inside each ``for``."""
     out: list[ast.stmt] = []
@@ -109,9 +114,10 @@ def _instrument(body: list[ast.stmt]) -> list[ast.stmt]:
         for handler in getattr(stmt, "handlers", ()):
             handler.body = _instrument(handler.body)
         if isinstance(stmt, ast.Return) and stmt.value is not None:
-            call = ast.Call(ast.Name(RETURN, ast.Load()), [ast.Constant(stmt.lineno), stmt.value], [])
-            out.append(ast.Return(call))
+            out.append(ast.Return(_value(stmt.lineno, "return", stmt.value)))
             continue
+        if isinstance(stmt, (ast.If, ast.While)):  # which way the branch went, each time
+            stmt.test = _value(stmt.lineno, "test", stmt.test)
         out.append(stmt)
         if isinstance(stmt, ast.Assign):
             names = [n for t in stmt.targets for n in _names(t)]
@@ -163,11 +169,11 @@ def record(gradient: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict[int
     def record_(line: int, *pairs: Any) -> None:
         logs[line].add([(pairs[i], show(pairs[i + 1])) for i in range(0, len(pairs), 2)])
 
-    def return_(line: int, value: Any) -> Any:
-        logs[line].add([("return", show(value))])
+    def value_(line: int, label: str, value: Any) -> Any:
+        logs[line].add([(label, show(value))])
         return value
 
-    namespace = {**fn.__globals__, **_free_values(fn), RECORD: record_, RETURN: return_}
+    namespace = {**fn.__globals__, **_free_values(fn), RECORD: record_, VALUE: value_}
     originals = {node.name: namespace.get(node.name) for node in defs}
     originals[defs[-1].name] = fn  # the last def is the one grad returns (forward mode: the driver)
     exec(compile(module, f"<srcgrad explain {fn.__name__}>", "exec"), namespace)

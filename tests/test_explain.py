@@ -469,3 +469,12 @@ def test_explain_agrees_with_grad_at_a_size_one_array(mode):
     np.testing.assert_array_equal(explain(tanh_module.tanh, x, mode=mode).gradient, want)
     result, _ = record(srcgrad.grad(tanh_module.tanh, mode=mode), (x,), {})
     np.testing.assert_array_equal(result, want)
+
+
+def test_branch_and_loop_tests_are_recorded_each_time():
+    gradient = srcgrad.grad(until)
+    _, logs = record(gradient, (1.5,), {})
+    source = gradient.source
+    tests = [run[0] for _, run in logs[line_of(source, "while x_1 < 10.0:")].runs()]
+    assert tests == [("test", "True")] * 3 + [("test", "False")]  # 1.5 -> 3 -> 6 -> 12
+    assert [run[0] for _, run in logs[line_of(source, "if cond:")].runs()] == [("test", "False")] * 3

@@ -105,7 +105,8 @@ def _value(line: int, label: str, value: ast.expr) -> ast.Call:
 
 
 def _instrument(body: list[ast.stmt]) -> list[ast.stmt]:
-    """``body`` with a recording call after each assignment and inside each ``for``."""
+    """``body`` with a recording call after each assignment, inside each ``for``, around each
+    ``return`` value and ``if``/``while`` test."""
     out: list[ast.stmt] = []
     for stmt in body:
         for name in ("body", "orelse", "finalbody"):
@@ -121,9 +122,7 @@ def _instrument(body: list[ast.stmt]) -> list[ast.stmt]:
         out.append(stmt)
         if isinstance(stmt, ast.Assign):
             names = [n for t in stmt.targets for n in _names(t)]
-        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and (
-            not isinstance(stmt, ast.AnnAssign) or stmt.value is not None
-        ):
+        elif isinstance(stmt, ast.AugAssign) or (isinstance(stmt, ast.AnnAssign) and stmt.value is not None):
             names = _names(stmt.target)
         else:
             names = []

@@ -280,7 +280,7 @@ def of_ifftn_real(x, C, W, s, axes, norm):
 
 
 def finite_difference_hessian(gradient, args):
-    x = args[0]
+    x = np.asarray(args[0], dtype=float)
     columns = []
     for index in np.ndindex(x.shape):
         step = np.zeros_like(x)
@@ -310,3 +310,158 @@ def test_hessian(run):
             warnings.simplefilter("ignore")
             want = autograd.hessian(g)(*args)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+# -- programs: fft in the middle of real computations, as autograd users write them ----------------
+
+
+def power(x):
+    return np.sum(np.abs(np.fft.fft(x)) ** 2)
+
+
+def filtered(x, h):
+    return np.sum(np.real(np.fft.ifft(np.fft.fft(x) * h)) ** 2)
+
+
+def smoothed(x):
+    spectrum = np.fft.rfft(x, norm="ortho")
+    spectrum = spectrum * np.exp(-np.fft.rfftfreq(x.shape[0]) ** 2)
+    return np.sum(np.fft.irfft(spectrum, n=x.shape[0], norm="ortho") ** 3)
+
+
+def shifted(x):
+    centred = np.fft.fftshift(np.fft.fft2(x), axes=(0, 1))
+    return np.sum(np.real(centred * np.conj(centred)) * np.arange(np.size(x)).reshape(x.shape))
+
+
+def unshifted(z):
+    y = np.fft.ifftshift(z * np.sin(z), axes=0)
+    return np.sum(np.real(y * np.conj(y)) * np.arange(np.size(z)).reshape(z.shape))
+
+
+def parts(z):
+    y = np.fft.fft(z, n=7)
+    return np.sum(y.real**3 - y.imag * np.abs(y.real)) + np.fft.ifft(z)[2].imag
+
+
+def wave(x):
+    k = np.fft.fftfreq(8, d=0.1)
+    return np.sum(np.real(np.fft.ifft(np.fft.fft(np.sin(x)) * np.exp(-(k**2) * 0.01))) * x)
+
+
+def spacing(d, x):
+    return np.sum(x * np.fft.fftfreq(x.shape[0], d) ** 2) + np.sum(np.fft.rfftfreq(7, d=d) * 3.0)
+
+
+x8 = RNG.standard_normal(8)
+z6 = RNG.standard_normal(6) + 1j * RNG.standard_normal(6)
+X34 = RNG.standard_normal((3, 4))
+Z34 = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+h8 = RNG.standard_normal(8) + 1j * RNG.standard_normal(8)
+PROGRAMS = [
+    (power, (x8,)),
+    (power, (z6,)),
+    (filtered, (x8, h8)),
+    (filtered, (z6 * 0.5 + 1.0, h8[:6])),
+    (smoothed, (x8,)),
+    (shifted, (X34,)),
+    (shifted, (Z34,)),
+    (unshifted, (Z34,)),
+    (parts, (z6,)),
+    (wave, (x8,)),
+    (spacing, (0.3, x8)),
+]
+# autograd has no rule for fftfreq's spacing, no .real on its arrays, and the rfft of an odd length
+NOT_AUTOGRAD = (spacing, parts, smoothed)
+
+
+@pytest.mark.parametrize("f, args", PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_program(f, args, mode):
+    got = srcgrad.grad(f, mode=mode)(*args)
+    assert np.iscomplexobj(got) == np.iscomplexobj(args[0])
+    np.testing.assert_allclose(got, finite_differences(f, list(args)), rtol=1e-6, atol=1e-7)
+    if f not in NOT_AUTOGRAD:
+        np.testing.assert_allclose(got, _autograd_grad(f, args), rtol=1e-10, atol=1e-12)
+
+
+SECOND_PROGRAMS = [(filtered, (x8, h8)), (smoothed, (x8,)), (shifted, (X34,)), (wave, (x8,)), (spacing, (0.3, x8))]
+
+
+@pytest.mark.parametrize("f, args", SECOND_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
+def test_program_hessian(f, args):
+    got = srcgrad.hessian(f)(*args)
+    want = finite_difference_hessian(srcgrad.grad(f), list(args))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    if f not in NOT_AUTOGRAD:
+        with autograd_numpy(THIS), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = autograd.hessian(f)(*args)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+def spectral_energy(x):
+    """The gradient of a gradient: reverse mode over reverse mode, through every helper."""
+    inner = srcgrad.grad(lambda t: np.sum(np.real(np.fft.rfft(t * x) * np.conj(np.fft.rfft(t * x)))))
+    return np.sum(inner(x) ** 2) + np.sum(np.fft.irfft2(np.fft.rfft2(np.outer(x, x)), s=(8, 8)) ** 2)
+
+
+def test_grad_of_grad():
+    for mode in ("reverse", "forward"):
+        got = srcgrad.grad(spectral_energy, mode=mode)(x8)
+        np.testing.assert_allclose(got, finite_differences(spectral_energy, [x8]), rtol=1e-6, atol=1e-6)
+
+
+def spectrum(x):
+    return np.abs(np.fft.fft(x)) ** 2
+
+
+def test_jacobian_elementwise_grad_jvp_and_vjp():
+    with autograd_numpy(THIS):
+        jacobian = autograd.jacobian(spectrum)(x8)
+        elementwise = autograd.elementwise_grad(spectrum)(x8)
+        pullback, out = autograd.make_vjp(lambda z: np.fft.fft2(z))(Z34)
+        cotangent = pullback(Z34 * 1j)
+    np.testing.assert_allclose(srcgrad.jacobian(spectrum)(x8), jacobian, rtol=1e-10)
+    np.testing.assert_allclose(srcgrad.elementwise_grad(spectrum)(x8), elementwise, rtol=1e-10)
+    got_out, got_pullback = srcgrad.vjp(lambda z: np.fft.fft2(z), Z34)
+    np.testing.assert_allclose(got_out, out)
+    np.testing.assert_allclose(got_pullback(Z34 * 1j)[0], cotangent, rtol=1e-10)
+    # (autograd has no forward mode for fft; a linear map's tangent is the map of the tangent)
+    tangent = X34 + 2j
+    _, got_tangent = srcgrad.jvp(lambda z: np.fft.ifftn(z, (5,), axes=(1,)), (Z34,), (tangent,))
+    np.testing.assert_allclose(got_tangent, np.fft.ifftn(tangent, (5,), axes=(1,)), rtol=1e-12)
+
+
+def single(x):
+    return np.sum(np.fft.irfft(np.fft.rfft(x, norm="ortho") * 2.0, n=8) ** 2) + power(x)
+
+
+def test_single_precision_stays_single():
+    for mode in ("reverse", "forward"):
+        assert srcgrad.grad(single, mode=mode)(x8.astype(np.float32)).dtype == np.float32
+
+
+# -- refusals ----------------------------------------------------------------------------------
+
+
+def complex_output(x):
+    return np.sum(np.fft.fft(x))
+
+
+def with_out(x, y):
+    return np.sum(np.abs(np.fft.fft(x, out=y)))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_complex_output_is_refused(mode):
+    """np.fft.fft of a real array is complex: grad names the return line (never a silent answer)."""
+    with pytest.raises(srcgrad.NonScalarOutputError, match="complex") as caught:
+        srcgrad.grad(complex_output, mode=mode)(x8)
+    assert caught.value.lineno == complex_output.__code__.co_firstlineno + 1
+
+
+def test_out_is_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="'out'") as caught:
+        srcgrad.grad(with_out)(x8, np.zeros(8, dtype=complex))
+    assert caught.value.lineno == with_out.__code__.co_firstlineno + 1

@@ -15,6 +15,7 @@ import sys
 import warnings
 
 import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from oracle import autograd_numpy
@@ -325,7 +326,7 @@ def filtered(x, h):
 
 def smoothed(x):
     spectrum = np.fft.rfft(x, norm="ortho")
-    spectrum = spectrum * np.exp(-np.fft.rfftfreq(x.shape[0]) ** 2)
+    spectrum = spectrum * np.exp(-(np.fft.rfftfreq(x.shape[0]) ** 2))
     return np.sum(np.fft.irfft(spectrum, n=x.shape[0], norm="ortho") ** 3)
 
 
@@ -385,7 +386,13 @@ def test_program(f, args, mode):
         np.testing.assert_allclose(got, _autograd_grad(f, args), rtol=1e-10, atol=1e-12)
 
 
-SECOND_PROGRAMS = [(filtered, (x8, h8)), (smoothed, (x8,)), (shifted, (X34,)), (wave, (x8,)), (spacing, (0.3, x8))]
+SECOND_PROGRAMS = [
+    (filtered, (x8, h8)),
+    (smoothed, (x8,)),
+    (shifted, (X34,)),
+    (wave, (x8,)),
+    (spacing, (0.3, x8)),
+]
 
 
 @pytest.mark.parametrize("f, args", SECOND_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
@@ -440,6 +447,21 @@ def single(x):
 def test_single_precision_stays_single():
     for mode in ("reverse", "forward"):
         assert srcgrad.grad(single, mode=mode)(x8.astype(np.float32)).dtype == np.float32
+
+
+def written_for_autograd(x):
+    spectrum = anp.fft.rfft2(anp.reshape(x, (2, 4)), norm="ortho")
+    return anp.sum(anp.real(spectrum * anp.conj(spectrum)) * anp.arange(6.0).reshape(2, 3))
+
+
+def test_code_written_for_autograd():
+    """``autograd.numpy.fft`` resolves to numpy's functions and their rules."""
+    want = autograd.grad(written_for_autograd)(x8)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(srcgrad.grad(written_for_autograd, mode=mode)(x8), want, rtol=1e-10)
+    np.testing.assert_allclose(
+        srcgrad.hessian(written_for_autograd)(x8), autograd.hessian(written_for_autograd)(x8)
+    )
 
 
 # -- refusals ----------------------------------------------------------------------------------

@@ -1537,7 +1537,9 @@ NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCI
 # -- np.fft: its rules are registered once numpy.fft is imported; its helpers are runtime_fft's ---
 
 srcgrad.rules.load_on_demand()
-FFT_HELPERS = ["unresize", "swap_norm", "rfft_vjp", "irfft_vjp", "fftn_vjp", "ifftn_vjp", "rfftn_vjp", "irfftn_vjp"]
+FFT_HELPERS = [
+    n for n in dir(runtime_fft) if not n.startswith("_") and callable(getattr(runtime_fft, n)) and n != "Any"
+]
 HEADER += f"from srcgrad.runtime_fft import {', '.join(FFT_HELPERS)}\n"
 NAMESPACE.update({n: getattr(runtime_fft, n) for n in FFT_HELPERS})
 W2 = "* (1.0 - 2.0j))"  # np.real(y * (1 - 2j)) weighs the real and the imaginary part of y

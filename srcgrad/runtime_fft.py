@@ -37,8 +37,11 @@ def swap_norm(norm: str | None) -> str:
 def unresize(v: Any, x: Any) -> Any:
     """``v`` cut or zero-padded at the end of each axis to ``x``'s shape: the adjoint of the
     cutting or zero-padding that ``n=`` and ``s=`` do to an fft's input (and its own adjoint)."""
-    shape = np.shape(x)
-    if np.shape(v) == shape:
+    return _fit(v, np.shape(x))
+
+
+def _fit(v: Any, shape: tuple) -> Any:
+    if np.shape(v) == tuple(shape):
         return v
     v = v[tuple(slice(0, n) for n in shape)]
     pad = [(0, n - m) for n, m in zip(shape, np.shape(v))]
@@ -49,7 +52,7 @@ def _resize(v: Any, size: int, axis: int) -> Any:
     """``v`` cut or zero-padded at the end of ``axis`` to ``size`` entries."""
     shape = list(np.shape(v))
     shape[axis] = size
-    return unresize(v, np.empty(shape, dtype=bool))
+    return _fit(v, tuple(shape))
 
 
 def _plan(shape: tuple, s: Any, axes: Any, inverse_real: bool = False) -> tuple[list[int], list[int]]:

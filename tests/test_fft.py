@@ -427,10 +427,13 @@ def spectral_energy(x):
     return np.sum(inner(x) ** 2) + np.sum(np.fft.irfft2(np.fft.rfft2(np.outer(x, x)), s=(8, 8)) ** 2)
 
 
-def test_grad_of_grad():
+def test_grad_of_grad_and_a_third_derivative():
     for mode in ("reverse", "forward"):
         got = srcgrad.grad(spectral_energy, mode=mode)(x8)
         np.testing.assert_allclose(got, finite_differences(spectral_energy, [x8]), rtol=1e-6, atol=1e-6)
+    third = srcgrad.hessian(spectral_energy)(x8)  # forward over reverse over reverse
+    want = finite_difference_hessian(srcgrad.grad(spectral_energy), [x8])
+    np.testing.assert_allclose(third, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
 
 
 def spectrum(x):

@@ -4,8 +4,8 @@ Every transform (fft, ifft, rfft, irfft, hfft, ihfft and the 2-d and n-d forms) 
 ``n``/``s``, on one axis or several, with every ``norm``, is compared with central finite
 differences, and with autograd where autograd differentiates it correctly (its real transforms
 need an even length, and their gradients are wrong for ``norm="forward"`` and ``"backward"``
-given explicitly); then differentiated twice (``hessian``: forward over reverse) and compared
-with autograd's or with finite differences of the gradient. Complex arguments get
+given explicitly); then differentiated twice (``hessian``: forward over reverse, and reverse over
+reverse) and compared with autograd's or with finite differences of the gradient. Complex arguments get
 ``df/du - i df/dv``, autograd's convention, and real arguments real gradients.
 """
 
@@ -242,7 +242,7 @@ def test_s_without_axes_and_minus_one(f, transform, kinds, mode):
         np.testing.assert_allclose(got, finite_differences(f, args), rtol=1e-6, atol=1e-7)
 
 
-# -- second derivatives: hessian (forward over reverse) of a real loss of a real argument --------
+# -- second derivatives of a real loss of a real argument ------------------------------------------
 
 
 def twice(f, kind):
@@ -304,11 +304,8 @@ def finite_difference_hessian(gradient, args):
     return np.moveaxis(np.array(columns).reshape(x.shape + x.shape), range(x.ndim), range(x.ndim, 2 * x.ndim))
 
 
-SECOND = RUNS
-
-
-@pytest.mark.parametrize("run", SECOND, ids=_id)
-def test_hessian(run):
+@pytest.mark.parametrize("run", RUNS, ids=_id)
+def test_second_derivatives(run):
     f, transform, kind, shape, size, axes, norm = run
     args = _arguments(run)
     g = twice(f, kind)
@@ -320,6 +317,9 @@ def test_hessian(run):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     square = got.reshape(args[0].size, -1)
     np.testing.assert_allclose(square, square.T, atol=1e-9)
+    # reverse over reverse (the helpers' adjoints): the vector-Jacobian product of the gradient with ones
+    ones_h = srcgrad.elementwise_grad(srcgrad.grad(g))(*args)
+    np.testing.assert_allclose(ones_h, square.sum(axis=0).reshape(args[0].shape), rtol=1e-9, atol=1e-9)
     if autograd_is_right(run):
         with autograd_numpy(THIS), warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -4,9 +4,9 @@ Every transform (fft, ifft, rfft, irfft, hfft, ihfft and the 2-d and n-d forms) 
 ``n``/``s``, on one axis or several, with every ``norm``, is compared with central finite
 differences, and with autograd where autograd differentiates it correctly (its real transforms
 need an even length, and their gradients are wrong for ``norm="forward"`` and ``"backward"``
-given explicitly); then differentiated twice (``hessian``: forward over reverse, and reverse over
-reverse) and compared with autograd's or with finite differences of the gradient. Complex arguments get
-``df/du - i df/dv``, autograd's convention, and real arguments real gradients.
+given explicitly); then differentiated twice (forward over reverse: ``hessian``; and reverse
+over reverse) and compared with autograd's or with finite differences of the gradient. Complex
+arguments get ``df/du - i df/dv``, autograd's convention, and real arguments real gradients.
 """
 
 from __future__ import annotations

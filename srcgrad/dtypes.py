@@ -42,6 +42,7 @@ REAL_VALUED = {
 COMPLEX_VALUED = {
     np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
     np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime_fft.irfft_vjp, runtime_fft.irfftn_vjp,
+    runtime_fft.fftn_vjp, runtime_fft.ifftn_vjp,
 }  # fmt: skip
 _COMPARISONS = (gast.Compare, gast.BoolOp)
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}

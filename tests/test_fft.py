@@ -312,13 +312,14 @@ def test_second_derivatives(run):
     if kind == "complex":
         args[0] = np.stack([args[0].real, args[0].imag])
     got = srcgrad.hessian(g)(*args)
-    assert got.shape == args[0].shape * 2
+    assert got.shape == args[0].shape * 2 and not np.iscomplexobj(got)
     want = finite_difference_hessian(srcgrad.grad(g), args)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     square = got.reshape(args[0].size, -1)
     np.testing.assert_allclose(square, square.T, atol=1e-9)
     # reverse over reverse (the helpers' adjoints): the vector-Jacobian product of the gradient with ones
     ones_h = srcgrad.elementwise_grad(srcgrad.grad(g))(*args)
+    assert not np.iscomplexobj(ones_h)
     np.testing.assert_allclose(ones_h, square.sum(axis=0).reshape(args[0].shape), rtol=1e-9, atol=1e-9)
     if autograd_is_right(run):
         with autograd_numpy(THIS), warnings.catch_warnings():
@@ -412,6 +413,7 @@ SECOND_PROGRAMS = [
 @pytest.mark.parametrize("f, args", SECOND_PROGRAMS, ids=lambda v: getattr(v, "__name__", ""))
 def test_program_hessian(f, args):
     got = srcgrad.hessian(f)(*args)
+    assert not np.iscomplexobj(got)
     want = finite_difference_hessian(srcgrad.grad(f), list(args))
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     if f not in NOT_AUTOGRAD:

@@ -61,12 +61,10 @@ def _plan(shape: tuple, s: Any, axes: Any, inverse_real: bool = False) -> tuple[
     if axes is None:
         axes = range(len(shape)) if s is None else range(-len(s), 0)
     axes = [int(a) for a in axes]
-    if s is None:
-        sizes = [shape[a] for a in axes]
-        if inverse_real:
-            sizes[-1] = 2 * (shape[axes[-1]] - 1)
-    else:
-        sizes = [shape[a] if n is None or n == -1 else int(n) for n, a in zip(s, axes)]
+    s = [None] * len(axes) if s is None else list(s)
+    sizes = [shape[a] if n is None or n == -1 else int(n) for n, a in zip(s, axes)]
+    if inverse_real and s[-1] is None:  # irfft's default length
+        sizes[-1] = 2 * (shape[axes[-1]] - 1)
     return sizes, axes
 
 

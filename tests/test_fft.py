@@ -232,14 +232,16 @@ def test_gradient(run, mode):
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy deprecates s without axes
 def test_s_without_axes_and_minus_one(f, transform, kinds, mode):
-    """``s`` without ``axes`` means the last ``len(s)`` axes; -1 in ``s`` keeps that axis' size."""
+    """``s`` without ``axes`` means the last ``len(s)`` axes; -1 in ``s`` keeps that axis' size,
+    and None the 1-d transform's default (both deprecated by numpy)."""
+    default_axes = transform in (np.fft.fft2, np.fft.ifft2, np.fft.rfft2, np.fft.irfft2)
     for kind in kinds:
-        default_axes = transform in (np.fft.fft2, np.fft.ifft2, np.fft.rfft2, np.fft.irfft2)
-        run = (f, transform, kind, (2, 3, 4), (-1, 5) if default_axes else (3, -1), None, "ortho")
-        args = _arguments(run)
-        args[4] = (-2, -1) if default_axes else None
-        got = srcgrad.grad(f, mode=mode)(*args)
-        np.testing.assert_allclose(got, finite_differences(f, args), rtol=1e-6, atol=1e-7)
+        for size in [(-1, 5), (None, 5)] if default_axes else [(3, -1), (3, None)]:
+            run = (f, transform, kind, (2, 3, 4), size, None, "ortho")
+            args = _arguments(run)
+            args[4] = (-2, -1) if default_axes else None
+            got = srcgrad.grad(f, mode=mode)(*args)
+            np.testing.assert_allclose(got, finite_differences(f, args), rtol=1e-6, atol=1e-7)
 
 
 # -- second derivatives of a real loss of a real argument ------------------------------------------

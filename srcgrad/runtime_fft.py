@@ -55,17 +55,14 @@ def _resize(v: Any, size: int, axis: int) -> Any:
     return _fit(v, tuple(shape))
 
 
-def _plan(shape: tuple, s: Any, axes: Any, inverse_real: bool = False) -> tuple[list[int], list[int]]:
+def _plan(shape: tuple, s: Any, axes: Any) -> tuple[list[int], list[int]]:
     """The sizes and axes of the 1-d transforms an n-d transform is made of, as numpy decides
     them (``numpy.fft._pocketfft._cook_nd_args``, without its deprecation warnings)."""
     if axes is None:
         axes = range(len(shape)) if s is None else range(-len(s), 0)
     axes = [int(a) for a in axes]
-    s = [None] * len(axes) if s is None else list(s)
-    sizes = [shape[a] if n is None or n == -1 else int(n) for n, a in zip(s, axes)]
-    if inverse_real and s[-1] is None:  # irfft's default length
-        sizes[-1] = 2 * (shape[axes[-1]] - 1)
-    return sizes, axes
+    s = [None] * len(axes) if s is None else s
+    return [shape[a] if n is None or n == -1 else int(n) for n, a in zip(s, axes)], axes
 
 
 def _weights(n: int, axis: int, ndim: int, dtype: Any) -> np.ndarray:
@@ -151,7 +148,7 @@ def rfftn_vjp(v: Any, a: Any, s: Any = None, axes: Any = None, norm: str | None 
 def irfftn_vjp(v: Any, a: Any, s: Any = None, axes: Any = None, norm: str | None = None) -> Any:
     """The adjoint of ``np.fft.irfftn(a, s, axes, norm)`` (and of ``irfft2``): numpy applies
     ``ifft`` along ``axes[0]``, ..., ``axes[-2]``, then ``irfft`` along ``axes[-1]``."""
-    sizes, axes = _plan(np.shape(a), s, axes, inverse_real=True)
+    sizes, axes = _plan(np.shape(a), s, axes)  # (irfft: the output length is v's, not sizes[-1])
     shape, before = list(np.shape(a)), {}
     for i in range(len(axes) - 1):
         before[i], shape[axes[i]] = shape[axes[i]], sizes[i]

@@ -29,6 +29,7 @@ BUILTIN.update(RULES)
 on_demand("scipy.special", "srcgrad.rules.scipy")
 on_demand("scipy.stats", "srcgrad.rules.scipy_stats")
 on_demand("numpy.fft", "srcgrad.rules.fft")  # (its helpers are bound by name, once srcgrad is loaded)
+on_demand("autograd.core", "srcgrad.rules.autograd")  # the primitives autograd's users define
 
 __all__ = [
     "BUILTIN",

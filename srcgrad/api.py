@@ -15,7 +15,8 @@ import gast
 import numpy as np
 
 from . import cache, optimize
-from .compile import compile_source, make_function
+from .compile import compile_source
+from .compile import make_function as _compiled_function
 from .emit import emit
 from .errors import NeedsTypesError, SrcGradError, WrtError
 from .forward import forward, tangent_parameters
@@ -25,6 +26,27 @@ from .parse import ParsedFunction, parse_function
 from .reverse import Seed, reverse
 
 Wrt = int | str | Sequence[int | str]
+
+
+class _SourceHTML:
+    """A generated function's ``_repr_html_``: Jupyter displays the function as its highlighted source."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self) -> str:
+        from .explain_page import source_html
+
+        return source_html(self.source)
+
+
+def make_function(compiled: Any, primal: Callable, bindings: Bindings) -> Callable[..., Any]:
+    """``compile.make_function``, and the function displays as its source in a notebook."""
+    fn = _compiled_function(compiled, primal, bindings)
+    fn._repr_html_ = _SourceHTML(fn.source)  # type: ignore[attr-defined]
+    return fn
 
 
 def _wrt_names(parsed: ParsedFunction, wrt: Wrt, bound: bool = False) -> tuple[list[str], bool]:

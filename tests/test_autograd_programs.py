@@ -1,6 +1,8 @@
 """Programs written for autograd run with srcgrad's ``grad``: autograd's primitives (``defvjp``,
 ``defjvp``), ``autograd.misc.flatten`` and its optimizers, helpers with ``*args``. autograd is the oracle."""
 
+import functools
+
 import autograd
 import autograd.numpy as np
 import numpy
@@ -329,3 +331,40 @@ def test_methods_of_an_argument_per_class(mode):
     gradient = srcgrad.grad(model_objective, 1, mode=mode)
     for model in (Linear(2.0), Squashed(0.5), Linear(3.0)):
         close(gradient(model, w, x, y), autograd.grad(model_objective, 1)(model, w, x, y))
+
+
+# Generators, map, list() and functools.partial over differentiable functions.
+def layer_sizes(n):
+    for i in range(n):
+        yield i + 2
+
+
+def with_generator(w):
+    total = 0.0
+    for k in layer_sizes(3):
+        total = total + np.sum(w[:k] ** 2)
+    return total
+
+
+def scaled(x, s):
+    return np.sin(x) * s
+
+
+TWICE = functools.partial(scaled, s=2.0)
+
+
+def with_map(x):
+    squares = list(map(lambda v: v**2, x))
+    return np.sum(np.array(list(map(np.tanh, x)))) + sum(squares) + sum(map(scaled, x, x[::-1]))
+
+
+def with_partial(x):
+    f = functools.partial(scaled, s=np.sum(x))
+    return np.sum(f(x)) + np.sum(TWICE(x)) + sum(map(functools.partial(scaled, s=3.0), tuple(v for v in x)))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [with_generator, with_map, with_partial])
+def test_generators_map_partial(f, mode):
+    x = npr.RandomState(14).randn(5)
+    close(srcgrad.grad(f, mode=mode)(x), autograd.grad(f)(x))

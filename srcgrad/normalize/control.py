@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING
 
 import gast
@@ -178,6 +179,15 @@ class ControlFlow:
         for key in [k for k in self.scope.env if k.startswith("@") and k not in private]:
             del self.scope.env[key]
 
+    def one_pass(self, iterator: gast.expr) -> bool:
+        """Does ``iterator`` yield its items once (a generator of values that carry no derivative)?"""
+        if self.is_active(iterator):
+            return False
+        if isinstance(iterator, gast.GeneratorExp):
+            return True
+        func = self.resolve_value(iterator.func) if isinstance(iterator, gast.Call) else None
+        return func in (map, filter, iter) or inspect.isgeneratorfunction(func)
+
     def objects_iterated(self, stmt: gast.For | gast.While) -> list | None:
         """The items of ``for layer in layers:`` when ``layers`` is a list or tuple known now that
         holds objects (layers, functions): which method ``layer.forward_pass`` calls differs
@@ -294,6 +304,8 @@ class ControlFlow:
         if func is reversed and len(iterator.args) == 1 and not iterator.keywords:  # as xs[::-1]
             backwards = gast.Slice(lower=None, upper=None, step=gast.Constant(value=-1, kind=None))
             iterator = gast.Subscript(value=iterator.args[0], slice=backwards, ctx=gast.Load())
+        if self.one_pass(iterator):  # a generator: its items, once, as a list the loop can index
+            iterator = gast.Call(func=name(self.bindings.value(list, "list")), args=[iterator], keywords=[])
         sequence = self.atom(iterator)
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import inspect
 import operator
 import types
@@ -354,6 +355,8 @@ class Expressions:
                 raise self.branch_defined(node, func.id, local)
             if isinstance(local, NestedGradient):
                 return self.inline_nested(node, local, hint)
+            if isinstance(local, gast.Call):  # f = functools.partial(g, a): g(a, ...)
+                return self.expr(self.lower_call(node, None), hint)
             return self.inline_local(node, local, hint)
         nested = self.nested_operator(func)  # srcgrad.grad(lambda t: ...)(x)
         if nested is not None:
@@ -374,6 +377,9 @@ class Expressions:
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)
             return self.method(node, hint)
+        lowered = self.lower_call(node, obj)
+        if lowered is not None:  # map(f, xs), list(xs), functools.partial(g, a)(x)
+            return self.expr(lowered, hint)
         if obj is runtime.size_one_gradient:  # grad's code differentiated again: 0-d outputs only
             refusal = gast.Call(
                 func=name(self.bindings.value(runtime.size_one_refused, "size_one_refused")),
@@ -441,6 +447,80 @@ class Expressions:
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
         )
+
+    def lower_call(self, node: gast.Call, obj: Any) -> gast.expr | None:
+        """Calls that are other Python written shorter: ``map(f, xs)`` is ``[f(x) for x in xs]``,
+        ``list(xs)`` of an active sequence ``[x for x in xs]``, and a call of
+        ``functools.partial(g, a, k=b)`` is ``g(a, ..., k=b, ...)``; None for any other call."""
+        if node.keywords and obj in (map, list, tuple):
+            return None
+        if obj is map and len(node.args) >= 2 and self.is_active(node):
+            items = [name(self.namer.fresh("item")) for _ in node.args[1:]]
+            iterable = (
+                node.args[1]
+                if len(items) == 1
+                else gast.Call(func=name("zip"), args=node.args[1:], keywords=[])
+            )
+            target = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Store())
+            call = gast.Call(func=node.args[0], args=list(items), keywords=[])
+            return self.list_of(call, target, iterable, node)
+        if obj in (list, tuple) and len(node.args) == 1 and self.is_active(node.args[0]):
+            arg = node.args[0]
+            if isinstance(arg, gast.ListComp):
+                return arg
+            if isinstance(arg, gast.GeneratorExp):
+                return gast.copy_location(gast.ListComp(elt=arg.elt, generators=arg.generators), node)
+            if isinstance(arg, gast.Call) and self.resolve_value(arg.func) is map:
+                return arg
+            item = name(self.namer.fresh("item"))
+            return self.list_of(item, item, arg, node)
+        partial = self.partial_of(node.func)
+        if isinstance(obj, functools.partial):  # a partial made before: its arguments are constants
+
+            def bound(value: Any) -> gast.Name:
+                key = f"@partial{len(self.scope.env)}"
+                self.scope.env[key] = name(self.bindings.value(value, "arg"))
+                return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+
+            func = bound(obj.func)
+            partial = gast.Call(
+                func=func,
+                args=[bound(a) for a in obj.args],
+                keywords=[gast.keyword(arg=k, value=bound(v)) for k, v in obj.keywords.items()],
+            )
+        if partial is not None:
+            args = partial.args + list(node.args)
+            keywords = [k for k in partial.keywords if k.arg not in {k2.arg for k2 in node.keywords}]
+            return gast.copy_location(
+                gast.Call(func=partial.func, args=args, keywords=keywords + node.keywords), node
+            )
+        return None
+
+    def list_of(
+        self, elt: gast.expr, target: gast.expr, iterable: gast.expr, node: gast.AST
+    ) -> gast.ListComp:
+        elt, target = _copy(elt), _copy(target)
+        for sub in gast.walk(target):
+            if isinstance(sub, gast.Name):
+                sub.ctx = gast.Store()
+        generator = gast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
+        comp = gast.ListComp(elt=elt, generators=[generator])
+        for sub in gast.walk(comp):
+            if isinstance(sub, (gast.expr, gast.stmt)):
+                gast.copy_location(sub, node)
+        return comp
+
+    def partial_of(self, func: gast.expr) -> gast.Call | None:
+        """``functools.partial(g, a, k=b)`` as written, or as assigned to a name before."""
+        if isinstance(func, gast.Name) and isinstance(self.scope.functions.get(func.id), gast.Call):
+            return self.scope.functions[func.id]
+        if isinstance(func, gast.Call) and self.resolve_value(func.func) is functools.partial and func.args:
+            if any(isinstance(a, gast.Starred) for a in func.args) or any(
+                k.arg is None for k in func.keywords
+            ):
+                return None
+            return gast.Call(func=func.args[0], args=func.args[1:], keywords=func.keywords)
+        return None
 
     def method_of_type(self, node: gast.Call, kind: type, atom: gast.Name, hint: str | None) -> gast.expr:
         """``model.loss(x)`` for an argument ``model`` of class ``kind``: its method, inlined with

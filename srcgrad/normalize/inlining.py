@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
 import gast
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..ir import name
 from ..parse import ParsedFunction, parse_function
-from ..resolve import Resolver
+from ..resolve import LIBRARIES, Resolver
+from ..rules.registry import _installed
 from .analysis import _literal
 from .primitives import RESULT
 from .scope import Scope
@@ -33,6 +36,16 @@ class Inlining:
                 node,
                 f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
                 "rewrite the recursion as straight-line code.",
+            )
+        module = getattr(getattr(fn, "__func__", fn), "__module__", None) or ""
+        top = module.partition(".")[0]
+        if (top in LIBRARIES or top in sys.stdlib_module_names) and _installed(module):  # scipy's own code
+            spelled = ast.unparse(gast.gast_to_ast(node.func))
+            raise self.error(
+                NoRuleError,
+                node,
+                f"no derivative rule for {spelled} (from {module})",
+                f"register one with @srcgrad.adjoint({spelled}) or mark it non-differentiable.",
             )
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.error(

@@ -121,6 +121,9 @@ class Statements:
             self.scope.functions[targets[0].id] = nested  # inlined where it is called
             self.scope.env.pop(targets[0].id, None)
             return None
+        partial = self.partial_of(stmt.value) if isinstance(stmt.value, gast.Call) else None
+        if partial is not None and len(targets) == 1 and isinstance(targets[0], gast.Name):
+            return self.define_partial(targets[0].id, partial)
         if all(isinstance(t, gast.Name) for t in targets):
             atom = self.expr(stmt.value, targets[0].id)
             for target in targets:
@@ -136,6 +139,20 @@ class Statements:
             self.out.append(Stmt(node, self.scope.frames))
             return
         self.refuse(stmt, "assignment to this target")
+
+    def define_partial(self, user_name: str, partial: gast.Call) -> None:
+        """``f = functools.partial(g, a, k=b)``: ``a`` and ``b`` are computed now, as partial
+        does; each call ``f(x)`` is ``g(a, x, k=b)`` (inlined or a rule's, as ``g`` is)."""
+
+        def now(value: gast.expr) -> gast.Name:
+            key = f"@partial{len(self.scope.env)}"  # not an identifier: no user name collides
+            self.scope.env[key] = self.call_arg(value)
+            return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+
+        args = [now(a) for a in partial.args]
+        keywords = [gast.keyword(arg=k.arg, value=now(k.value)) for k in partial.keywords]
+        self.scope.functions[user_name] = gast.Call(func=partial.func, args=args, keywords=keywords)
+        self.scope.env.pop(user_name, None)
 
     def set_item(self, target: gast.Subscript, value: gast.expr) -> None:
         """``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``: the caller's array stays untouched."""

@@ -145,19 +145,20 @@ def autograd_linear_vjp(fun: Any, x: Any, ans: Any, g: Any) -> Any:
     from autograd import make_vjp
 
     transpose, _ = make_vjp(fun)(x)
-    return transpose(_dense(g, ans))
+    return transpose(zeros_filled(g, ans))
 
 
-def _dense(g: Any, like: Any) -> Any:
-    """``g`` with its zeros (``0.0`` where srcgrad had no adjoint) shaped like ``like``, as autograd needs."""
+def zeros_filled(g: Any, like: Any) -> Any:
+    """``g`` (an adjoint or tangent of a container) with its zeros (``0.0`` where srcgrad had
+    none) shaped like the items of ``like``, as autograd's vector spaces need."""
     import numpy as np
 
     if isinstance(like, dict):
-        return {k: _dense(g[k] if isinstance(g, dict) else 0.0, v) for k, v in like.items()}
+        return {k: zeros_filled(g[k] if isinstance(g, dict) else 0.0, v) for k, v in like.items()}
     if isinstance(like, (list, tuple)):
         items = g if isinstance(g, (list, tuple)) else [0.0] * len(like)
-        return type(like)(_dense(a, b) for a, b in zip(items, like))
-    return np.zeros_like(like) if isinstance(g, float) and g == 0.0 and np.ndim(like) else g
+        return type(like)(zeros_filled(a, b) for a, b in zip(items, like, strict=True))
+    return np.zeros_like(like, dtype=float) if isinstance(g, float) and g == 0.0 and np.ndim(like) else g
 
 
 def _made_by_make_vjp(fn: Any) -> bool:
@@ -174,14 +175,33 @@ def _linear_rule(fn: Any) -> Rule:
     return rule
 
 
-def _flatten_rules() -> None:
-    """``autograd.misc.flatten(value)`` is linear in ``value``: its adjoint unflattens the flat adjoint."""
+def unflatten_like(value: Any, flat: Any) -> Any:
+    """``flat`` (a vector) as a container shaped like ``value``: the inverse of autograd's flatten."""
     from autograd.misc import flatten
 
-    names = {"autograd": sys.modules["autograd"]}
+    return flatten(value)[1](flat)
+
+
+def _flatten_rules() -> None:
+    """``autograd.misc.flatten(value)`` is linear in ``value``: its adjoint unflattens the flat
+    adjoint, and unflattening is linear in the vector (its adjoint flattens)."""
+    from autograd.misc import flatten
+
+    names = {
+        "autograd": sys.modules["autograd"],
+        "unflatten_like": unflatten_like,
+        "zeros_filled": zeros_filled,
+    }
     spelled = "autograd.misc.flatten"
-    adjoint, tangent = f"{spelled}(value)[1](g[0])", f"({spelled}(t)[0], None)"  # (a function has none)
+    adjoint, tangent = (
+        "unflatten_like(value, g[0])",
+        f"({spelled}(zeros_filled(t, value))[0], None)",
+    )  # (a function: none)
     defrule(flatten, "value", d_value=adjoint, t_value=tangent, sequence=True, spelling=spelled, names=names)
+    linear = dict(d_flat=f"{spelled}(g)[0]", t_flat="unflatten_like(value, t)")
+    defrule(unflatten_like, "value, flat", zero="value", spelling="unflatten_like", names=names, **linear)
+    same = dict(d_items="g", t_items="zeros_filled(t, like)")  # the same numbers: its own adjoint
+    defrule(zeros_filled, "items, like", zero="like", spelling="zeros_filled", names=names, **same)
 
 
 _flatten_rules()

@@ -127,8 +127,9 @@ def render() -> str:
     lines += _section("scipy", scipy)[:1]
     lines += [
         "",
-        "Registered as soon as the program imports `scipy.special` or `scipy.stats` (srcgrad does "
-        "not import scipy itself); `autograd.scipy` code resolves to them too.",
+        "Registered as soon as the program imports `scipy.special`, `scipy.stats`, `scipy.linalg`, "
+        "`scipy.signal` or `scipy.integrate` (srcgrad does not import scipy itself); `autograd.scipy` "
+        "code resolves to them too.",
     ]
     lines += _section("scipy", scipy)[1:]
     lines += [f"## Zero derivative ({len(zero)})", ""]

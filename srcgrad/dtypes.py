@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
+from . import runtime_fft
 from .ir import LoopBlock, Program, Stmt, name, statements
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
@@ -34,6 +35,14 @@ COMPLEX_LITERAL = ("complex", "")
 REAL_VALUED = {
     np.absolute, builtins.abs, np.fabs, np.real, np.imag, np.angle, np.linalg.norm, np.var,
     np.std, np.nanvar, np.nanstd, np.linalg.eigvalsh, builtins.float, *SCALAR_FUNCTIONS,
+    np.fft.irfft, np.fft.irfft2, np.fft.irfftn, np.fft.hfft, np.fft.fftfreq, np.fft.rfftfreq,
+    runtime_fft.rfft_vjp, runtime_fft.rfftn_vjp,
+}  # fmt: skip
+# Differentiable functions whose output is complex whatever their input (np.fft.fft of a real array).
+COMPLEX_VALUED = {
+    np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
+    np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime_fft.irfft_vjp, runtime_fft.irfftn_vjp,
+    runtime_fft.fftn_vjp, runtime_fft.ifftn_vjp,
 }  # fmt: skip
 _COMPARISONS = (gast.Compare, gast.BoolOp)
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
@@ -87,6 +96,8 @@ def _stmt(stmt: Stmt, sources: dict, assigned: set, target: str) -> Sources:
         rule = op.rule
         if rule.fn in REAL_VALUED:
             return REAL
+        if rule.fn in COMPLEX_VALUED:
+            return frozenset({COMPLEX_LITERAL})
         if rule.sequence:  # a tuple of outputs, some real (svd's s, eigh's w), some not: not followed
             return frozenset({("var", target)})
         dtype = op.args.get("dtype")

@@ -39,7 +39,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import runtime
+from srcgrad import runtime, runtime_fft
 from srcgrad.normalize import normalize
 from srcgrad.parse import parse_function
 from srcgrad.rules import RULES
@@ -1645,6 +1645,44 @@ if SCIPY:  # scipy's helpers, and the ODE that odeint's cases integrate
     HEADER += "def decay(y, t, k):\n    return -k * y + np.sin(t) * y[::-1]\n\n\n"
     HEADER += "def decay_tfirst(t, y, k):\n    return decay(y, t, k)\n"
     NAMESPACE.update(NAMESPACE_SCIPY, decay=decay, decay_tfirst=decay_tfirst)
+
+# -- np.fft: its rules are registered once numpy.fft is imported; its helpers are runtime_fft's ---
+
+srcgrad.rules.load_on_demand()
+FFT_HELPERS = [
+    n for n in dir(runtime_fft) if not n.startswith("_") and callable(getattr(runtime_fft, n)) and n != "Any"
+]
+HEADER += f"from srcgrad.runtime_fft import {', '.join(FFT_HELPERS)}\n"
+NAMESPACE.update({n: getattr(runtime_fft, n) for n in FFT_HELPERS})
+W2 = "* (1.0 - 2.0j))"  # np.real(y * (1 - 2j)) weighs the real and the imaginary part of y
+CASES.update({
+    np.fft.fft: [case(f"np.real(np.fft.fft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.fft(x + 1j * y, 6, 0, 'ortho') {W2}", x=rand(M), y=rand(M)), case(f"np.real(np.fft.fft(x, n=3, norm='forward') {W2}", x=rand(M))],
+    np.fft.ifft: [case(f"np.real(np.fft.ifft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.ifft(x + 1j * y, 2, 0, 'backward') {W2}", x=rand(M), y=rand(M)), case(f"np.real(np.fft.ifft(x, n=7, norm='ortho') {W2}", x=rand(M))],
+    np.fft.fft2: [case(f"np.real(np.fft.fft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.fft2(x + 1j * y, (2, 5), norm='ortho') {W2}", x=rand(T), y=rand(T))],
+    np.fft.ifft2: [case(f"np.real(np.fft.ifft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.ifft2(x + 1j * y, (4, 3), (0, 2), 'forward') {W2}", x=rand(T), y=rand(T))],
+    np.fft.fftn: [case(f"np.real(np.fft.fftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.fftn(x + 1j * y, (5, 2), (1, 0)) {W2}", x=rand(M), y=rand(M))],
+    np.fft.ifftn: [case(f"np.real(np.fft.ifftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.ifftn(x + 1j * y, (2,), (0,), 'ortho') {W2}", x=rand(M), y=rand(M))],
+    np.fft.rfft: [case(f"np.real(np.fft.rfft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.rfft(x, 5, 0, 'ortho') {W2}", x=rand(M))],
+    np.fft.irfft: [case("np.fft.irfft(x + 1j * y)", x=rand(V), y=rand(V)), case("np.fft.irfft(x + 1j * y, 7, 0, 'forward')", x=rand(M), y=rand(M))],
+    np.fft.rfft2: [case(f"np.real(np.fft.rfft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.rfft2(x, (2, 5), (2, 1)) {W2}", x=rand(T))],
+    np.fft.irfft2: [case("np.fft.irfft2(x + 1j * y)", x=rand(M), y=rand(M)), case("np.fft.irfft2(x + 1j * y, (3, 5), norm='ortho')", x=rand(T), y=rand(T))],
+    np.fft.rfftn: [case(f"np.real(np.fft.rfftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.rfftn(x, (3, 3), (0, 1), 'forward') {W2}", x=rand(M))],
+    np.fft.irfftn: [case("np.fft.irfftn(x + 1j * y)", x=rand(T), y=rand(T)), case("np.fft.irfftn(x + 1j * y, (2, 3), (1, 0))", x=rand(M), y=rand(M))],
+    np.fft.hfft: [case("np.fft.hfft(x + 1j * y)", x=rand(V), y=rand(V)), case("np.fft.hfft(x + 1j * y, 5, 0, 'ortho')", x=rand(M), y=rand(M))],
+    np.fft.ihfft: [case(f"np.real(np.fft.ihfft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.ihfft(x, 3, 0, 'forward') {W2}", x=rand(M))],
+    np.fft.fftshift: [case("np.fft.fftshift(x)", x=rand(V)), case("np.fft.fftshift(x, axes=1)", x=rand(T)), case("np.fft.fftshift(x, (0, 1))", x=rand(M))],
+    np.fft.ifftshift: [case("np.fft.ifftshift(x)", x=rand((5,))), case("np.fft.ifftshift(x, axes=1)", x=rand(T)), case("np.fft.ifftshift(x, (0, 1))", x=rand(M))],
+    np.fft.fftfreq: [case("np.fft.fftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.fftfreq(5, d=d) * x", x=rand((5,)), d=rand(S, 0.5, 1.5))],
+    np.fft.rfftfreq: [case("np.fft.rfftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.rfftfreq(7, d=d) * x", x=rand((4,)), d=rand(S, 0.5, 1.5))],
+    runtime_fft.unresize: [case("unresize(x, a)", x=rand(M), a=shape((2, 6))), case("unresize(x, a)", x=rand(V), a=shape((4,)))],
+    runtime_fft.rfft_vjp: [case("rfft_vjp(x + 1j * y, a, 8, -1, 'ortho')", x=rand((5,)), y=rand((5,)), a=shape((6,))), case("rfft_vjp(x + 1j * y, a, None, 0)", x=rand((4, 3)), y=rand((4, 3)), a=shape((7, 3)))],
+    runtime_fft.irfft_vjp: [case(f"np.real(irfft_vjp(x, a, None, 0) {W2}", x=rand((6, 2)), a=shape((4, 2))), case(f"np.real(irfft_vjp(x, a, 7, -1, 'forward') {W2}", x=rand((7,)), a=shape((3,)))],
+    runtime_fft.fftn_vjp: [case(f"np.real(fftn_vjp(x + 1j * y, a, (3, 5), (0, 1)) {W2}", x=rand((3, 5)), y=rand((3, 5)), a=shape((2, 6)))],
+    runtime_fft.ifftn_vjp: [case(f"np.real(ifftn_vjp(x + 1j * y, a, None, None, 'ortho') {W2}", x=rand(M), y=rand(M), a=shape(M))],
+    runtime_fft.rfftn_vjp: [case("rfftn_vjp(x + 1j * y, a, (4, 6), (0, 1))", x=rand((4, 4)), y=rand((4, 4)), a=shape((3, 5)))],
+    runtime_fft.irfftn_vjp: [case(f"np.real(irfftn_vjp(x, a, (4, 6), (0, 1), 'ortho') {W2}", x=rand((4, 6)), a=shape((3, 5)))],
+})  # fmt: skip
+NONDIFF_CASES[runtime_fft.swap_norm] = [case("x * len(swap_norm('ortho'))", x=rand(V))]
 
 
 @dataclass

@@ -246,8 +246,9 @@ def quantile_jvp(
 ) -> Any:
     """The tangent of ``np.quantile(a, q, axis)`` along a tangent ``t`` of ``a``."""
     parts = _quantile_positions(a, q, axis, method, scale, skip_nan)
-    shape, axes, last = parts[-1]
-    tflat = np.reshape(np.moveaxis(np.reshape(t, shape), axes, last), np.shape(parts[0]))
+    _, axes, last = parts[-1]
+    t = np.reshape(t, np.shape(a) or (1,))
+    tflat = np.reshape(np.moveaxis(t, axes, last), np.shape(parts[0]))
     tflat = np.where(np.isnan(parts[0]), 0.0, tflat) if skip_nan else tflat
     return np.reshape(np.sum(_quantile_weights(parts) * tflat, axis=-1), np.shape(ans))
 

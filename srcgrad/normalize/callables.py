@@ -87,7 +87,7 @@ class Callables:
         low.let("x", x)
         masks = []
         for i, c in enumerate(conds):
-            low.let(f"c{i}", low.call("piecewise_mask", c))
+            low.let(f"c{i}", low.call("piecewise_mask", c), "mask")
             masks.append(low.private(f"c{i}"))
         if len(funcs) > len(conds):
             cond_list = gast.List(elts=[_copy(m) for m in masks], ctx=gast.Load())
@@ -258,8 +258,10 @@ class Callables:
         whole = gast.Call(func=_copy(node.func), args=[], keywords=[])
         whole.keywords = [gast.keyword(arg=k, value=_copy(v)) for k, v in given.items() if k != "ar"]
         whole.args = [low.private("ar")]
-        low.let("values", values)
-        everything = self.atom(self.substitute(whole), "unique")  # integers only: no derivative
+        low.let("values", values, "unique")
+        everything = name(
+            self.emit(self.fresh(None, "unique"), self.substitute(whole))
+        )  # integers: no derivative
         items = [self.atom(low.private("values"), hint or "unique")]
         for k in range(1, len(wanted) + 1):
             item = gast.Subscript(value=everything, slice=gast.Constant(value=k, kind=None), ctx=gast.Load())
@@ -295,16 +297,15 @@ class _Lowering:
         func = self.bound(helper, getattr(runtime_longtail, helper))
         return gast.Call(func=func, args=[_copy(a) for a in args], keywords=[])
 
-    def let(self, key: str, value: gast.expr) -> None:
-        """``@lt3_key = value``, normalized as a statement of the user's at the call's line."""
-        target = gast.Name(id=self.prefix + key, ctx=gast.Store(), annotation=None, type_comment=None)
-        stmt = gast.Assign(targets=[target], value=value, type_comment=None)
-        for sub in gast.walk(stmt):
+    def let(self, key: str, value: gast.expr, hint: str | None = None) -> None:
+        """``@lt3_key = value``: ``value`` normalized at the call's line (named after ``hint``)."""
+        for sub in gast.walk(value):
             if isinstance(sub, (gast.stmt, gast.expr)) and not hasattr(sub, "lineno"):
                 gast.copy_location(sub, self.node)
         frames = self.n.scope.frames
-        self.n.statement(stmt)
+        atom = self.n.atom(value, hint or key.rstrip("0123456789"))
         self.n.scope.frames = frames
+        self.n.scope.env[self.prefix + key] = atom
         self.keys.append(self.prefix + key)
 
     def result(self, value: gast.expr, hint: str) -> gast.expr:

@@ -35,6 +35,8 @@ REAL_VALUED = {
     np.absolute, builtins.abs, np.fabs, np.real, np.imag, np.angle, np.linalg.norm, np.var,
     np.std, np.nanvar, np.nanstd, np.linalg.eigvalsh, builtins.float, *SCALAR_FUNCTIONS,
 }  # fmt: skip
+# Differentiable functions whose output may be complex for a real input (its values decide).
+COMPLEX_FROM_REAL = {np.linalg.eigvals}
 _COMPARISONS = (gast.Compare, gast.BoolOp)
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
@@ -87,7 +89,9 @@ def _stmt(stmt: Stmt, sources: dict, assigned: set, target: str) -> Sources:
         rule = op.rule
         if rule.fn in REAL_VALUED:
             return REAL
-        if rule.sequence:  # a tuple of outputs, some real (svd's s, eigh's w), some not: not followed
+        if (
+            rule.sequence or rule.fn in COMPLEX_FROM_REAL
+        ):  # a tuple of outputs, some real (svd's s, eigh's w), some not: not followed
             return frozenset({("var", target)})
         dtype = op.args.get("dtype")
         if dtype is not None and not (isinstance(dtype, gast.Constant) and dtype.value is None):

@@ -465,3 +465,34 @@ def piecewise_value(piece: Any) -> Any:
             "piecewise",
         )
     return piece
+
+
+# -- np.prod's third derivative ----------------------------------------------------------------
+
+
+def prod_others_jvp2(x: Any, u: Any, s: Any, axis: Any = None) -> Any:
+    """The tangent along ``s`` of ``prod_others_jvp(x, u, axis)``: for each entry ``i``, the sum
+    over pairs ``j != l`` (both other than ``i``) of ``u_j s_l`` times the product of the entries
+    but ``i``, ``j`` and ``l``, zeros included. It is the coefficient of ``e d`` in the product
+    of ``x_k + e u_k + d s_k`` over ``k != i``, computed from the products before and after
+    each entry (as ``prod_others_jvp``); symmetric in ``u`` and ``s``, and its own adjoint."""
+    flat, shape, axes, last = _prod_layout(x, axis)
+    uf, sf = (
+        np.reshape(np.moveaxis(np.broadcast_to(v, np.shape(x)), axes, last), np.shape(flat)) for v in (u, s)
+    )
+    n = np.shape(flat)[-1]
+    # products before (b) and after (a) each entry, as polynomials 1, e, d, e d: four arrays each
+    b = [np.ones_like(flat), np.zeros_like(uf), np.zeros_like(sf), np.zeros_like(uf * sf)]
+    a = [np.ones_like(flat), np.zeros_like(uf), np.zeros_like(sf), np.zeros_like(uf * sf)]
+    for i in range(1, n):
+        k, j = i - 1, n - i
+        for p, m in ((b, k), (a, j)):
+            x_, u_, s_ = flat[..., m], uf[..., m], sf[..., m]
+            c0, cu, cs, cus = (q[..., i - 1] if p is b else q[..., j] for q in p)
+            at = i if p is b else j - 1
+            p[3][..., at] = cus * x_ + cu * s_ + cs * u_
+            p[1][..., at] = cu * x_ + c0 * u_
+            p[2][..., at] = cs * x_ + c0 * s_
+            p[0][..., at] = c0 * x_
+    out = b[0] * a[3] + b[1] * a[2] + b[2] * a[1] + b[3] * a[0]
+    return np.moveaxis(np.reshape(out, shape), last, axes)

@@ -9,6 +9,7 @@ imports the rules: so these are registered on demand, at the first lookup, as sc
 
 import numpy as np
 
+from .. import runtime
 from .. import runtime_longtail as _lt
 from .registry import defrule, nondifferentiable
 
@@ -55,6 +56,10 @@ defrule(_lt.unique_jvp, "u, ar, axis=None", d_u="unique_vjp(g, ar, axis)", t_u="
 defrule(_lt.piecewise_vjp, "v, x, condlist, pieces", d_v="piecewise_join(x, condlist, g)", t_v="piecewise_vjp(t, x, condlist, pieces)", zero="x, condlist, pieces", sequence=True, spelling="piecewise_vjp", **long)
 defrule(_lt.unrows, "v, arr, axis", d_v="along_rows(g, axis)", t_v="unrows(t, arr, axis)", zero="arr, axis", spelling="unrows", **long)
 defrule(_lt.unjoin_rows, "v, results, arr, axis", d_v="join_rows(g, arr, axis)", t_v="unjoin_rows(t, results, arr, axis)", zero="results, arr, axis", sequence=True, spelling="unjoin_rows", **long)
+# np.prod's second derivative multiplies pairs of other entries (prod_others_jvp), its third
+# triples (prod_others_jvp2, linear in u and s); the fourth is refused.
+defrule(runtime.prod_others_jvp, "x, u, axis=None", d_x="prod_others_jvp2(x, u, g, axis)", d_u="prod_others_jvp(x, g, axis)", t_x="prod_others_jvp2(x, u, t, axis)", t_u="prod_others_jvp(x, t, axis)", spelling="prod_others_jvp", **long)
+defrule(_lt.prod_others_jvp2, "x, u, s, axis=None", d_u="prod_others_jvp2(x, g, s, axis)", d_s="prod_others_jvp2(x, u, g, axis)", t_u="prod_others_jvp2(x, t, s, axis)", t_s="prod_others_jvp2(x, u, t, axis)", spelling="prod_others_jvp2", **long)
 # fmt: on
 nondifferentiable(_lt.logspace_exponents, _lt.geomspace_weights, _lt.piecewise_mask, _lt.piecewise_otherwise)
 defrule(_lt.piecewise_value, "piece", d_piece="g", t_piece="t", spelling="piecewise_value", **long)  # fmt: skip

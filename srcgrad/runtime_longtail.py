@@ -496,3 +496,24 @@ def prod_others_jvp2(x: Any, u: Any, s: Any, axis: Any = None) -> Any:
             p[0][..., at] = c0 * x_
     out = b[0] * a[3] + b[1] * a[2] + b[2] * a[1] + b[3] * a[0]
     return np.moveaxis(np.reshape(out, shape), last, axes)
+
+
+# -- elementwise_grad in forward mode ----------------------------------------------------------
+
+
+def ones_tangent(x: Any) -> Any:
+    """A tangent of ones shaped like ``x`` (in its float type): the JVP with it is the row sums of
+    the Jacobian, its diagonal where the function is elementwise."""
+    return np.ones_like(x, dtype=grad_dtype(x, 1.0))
+
+
+def diagonal_of(t: Any, x: Any) -> Any:
+    """``t``, the JVP of an elementwise function with a tangent of ones: the Jacobian's diagonal,
+    if the output has ``x``'s shape; an output broadcast beyond it is refused."""
+    if np.shape(t) != np.shape(x):
+        raise refuse(
+            f"elementwise_grad(mode='forward') needs an output shaped like its argument: this one "
+            f"is {np.shape(t)}, the argument {np.shape(x)}",
+            "use elementwise_grad in reverse mode (the default), which sums over the broadcast axes.",
+        )
+    return t

@@ -542,3 +542,54 @@ def test_elementwise_grad_in_forward_mode():
     assert info.value.filename.endswith("test_longtail.py")
     with pytest.raises(srcgrad.SrcGradError, match="shaped like its argument"):
         srcgrad.elementwise_grad(broadcast_output, mode="forward")(x)
+
+
+# -- the disk cache ---------------------------------------------------------------------------------
+
+CACHED = """
+import numpy as np
+
+def loss(a, x):
+    w, v = np.linalg.eig(a)
+    y = np.piecewise(x, [x < 0.0], [np.sin, lambda t: t**2])
+    return np.sum(np.abs(w)) + np.sum(np.quantile(x, [0.3, 0.6])) + np.sum(y)
+"""
+
+DRIVER = """
+import json, sys
+import numpy as np
+import srcgrad, srcgrad.api
+import cached
+if sys.argv[1] == "again":  # the entry on disk must serve: no transform in this process
+    srcgrad.api.normalize = None
+a = np.array([[1.0, 2.0], [-2.0, 0.5]])
+x = np.array([0.3, -0.2, 1.0])
+print(json.dumps([g.tolist() for g in srcgrad.grad(cached.loss, (0, 1))(a, x)]))
+"""
+
+
+def test_gradients_with_long_tail_helpers_are_kept_on_disk(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    (tmp_path / "cached.py").write_text(CACHED)
+    (tmp_path / "driver.py").write_text(DRIVER)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "SRCGRAD_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([root, str(tmp_path)]),
+    }
+    outputs = []
+    for step in ("first", "again"):
+        done = subprocess.run(
+            [sys.executable, str(tmp_path / "driver.py"), step],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout.splitlines()[-1])
+    assert outputs[0] == outputs[1]

@@ -371,6 +371,10 @@ def piecewise_overlapping(x):
     return np.sum(y * np.arange(1.0, 7.0))
 
 
+def piecewise_one_condition(x):
+    return np.sum(np.piecewise(x, (x > -0.5) & (x < 0.5), [np.sin, lambda v: v**2]) * np.arange(6.0))
+
+
 def piecewise_with_arguments(x, w):
     return np.sum(
         np.piecewise(x, [x < 0.0], [lambda v, s, k=1.0: v * s * k, lambda v, s, k=1.0: v**2 + s], w, k=2.0)
@@ -420,6 +424,7 @@ def test_callables_are_lowered_and_differentiated():
     check(piecewise_loss, [x, 0.7], wrt=(0, 1))
     check(piecewise_overlapping, [x])
     check(piecewise_with_arguments, [x, 0.7], wrt=(0, 1))
+    check(piecewise_one_condition, [x])
     check(along_axis, [RNG.standard_normal((3, 4))])
     check(along_axis_arrays, [RNG.standard_normal((3, 2)), 1.5], wrt=(0, 1))
     check(vectorize_loss, [np.reshape(x, (2, 3)), np.array([0.3, -0.4, 1.1])], wrt=(0, 1))

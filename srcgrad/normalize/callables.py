@@ -69,6 +69,8 @@ class Callables:
         args = _arguments(self, node, ("x", "condlist", "funclist"), "np.piecewise")
         x, condlist, funclist = args["x"], args["condlist"], args["funclist"]
         extra, keywords = args["*"], args["**"]
+        if _one_mask(condlist):  # np.piecewise(x, x < 0, [f, g]): one condition
+            condlist = gast.List(elts=[condlist], ctx=gast.Load())
         for what, value in (("condlist", condlist), ("funclist", funclist)):
             if not isinstance(value, (gast.List, gast.Tuple)):
                 raise self._refuse(
@@ -336,6 +338,17 @@ def _arguments(n: Callables, node: gast.Call, params: tuple[str, ...], what: str
     if missing:
         raise n._refuse(node, f"{what} is missing its argument {missing[0]!r}", f"pass {missing[0]}.")
     return out
+
+
+def _one_mask(node: gast.expr) -> bool:
+    """Is ``node`` plainly one boolean array (``x < 0``, ``~c``, ``(x > 0) & (x < 1)``), not a list?"""
+    if isinstance(node, gast.Compare):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Invert):
+        return _one_mask(node.operand)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr, gast.BitXor)):
+        return _one_mask(node.left) or _one_mask(node.right)
+    return False
 
 
 def _unused(base: str, nodes: list[gast.AST]) -> str:

@@ -15,9 +15,9 @@ inlined where it is called:
 ``np.unique(..., return_counts=True)`` (or an index or inverse) is lowered too: the unique
 values through its rule, the integer outputs as a call without a derivative.
 
-The rewrite is written as Python source (``_TEMPLATES``) whose capitalized names stand for
-the user's expressions and the private values of the lowering (``@lt1_x``), and is then
-normalized as the user's code is.
+The rewrite is built as syntax trees of user-level code that read the user's own expressions
+and the lowering's private values (``@lt1_x``: no user code can name them), and is normalized
+as the user's code is, at the line of the call.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Callables:
             return self.lower_vectorize(node, None, func, hint)
         return None
 
-    # -- the template engine --------------------------------------------------------------
+    # -- a lowering's private values, and its refusals ------------------------------------------
 
     def lowering(self, node: gast.Call) -> _Lowering:
         return _Lowering(self, node)

@@ -17,7 +17,7 @@ import numpy as np
 from . import cache, optimize
 from .compile import compile_source, make_function
 from .emit import emit
-from .errors import SrcGradError, WrtError
+from .errors import NeedsTypesError, SrcGradError, WrtError
 from .forward import forward, tangent_parameters
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Program
 from .normalize import normalize
@@ -70,17 +70,38 @@ def _wrt_fast(f: types.FunctionType, wrt: Wrt, bound: bool) -> tuple[list[str], 
     return names, many
 
 
-def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool = False) -> Callable:
-    bound_self = None
+def _transform(
+    f: Callable,
+    wrt: Wrt,
+    seed: Seed,
+    with_value: bool,
+    has_aux: bool = False,
+    varargs: int | None = None,
+    kinds: tuple | None = None,
+) -> Callable:
+    bound_self, original = None, f
     if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
     if not isinstance(f, types.FunctionType):
         parse_function(f)  # raises SourceUnavailableError: there is no source to transform
+    if varargs is None and f.__code__.co_flags & inspect.CO_VARARGS:
+        return _per_varargs(original, wrt, seed, with_value, has_aux)
     # The memory key holds ids; the entry keeps those objects alive (its anchor), so none is reused.
     code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
     closure = tuple(map(id, cells)) if cells else ()
-    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value, has_aux)
+    key = (
+        id(code),
+        id(namespace),
+        closure,
+        id(bound_self),
+        wrt_key,
+        seed,
+        with_value,
+        has_aux,
+        varargs,
+        kinds,
+    )
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
         if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
@@ -91,17 +112,16 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         options = (tuple(names), many, seed, with_value, bound_self is not None) + (
             ("has_aux",) if has_aux else ()
         )
-        disk_key = cache.entry_key(f, options) if cache.directory() is not None else None
+        options += (("varargs", varargs),) if varargs is not None else ()
+        # (code specialized for the classes of arguments inlines their methods: not on disk, whose
+        # entries are checked against the functions the code calls by name)
+        disk_key = cache.entry_key(f, options) if cache.directory() is not None and not kinds else None
         entry = cache.load(disk_key, f, bound_self) if disk_key is not None else None
         if entry is None:  # no usable entry on disk: transform
             parsed = parse_function(f)
-            program = normalize(parsed, names, bound_self)
+            program = normalize(parsed, names, bound_self, varargs, dict(kinds or {}))
             _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
             generated = reverse(program, names, seed, with_value, has_aux)
-            if with_value:
-                generated.name = "value_and_" + generated.name
-            elif seed == "vjp":
-                generated.name = "vjp_" + program.name
             source = emit(generated)
             freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
             label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
@@ -109,13 +129,22 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
             entry = cache.Entry(compiled, program.bindings, program.deps)
             recipes = cache.recipes(program.bindings, f)
             tree = cache.describe_tree(disk_key, f, bound_self) if disk_key is not None else None
-            if recipes is not None and tree is not None:  # else something another process cannot rebuild
+            if recipes is not None and tree is not None and disk_key is not None:  # else not rebuildable
                 cache.store(disk_key, tree, entry, recipes)
         entry.anchor = (code, namespace, cells, bound_self)
         return entry
 
-    entry = cache.cached(key, build)
+    try:
+        entry = cache.cached(key, build)
+    except NeedsTypesError:
+        if kinds is not None:
+            raise
+        return _per_types(
+            original, lambda kinds: _transform(f, wrt, seed, with_value, has_aux, varargs, kinds)
+        )
     fn = make_function(entry.compiled, f, entry.bindings)
+    if seed == "grad":  # (for an output of one element that is not 0-d: size_one_gradient)
+        fn.srcgrad_origin = (original, names, with_value, varargs, kinds)
     if many and len(names) == 1:  # wrt=("x",) asks for a 1-tuple
         inner = fn
 
@@ -129,6 +158,62 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         fn.source = inner.source
     entry.function = fn
     return fn
+
+
+def _per_varargs(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool) -> Callable:
+    """The gradient of ``f(x, *args)``: generated for each number of arguments ``args`` gets,
+    when called (``args`` is then a tuple of that many parameters, ``args_0``, ``args_1``...)."""
+    code = getattr(f, "__func__", f).__code__
+    fixed = code.co_argcount - isinstance(f, types.MethodType)
+
+    @functools.wraps(f)
+    def specialized(*args: Any, **kwargs: Any) -> Any:
+        fn = _transform(f, wrt, seed, with_value, has_aux, max(len(args) - fixed, 0))
+        specialized.source = fn.source
+        return fn(*args, **kwargs)
+
+    specialized.source = "# generated when called: one function per number of *args"
+    return specialized
+
+
+def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
+    """The gradient of ``f(model, x)`` that calls ``model.loss(x)``: generated (``make(kinds)``)
+    for each class of the arguments that are objects (neither numbers, arrays nor containers)."""
+    names = inspect.signature(getattr(f, "__func__", f)).parameters
+    positional = [p for p in names][isinstance(f, types.MethodType) :]
+
+    @functools.wraps(f)
+    def specialized(*args: Any, **kwargs: Any) -> Any:
+        given = dict(zip(positional, args))
+        given.update(kwargs)
+        kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
+        fn = make(kinds)
+        specialized.source = fn.source
+        return fn(*args, **kwargs)
+
+    specialized.source = (
+        "# generated when called: one function per class of the arguments whose methods it calls"
+    )
+    return specialized
+
+
+def _is_object(value: Any) -> bool:
+    """An object whose methods code calls (a model), not data."""
+    data = (int, float, complex, str, bytes, list, tuple, dict, np.ndarray, np.generic, type(None))
+    return not isinstance(value, data)
+
+
+def size_one_gradient(gradient: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What ``grad`` (``value_and_grad``) returns for an output of one element that is not 0-d:
+    the VJP with a cotangent of ones, as autograd (generated code for ``grad`` is written for a
+    0-d output, and calls this for the rare other case)."""
+    f, names, with_value, varargs, kinds = gradient.srcgrad_origin
+    pullback = _transform(
+        f, tuple(names) if len(names) > 1 else names[0], "vjp", False, False, varargs, kinds
+    )
+    out = f(*args, **kwargs)
+    grads = pullback(*args, **kwargs, **{_cotangent_name(pullback): np.ones_like(out)})
+    return (out, grads) if with_value else grads
 
 
 def _operator(seed: Seed, with_value: bool = False) -> Callable:
@@ -217,14 +302,21 @@ def _relabel(program: Program) -> None:
 
 
 def _tangent_function(
-    f: Callable, bound_self: Any, parsed: ParsedFunction, names: list[str], returns: str, check: bool
+    f: Callable,
+    bound_self: Any,
+    parsed: ParsedFunction,
+    names: list[str],
+    returns: str,
+    check: bool,
+    kinds: tuple | None = None,
 ) -> tuple[Callable, dict[str, str], Program]:
-    """The generated tangent function of ``f`` for tangents of ``names``, and its tangent parameters."""
-    key = _key(f, bound_self, tuple(names), "forward", returns, check)
+    """The generated tangent function of ``f`` for tangents of ``names``, and its tangent
+    parameters (``kinds``: the classes of arguments whose methods it calls; () asks for them)."""
+    key = _key(f, bound_self, tuple(names), "forward", returns, check, kinds)
     built: dict[str, Any] = {}
 
     def build() -> cache.Entry:
-        program = normalize(parsed, names, bound_self)
+        program = normalize(parsed, names, bound_self, None, None if kinds is None else dict(kinds))
         _relabel(program)
         generated = forward(program, names, returns, check)
         built["program"] = program
@@ -331,15 +423,17 @@ def _runtime() -> Any:
     return runtime
 
 
-def _forward_grad(f: Callable, wrt: Wrt, with_value: bool) -> Callable:
+def _forward_grad(f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None = None) -> Callable:
     """``grad(f, mode="forward")``: one tangent pass per element of each differentiated argument."""
     original = f
     f, bound_self, parsed = _unwrap(f)
     names, many = _wrt_names(parsed, wrt, bound_self is not None)
-    key = _key(f, bound_self, tuple(names), many, "forward grad", with_value)
+    key = _key(f, bound_self, tuple(names), many, "forward grad", with_value, kinds)
 
     def build() -> cache.Entry:
-        tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", True)
+        tangent, tangents, program = _tangent_function(
+            f, bound_self, parsed, names, "tangent", True, kinds or ()
+        )
         prefix = "value_and_d_" if with_value else "d_"
         driver = _Driver(program, prefix + program.name)
         runtime_ = _runtime()
@@ -356,7 +450,12 @@ def _forward_grad(f: Callable, wrt: Wrt, with_value: bool) -> Callable:
         driver.ret(out)
         return driver.compile(f, parsed, program.deps, tangent)
 
-    entry = cache.cached(key, build)
+    try:
+        entry = cache.cached(key, build)
+    except NeedsTypesError:
+        if kinds is not None:
+            raise
+        return _per_types(original, lambda kinds: _forward_grad(original, wrt, with_value, kinds))
     return make_function(entry.compiled, f, entry.bindings)
 
 

@@ -481,7 +481,7 @@ def _compiled(payload: dict) -> Compiled:
         if (
             not isinstance(code, types.CodeType)
             or code.co_name != name
-            or not set(code.co_freevars) <= set(freevars)
+            or not set(code.co_freevars) <= set(freevars) | {name}  # (it may call itself)
         ):
             raise ValueError("its code object is not the generated function")
     return compile_source(payload["source"], name, freevars, payload["label"], code)

@@ -196,14 +196,18 @@ def output_checks(
     sources: dict[str, Sources],
     helper: Callable[[str], str],
     computed: bool = False,
+    size_one: gast.stmt | None = None,
 ) -> list[gast.stmt]:
     """The statements that end ``grad``'s forward pass: ``check_scalar(v, 'file.py:LINE')``
-    and ``check_real('file.py:LINE', ...)`` (none when the output is provably a real scalar)."""
+    and ``check_real('file.py:LINE', ...)`` (none when the output is provably a real scalar).
+    ``check_scalar`` is true for an output of one element that is not 0-d (shape (1,) or
+    (1, 1)), which autograd accepts: then ``size_one`` runs (it returns the gradient)."""
     check = output_check(program, shapes, sources, computed)
     where = gast.Constant(value=program.returns_at, kind=None)
     out = []
     if check.shape_witness is not None:
-        out.append(_call(helper("check_scalar"), [copy.deepcopy(check.shape_witness), where]))
+        test = _call(helper("check_scalar"), [copy.deepcopy(check.shape_witness), where]).value
+        out.append(gast.If(test=test, body=[size_one], orelse=[]) if size_one else gast.Expr(value=test))
     if check.real_witnesses is None:
         out.append(_call(helper("check_real"), [where, copy.deepcopy(program.result)]))
     elif check.real_witnesses:

@@ -118,17 +118,15 @@ def uses_walrus(x):
     return (y := x * 2.0) + y  # MARK: walrus
 
 
-def uses_starred_call(x):
-    args = (x,)
-    return np.sum(*args)  # MARK: starred
+def uses_starred_call(x, rest):
+    return np.sum(x, *rest)  # MARK: starred (how many is known only when the code runs)
 
 
-def uses_double_starred_call(x):
-    kw = {}
+def uses_double_starred_call(x, kw):
     return np.sum(x, **kw)  # MARK: double-starred
 
 
-def takes_varargs(x, *rest):  # MARK: varargs
+def takes_varargs(x, **rest):  # MARK: varargs
     return x
 
 
@@ -183,14 +181,6 @@ def two_args(a, b):
 
 def bad_helper_call(x):
     return two_args(x)  # MARK: bad-helper-call
-
-
-def varargs_helper(*a):
-    return a[0]
-
-
-def calls_varargs_helper(x):
-    return varargs_helper(x)  # MARK: varargs-helper
 
 
 def calls_special(x):
@@ -285,8 +275,8 @@ REFUSALS = [
     (loop_with_else, (0.5,), 0, UnsupportedSyntaxError, "for-else", THIS_FILE),
     (uses_set_comprehension, (X,), 0, UnsupportedSyntaxError, "setcomp", THIS_FILE),
     (uses_walrus, (0.5,), 0, UnsupportedSyntaxError, "walrus", THIS_FILE),
-    (uses_starred_call, (X,), 0, UnsupportedSyntaxError, "starred", THIS_FILE),
-    (uses_double_starred_call, (X,), 0, UnsupportedSyntaxError, "double-starred", THIS_FILE),
+    (uses_starred_call, (X, ()), 0, UnsupportedSyntaxError, "starred", THIS_FILE),
+    (uses_double_starred_call, (X, {}), 0, UnsupportedSyntaxError, "double-starred", THIS_FILE),
     (takes_varargs, (0.5,), 0, UnsupportedSyntaxError, "varargs", THIS_FILE),
     (recursive, (0.5,), 0, UnsupportedSyntaxError, "recursion", THIS_FILE),
     (attribute_target, (0.5,), 0, UnsupportedSyntaxError, "attribute-target", THIS_FILE),
@@ -295,7 +285,6 @@ REFUSALS = [
     (unknown_keyword, (X,), 0, UnsupportedSyntaxError, "unknown-keyword", THIS_FILE),
     (too_many_arguments, (X,), 0, UnsupportedSyntaxError, "too-many", THIS_FILE),
     (bad_helper_call, (0.5,), 0, UnsupportedSyntaxError, "bad-helper-call", THIS_FILE),
-    (calls_varargs_helper, (0.5,), 0, UnsupportedSyntaxError, "varargs-helper", THIS_FILE),
     (calls_helper_with_try, (0.5,), 0, UnsupportedSyntaxError, "helper-try", THIS_FILE),
     (calls_other_module_with, (X,), 0, UnsupportedSyntaxError, "other-with", OTHER_FILE),
     (calls_special, (0.5,), 0, NoRuleError, "special", THIS_FILE),

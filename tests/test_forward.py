@@ -96,7 +96,8 @@ def tangent_tanh(x, *, t_x):
     add = 1.0 + y
     div = sub / add
     t_div = -t_y / add - t_y * sub / add ** 2
-    check_scalar(div, 'test_forward.py:{second}')
+    if check_scalar(div, 'test_forward.py:{second}'):
+        return np.reshape(t_div, ())
     return t_div
 """
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import gast
+import numpy as np
 
+from .. import runtime
 from ..errors import UnsupportedSyntaxError
 from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
 from .analysis import (
@@ -103,6 +105,9 @@ class ControlFlow:
     def loop(self, stmt: gast.For | gast.While) -> None:
         if stmt.orelse:
             return self.refuse(stmt, "a loop with an else clause")
+        objects = self.objects_iterated(stmt)
+        if objects is not None:
+            return self.unroll(stmt, objects)
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
@@ -172,6 +177,37 @@ class ControlFlow:
                 self.scope.env[user_name] = atom
         for key in [k for k in self.scope.env if k.startswith("@") and k not in private]:
             del self.scope.env[key]
+
+    def objects_iterated(self, stmt: gast.For | gast.While) -> list | None:
+        """The items of ``for layer in layers:`` when ``layers`` is a list or tuple known now that
+        holds objects (layers, functions): which method ``layer.forward_pass`` calls differs
+        from one item to the next, so the loop is unrolled, one copy of the body per item."""
+        if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
+            return None
+        items = self.resolve_value(stmt.iter)
+        if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
+            return None
+        return list(items)
+
+    def unroll(self, stmt: gast.For, objects: list) -> None:
+        """The loop's body once per object, which its variable denotes there; first a check that
+        the sequence still holds these objects (else the generated code is stale: an error)."""
+        bound = [name(self.bindings.value(obj, stmt.target.id)) for obj in objects]
+        check = gast.Call(
+            func=name(self.bindings.value(runtime.same_items, "same_items")),
+            args=[
+                self.substitute(stmt.iter),
+                gast.Tuple(elts=bound, ctx=gast.Load()),
+                gast.Constant(
+                    value=f"{self.scope.frames[-1].filename}:{self.scope.frames[-1].lineno}", kind=None
+                ),
+            ],
+            keywords=[],
+        )
+        self.out.append(Stmt(gast.Expr(value=check), self.scope.frames))
+        for atom in bound:
+            self.scope.env[stmt.target.id] = atom
+            self.block(stmt.body)
 
     def copy_back(self) -> None:
         """Before a break: the carried names take the values of this iteration."""
@@ -279,3 +315,10 @@ class ControlFlow:
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
         return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]
+
+
+def _is_object(value: object) -> bool:
+    """Is ``value`` an object whose methods code calls (a layer, a function), not data?"""
+    return not isinstance(
+        value, (int, float, complex, str, bytes, list, tuple, dict, np.ndarray, np.generic, type(None))
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
+import inspect
 import operator
 import types
 from typing import TYPE_CHECKING, Any
@@ -11,8 +13,8 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..ir import IfBlock, Op, name
+from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
+from ..ir import IfBlock, Op, Stmt, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
@@ -316,6 +318,8 @@ class Expressions:
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
         self.packs[target] = elts
+        if kind is gast.Tuple:
+            self.spreadable[target] = elts
         self.lists.add(target)
         for element in elts:
             if isinstance(element, gast.Name):
@@ -333,20 +337,17 @@ class Expressions:
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
         self.lists.add(target)
+        if all(isinstance(k, gast.Constant) and isinstance(k.value, str) for k in keys):
+            self.spreadable[target] = {k.value: v for k, v in zip(keys, values, strict=True)}
         for value in values:
             if isinstance(value, gast.Name):
                 self.share(value.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
-        func = node.func
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            raise self.error(
-                UnsupportedSyntaxError,
-                node,
-                "srcgrad cannot differentiate a call with *args or **kwargs",
-                "pass the arguments one by one.",
-            )
+            node = self.spread(node)
+        func = node.func
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
             local = self.scope.functions[func.id]
             if isinstance(local, BranchDefined):
@@ -376,6 +377,14 @@ class Expressions:
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)
             return self.method(node, hint)
+        if obj is runtime.size_one_gradient:  # grad's code differentiated again: 0-d outputs only
+            refusal = gast.Call(
+                func=name(self.bindings.value(runtime.size_one_refused, "size_one_refused")),
+                args=[],
+                keywords=[],
+            )
+            self.out.append(Stmt(gast.Raise(exc=refusal, cause=None), self.scope.frames))
+            return gast.Constant(value=0.0, kind=None)
         rule = lookup(obj) if obj is not UNRESOLVED else None
         if rule is not None and rule.nondiff:
             return self.substitute(node)
@@ -394,16 +403,24 @@ class Expressions:
             and isinstance(root, gast.Name)
             and root.id in self.scope.env
         ):
+            atom = self.scope.env[root.id]
+            param = (
+                atom.id
+                if isinstance(atom, gast.Name) and func.value is root and atom.id in self.params
+                else None
+            )
+            if param is not None and param in self.kinds:  # model.loss(x), model's type known now
+                return self.method_of_type(node, self.kinds[param], atom, hint)
             raise self.error(
-                UnsupportedSyntaxError,
+                NeedsTypesError
+                if param is not None and self.kinds is not None and not self.kinds
+                else UnsupportedSyntaxError,
                 node,
                 f"cannot tell which function {root.id}.{func.attr} is: {root.id} is only known when the code runs",
                 f"make {root.id} a global or closure variable, or differentiate the method itself "
                 f"(srcgrad.grad({root.id}.{func.attr}))",
             )
         spelled = gast.gast_to_ast(func)
-        import ast
-
         source = ast.unparse(spelled)
         method = ""
         if obj is UNRESOLVED:
@@ -426,6 +443,66 @@ class Expressions:
             f"{method}register one with @srcgrad.adjoint({source}) or mark it non-differentiable.\n"
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
+        )
+
+    def method_of_type(self, node: gast.Call, kind: type, atom: gast.Name, hint: str | None) -> gast.expr:
+        """``model.loss(x)`` for an argument ``model`` of class ``kind``: its method, inlined with
+        ``self`` the argument (the gradient is generated for each class the argument has)."""
+        found = inspect.getattr_static(kind, node.func.attr, None)
+        if isinstance(found, types.FunctionType):
+            return self.inline(node, found, hint, self_atom=atom)
+        if isinstance(found, (staticmethod, classmethod)):
+            return self.inline(node, getattr(kind, node.func.attr), hint)
+        raise self.error(
+            UnsupportedSyntaxError,
+            node,
+            f"{atom.id}.{node.func.attr} is not a method of {kind.__qualname__} that srcgrad can inline",
+            "call a function defined with def, or differentiate the method itself.",
+        )
+
+    def spread(self, node: gast.Call) -> gast.Call:
+        """``f(x, *args, **options)`` with the items of ``args`` and ``options`` passed one by one,
+        where their number is known now: a tuple or dict the code built, or a constant."""
+        args, keywords = [], [k for k in node.keywords if k.arg is not None]
+        for arg in node.args:
+            args += self.spread_items(arg.value, list) if isinstance(arg, gast.Starred) else [arg]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                keywords += [gast.keyword(arg=k, value=v) for k, v in self.spread_items(keyword.value, dict)]
+        return gast.copy_location(gast.Call(func=node.func, args=args, keywords=keywords), node)
+
+    def spread_items(self, value: gast.expr, kind: type) -> list:
+        """The items of ``*value`` (``kind`` list) or ``**value`` (dict: (key, value) pairs)."""
+        if kind is list and isinstance(value, (gast.Tuple, gast.List)):
+            return list(value.elts)
+        if (
+            kind is dict
+            and isinstance(value, gast.Dict)
+            and all(isinstance(k, gast.Constant) for k in value.keys)
+        ):
+            return [(k.value, v) for k, v in zip(value.keys, value.values, strict=True)]
+        atom = self.atom(value)
+        elts = self.spreadable.get(atom.id) if isinstance(atom, gast.Name) else None
+        if kind is list and isinstance(elts, list):
+            return list(elts)
+        if kind is dict and isinstance(elts, dict):
+            return list(elts.items())
+        known = self.resolve_value(value)
+        if kind is list and isinstance(known, (tuple, list)):
+            return [
+                gast.Subscript(value=value, slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                for i in range(len(known))
+            ]
+        if kind is dict and isinstance(known, dict) and all(isinstance(k, str) for k in known):
+            return [
+                (k, gast.Subscript(value=value, slice=gast.Constant(value=k, kind=None), ctx=gast.Load()))
+                for k in known
+            ]
+        raise self.error(
+            UnsupportedSyntaxError,
+            value,
+            f"srcgrad cannot tell how many arguments {'*' if kind is list else '**'}{ast.unparse(gast.gast_to_ast(value))} passes",
+            "pass the arguments one by one, or build the tuple (dict) in the differentiated code.",
         )
 
     def resolve_value(self, node: gast.expr) -> Any:
@@ -452,6 +529,19 @@ class Expressions:
 
     def method(self, node: gast.Call, hint: str | None) -> gast.expr:
         func = node.func
+        items = (
+            self.spreadable.get(getattr(self.atom(func.value), "id", None))
+            if isinstance(func.value, gast.Name)
+            else None
+        )
+        if (
+            func.attr == "get"
+            and isinstance(items, dict)
+            and node.args
+            and isinstance(node.args[0], gast.Constant)
+        ):
+            default = node.args[1] if len(node.args) > 1 else gast.Constant(value=None, kind=None)
+            return items.get(node.args[0].value) or self.atom(default)  # options.get("gain", 1.0)
         fn = METHODS.get(func.attr)
         if fn is None:
             raise self.error(
@@ -508,7 +598,7 @@ class Expressions:
                 NoRuleError,
                 node or forward,
                 f"{rule.spelling} has no derivative with respect to its argument {missing[0]!r}",
-                f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
+                rule.hint or f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
             )
         target = self.namer.fresh(base)
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
@@ -518,6 +608,8 @@ class Expressions:
         if rule in (LIST_ITEM, FIELD) or rule.fn is operator.getitem:  # an item of a value passed in
             if isinstance(first, gast.Name) and first.id in self.unknown:
                 self.unknown.add(target)
+        if rule.tree:
+            self.unknown.add(target)
         if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list
             self.lists.add(target)
             if isinstance(rule.sequence, tuple):

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class Inlining:
     """Part of :class:`Normalizer`: the user's own functions (module-level, nested, lambdas, methods), inlined where called."""
 
-    def inline(self, node: gast.Call, fn: types.FunctionType, hint: str | None) -> gast.expr:
+    def inline(
+        self, node: gast.Call, fn: types.FunctionType, hint: str | None, self_atom: gast.expr | None = None
+    ) -> gast.expr:
         """Differentiate a call to the user's own function by inlining its body."""
         if getattr(fn, "__func__", fn) in self.stack or getattr(fn, "__func__", fn) is self.top.fn:
             raise self.error(
@@ -44,6 +46,8 @@ class Inlining:
         if inspect.ismethod(fn):  # obj.method(...): the object is a constant of the generated code
             args.insert(0, name(self.bindings.value(fn.__self__, "self")))
             fn = fn.__func__
+        elif self_atom is not None:  # model.loss(...) for an argument model: self is the argument
+            args.insert(0, self_atom)
         caller = self.scope
         parsed = parse_function(fn)
         try:
@@ -52,14 +56,7 @@ class Inlining:
             raise self.error(
                 UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call."
             ) from None
-        if parsed.node.args.vararg is not None or parsed.node.args.kwarg is not None:
-            raise self.error(
-                UnsupportedSyntaxError,
-                node,
-                f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
-                "give the helper named parameters.",
-            )
-        env = dict(bound.arguments)
+        env = self.pack_variadic(dict(bound.arguments), parsed.node.args)
         for pname, param in inspect.signature(fn).parameters.items():
             if pname not in env:
                 literal = _literal(param.default)
@@ -86,6 +83,20 @@ class Inlining:
             self.stack.pop()
             self.scope, self.loops = caller, loops
         return result
+
+    def pack_variadic(self, env: dict[str, Any], args: gast.arguments) -> dict[str, Any]:
+        """A helper's ``*args`` and ``**kwargs`` are known at each call: bind them to a tuple and a
+        dict of the call's own arguments, so the helper inlines like any other."""
+        if args.vararg is not None:
+            items = list(env.get(args.vararg.id, ()))
+            env[args.vararg.id] = self.pack_atoms(items, gast.Tuple, args.vararg.id)
+        if args.kwarg is not None:
+            items = env.get(args.kwarg.id, {})
+            keys = [gast.Constant(value=k, kind=None) for k in items]
+            env[args.kwarg.id] = self.pack_dict(
+                gast.Dict(keys=keys, values=list(items.values())), args.kwarg.id
+            )
+        return env
 
     def inline_nested(self, node: gast.Call, nested: Any, hint: str | None) -> gast.expr:
         """``g(x)`` for ``g = srcgrad.grad(lambda t: ...)``: the generated derivative, inlined, with

@@ -305,6 +305,13 @@ class Statements:
         if isinstance(value, gast.List) or self.zero_of_a_list(value):
             self.lists.add(new)
         self.scope.env[user_name] = name(new)
+        items = _items(value)
+        if items is not None:  # options = {"axis": 0}: f(**options) passes axis=0
+            self.spreadable[new] = {
+                k: v if isinstance(v, (gast.Name, gast.Constant)) else _item(new, k) for k, v in items.items()
+            }
+            if isinstance(value, gast.Tuple):
+                self.spreadable[new] = list(self.spreadable[new].values())
 
     def zero_of_a_list(self, value: gast.expr) -> bool:
         """``zero_adjoint(items)`` (or another zero) of a list in gradient code: a list too."""
@@ -409,3 +416,18 @@ class Statements:
         """A call to a builtin, spelled so that no user global can shadow it."""
         func = name(self.bindings.value(getattr(builtins, builtin_name), builtin_name))
         return gast.Call(func=func, args=[_copy(a) for a in args], keywords=[])
+
+
+def _items(value: gast.expr) -> dict | None:
+    """The items of a tuple or a dict with string keys written out, by position or key."""
+    if isinstance(value, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in value.elts):
+        return dict(enumerate(value.elts))
+    if isinstance(value, gast.Dict) and all(
+        isinstance(k, gast.Constant) and isinstance(k.value, str) for k in value.keys
+    ):
+        return {k.value: v for k, v in zip(value.keys, value.values, strict=True)}
+    return None
+
+
+def _item(generated: str, key: int | str) -> gast.Subscript:
+    return gast.Subscript(value=name(generated), slice=gast.Constant(value=key, kind=None), ctx=gast.Load())

@@ -28,6 +28,7 @@ BUILTIN.update(RULES)
 
 on_demand("scipy.special", "srcgrad.rules.scipy")
 on_demand("scipy.stats", "srcgrad.rules.scipy_stats")
+on_demand("autograd.core", "srcgrad.rules.autograd")  # the primitives autograd's users define
 on_demand("numpy", "srcgrad.rules.longtail")  # numpy is loaded: at the first lookup
 
 __all__ = [

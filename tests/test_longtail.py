@@ -192,6 +192,11 @@ def histogram_weights(x, data):
     return np.sum(counts * x)
 
 
+def histogram_edges(x):
+    counts, edges = np.histogram(np.arange(5.0), bins=np.sort(x))
+    return np.sum(edges**2)
+
+
 def histogram_stopped(x):
     counts, edges = np.histogram(srcgrad.stop_gradient(x), bins=3)
     return np.sum(counts * edges[1:]) * np.sum(x**2)
@@ -203,6 +208,8 @@ def test_histogram_has_no_derivative_and_says_so():
         with pytest.raises(srcgrad.NoRuleError, match="np.histogram has no derivative") as info:
             srcgrad.grad(histogram_of, mode=mode)(x)
         assert info.value.filename.endswith("test_longtail.py") and "np.histogram" in info.value.line
+        with pytest.raises(srcgrad.NoRuleError, match="'bins'"):  # edges given as bins come back
+            srcgrad.grad(histogram_edges, mode=mode)(x)
         # through its counts only, with the data constant: no derivative flows through it
         check(histogram_weights, [distinct(4), x])
         # with the data held constant: the derivative of the rest, the counts and edges fixed

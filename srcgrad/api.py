@@ -244,7 +244,7 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
         has_aux = bool(options.pop("has_aux", False))
         if options:
             raise TypeError(f"unexpected keyword arguments: {', '.join(options)}")
-        if mode not in ("reverse", "forward") or (mode == "forward" and seed != "grad"):
+        if mode not in ("reverse", "forward") or (mode == "forward" and seed not in ("grad", "elementwise")):
             raise SrcGradError(
                 f"mode={mode!r} is not available here",
                 hint='use mode="reverse" (the default)'
@@ -257,6 +257,8 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
             )
         if f is None:  # used as @operator(wrt=...)
             return lambda fn: operator_(fn, wrt, mode=mode, has_aux=has_aux)
+        if mode == "forward" and seed == "elementwise":
+            return _forward_elementwise(f, wrt)
         if mode == "forward":
             return _forward_grad(f, wrt, with_value)
         return _transform(f, wrt, seed, with_value, has_aux)
@@ -271,7 +273,10 @@ value_and_grad = _operator("grad", with_value=True)
 value_and_grad.__doc__ = """``(f(...), grad)`` from one pass of generated code."""
 value_and_grad.__name__ = "value_and_grad"
 elementwise_grad = _operator("elementwise")
-elementwise_grad.__doc__ = """The vector-Jacobian product with ``ones_like(f(...))`` (autograd's meaning)."""
+elementwise_grad.__doc__ = """The vector-Jacobian product with ``ones_like(f(...))`` (autograd's meaning).
+
+``mode="forward"``: one tangent pass with a tangent of ones, for a function whose every
+differentiated operation is elementwise (its Jacobian is diagonal); others are refused."""
 elementwise_grad.__name__ = "elementwise_grad"
 
 
@@ -474,6 +479,57 @@ def _forward_grad(f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None =
             raise
         return _per_types(original, lambda kinds: _forward_grad(original, wrt, with_value, kinds))
     return make_function(entry.compiled, f, entry.bindings)
+
+
+def _forward_elementwise(f: Callable, wrt: Wrt) -> Callable:
+    """``elementwise_grad(f, mode="forward")``: one tangent pass per argument, with a tangent of
+    ones, which gives the diagonal of a diagonal Jacobian (the same as the reverse mode's VJP)."""
+    f, bound_self, parsed = _unwrap(f)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    key = _key(f, bound_self, tuple(names), many, "forward elementwise")
+
+    def build() -> cache.Entry:
+        tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", False)
+        _check_elementwise(program)
+        from . import runtime_longtail
+
+        driver = _Driver(program, "d_" + program.name)
+        fn = driver.bind(tangent, tangent.__name__)
+        ones = driver.bind(runtime_longtail.ones_tangent, "ones_tangent")
+        diagonal = driver.bind(runtime_longtail.diagonal_of, "diagonal_of")
+        zero = driver.bind(_runtime().zero_tangent, "zero_tangent") if len(names) > 1 else ""
+        driver.lines.append(
+            f"# forward mode: {fn} with a tangent of ones gives the diagonal of an elementwise function's Jacobian"
+        )
+        passes = []
+        for w in names:
+            keywords = [f"{tangents[v]}={ones if v == w else zero}({v})" for v in names]
+            passes.append(f"{diagonal}({driver.call(fn, *keywords)}, {w})")
+        driver.ret(passes[0] if len(passes) == 1 and not many else passes)
+        return driver.compile(f, parsed, program.deps, tangent)
+
+    entry = cache.cached(key, build)
+    return make_function(entry.compiled, f, entry.bindings)
+
+
+def _check_elementwise(program: Program) -> None:
+    """Refuse, at its line, an operation on a differentiated value that is not elementwise: the
+    Jacobian would not be diagonal, and a tangent of ones would not give autograd's VJP."""
+    from .ir import statements
+
+    for stmt in statements(program.body):
+        op = stmt.op
+        if op is None or not op.active or (op.rule is not None and op.rule.elementwise):
+            continue
+        frame = stmt.origin[0] if stmt.origin else None
+        what = op.rule.spelling if op.rule is not None else "building a list or tuple"
+        raise SrcGradError(
+            f"elementwise_grad(mode='forward') needs an elementwise function, but {what} is not elementwise",
+            frame.filename if frame else None,
+            frame.lineno if frame else None,
+            frame.text if frame else None,
+            hint="use elementwise_grad in reverse mode (the default), or srcgrad.jacobian.",
+        )
 
 
 def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:

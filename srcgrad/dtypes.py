@@ -44,6 +44,8 @@ COMPLEX_VALUED = {
     np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime_fft.irfft_vjp, runtime_fft.irfftn_vjp,
     runtime_fft.fftn_vjp, runtime_fft.ifftn_vjp,
 }  # fmt: skip
+# Differentiable functions whose output may be complex for a real input (its values decide).
+COMPLEX_FROM_REAL = {np.linalg.eigvals}
 _COMPARISONS = (gast.Compare, gast.BoolOp)
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
@@ -98,7 +100,7 @@ def _stmt(stmt: Stmt, sources: dict, assigned: set, target: str) -> Sources:
             return REAL
         if rule.fn in COMPLEX_VALUED:
             return frozenset({COMPLEX_LITERAL})
-        if rule.sequence:  # a tuple of outputs, some real (svd's s, eigh's w), some not: not followed
+        if rule.sequence or rule.fn in COMPLEX_FROM_REAL:  # some outputs real (svd's s), some not
             return frozenset({("var", target)})
         dtype = op.args.get("dtype")
         if dtype is not None and not (isinstance(dtype, gast.Constant) and dtype.value is None):

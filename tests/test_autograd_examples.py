@@ -6,12 +6,12 @@ import importlib
 import pkgutil
 
 import autograd
+import autograd_examples
 import numpy as np
 import pytest
 from autograd.misc.flatten import flatten
 
 import srcgrad
-import autograd_examples
 
 PROGRAMS = sorted(m.name for m in pkgutil.iter_modules(autograd_examples.__path__))
 

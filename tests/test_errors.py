@@ -193,7 +193,7 @@ def calls_fft(x):
 
 
 def calls_cumsum(x):
-    return np.sum(np.percentile(x, 50.0))  # MARK: cumsum (a numpy function without a rule)
+    return np.sum(np.corrcoef(x, x * 2.0))  # MARK: cumsum (a numpy function without a rule)
 
 
 def method_without_rule(x):

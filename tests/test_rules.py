@@ -40,6 +40,7 @@ import pytest
 
 import srcgrad
 from srcgrad import runtime, runtime_fft
+from srcgrad import runtime_longtail as _lt
 from srcgrad.normalize import normalize
 from srcgrad.parse import parse_function
 from srcgrad.rules import RULES
@@ -1482,6 +1483,119 @@ CASES.update({
     runtime.broadcast_arrays_jvp: [case("np.stack(broadcast_arrays_jvp([x, y]))", x=rand(M), y=rand((3, 1)))],
 })  # fmt: skip
 
+# -- numpy's long tail (issue 15): srcgrad/rules/longtail.py, helpers in runtime_longtail.py --
+
+srcgrad.rules.load_on_demand()  # (registered at the first lookup)
+
+
+def general(shape: tuple) -> np.ndarray:
+    """Square matrices with well-separated real eigenvalues."""
+    return 0.3 * rand(shape) + np.diag(np.arange(shape[-1]) * 1.5)
+
+
+def rotation(shape: tuple) -> np.ndarray:
+    """Square matrices with a pair of complex eigenvalues (complex eigenvectors)."""
+    x = 0.3 * rand(shape)
+    x[..., 0, 1] += 2.0
+    x[..., 1, 0] -= 2.0
+    x[..., 2, 2] += 3.0
+    return x
+
+
+PIECES = np.array([-1.0, 0.2, 0.7, -0.3, 0.9, 0.4])  # two below 0, two above 0.5
+CASES[runtime.prod_others_jvp] += [
+    case("prod_others_jvp(x, u)", x=away(M), u=rand(M)),
+    case("prod_others_jvp(x, u, 1)", x=with_zero(M), u=rand(M)),
+]
+CASES.update({
+    np.linalg.eig: [
+        case("np.abs(np.linalg.eig(x)[0])", x=general((3, 3))),
+        case("np.abs(np.linalg.eig(x).eigenvectors) ** 2", x=general((3, 3))),
+        case("np.linalg.eig(x)[1] ** 2 * np.linalg.eig(x)[0][..., None, :]", x=general((2, 3, 3))),
+        case("np.abs(np.linalg.eig(x)[0]) + np.real(np.linalg.eig(x)[0])", x=rotation((3, 3))),
+        case("np.real(np.linalg.eig(x)[1]) + np.imag(np.linalg.eig(x)[1]) ** 2", x=rotation((3, 3))),  # the phase too
+    ],
+    np.linalg.eigvals: [
+        case("np.real(np.linalg.eigvals(x))", x=general((3, 3))),
+        case("np.imag(np.linalg.eigvals(x)) + np.abs(np.linalg.eigvals(x))", x=rotation((3, 3))),
+        case("np.real(np.linalg.eigvals(x))", x=general((2, 3, 3))),
+    ],
+    np.linalg.lstsq: [
+        case("np.linalg.lstsq(x, y, rcond=None)[0]", x=rand((5, 3)), y=rand((5,))),
+        case("np.linalg.lstsq(x, y)[0]", x=rand((5, 3)), y=rand((5, 2))),
+        case("np.linalg.lstsq(x, y)[1] + np.linalg.lstsq(x, y)[3][0]", x=rand((5, 3)), y=rand((5, 2))),
+        case("np.linalg.lstsq(x, y)[1] * np.linalg.lstsq(x, y)[2]", x=rand((4, 2)), y=rand((4,))),
+        case("np.linalg.lstsq(x, y)[0]", x=rand((2, 4)), y=rand((2,))),  # minimum norm
+        case("np.linalg.lstsq(x, y)[0]", x=full_rank((3, 3)), y=rand((3, 2)), wrt=("y",)),
+    ],
+    np.quantile: [
+        case("np.quantile(x, 0.3)", x=distinct((7,))),
+        case("np.quantile(x, q)", x=distinct((7,)), q=np.array([0.1, 0.55, 0.9])),
+        case("np.quantile(x, q, axis=1, keepdims=True)", x=distinct(M), q=np.array([0.25, 0.8])),
+        case("np.quantile(x, q, axis=(0, 2))", x=distinct(T), q=0.35),
+        case("np.quantile(x, [0.2, 0.7], 0, method='lower')", x=distinct(M)),
+        case("np.quantile(x, 0.45, method='midpoint') + np.quantile(x, 0.6, method='nearest')", x=distinct((6,))),
+    ],
+    np.percentile: [
+        case("np.percentile(x, q)", x=distinct((5,)), q=37.0),
+        case("np.percentile(x, q, axis=0)", x=distinct(M), q=np.array([[10.0], [80.0]])),
+        case("np.percentile(x, [30.0, 90.0], axis=-1, method='higher')", x=distinct(T)),
+    ],
+    np.nanquantile: [
+        case("np.nanquantile(x, q)", x=np.where(np.isnan(with_nans(M)), np.nan, distinct(M)), q=0.3),
+        case("np.nanquantile(x, q, axis=1)", x=np.where(np.isnan(with_nans((3, 5))), np.nan, distinct((3, 5))), q=np.array([0.2, 0.7])),
+    ],
+    np.nanpercentile: [
+        case("np.nanpercentile(x, q, axis=0, keepdims=True)", x=np.where(np.isnan(with_nans((5, 4))), np.nan, distinct((5, 4))), q=62.0),
+        case("np.nanpercentile(x, q)", x=distinct(V), q=np.array([20.0, 70.0])),
+    ],
+    np.logspace: [
+        case("np.logspace(a, b, 5)", a=rand(), b=rand()),
+        case("np.logspace(a, 1.0, 4, endpoint=False, base=c)", a=rand(), c=rand((), 1.5, 3.0)),
+        case("np.logspace(0.5, b, 3, base=2.0)", b=rand()),
+    ],
+    np.geomspace: [
+        case("np.geomspace(a, b, 5)", a=rand((), 0.5, 2.0), b=rand((), 2.0, 5.0)),
+        case("np.geomspace(a, b, 4, endpoint=False)", a=rand((), -2.0, -0.5), b=rand((), -5.0, -2.0)),
+    ],
+    np.unique: [
+        case("np.unique(x)", x=distinct(M)),
+        case("np.unique(x, axis=0)", x=distinct(M)),
+        case("np.unique(x, return_counts=False, axis=1)", x=distinct(M)),
+    ],
+    np.histogram: [case("x * np.histogram(c, bins=4)[0]", x=rand((4,)), c=rand((9,)), wrt=("x",))],
+    _lt.piecewise_join: [
+        case("piecewise_join(c, [c < 0.0, c > 0.5], [y, z])", c=PIECES, y=rand((2,)), z=rand((2,)), wrt=("y", "z")),
+        case("piecewise_join(c, [c < 0.5, c > 0.0], [y, z])", c=PIECES, y=rand(), z=rand((4,)), wrt=("y", "z")),
+    ],
+    _lt.piecewise_value: [case("piecewise_value(x)", x=rand()), case("piecewise_value(x)", x=rand(V))],
+    _lt.along_rows: [case("along_rows(x, 1)", x=rand(M)), case("along_rows(x, 0)", x=rand(T))],
+    _lt.join_rows: [
+        case("join_rows([x, y, z], a, 1)", x=rand(), y=rand(), z=rand(), a=shape(M)),
+        case("join_rows([x, y], a, 0)", x=rand((3,)), y=rand((3,)), a=shape((4, 2))),
+    ],
+    _lt.quantile_vjp: [case("quantile_vjp(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v",))],
+    _lt.quantile_jvp: [case("quantile_jvp(u, w, a, q, 1)", u=rand(M), w=shape((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u",))],
+    _lt.quantile_vjp_q: [case("quantile_vjp_q(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v", "q"))],
+    _lt.quantile_jvp_q: [case("quantile_jvp_q(u, w, a, q, 0)", u=rand((2,)), w=shape((2, 4)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u", "q"))],
+    _lt.unique_vjp: [case("unique_vjp(v, a)", v=rand((3,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("v",)), case("unique_vjp(v, a, 0)", v=rand((2, 2)), a=np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]]), wrt=("v",))],
+    _lt.unique_jvp: [case("unique_jvp(u, a)", u=rand((4,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("u",)), case("unique_jvp(u, a, 1)", u=rand((2, 3)), a=np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]), wrt=("u",))],
+    _lt.piecewise_vjp: [case("piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[1] + piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[0]", v=rand((6,)), c=PIECES, wrt=("v",))],
+    _lt.unrows: [case("unrows(v, a, 1)", v=rand((3, 4)), a=shape(M)), case("unrows(v, a, 0)", v=rand((12, 2)), a=shape(T))],
+    _lt.unjoin_rows: [case("np.stack(unjoin_rows(v, [1.0, 2.0, 3.0], a, 1))", v=rand((3,)), a=shape(M)), case("unjoin_rows(v, [c, c], a, 0)[1]", v=rand((3, 2)), c=shape((3,)), a=shape((4, 2)))],
+    _lt.prod_others_jvp2: [
+        case("prod_others_jvp2(x, u, s)", x=away(M), u=rand(M), s=rand(M), wrt=("u", "s")),
+        case("prod_others_jvp2(x, u, s, 1)", x=with_zero(M), u=rand(M), s=rand(M), wrt=("u", "s")),
+        case("prod_others_jvp2(x, u, s, (0, 2))", x=away(T), u=rand(T), s=rand(T), wrt=("u", "s")),
+    ],
+})  # fmt: skip
+NONDIFF_CASES.update({
+    _lt.logspace_exponents: [case("x * logspace_exponents(0.0, 1.0, 4)", x=rand((4,)))],
+    _lt.geomspace_weights: [case("x * geomspace_weights(1.0, 2.0, 4)", x=rand((4,)))],
+    _lt.piecewise_mask: [case("x * piecewise_mask(x > 0.0)", x=away(M))],
+    _lt.piecewise_otherwise: [case("x * piecewise_otherwise(x, [x > 0.5, x < -0.5])", x=away(M))],
+})  # fmt: skip
+
 # -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
 
 SCIPY = importlib.util.find_spec("scipy") is not None
@@ -1635,6 +1749,13 @@ CASES.update({
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
 HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import {', '.join(HELPERS)}\n"
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
+LONGTAIL = sorted(
+    n
+    for n, f in vars(_lt).items()
+    if callable(f) and getattr(f, "__module__", "") == _lt.__name__ and not n.startswith("_")
+)
+HEADER += f"from srcgrad.runtime_longtail import {', '.join(LONGTAIL)}\n"
+NAMESPACE.update({n: getattr(_lt, n) for n in LONGTAIL})
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
 HEADER += "import autograd.misc\nfrom srcgrad.rules.autograd import unflatten_like, zeros_filled\n"
@@ -1913,6 +2034,13 @@ INLINED = {
     runtime.logsumexp_weights,
     runtime.eigvalsh_vjp,
     runtime.eigvalsh_jvp,
+    _lt.eig_vjp,
+    _lt.eig_jvp,
+    _lt.eigvals_vjp,
+    _lt.eigvals_jvp,
+    _lt.lstsq_vjp_a,
+    _lt.lstsq_vjp_b,
+    _lt.lstsq_jvp,
 }
 if SCIPY:  # scipy's rules' helpers: plain numpy and scipy, inlined (odeint's refuse inside, loudly)
     from srcgrad import runtime_scipy

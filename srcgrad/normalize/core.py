@@ -16,6 +16,7 @@ from ..parse import ParsedFunction
 from ..resolve import Resolver, call_tree, resolved_calls
 from ..restructure import lower_loop_returns, restructure
 from .analysis import _Conflict, _constant_cell, _is_simple, _live_after
+from .callables import Callables
 from .control import ControlFlow
 from .expressions import Expressions
 from .indexing import Indexing
@@ -26,7 +27,7 @@ from .scope import Scope
 from .statements import Statements
 
 
-class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining):
+class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining, Callables):
     """Builds a :class:`Program` from a user function; see the package docstring."""
 
     def __init__(

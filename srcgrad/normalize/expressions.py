@@ -373,6 +373,9 @@ class Expressions:
         if isinstance(func, gast.Lambda):
             return self.inline_local(node, _lambda_def(func, "lambda"), hint)
         obj = self.resolve_value(func)
+        lowered = self.lower_callable(node, obj, hint)  # np.piecewise, np.vectorize ... (callables.py)
+        if lowered is not None:
+            return lowered
         if isinstance(func, gast.Attribute) and (
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)

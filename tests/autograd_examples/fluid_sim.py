@@ -7,10 +7,25 @@ import autograd.numpy.random as npr
 
 def project(vx, vy):
     h = 1.0 / vx.shape[0]
-    div = -0.5 * h * (np.roll(vx, -1, axis=0) - np.roll(vx, 1, axis=0) + np.roll(vy, -1, axis=1) - np.roll(vy, 1, axis=1))
+    div = (
+        -0.5
+        * h
+        * (
+            np.roll(vx, -1, axis=0)
+            - np.roll(vx, 1, axis=0)
+            + np.roll(vy, -1, axis=1)
+            - np.roll(vy, 1, axis=1)
+        )
+    )
     p = np.zeros(vx.shape)
     for k in range(6):
-        p = (div + np.roll(p, 1, axis=0) + np.roll(p, -1, axis=0) + np.roll(p, 1, axis=1) + np.roll(p, -1, axis=1)) / 4.0
+        p = (
+            div
+            + np.roll(p, 1, axis=0)
+            + np.roll(p, -1, axis=0)
+            + np.roll(p, 1, axis=1)
+            + np.roll(p, -1, axis=1)
+        ) / 4.0
     vx = vx - 0.5 * (np.roll(p, -1, axis=0) - np.roll(p, 1, axis=0)) / h
     vy = vy - 0.5 * (np.roll(p, -1, axis=1) - np.roll(p, 1, axis=1)) / h
     return vx, vy
@@ -29,7 +44,9 @@ def advect(f, vx, vy):
     right_ix = np.mod(left_ix + 1, rows)
     top_ix = np.mod(top_ix, cols)
     bot_ix = np.mod(top_ix + 1, cols)
-    flat_f = (1 - rw) * ((1 - bw) * f[left_ix, top_ix] + bw * f[left_ix, bot_ix]) + rw * ((1 - bw) * f[right_ix, top_ix] + bw * f[right_ix, bot_ix])
+    flat_f = (1 - rw) * ((1 - bw) * f[left_ix, top_ix] + bw * f[left_ix, bot_ix]) + rw * (
+        (1 - bw) * f[right_ix, top_ix] + bw * f[right_ix, bot_ix]
+    )
     return np.reshape(flat_f, (rows, cols))
 
 

@@ -287,6 +287,8 @@ class ControlFlow:
         ``enumerate`` and ``zip`` (nested too) become indexing of the sequences they walk.
         """
         func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        if func in (zip, enumerate) and any(isinstance(a, gast.Starred) for a in iterator.args):
+            iterator = self.spread(iterator)  # zip(*parts): the parts one by one, where known
         pair = isinstance(target, (gast.Tuple, gast.List))
         if func is enumerate and pair and len(target.elts) == 2 and 1 <= len(iterator.args) <= 2:
             start = iterator.args[1] if len(iterator.args) == 2 else None

@@ -7,6 +7,7 @@ import builtins
 import functools
 import inspect
 import operator
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -455,6 +456,12 @@ class Expressions:
         """Calls that are other Python written shorter: ``map(f, xs)`` is ``[f(x) for x in xs]``,
         ``list(xs)`` of an active sequence ``[x for x in xs]``, and a call of
         ``functools.partial(g, a, k=b)`` is ``g(a, ..., k=b, ...)``; None for any other call."""
+        wrappers = sys.modules.get("autograd.builtins")  # autograd's tuple, list and dict: Python's
+        if wrappers is not None and any(obj is getattr(wrappers, k, None) for k in ("tuple", "list", "dict")):
+            obj = getattr(builtins, obj.__name__.rstrip("_"), obj)
+            node = gast.copy_location(
+                gast.Call(func=name(obj.__name__), args=node.args, keywords=node.keywords), node
+            )
         if node.keywords and obj in (map, list, tuple):
             return None
         if obj is map and len(node.args) >= 2 and self.is_active(node):
@@ -467,6 +474,8 @@ class Expressions:
             target = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Store())
             call = gast.Call(func=node.args[0], args=list(items), keywords=[])
             return self.list_of(call, target, iterable, node)
+        if obj in (list, tuple) and len(node.args) == 1 and isinstance(node.args[0], (gast.Tuple, gast.List)):
+            return (gast.List if obj is list else gast.Tuple)(elts=node.args[0].elts, ctx=gast.Load())
         if obj in (list, tuple) and len(node.args) == 1 and self.is_active(node.args[0]):
             arg = node.args[0]
             if isinstance(arg, gast.ListComp):

@@ -3,6 +3,7 @@ with a linear-in-parameters vector field)."""
 
 import autograd.numpy as np
 import autograd.numpy.random as npr
+from autograd.builtins import tuple
 from autograd.scipy.integrate import odeint
 
 
@@ -19,5 +20,5 @@ PARAMS = (0.5 * rs.randn(2, 2), 0.1 * rs.randn(2))
 
 def objective(params):
     W, b = params
-    ys = odeint(func, Y0, T, tuple((W, b)), rtol=1e-10, atol=1e-10)
+    ys = odeint(func, Y0, T, tuple((W, b)))
     return np.sum((ys - TARGET) ** 2)

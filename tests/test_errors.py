@@ -433,3 +433,17 @@ def test_local_functions_are_inlined_not_refused():
     # a nested def and a lambda bound to a name are differentiated where they are called
     assert srcgrad.grad(uses_nested_def)(0.5) == 1.0
     assert srcgrad.grad(calls_local_lambda)(0.5) == 1.0
+
+
+EXEC_NAMESPACE: dict = {"np": np}
+exec("def made_by_exec(x):\n    return np.sin(x) * 2.0\n", EXEC_NAMESPACE)
+
+
+def calls_exec_made(x):
+    return EXEC_NAMESPACE["made_by_exec"](x) + x  # MARK: exec-made
+
+
+def test_function_without_source_is_refused_at_the_call():
+    with pytest.raises(srcgrad.SourceUnavailableError) as info:
+        srcgrad.grad(calls_exec_made)(0.5)
+    assert info.value.filename == "test_errors.py" and "MARK: exec-made" in info.value.line

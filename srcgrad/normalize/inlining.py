@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import gast
 
-from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..errors import NoRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from ..ir import name
 from ..parse import ParsedFunction, parse_function
 from ..resolve import LIBRARIES, Resolver
@@ -62,7 +62,10 @@ class Inlining:
         elif self_atom is not None:  # model.loss(...) for an argument model: self is the argument
             args.insert(0, self_atom)
         caller = self.scope
-        parsed = parse_function(fn)
+        try:
+            parsed = parse_function(fn)
+        except SourceUnavailableError as exc:  # (made by exec): say so at the call, in the user's file
+            raise self.error(SourceUnavailableError, node, f"{exc.message} (called here)", exc.hint) from None
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:

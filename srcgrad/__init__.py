@@ -15,6 +15,7 @@ from .errors import (
     UnsupportedValueError,
     WrtError,
 )
+from .explain import explain
 from .rules import adjoint, defrule, nondifferentiable, stop_gradient, tangent
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "jvp",
     "vjp",
     "check_grads",
+    "explain",
     "adjoint",
     "tangent",
     "stop_gradient",

@@ -15,9 +15,10 @@ import gast
 import numpy as np
 
 from . import cache, optimize
-from .compile import compile_source, make_function
+from .compile import compile_source
+from .compile import make_function as _compiled_function
 from .emit import emit
-from .errors import SrcGradError, WrtError
+from .errors import NeedsTypesError, SrcGradError, WrtError
 from .forward import forward, tangent_parameters
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Program
 from .normalize import normalize
@@ -25,6 +26,27 @@ from .parse import ParsedFunction, parse_function
 from .reverse import Seed, reverse
 
 Wrt = int | str | Sequence[int | str]
+
+
+class _SourceHTML:
+    """A generated function's ``_repr_html_``: Jupyter displays the function as its highlighted source."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self) -> str:
+        from .explain_page import source_html
+
+        return source_html(self.source)
+
+
+def make_function(compiled: Any, primal: Callable, bindings: Bindings) -> Callable[..., Any]:
+    """``compile.make_function``, and the function displays as its source in a notebook."""
+    fn = _compiled_function(compiled, primal, bindings)
+    fn._repr_html_ = _SourceHTML(fn.source)  # type: ignore[attr-defined]
+    return fn
 
 
 def _wrt_names(parsed: ParsedFunction, wrt: Wrt, bound: bool = False) -> tuple[list[str], bool]:
@@ -70,17 +92,38 @@ def _wrt_fast(f: types.FunctionType, wrt: Wrt, bound: bool) -> tuple[list[str], 
     return names, many
 
 
-def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool = False) -> Callable:
-    bound_self = None
+def _transform(
+    f: Callable,
+    wrt: Wrt,
+    seed: Seed,
+    with_value: bool,
+    has_aux: bool = False,
+    varargs: int | None = None,
+    kinds: tuple | None = None,
+) -> Callable:
+    bound_self, original = None, f
     if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
         bound_self, f = f.__self__, f.__func__
     if not isinstance(f, types.FunctionType):
         parse_function(f)  # raises SourceUnavailableError: there is no source to transform
+    if varargs is None and f.__code__.co_flags & inspect.CO_VARARGS:
+        return _per_varargs(original, wrt, seed, with_value, has_aux)
     # The memory key holds ids; the entry keeps those objects alive (its anchor), so none is reused.
     code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
     closure = tuple(map(id, cells)) if cells else ()
-    key = (id(code), id(namespace), closure, id(bound_self), wrt_key, seed, with_value, has_aux)
+    key = (
+        id(code),
+        id(namespace),
+        closure,
+        id(bound_self),
+        wrt_key,
+        seed,
+        with_value,
+        has_aux,
+        varargs,
+        kinds,
+    )
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
         if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
@@ -91,17 +134,16 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
         options = (tuple(names), many, seed, with_value, bound_self is not None) + (
             ("has_aux",) if has_aux else ()
         )
-        disk_key = cache.entry_key(f, options) if cache.directory() is not None else None
+        options += (("varargs", varargs),) if varargs is not None else ()
+        # (code specialized for the classes of arguments inlines their methods: not on disk, whose
+        # entries are checked against the functions the code calls by name)
+        disk_key = cache.entry_key(f, options) if cache.directory() is not None and not kinds else None
         entry = cache.load(disk_key, f, bound_self) if disk_key is not None else None
         if entry is None:  # no usable entry on disk: transform
             parsed = parse_function(f)
-            program = normalize(parsed, names, bound_self)
+            program = normalize(parsed, names, bound_self, varargs, dict(kinds or {}))
             _relabel(program)  # comments in code made from generated code cite its lines as d_f:LINE
             generated = reverse(program, names, seed, with_value, has_aux)
-            if with_value:
-                generated.name = "value_and_" + generated.name
-            elif seed == "vjp":
-                generated.name = "vjp_" + program.name
             source = emit(generated)
             freevars = sorted(set(program.bindings.values) | set(program.bindings.cells))
             label = f"{generated.name} from {parsed.filename}:{parsed.node.lineno}"
@@ -109,13 +151,22 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
             entry = cache.Entry(compiled, program.bindings, program.deps)
             recipes = cache.recipes(program.bindings, f)
             tree = cache.describe_tree(disk_key, f, bound_self) if disk_key is not None else None
-            if recipes is not None and tree is not None:  # else something another process cannot rebuild
+            if recipes is not None and tree is not None and disk_key is not None:  # else not rebuildable
                 cache.store(disk_key, tree, entry, recipes)
         entry.anchor = (code, namespace, cells, bound_self)
         return entry
 
-    entry = cache.cached(key, build)
+    try:
+        entry = cache.cached(key, build)
+    except NeedsTypesError:
+        if kinds is not None:
+            raise
+        return _per_types(
+            original, lambda kinds: _transform(f, wrt, seed, with_value, has_aux, varargs, kinds)
+        )
     fn = make_function(entry.compiled, f, entry.bindings)
+    if seed == "grad":  # (for an output of one element that is not 0-d: size_one_gradient)
+        fn.srcgrad_origin = (original, names, with_value, varargs, kinds)
     if many and len(names) == 1:  # wrt=("x",) asks for a 1-tuple
         inner = fn
 
@@ -131,13 +182,69 @@ def _transform(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: boo
     return fn
 
 
+def _per_varargs(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool) -> Callable:
+    """The gradient of ``f(x, *args)``: generated for each number of arguments ``args`` gets,
+    when called (``args`` is then a tuple of that many parameters, ``args_0``, ``args_1``...)."""
+    code = getattr(f, "__func__", f).__code__
+    fixed = code.co_argcount - isinstance(f, types.MethodType)
+
+    @functools.wraps(f)
+    def specialized(*args: Any, **kwargs: Any) -> Any:
+        fn = _transform(f, wrt, seed, with_value, has_aux, max(len(args) - fixed, 0))
+        specialized.source = fn.source
+        return fn(*args, **kwargs)
+
+    specialized.source = "# generated when called: one function per number of *args"
+    return specialized
+
+
+def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
+    """The gradient of ``f(model, x)`` that calls ``model.loss(x)``: generated (``make(kinds)``)
+    for each class of the arguments that are objects (neither numbers, arrays nor containers)."""
+    names = inspect.signature(getattr(f, "__func__", f)).parameters
+    positional = [p for p in names][isinstance(f, types.MethodType) :]
+
+    @functools.wraps(f)
+    def specialized(*args: Any, **kwargs: Any) -> Any:
+        given = dict(zip(positional, args))
+        given.update(kwargs)
+        kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
+        fn = make(kinds)
+        specialized.source = fn.source
+        return fn(*args, **kwargs)
+
+    specialized.source = (
+        "# generated when called: one function per class of the arguments whose methods it calls"
+    )
+    return specialized
+
+
+def _is_object(value: Any) -> bool:
+    """An object whose methods code calls (a model), not data."""
+    data = (int, float, complex, str, bytes, list, tuple, dict, np.ndarray, np.generic, type(None))
+    return not isinstance(value, data)
+
+
+def size_one_gradient(gradient: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What ``grad`` (``value_and_grad``) returns for an output of one element that is not 0-d:
+    the VJP with a cotangent of ones, as autograd (generated code for ``grad`` is written for a
+    0-d output, and calls this for the rare other case)."""
+    f, names, with_value, varargs, kinds = gradient.srcgrad_origin
+    pullback = _transform(
+        f, tuple(names) if len(names) > 1 else names[0], "vjp", False, False, varargs, kinds
+    )
+    out = f(*args, **kwargs)
+    grads = pullback(*args, **kwargs, **{_cotangent_name(pullback): np.ones_like(out)})
+    return (out, grads) if with_value else grads
+
+
 def _operator(seed: Seed, with_value: bool = False) -> Callable:
     def operator_(f: Callable | None = None, wrt: Wrt = 0, **options: Any) -> Callable:
         mode = options.pop("mode", "reverse")
         has_aux = bool(options.pop("has_aux", False))
         if options:
             raise TypeError(f"unexpected keyword arguments: {', '.join(options)}")
-        if mode not in ("reverse", "forward") or (mode == "forward" and seed != "grad"):
+        if mode not in ("reverse", "forward") or (mode == "forward" and seed not in ("grad", "elementwise")):
             raise SrcGradError(
                 f"mode={mode!r} is not available here",
                 hint='use mode="reverse" (the default)'
@@ -150,6 +257,8 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
             )
         if f is None:  # used as @operator(wrt=...)
             return lambda fn: operator_(fn, wrt, mode=mode, has_aux=has_aux)
+        if mode == "forward" and seed == "elementwise":
+            return _forward_elementwise(f, wrt)
         if mode == "forward":
             return _forward_grad(f, wrt, with_value)
         return _transform(f, wrt, seed, with_value, has_aux)
@@ -164,7 +273,10 @@ value_and_grad = _operator("grad", with_value=True)
 value_and_grad.__doc__ = """``(f(...), grad)`` from one pass of generated code."""
 value_and_grad.__name__ = "value_and_grad"
 elementwise_grad = _operator("elementwise")
-elementwise_grad.__doc__ = """The vector-Jacobian product with ``ones_like(f(...))`` (autograd's meaning)."""
+elementwise_grad.__doc__ = """The vector-Jacobian product with ``ones_like(f(...))`` (autograd's meaning).
+
+``mode="forward"``: one tangent pass with a tangent of ones, for a function whose every
+differentiated operation is elementwise (its Jacobian is diagonal); others are refused."""
 elementwise_grad.__name__ = "elementwise_grad"
 
 
@@ -212,14 +324,21 @@ def _relabel(program: Program) -> None:
 
 
 def _tangent_function(
-    f: Callable, bound_self: Any, parsed: ParsedFunction, names: list[str], returns: str, check: bool
+    f: Callable,
+    bound_self: Any,
+    parsed: ParsedFunction,
+    names: list[str],
+    returns: str,
+    check: bool,
+    kinds: tuple | None = None,
 ) -> tuple[Callable, dict[str, str], Program]:
-    """The generated tangent function of ``f`` for tangents of ``names``, and its tangent parameters."""
-    key = _key(f, bound_self, tuple(names), "forward", returns, check)
+    """The generated tangent function of ``f`` for tangents of ``names``, and its tangent
+    parameters (``kinds``: the classes of arguments whose methods it calls; () asks for them)."""
+    key = _key(f, bound_self, tuple(names), "forward", returns, check, kinds)
     built: dict[str, Any] = {}
 
     def build() -> cache.Entry:
-        program = normalize(parsed, names, bound_self)
+        program = normalize(parsed, names, bound_self, None, None if kinds is None else dict(kinds))
         _relabel(program)
         generated = forward(program, names, returns, check)
         built["program"] = program
@@ -326,15 +445,17 @@ def _runtime() -> Any:
     return runtime
 
 
-def _forward_grad(f: Callable, wrt: Wrt, with_value: bool) -> Callable:
+def _forward_grad(f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None = None) -> Callable:
     """``grad(f, mode="forward")``: one tangent pass per element of each differentiated argument."""
     original = f
     f, bound_self, parsed = _unwrap(f)
     names, many = _wrt_names(parsed, wrt, bound_self is not None)
-    key = _key(f, bound_self, tuple(names), many, "forward grad", with_value)
+    key = _key(f, bound_self, tuple(names), many, "forward grad", with_value, kinds)
 
     def build() -> cache.Entry:
-        tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", True)
+        tangent, tangents, program = _tangent_function(
+            f, bound_self, parsed, names, "tangent", True, kinds or ()
+        )
         prefix = "value_and_d_" if with_value else "d_"
         driver = _Driver(program, prefix + program.name)
         runtime_ = _runtime()
@@ -351,8 +472,64 @@ def _forward_grad(f: Callable, wrt: Wrt, with_value: bool) -> Callable:
         driver.ret(out)
         return driver.compile(f, parsed, program.deps, tangent)
 
+    try:
+        entry = cache.cached(key, build)
+    except NeedsTypesError:
+        if kinds is not None:
+            raise
+        return _per_types(original, lambda kinds: _forward_grad(original, wrt, with_value, kinds))
+    return make_function(entry.compiled, f, entry.bindings)
+
+
+def _forward_elementwise(f: Callable, wrt: Wrt) -> Callable:
+    """``elementwise_grad(f, mode="forward")``: one tangent pass per argument, with a tangent of
+    ones, which gives the diagonal of a diagonal Jacobian (the same as the reverse mode's VJP)."""
+    f, bound_self, parsed = _unwrap(f)
+    names, many = _wrt_names(parsed, wrt, bound_self is not None)
+    key = _key(f, bound_self, tuple(names), many, "forward elementwise")
+
+    def build() -> cache.Entry:
+        tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", False)
+        _check_elementwise(program)
+        from . import runtime_longtail
+
+        driver = _Driver(program, "d_" + program.name)
+        fn = driver.bind(tangent, tangent.__name__)
+        ones = driver.bind(runtime_longtail.ones_tangent, "ones_tangent")
+        diagonal = driver.bind(runtime_longtail.diagonal_of, "diagonal_of")
+        zero = driver.bind(_runtime().zero_tangent, "zero_tangent") if len(names) > 1 else ""
+        driver.lines.append(
+            f"# forward mode: {fn} with a tangent of ones gives the diagonal of an elementwise function's Jacobian"
+        )
+        passes = []
+        for w in names:
+            keywords = [f"{tangents[v]}={ones if v == w else zero}({v})" for v in names]
+            passes.append(f"{diagonal}({driver.call(fn, *keywords)}, {w})")
+        driver.ret(passes[0] if len(passes) == 1 and not many else passes)
+        return driver.compile(f, parsed, program.deps, tangent)
+
     entry = cache.cached(key, build)
     return make_function(entry.compiled, f, entry.bindings)
+
+
+def _check_elementwise(program: Program) -> None:
+    """Refuse, at its line, an operation on a differentiated value that is not elementwise: the
+    Jacobian would not be diagonal, and a tangent of ones would not give autograd's VJP."""
+    from .ir import statements
+
+    for stmt in statements(program.body):
+        op = stmt.op
+        if op is None or not op.active or (op.rule is not None and op.rule.elementwise):
+            continue
+        frame = stmt.origin[0] if stmt.origin else None
+        what = op.rule.spelling if op.rule is not None else "building a list or tuple"
+        raise SrcGradError(
+            f"elementwise_grad(mode='forward') needs an elementwise function, but {what} is not elementwise",
+            frame.filename if frame else None,
+            frame.lineno if frame else None,
+            frame.text if frame else None,
+            hint="use elementwise_grad in reverse mode (the default), or srcgrad.jacobian.",
+        )
 
 
 def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from . import runtime
+from . import runtime, runtime_longtail
 from .compile import Compiled, compile_source
 from .ir import Bindings, Namer
 from .parse import parse_function, source_text
@@ -325,7 +325,11 @@ def _stored_tree(key: str, fn: types.FunctionType, bound_self: Any, stored: dict
 def _recipe(obj: Any) -> list | None:
     if isinstance(obj, types.ModuleType):
         return ["module", obj.__name__]
-    for kind, namespace in (("runtime", runtime), ("builtin", builtins)):
+    for kind, namespace in (
+        ("runtime", runtime),
+        ("runtime_longtail", runtime_longtail),
+        ("builtin", builtins),
+    ):
         name = getattr(obj, "__name__", None)
         if isinstance(name, str) and getattr(namespace, name, None) is obj:
             return [kind, name]
@@ -338,7 +342,7 @@ def _cook(recipe: list) -> Any:
         import importlib
 
         return sys.modules.get(name) or importlib.import_module(name)
-    return getattr(runtime if kind == "runtime" else builtins, name)
+    return getattr({"runtime": runtime, "runtime_longtail": runtime_longtail}.get(kind, builtins), name)
 
 
 def recipes(bindings: Bindings, primal: types.FunctionType) -> dict[str, list] | None:
@@ -477,7 +481,7 @@ def _compiled(payload: dict) -> Compiled:
         if (
             not isinstance(code, types.CodeType)
             or code.co_name != name
-            or not set(code.co_freevars) <= set(freevars)
+            or not set(code.co_freevars) <= set(freevars) | {name}  # (it may call itself)
         ):
             raise ValueError("its code object is not the generated function")
     return compile_source(payload["source"], name, freevars, payload["label"], code)

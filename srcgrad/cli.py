@@ -20,6 +20,7 @@ EXAMPLE = """\
 example:
   srcgrad show examples/tanh_slope.py:tanh
   srcgrad show model.py:loss --wrt w,b
+  srcgrad explain examples/tanh_slope.py:tanh --at 1.0 -o tanh.html
 """
 
 
@@ -68,8 +69,9 @@ def parse_wrt(text: str | None) -> Any:
     return items[0] if len(items) == 1 else tuple(items)
 
 
-def show(args: argparse.Namespace) -> int:
-    path, func_name = parse_target(args.target)
+def load_function(target: str) -> tuple[types.FunctionType, types.ModuleType]:
+    """The function ``FILE.py:FUNC`` names, and the module it was loaded from."""
+    path, func_name = parse_target(target)
     module = load_module(path)
     func = getattr(module, func_name, None)
     if not isinstance(func, types.FunctionType):
@@ -82,6 +84,11 @@ def show(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{path} has no function {func_name!r} ({what}); its functions: {', '.join(defined) or 'none'}"
         )
+    return func, module
+
+
+def show(args: argparse.Namespace) -> int:
+    func, _ = load_function(args.target)
     wrt = parse_wrt(args.wrt)
     if args.raw:
         if args.order != 1 or args.mode != "reverse":
@@ -111,6 +118,32 @@ def _print(source: str) -> int:
         except ImportError:  # optional: plain text without it
             pass
     print(source)
+    return 0
+
+
+def parse_at(text: str, module: types.ModuleType) -> tuple[tuple, dict]:
+    """``--at "np.array([0.5, 1.0]), 2.0"``: the arguments, read as Python in the file's namespace."""
+    import numpy
+
+    namespace = {"np": numpy, "numpy": numpy, **vars(module), "_srcgrad_arguments": lambda *a, **k: (a, k)}
+    try:
+        return eval(f"_srcgrad_arguments({text})", namespace)
+    except Exception as exc:
+        raise CLIError(f"--at {text!r}: cannot read the arguments: {type(exc).__name__}: {exc}") from None
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    func, module = load_function(args.target)
+    positional, keywords = parse_at(args.at, module) if args.at is not None else ((), {})
+    page = explain(func, *positional, wrt=parse_wrt(args.wrt), mode=args.mode, **keywords)
+    output = args.output or f"{func.__name__}.html"
+    if output == "-":
+        sys.stdout.write(page.html)
+        return 0
+    page.save(output)
+    print(f"wrote {output}: open it in a browser")
     return 0
 
 
@@ -185,6 +218,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="the reverse-mode code before optimization: every adjoint the chain rule gives",
     )
     show_parser.set_defaults(run=show)
+    explain_parser = commands.add_parser(
+        "explain",
+        help="write an HTML page: the function beside its derivative, lines linked, values at a point",
+        description="Write one self-contained HTML page (no network): FUNC on the left, its generated "
+        "derivative on the right, each line linked to the lines generated from it; with --at, the value "
+        "every generated line computes at that point and the gradient there.",
+        epilog="example:\n  srcgrad explain examples/tanh_slope.py:tanh --at 1.0 -o tanh.html\n"
+        '  srcgrad explain model.py:loss --at "np.array([0.5, 1.0]), 2.0" --wrt w',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain_parser.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
+    explain_parser.add_argument(
+        "--at",
+        metavar="ARGS",
+        help='the arguments, as Python (np and the file\'s names are known), e.g. 1.0 or "np.ones(3), y=2.0"',
+    )
+    explain_parser.add_argument(
+        "--wrt",
+        metavar="NAME[,NAME]",
+        help="parameter(s) to differentiate with respect to, by name or index (default: the first)",
+    )
+    explain_parser.add_argument(
+        "--mode", choices=("reverse", "forward"), default="reverse", help="reverse (the default) or forward"
+    )
+    explain_parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PAGE.html",
+        help="where to write the page (default: FUNC.html; - for stdout)",
+    )
+    explain_parser.set_defaults(run=explain_command)
     generate_parser = commands.add_parser(
         "generate",
         help="rewrite generated/ and the README listings from examples/",

@@ -80,15 +80,20 @@ def _located(lines: list[str]) -> list[str]:
 
 def make_function(compiled: Compiled, primal: Callable, bindings: Bindings) -> Callable[..., Any]:
     """The generated function, with ``primal``'s globals and defaults and the bound names."""
-    cells = []
+    cells, own = [], None
     for var in compiled.code.co_freevars:
         if var in bindings.cells:
             cells.append(bindings.cells[var])
+        elif var == compiled.code.co_name:  # the function names itself (size_one_gradient)
+            own = types.CellType()
+            cells.append(own)
         else:
             cells.append(types.CellType(bindings.values[var]))
     fn = types.FunctionType(
         compiled.code, primal.__globals__, compiled.code.co_name, primal.__defaults__, tuple(cells)
     )
+    if own is not None:
+        own.cell_contents = fn
     fn.__kwdefaults__ = dict(primal.__kwdefaults__ or {}) or None
     fn.__module__ = primal.__module__
     fn.__qualname__ = compiled.code.co_name

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
+from . import runtime_fft
 from .ir import LoopBlock, Program, Stmt, name, statements
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
@@ -34,7 +35,17 @@ COMPLEX_LITERAL = ("complex", "")
 REAL_VALUED = {
     np.absolute, builtins.abs, np.fabs, np.real, np.imag, np.angle, np.linalg.norm, np.var,
     np.std, np.nanvar, np.nanstd, np.linalg.eigvalsh, builtins.float, *SCALAR_FUNCTIONS,
+    np.fft.irfft, np.fft.irfft2, np.fft.irfftn, np.fft.hfft, np.fft.fftfreq, np.fft.rfftfreq,
+    runtime_fft.rfft_vjp, runtime_fft.rfftn_vjp,
 }  # fmt: skip
+# Differentiable functions whose output is complex whatever their input (np.fft.fft of a real array).
+COMPLEX_VALUED = {
+    np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
+    np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime_fft.irfft_vjp, runtime_fft.irfftn_vjp,
+    runtime_fft.fftn_vjp, runtime_fft.ifftn_vjp,
+}  # fmt: skip
+# Differentiable functions whose output may be complex for a real input (its values decide).
+COMPLEX_FROM_REAL = {np.linalg.eigvals}
 _COMPARISONS = (gast.Compare, gast.BoolOp)
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
@@ -87,7 +98,9 @@ def _stmt(stmt: Stmt, sources: dict, assigned: set, target: str) -> Sources:
         rule = op.rule
         if rule.fn in REAL_VALUED:
             return REAL
-        if rule.sequence:  # a tuple of outputs, some real (svd's s, eigh's w), some not: not followed
+        if rule.fn in COMPLEX_VALUED:
+            return frozenset({COMPLEX_LITERAL})
+        if rule.sequence or rule.fn in COMPLEX_FROM_REAL:  # some outputs real (svd's s), some not
             return frozenset({("var", target)})
         dtype = op.args.get("dtype")
         if dtype is not None and not (isinstance(dtype, gast.Constant) and dtype.value is None):
@@ -192,14 +205,18 @@ def output_checks(
     sources: dict[str, Sources],
     helper: Callable[[str], str],
     computed: bool = False,
+    size_one: gast.stmt | None = None,
 ) -> list[gast.stmt]:
     """The statements that end ``grad``'s forward pass: ``check_scalar(v, 'file.py:LINE')``
-    and ``check_real('file.py:LINE', ...)`` (none when the output is provably a real scalar)."""
+    and ``check_real('file.py:LINE', ...)`` (none when the output is provably a real scalar).
+    ``check_scalar`` is true for an output of one element that is not 0-d (shape (1,) or
+    (1, 1)), which autograd accepts: then ``size_one`` runs (it returns the gradient)."""
     check = output_check(program, shapes, sources, computed)
     where = gast.Constant(value=program.returns_at, kind=None)
     out = []
     if check.shape_witness is not None:
-        out.append(_call(helper("check_scalar"), [copy.deepcopy(check.shape_witness), where]))
+        test = _call(helper("check_scalar"), [copy.deepcopy(check.shape_witness), where]).value
+        out.append(gast.If(test=test, body=[size_one], orelse=[]) if size_one else gast.Expr(value=test))
     if check.real_witnesses is None:
         out.append(_call(helper("check_real"), [where, copy.deepcopy(program.result)]))
     elif check.real_witnesses:

@@ -45,6 +45,11 @@ class UnsupportedSyntaxError(SrcGradError):
     """A statement or expression srcgrad does not differentiate."""
 
 
+class NeedsTypesError(UnsupportedSyntaxError):
+    """A method of an argument is called (``model.loss(x)``): which one depends on the
+    argument's type, known when the gradient is called (it is then generated per type)."""
+
+
 class NoRuleError(SrcGradError):
     """A call on a differentiated value to a function with no derivative rule."""
 

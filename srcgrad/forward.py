@@ -23,7 +23,7 @@ import gast
 from . import runtime
 from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, missing_half, name, statements
+from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -97,15 +97,22 @@ class _Forward:
             args.kw_defaults.append(None)
         body = self.block(p.body)
         result = p.result
-        if check_scalar:  # a real scalar output (dtypes.py)
-            for check in output_checks(p, self.shapes, infer_sources(p), self.helper, computed=True):
-                body.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         tangent = self.tangent_of(result)
-        out = (
-            gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())
-            if returns == "both"
-            else tangent
-        )
+
+        def output(tangent: gast.expr) -> gast.expr:
+            if returns == "both":
+                return gast.Tuple(elts=[copy.deepcopy(result), tangent], ctx=gast.Load())
+            return tangent
+
+        if check_scalar:  # a real scalar output (dtypes.py); one element of shape (1,): its number
+            reshape = gast.Attribute(value=name(self.helper("np")), attr="reshape", ctx=gast.Load())
+            number = gast.Call(
+                func=reshape, args=[copy.deepcopy(tangent), gast.Tuple(elts=[], ctx=gast.Load())], keywords=[]
+            )
+            size_one = gast.Return(value=output(number))
+            for check in output_checks(p, self.shapes, infer_sources(p), self.helper, True, size_one):
+                body.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
+        out = output(tangent)
         prefix = "jvp_" if returns == "both" else "tangent_"
         return Generated(prefix + p.name, args, body, [], out)
 
@@ -256,7 +263,7 @@ class _Forward:
                 return node
 
         filled = Fill().visit(copy.deepcopy(template))
-        return _slices(_drop_trailing_defaults(filled, self.p.bindings.values), self.p.bindings.values)
+        return _slices(drop_default_args(filled, self.p.bindings.values), self.p.bindings.values)
 
 
 def _same(a: gast.AST, b: gast.AST) -> bool:
@@ -305,25 +312,4 @@ def _slices(node: gast.expr, helpers: dict) -> gast.expr:
     for sub in gast.walk(node):
         if isinstance(sub, gast.Subscript):
             sub.slice = as_slice(sub.slice)
-    return node
-
-
-def _drop_trailing_defaults(node: gast.expr, helpers: dict) -> gast.expr:
-    """``expand(t, x, None, False)`` reads better as ``expand(t, x)``: drop trailing default arguments."""
-    for call in gast.walk(node):
-        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers):
-            continue
-        fn = helpers[call.func.id]
-        code, defaults = getattr(fn, "__code__", None), getattr(fn, "__defaults__", None) or ()
-        if code is None or call.keywords:
-            continue
-        first_default = code.co_argcount - len(defaults)
-        while len(call.args) > first_default:
-            last, expected = call.args[-1], defaults[len(call.args) - 1 - first_default]
-            same = isinstance(last, gast.Constant) and (
-                last.value is expected or (type(last.value) is type(expected) and last.value == expected)
-            )
-            if not same:
-                break
-            call.args.pop()
     return node

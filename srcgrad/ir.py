@@ -215,3 +215,25 @@ def missing_half(rule: Rule, param: str, origin: tuple[Frame, ...], mode: str) -
         frame and frame.text,
         hint=f'register one with @srcgrad.{decorator}({rule.spelling}), or use mode="{other}".',
     )
+
+
+def drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
+    """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop a helper call's trailing
+    arguments that equal their defaults."""
+    for call in gast.walk(node):
+        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers):
+            continue
+        fn = helpers[call.func.id]
+        code, defaults = getattr(fn, "__code__", None), getattr(fn, "__defaults__", None) or ()
+        if code is None or call.keywords:
+            continue
+        first_default = code.co_argcount - len(defaults)
+        while first_default < len(call.args) <= code.co_argcount:
+            last, expected = call.args[-1], defaults[len(call.args) - 1 - first_default]
+            same = isinstance(last, gast.Constant) and (
+                last.value is expected or (type(last.value) is type(expected) and last.value == expected)
+            )
+            if not same:
+                break
+            call.args.pop()
+    return node

@@ -28,6 +28,7 @@ from .ir import (
     Stmt,
     assign,
     assigned_names,
+    drop_default_args,
     missing_half,
     name,
     statements,
@@ -157,7 +158,22 @@ class _Reverse:
             checked = (
                 p if self.aux is None else dataclasses.replace(p, result=result)
             )  # (loss, aux): the loss
-            for check in output_checks(checked, self.unchecked_shapes, sources, self.helper):
+            again = gast.Call(  # the VJP with a cotangent of ones (autograd's gradient)
+                func=name(self.helper("size_one_gradient")),
+                args=[name(self.function_name(with_value))] + _passed(p.args),
+                keywords=_passed_keywords(p.args),
+            )
+            size_one = gast.Return(value=again)
+            if self.aux is not None:  # (loss, aux), JAX's convention: the loss must be 0-d
+                refuse = gast.Call(
+                    func=name(self.helper("not_scalar")),
+                    args=[copy.deepcopy(result), gast.Constant(value=p.returns_at, kind=None)],
+                    keywords=[],
+                )
+                size_one = gast.Raise(exc=refuse, cause=None)
+            for check in output_checks(
+                checked, self.unchecked_shapes, sources, self.helper, size_one=size_one
+            ):
                 forward.append(Stmt(check, p.body[-1].origin if p.body else p.origin))
         self.out = []
         grads = [self.finish(w, None) or self.zeros(w) for w in wrt]
@@ -174,7 +190,11 @@ class _Reverse:
             backward, out, self.shapes, self.p.bindings.denoted, lambda: self.helper("filled")
         )
         self.shape_witnesses(forward, backward, out)
-        return Generated("d_" + p.name, args, forward, backward, out)
+        return Generated(self.function_name(with_value), args, forward, backward, out)
+
+    def function_name(self, with_value: bool) -> str:
+        prefix = "value_and_d_" if with_value else "vjp_" if self.seed == "vjp" else "d_"
+        return prefix + self.p.name
 
     def seeded(self) -> None:
         result = self.p.result
@@ -663,7 +683,7 @@ class _Reverse:
                     return name(helper(node.id))
                 return node
 
-        filled = _drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+        filled = drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
         return reuse(filled, self.available)
 
 
@@ -693,24 +713,6 @@ def _renamed(node: gast.expr, old: str, new: str) -> gast.expr:
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and n.id == old:
             n.id = new
-    return node
-
-
-def _drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
-    """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop trailing defaults."""
-    for call in gast.walk(node):
-        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers:
-            fn = helpers[call.func.id]
-            defaults = getattr(fn, "__defaults__", None) or ()
-            if not callable(fn) or not hasattr(fn, "__code__"):
-                continue
-            first_default = fn.__code__.co_argcount - len(defaults)
-            while len(call.args) > first_default and not call.keywords:
-                last = call.args[-1]
-                expected = defaults[len(call.args) - 1 - first_default]
-                if not (isinstance(last, gast.Constant) and last.value is expected):
-                    break
-                call.args.pop()
     return node
 
 
@@ -793,3 +795,15 @@ def _constant_key(node: gast.expr) -> int | str | None:
     if isinstance(node, gast.Constant) and type(node.value) in (int, str):
         return node.value
     return None
+
+
+def _passed(args: gast.arguments) -> list[gast.expr]:
+    """The generated function's own parameters, as arguments of a call that passes them on."""
+    positional = [name(a.id) for a in args.posonlyargs + args.args]
+    star = [gast.Starred(value=name(args.vararg.id), ctx=gast.Load())] if args.vararg else []
+    return positional + star
+
+
+def _passed_keywords(args: gast.arguments) -> list[gast.keyword]:
+    named = [gast.keyword(arg=a.id, value=name(a.id)) for a in args.kwonlyargs]
+    return named + ([gast.keyword(arg=None, value=name(args.kwarg.id))] if args.kwarg else [])

@@ -93,8 +93,10 @@ def _is_complex(x: Any) -> bool:
     return cls is complex or np.iscomplexobj(x)
 
 
-def check_scalar(ans: Any, where: str) -> None:
-    """``grad`` is defined for real scalar outputs only; say so instead of returning a sum.
+def check_scalar(ans: Any, where: str) -> bool:
+    """``grad`` is defined for real outputs of one element only; say so instead of returning a
+    sum. True for one element that is not 0-d: the generated code then returns the gradient
+    :func:`size_one_gradient` computes.
 
     ``ans`` is the output, or a value with its shape and dtype; ``where`` is the
     ``file.py:LINE`` of the return statement. (``np.ndim`` costs about a microsecond, more
@@ -102,13 +104,51 @@ def check_scalar(ans: Any, where: str) -> None:
     """
     cls = ans.__class__
     if cls is float or cls is _FLOAT64:
-        return
-    ndim = getattr(ans, "ndim", None)
-    if (np.ndim(ans) if ndim is None else ndim) != 0:
-        raise not_scalar(ans, where)
+        return False
     dtype = getattr(ans, "dtype", None)
     if (dtype.kind == "c") if dtype is not None else cls is complex:
         raise not_real(where)
+    ndim = getattr(ans, "ndim", None)
+    if (np.ndim(ans) if ndim is None else ndim) == 0:
+        return False
+    if size_of(ans) != 1:
+        raise not_scalar(ans, where)
+    return True  # one element, as autograd accepts: the caller computes the gradient another way
+
+
+def same_items(items: Any, expected: tuple, where: str) -> None:
+    """Generated code unrolled a loop over ``items`` (layers, functions) as they were: refuse to
+    run it if the sequence has changed since (another length, another object at a place)."""
+    if len(items) != len(expected) or any(a is not b for a, b in zip(items, expected)):
+        filename, _, lineno = where.rpartition(":")
+        line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
+        raise UnsupportedValueError(
+            "the loop iterates over objects that changed since srcgrad generated this gradient "
+            "(it unrolled the loop, one copy of its body per object)",
+            filename,
+            int(lineno),
+            line,
+            hint="do not change the sequence after differentiating, or call srcgrad.cache.clear() "
+            "and take the gradient again.",
+        )
+
+
+def size_one_refused() -> NonScalarOutputError:
+    """The error where ``grad``'s code for an output of one element that is not 0-d would be
+    differentiated again (a Hessian, the gradient of a gradient)."""
+    return NonScalarOutputError(
+        "srcgrad differentiates gradients again only for 0-d outputs; this one has one element but is not 0-d",
+        hint="return a 0-d value, such as np.sum(y) or y[0, 0] for y of shape (1, 1).",
+    )
+
+
+def size_one_gradient(gradient: Any, *args: Any, **kwargs: Any) -> Any:
+    """``grad`` of an output with one element that is not 0-d (shape (1,) or (1, 1)): what
+    autograd returns, the VJP with a cotangent of ones. ``gradient`` is the generated
+    function, which is specialized for a 0-d output (it calls this instead)."""
+    from .api import size_one_gradient as fallback
+
+    return fallback(gradient, *args, **kwargs)
 
 
 def check_real(where: str, *values: Any) -> None:
@@ -2155,7 +2195,7 @@ def from_leaves(like: Any, values: Any) -> Any:
 
 def zero_leaf(x: Any) -> Any:
     """The zero adjoint of one leaf: ``0.0`` for a number, zeros of an array's shape (float)."""
-    if x is None or isinstance(x, (str, bytes)):
+    if x is None or isinstance(x, (str, bytes)) or callable(x):  # (a function has no derivative)
         return None
     if isinstance(x, (bool, int, float, complex)) and not hasattr(x, "dtype"):
         return 0.0 if not isinstance(x, complex) else 0j

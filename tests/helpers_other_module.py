@@ -45,4 +45,4 @@ def helper_with_with(x):
 
 
 def helper_without_rule(x):
-    return onp.percentile(x, 50.0)  # MARK: other-no-rule
+    return onp.sum(onp.corrcoef(x, x * 2.0))  # MARK: other-no-rule

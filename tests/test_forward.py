@@ -96,7 +96,8 @@ def tangent_tanh(x, *, t_x):
     add = 1.0 + y
     div = sub / add
     t_div = -t_y / add - t_y * sub / add ** 2
-    check_scalar(div, 'test_forward.py:{second}')
+    if check_scalar(div, 'test_forward.py:{second}'):
+        return np.reshape(t_div, ())
     return t_div
 """
 
@@ -198,9 +199,10 @@ def test_forward_grad_keeps_float32_and_scalars():
     assert np.ndim(srcgrad.grad(tanh, mode="forward")(0.5)) == 0
 
 
-def test_elementwise_grad_has_no_forward_mode():
-    with pytest.raises(srcgrad.SrcGradError, match="forward"):
-        srcgrad.elementwise_grad(vector_out, mode="forward")
+def test_elementwise_grad_has_a_forward_mode_for_elementwise_functions():
+    x = randn(4)
+    got = srcgrad.elementwise_grad(vector_out, mode="forward")(x)
+    assert same(got, srcgrad.elementwise_grad(vector_out)(x))  # more in test_longtail.py
     with pytest.raises(srcgrad.SrcGradError):
         srcgrad.grad(tanh, mode="sideways")
 

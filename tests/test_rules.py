@@ -39,7 +39,8 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import runtime
+from srcgrad import runtime, runtime_fft
+from srcgrad import runtime_longtail as _lt
 from srcgrad.normalize import normalize
 from srcgrad.parse import parse_function
 from srcgrad.rules import RULES
@@ -1398,6 +1399,8 @@ NONDIFF_CASES.update({
     runtime.real_zero: [case("x + real_zero(x, 'np.abs')", x=rand(M))],
     runtime.real_only: [case("x * 2.0 if real_only(x, 'np.linalg.qr') is None else x", x=rand(M))],
     runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
+    runtime.size_one_refused: [case("x * 2.0 if size_one_refused() is not None else x", x=rand(M))],
+    runtime.same_items: [case("x * 2.0 if same_items((np, x), (np, x), 'f.py:1') is None else x", x=rand(M))],
 })  # fmt: skip
 
 CASES.update({
@@ -1482,6 +1485,119 @@ CASES.update({
     runtime.broadcast_arrays_jvp: [case("np.stack(broadcast_arrays_jvp([x, y]))", x=rand(M), y=rand((3, 1)))],
 })  # fmt: skip
 
+# -- numpy's long tail (issue 15): srcgrad/rules/longtail.py, helpers in runtime_longtail.py --
+
+srcgrad.rules.load_on_demand()  # (registered at the first lookup)
+
+
+def general(shape: tuple) -> np.ndarray:
+    """Square matrices with well-separated real eigenvalues."""
+    return 0.3 * rand(shape) + np.diag(np.arange(shape[-1]) * 1.5)
+
+
+def rotation(shape: tuple) -> np.ndarray:
+    """Square matrices with a pair of complex eigenvalues (complex eigenvectors)."""
+    x = 0.3 * rand(shape)
+    x[..., 0, 1] += 2.0
+    x[..., 1, 0] -= 2.0
+    x[..., 2, 2] += 3.0
+    return x
+
+
+PIECES = np.array([-1.0, 0.2, 0.7, -0.3, 0.9, 0.4])  # two below 0, two above 0.5
+CASES[runtime.prod_others_jvp] += [
+    case("prod_others_jvp(x, u)", x=away(M), u=rand(M)),
+    case("prod_others_jvp(x, u, 1)", x=with_zero(M), u=rand(M)),
+]
+CASES.update({
+    np.linalg.eig: [
+        case("np.abs(np.linalg.eig(x)[0])", x=general((3, 3))),
+        case("np.abs(np.linalg.eig(x).eigenvectors) ** 2", x=general((3, 3))),
+        case("np.linalg.eig(x)[1] ** 2 * np.linalg.eig(x)[0][..., None, :]", x=general((2, 3, 3))),
+        case("np.abs(np.linalg.eig(x)[0]) + np.real(np.linalg.eig(x)[0])", x=rotation((3, 3))),
+        case("np.real(np.linalg.eig(x)[1]) + np.imag(np.linalg.eig(x)[1]) ** 2", x=rotation((3, 3))),  # the phase too
+    ],
+    np.linalg.eigvals: [
+        case("np.real(np.linalg.eigvals(x))", x=general((3, 3))),
+        case("np.imag(np.linalg.eigvals(x)) + np.abs(np.linalg.eigvals(x))", x=rotation((3, 3))),
+        case("np.real(np.linalg.eigvals(x))", x=general((2, 3, 3))),
+    ],
+    np.linalg.lstsq: [
+        case("np.linalg.lstsq(x, y, rcond=None)[0]", x=rand((5, 3)), y=rand((5,))),
+        case("np.linalg.lstsq(x, y)[0]", x=rand((5, 3)), y=rand((5, 2))),
+        case("np.linalg.lstsq(x, y)[1] + np.linalg.lstsq(x, y)[3][0]", x=rand((5, 3)), y=rand((5, 2))),
+        case("np.linalg.lstsq(x, y)[1] * np.linalg.lstsq(x, y)[2]", x=rand((4, 2)), y=rand((4,))),
+        case("np.linalg.lstsq(x, y)[0]", x=rand((2, 4)), y=rand((2,))),  # minimum norm
+        case("np.linalg.lstsq(x, y)[0]", x=full_rank((3, 3)), y=rand((3, 2)), wrt=("y",)),
+    ],
+    np.quantile: [
+        case("np.quantile(x, 0.3)", x=distinct((7,))),
+        case("np.quantile(x, q)", x=distinct((7,)), q=np.array([0.1, 0.55, 0.9])),
+        case("np.quantile(x, q, axis=1, keepdims=True)", x=distinct(M), q=np.array([0.25, 0.8])),
+        case("np.quantile(x, q, axis=(0, 2))", x=distinct(T), q=0.35),
+        case("np.quantile(x, [0.2, 0.7], 0, method='lower')", x=distinct(M)),
+        case("np.quantile(x, 0.45, method='midpoint') + np.quantile(x, 0.6, method='nearest')", x=distinct((6,))),
+    ],
+    np.percentile: [
+        case("np.percentile(x, q)", x=distinct((5,)), q=37.0),
+        case("np.percentile(x, q, axis=0)", x=distinct(M), q=np.array([[10.0], [80.0]])),
+        case("np.percentile(x, [30.0, 90.0], axis=-1, method='higher')", x=distinct(T)),
+    ],
+    np.nanquantile: [
+        case("np.nanquantile(x, q)", x=np.where(np.isnan(with_nans(M)), np.nan, distinct(M)), q=0.3),
+        case("np.nanquantile(x, q, axis=1)", x=np.where(np.isnan(with_nans((3, 5))), np.nan, distinct((3, 5))), q=np.array([0.2, 0.7])),
+    ],
+    np.nanpercentile: [
+        case("np.nanpercentile(x, q, axis=0, keepdims=True)", x=np.where(np.isnan(with_nans((5, 4))), np.nan, distinct((5, 4))), q=62.0),
+        case("np.nanpercentile(x, q)", x=distinct(V), q=np.array([20.0, 70.0])),
+    ],
+    np.logspace: [
+        case("np.logspace(a, b, 5)", a=rand(), b=rand()),
+        case("np.logspace(a, 1.0, 4, endpoint=False, base=c)", a=rand(), c=rand((), 1.5, 3.0)),
+        case("np.logspace(0.5, b, 3, base=2.0)", b=rand()),
+    ],
+    np.geomspace: [
+        case("np.geomspace(a, b, 5)", a=rand((), 0.5, 2.0), b=rand((), 2.0, 5.0)),
+        case("np.geomspace(a, b, 4, endpoint=False)", a=rand((), -2.0, -0.5), b=rand((), -5.0, -2.0)),
+    ],
+    np.unique: [
+        case("np.unique(x)", x=distinct(M)),
+        case("np.unique(x, axis=0)", x=distinct(M)),
+        case("np.unique(x, return_counts=False, axis=1)", x=distinct(M)),
+    ],
+    np.histogram: [case("x * np.histogram(c, bins=4)[0]", x=rand((4,)), c=rand((9,)), wrt=("x",))],
+    _lt.piecewise_join: [
+        case("piecewise_join(c, [c < 0.0, c > 0.5], [y, z])", c=PIECES, y=rand((2,)), z=rand((2,)), wrt=("y", "z")),
+        case("piecewise_join(c, [c < 0.5, c > 0.0], [y, z])", c=PIECES, y=rand(), z=rand((4,)), wrt=("y", "z")),
+    ],
+    _lt.piecewise_value: [case("piecewise_value(x)", x=rand()), case("piecewise_value(x)", x=rand(V))],
+    _lt.along_rows: [case("along_rows(x, 1)", x=rand(M)), case("along_rows(x, 0)", x=rand(T))],
+    _lt.join_rows: [
+        case("join_rows([x, y, z], a, 1)", x=rand(), y=rand(), z=rand(), a=shape(M)),
+        case("join_rows([x, y], a, 0)", x=rand((3,)), y=rand((3,)), a=shape((4, 2))),
+    ],
+    _lt.quantile_vjp: [case("quantile_vjp(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v",))],
+    _lt.quantile_jvp: [case("quantile_jvp(u, w, a, q, 1)", u=rand(M), w=shape((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u",))],
+    _lt.quantile_vjp_q: [case("quantile_vjp_q(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v", "q"))],
+    _lt.quantile_jvp_q: [case("quantile_jvp_q(u, w, a, q, 0)", u=rand((2,)), w=shape((2, 4)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u", "q"))],
+    _lt.unique_vjp: [case("unique_vjp(v, a)", v=rand((3,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("v",)), case("unique_vjp(v, a, 0)", v=rand((2, 2)), a=np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]]), wrt=("v",))],
+    _lt.unique_jvp: [case("unique_jvp(u, a)", u=rand((4,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("u",)), case("unique_jvp(u, a, 1)", u=rand((2, 3)), a=np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]), wrt=("u",))],
+    _lt.piecewise_vjp: [case("piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[1] + piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[0]", v=rand((6,)), c=PIECES, wrt=("v",))],
+    _lt.unrows: [case("unrows(v, a, 1)", v=rand((3, 4)), a=shape(M)), case("unrows(v, a, 0)", v=rand((12, 2)), a=shape(T))],
+    _lt.unjoin_rows: [case("np.stack(unjoin_rows(v, [1.0, 2.0, 3.0], a, 1))", v=rand((3,)), a=shape(M)), case("unjoin_rows(v, [c, c], a, 0)[1]", v=rand((3, 2)), c=shape((3,)), a=shape((4, 2)))],
+    _lt.prod_others_jvp2: [
+        case("prod_others_jvp2(x, u, s)", x=away(M), u=rand(M), s=rand(M), wrt=("u", "s")),
+        case("prod_others_jvp2(x, u, s, 1)", x=with_zero(M), u=rand(M), s=rand(M), wrt=("u", "s")),
+        case("prod_others_jvp2(x, u, s, (0, 2))", x=away(T), u=rand(T), s=rand(T), wrt=("u", "s")),
+    ],
+})  # fmt: skip
+NONDIFF_CASES.update({
+    _lt.logspace_exponents: [case("x * logspace_exponents(0.0, 1.0, 4)", x=rand((4,)))],
+    _lt.geomspace_weights: [case("x * geomspace_weights(1.0, 2.0, 4)", x=rand((4,)))],
+    _lt.piecewise_mask: [case("x * piecewise_mask(x > 0.0)", x=away(M))],
+    _lt.piecewise_otherwise: [case("x * piecewise_otherwise(x, [x > 0.5, x < -0.5])", x=away(M))],
+})  # fmt: skip
+
 # -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
 
 SCIPY = importlib.util.find_spec("scipy") is not None
@@ -1491,7 +1607,13 @@ if SCIPY:
 
     srcgrad.rules.load_on_demand()
     sp, norm = scipy.special, scipy.stats.norm
-    locs = dict(loc=rand(V), scale=rand(V, 0.5, 2.0))  # broadcast against x of shape (3, 4)
+    locs = dict(loc=rand(V), scale=rand(V, 0.5, 2.0))
+
+    def in_second(expr: str) -> list[Case]:
+        """``expr`` of ``x`` and ``y``, differentiated in ``y`` only (an order, a shape parameter)."""
+        return [case(expr, x=positive(sx), y=positive(sy), wrt=("y",)) for sx, sy in PAIRS]
+
+    # broadcast against x of shape (3, 4)
     CASES.update({
         sp.gammaln: [*unary("scipy.special.gammaln(x)", lo=0.2, hi=4.0), case("scipy.special.gammaln(x)", x=rand(V, -0.9, -0.1))],
         sp.gamma: unary("scipy.special.gamma(x)", lo=0.2, hi=3.0),
@@ -1522,19 +1644,168 @@ if SCIPY:
         ],
         sp.softmax: [case("scipy.special.softmax(x)", x=rand(V)), case("scipy.special.softmax(x, axis=1)", x=rand(M)), case("scipy.special.softmax(x, axis=None)", x=rand(M)), case("scipy.special.softmax(x, 0)", x=rand(T))],
         sp.log_softmax: [case("scipy.special.log_softmax(x)", x=rand(V)), case("scipy.special.log_softmax(x, axis=1)", x=rand(M)), case("scipy.special.log_softmax(x, axis=(0, 1))", x=rand(T))],
+        sp.rgamma: unary("scipy.special.rgamma(x)", lo=0.2, hi=3.0),
+        sp.beta: binary("scipy.special.beta(x, y)", x=positive, y=positive),
+        sp.multigammaln: [case("scipy.special.multigammaln(x, 3)", x=rand(s, 1.5, 3.0)) for s in (S, V, M)],
+        sp.gammainc: [*in_second("scipy.special.gammainc(x, y)"), case("scipy.special.gammainc(2.5, x)", x=positive(V))],
+        sp.gammaincc: [*in_second("scipy.special.gammaincc(x, y)"), case("scipy.special.gammaincc(0.7, x)", x=positive(M))],
+        sp.j0: unary("scipy.special.j0(x)", lo=0.5, hi=5.0),
+        sp.j1: unary("scipy.special.j1(x)", lo=0.5, hi=5.0),
+        sp.y0: unary("scipy.special.y0(x)", lo=0.5, hi=5.0),
+        sp.y1: unary("scipy.special.y1(x)", lo=0.5, hi=5.0),
+        sp.jv: [*in_second("scipy.special.jv(x, y)"), case("scipy.special.jn(2, x)", x=rand(M, 0.5, 5.0)), case("scipy.special.jv(1.5, x)", x=rand(S, 0.5, 5.0))],
+        sp.yn: [case("scipy.special.yn(2, x)", x=rand(s, 0.5, 5.0)) for s in (S, V, M)] + [case("scipy.special.yn(np.array([0, 1, 3]), x)", x=rand((2, 3), 0.5, 5.0)), case("scipy.special.yn(n, x)", x=rand(M, 0.5, 5.0), n=np.array([1, 2, 3, 4])), case("scipy.special.yn(n, x)", x=rand((3, 1), 0.5, 5.0), n=np.array([1.0, 2.0, 3.0, 4.0]), wrt=("x",))],
+        sp.i0: unary("scipy.special.i0(x)", lo=-3.0, hi=3.0),
+        sp.i1: unary("scipy.special.i1(x)", lo=-3.0, hi=3.0),
+        sp.iv: [*in_second("scipy.special.iv(x, y)"), case("scipy.special.iv(2, x)", x=rand(M, -3.0, 3.0))],
+        sp.ive: [*in_second("scipy.special.ive(x, y)"), case("scipy.special.ive(1, x)", x=away(M, 0.3, 3.0)), case("scipy.special.ive(1.5, x)", x=rand(V, 0.3, 3.0))],
+        sp.entr: unary("scipy.special.entr(x)", lo=0.1, hi=2.0),
         norm.pdf: [*unary("scipy.stats.norm.pdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.pdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.pdf(x, scale=scale)", x=rand(S), scale=rand(S, 0.5, 2.0))],
         norm.logpdf: [*unary("scipy.stats.norm.logpdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logpdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logpdf(x, loc=loc)", x=rand(S), loc=rand(S))],
         norm.cdf: [*unary("scipy.stats.norm.cdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.cdf(x, loc, scale)", x=rand(M), **locs)],
         norm.logcdf: [*unary("scipy.stats.norm.logcdf(x)", lo=-2.0, hi=2.0), case("scipy.stats.norm.logcdf(x, loc, scale)", x=rand(M), **locs), case("scipy.stats.norm.logcdf(x)", x=rand(V, -30.0, -20.0))],
     })  # fmt: skip
 
+    # scipy.stats' continuous distributions: every method, in x, loc and scale (and the shape
+    # parameters for logpdf and pdf), on scalars, vectors, matrices and broadcasting shapes.
+    DISTRIBUTIONS = {  # name: (x's range, loc's range, {shape parameter: range})
+        "norm": ((-2.0, 2.0), (-0.5, 0.5), {}),
+        "t": ((-2.0, 2.0), (-0.5, 0.5), {"df": (1.5, 6.0)}),
+        "gamma": ((1.0, 3.0), (0.0, 0.4), {"a": (0.8, 3.0)}),
+        "beta": ((0.3, 0.6), (0.0, 0.1), {"a": (0.8, 3.0), "b": (0.8, 3.0)}),
+        "chi2": ((1.0, 3.0), (0.0, 0.4), {"df": (1.5, 6.0)}),
+    }
+    for dist, ((xlo, xhi), (llo, lhi), shapes) in DISTRIBUTIONS.items():
+        for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+            call = f"scipy.stats.{dist}.{method}(x, {''.join(p + ', ' for p in shapes)}loc, scale)"
+            in_shape = tuple(shapes) if method in ("logpdf", "pdf") else ()
+            CASES.setdefault(getattr(getattr(scipy.stats, dist), method), []).extend(
+                [case(call, x=rand(s, xlo, xhi), loc=rand(S, llo, lhi), scale=rand(S, 0.9, 1.3), **{p: rand(S, *r) for p, r in shapes.items()}, wrt=("x", *in_shape)) for s in (S, V, M)]
+                + [case(call, x=rand(M, xlo, xhi), loc=rand(V, llo, lhi), scale=rand(V, 0.9, 1.3), **{p: rand(V, *r) for p, r in shapes.items()}, wrt=("x", "loc", "scale", *in_shape))]
+            )  # fmt: skip
+    poisson, mvn, dirichlet = scipy.stats.poisson, scipy.stats.multivariate_normal, scipy.stats.dirichlet
+    counts = np.array([[0.0, 1.0, 3.0, 2.0], [5.0, 1.0, 0.0, 7.0], [2.0, 2.0, 4.0, 1.0]])
+    for fn in (poisson.logpmf, poisson.pmf, poisson.cdf, poisson.sf):
+        CASES[fn] = [case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=3.0, x=rand(S, 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=counts[0], x=rand(V, 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x, 1)", k=counts + 1.0, x=rand((3, 1), 0.5, 4.0), wrt=("x",)), case(f"scipy.stats.poisson.{fn.__name__}(k, x)", k=counts, x=rand(M, 0.5, 4.0), wrt=("x",))]  # fmt: skip
+    # cov enters symmetrized: scipy reads one triangle of it, the rule's adjoint is symmetric
+    spd = wellconditioned((3, 3))
+    for fn in (mvn.logpdf, mvn.pdf):
+        call = f"scipy.stats.multivariate_normal.{fn.__name__}"
+        CASES[fn] = [case(f"{call}(x, m, (c + c.T) / 2.0)", x=rand(s), m=rand((3,)), c=spd) for s in ((3,), (4, 3), (1, 3))] + [case(f"{call}(x, cov=(c + c.T) / 2.0)", x=rand((2, 3)), c=spd), case(f"{call}(x, m, np.eye(3))", x=rand((4, 3)), m=rand((3,)))]  # fmt: skip
+    simplex = RNG.dirichlet([2.0, 3.0, 4.0], 5).T
+    for fn in (dirichlet.logpdf, dirichlet.pdf):
+        call = f"scipy.stats.dirichlet.{fn.__name__}"
+        CASES[fn] = [case(f"{call}(x / np.sum(x), a)", x=simplex[:, 0], a=rand((3,), 0.8, 3.0)), case(f"{call}(x, a)", x=simplex, a=rand((3,), 0.8, 3.0), wrt=("a",)), case(f"{call}(x / np.sum(x, axis=0), a)", x=simplex, a=rand((3,), 0.8, 3.0))]  # fmt: skip
+    import scipy.integrate
+    import scipy.linalg
+    import scipy.signal
+
+    from srcgrad import runtime_scipy
+
+    srcgrad.rules.load_on_demand()
+    la, conv = scipy.linalg, "scipy.signal.convolve"
+    CASES.update({
+        la.solve_triangular: [case("scipy.linalg.solve_triangular(a, b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, lower=True)", a=wellconditioned((3, 3)), b=rand((3,))), case("scipy.linalg.solve_triangular(a, b, trans='T', lower=True, unit_diagonal=True)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, 2)", a=wellconditioned((3, 3)), b=rand((3,)))],
+        la.cho_factor: [case("scipy.linalg.cho_factor(a @ a.T)[0]", a=wellconditioned((3, 3))), case("np.tril(scipy.linalg.cho_factor(a @ a.T, lower=True)[0])", a=wellconditioned((3, 3)))],
+        la.cho_solve: [case("scipy.linalg.cho_solve(scipy.linalg.cho_factor(a @ a.T), b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.cho_solve((np.tril(a), True), b)", a=wellconditioned((3, 3)), b=rand((3,)))],
+        la.solve_sylvester: [case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((3, 3)), b=wellconditioned((2, 2)), q=rand((3, 2))), case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((2, 3, 3)), b=wellconditioned((2, 2, 2)), q=rand((2, 3, 2)))],
+        la.sqrtm: [case("scipy.linalg.sqrtm(a @ a.T)", a=wellconditioned((3, 3))), case("scipy.linalg.sqrtm(a @ np.swapaxes(a, -1, -2))", a=wellconditioned((2, 3, 3)))],
+        la.expm: [case("scipy.linalg.expm(a)", a=rand((3, 3))), case("scipy.linalg.expm(a)", a=rand((2, 3, 3))), case("scipy.linalg.expm(a)", a=rand((1, 1)))],
+        scipy.signal.convolve: [case(f"{conv}(x, y)", x=rand((5,)), y=rand((3,))), case(f"{conv}(x, y, 'valid')", x=rand((3,)), y=rand((5,))), case(f"{conv}(x, y, mode='same')", x=rand((3, 4)), y=rand((2, 3))), case(f"{conv}(x, y, 'same')", x=rand((2, 2)), y=rand((3, 4))), case(f"{conv}(x, y, 'valid')", x=rand((4, 5)), y=rand((2, 3)))],
+        runtime_scipy.convolve_full: [case("convolve_full(v, a, b, 'same')", v=rand((3, 4)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_full(v, a, b, 'valid')", v=rand((3,)), a=shape((3,)), b=shape((5,)))],
+        runtime_scipy.convolve_crop: [case("convolve_crop(v, a, b, 'same')", v=rand((4, 6)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_crop(v, a, b)", v=rand((7,)), a=shape((3,)), b=shape((5,)))],
+        scipy.integrate.odeint: [case("scipy.integrate.odeint(decay, y, ts, args=(k,), rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.0, 0.3, 0.7]), k=0.8), case("scipy.integrate.odeint(decay_tfirst, y, ts, (k,), tfirst=True, rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.1, 0.5]), k=0.8)],
+    })  # fmt: skip
+    NAMESPACE_SCIPY = {
+        n: getattr(runtime_scipy, n) for n in ("convolve_full", "convolve_crop", "odeint_vjp", "odeint_jvp")
+    }
+
+    def decay(y, t, k):
+        return -k * y + np.sin(t) * y[::-1]
+
+    def decay_tfirst(t, y, k):
+        return decay(y, t, k)
+
+    # odeint's helpers: linear in the adjoint (tangent) they are given, the solution held fixed
+    y0, ts = np.array([0.7, 0.9]), np.array([0.0, 0.3, 0.7])
+    held = dict(ys=scipy.integrate.odeint(decay, y0, ts, args=(0.8,), rtol=1e-11, atol=1e-11), y0=y0, ts=ts)
+    ODE, OPTIONS = "ys, decay, y0, ts, (0.8,)", "0, 1e-11, 1e-11"  # the solution, the ODE; its options
+    CASES.update({
+        runtime_scipy.odeint_vjp: [case(f"odeint_vjp(v, {ODE}, {OPTIONS})[{i}]", v=rand((3, 2)), **held, wrt=("v",)) for i in ("0", "1", "2][0")],
+        runtime_scipy.odeint_jvp: [case(f"odeint_jvp({ODE}, u, w, (k,), {OPTIONS})", u=rand((2,)), w=rand((3,)), k=rand(), **held, wrt=("u", "w", "k"))],
+    })  # fmt: skip
+
+# autograd.misc.flatten, for programs written for autograd (registered once autograd is imported).
+import autograd.misc  # noqa: E402
+
+from srcgrad.rules.autograd import unflatten_like, zeros_filled  # noqa: E402
+
+CASES.update({
+    autograd.misc.flatten: [case("autograd.misc.flatten((x, [y, {'a': x}]))[0] * 2.0", x=rand(M), y=rand(V))],
+    unflatten_like: [case("unflatten_like((np.zeros(3), [np.zeros((2, 2))]), x)[1][0] * 3.0", x=rand((7,)))],
+    zeros_filled: [case("zeros_filled([x, (y, 0.0)], [x, (y, x)])[1][0] * 2.0", x=rand(M), y=rand(V))],
+})  # fmt: skip
+
 # -- running a case ------------------------------------------------------------------------
 
 HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
 HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import {', '.join(HELPERS)}\n"
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
+LONGTAIL = sorted(
+    n
+    for n, f in vars(_lt).items()
+    if callable(f) and getattr(f, "__module__", "") == _lt.__name__ and not n.startswith("_")
+)
+HEADER += f"from srcgrad.runtime_longtail import {', '.join(LONGTAIL)}\n"
+NAMESPACE.update({n: getattr(_lt, n) for n in LONGTAIL})
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
+HEADER += "import autograd.misc\nfrom srcgrad.rules.autograd import unflatten_like, zeros_filled\n"
+NAMESPACE.update(autograd=autograd, unflatten_like=unflatten_like, zeros_filled=zeros_filled)
+if SCIPY:  # scipy's helpers, and the ODE that odeint's cases integrate
+    HEADER += "import scipy.integrate\nimport scipy.linalg\nimport scipy.signal\n"
+    HEADER += f"from srcgrad.runtime_scipy import {', '.join(NAMESPACE_SCIPY)}\n\n\n"
+    HEADER += "def decay(y, t, k):\n    return -k * y + np.sin(t) * y[::-1]\n\n\n"
+    HEADER += "def decay_tfirst(t, y, k):\n    return decay(y, t, k)\n"
+    NAMESPACE.update(NAMESPACE_SCIPY, decay=decay, decay_tfirst=decay_tfirst)
+
+# -- np.fft: its rules are registered once numpy.fft is imported; its helpers are runtime_fft's ---
+
+srcgrad.rules.load_on_demand()
+FFT_HELPERS = [
+    n for n in dir(runtime_fft) if not n.startswith("_") and callable(getattr(runtime_fft, n)) and n != "Any"
+]
+HEADER += f"from srcgrad.runtime_fft import {', '.join(FFT_HELPERS)}\n"
+NAMESPACE.update({n: getattr(runtime_fft, n) for n in FFT_HELPERS})
+W2 = "* (1.0 - 2.0j))"  # np.real(y * (1 - 2j)) weighs the real and the imaginary part of y
+CASES.update({
+    np.fft.fft: [case(f"np.real(np.fft.fft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.fft(x + 1j * y, 6, 0, 'ortho') {W2}", x=rand(M), y=rand(M)), case(f"np.real(np.fft.fft(x, n=3, norm='forward') {W2}", x=rand(M))],
+    np.fft.ifft: [case(f"np.real(np.fft.ifft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.ifft(x + 1j * y, 2, 0, 'backward') {W2}", x=rand(M), y=rand(M)), case(f"np.real(np.fft.ifft(x, n=7, norm='ortho') {W2}", x=rand(M))],
+    np.fft.fft2: [case(f"np.real(np.fft.fft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.fft2(x + 1j * y, (2, 5), norm='ortho') {W2}", x=rand(T), y=rand(T))],
+    np.fft.ifft2: [case(f"np.real(np.fft.ifft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.ifft2(x + 1j * y, (4, 3), (0, 2), 'forward') {W2}", x=rand(T), y=rand(T))],
+    np.fft.fftn: [case(f"np.real(np.fft.fftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.fftn(x + 1j * y, (5, 2), (1, 0)) {W2}", x=rand(M), y=rand(M))],
+    np.fft.ifftn: [case(f"np.real(np.fft.ifftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.ifftn(x + 1j * y, (2,), (0,), 'ortho') {W2}", x=rand(M), y=rand(M))],
+    np.fft.rfft: [case(f"np.real(np.fft.rfft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.rfft(x, 5, 0, 'ortho') {W2}", x=rand(M))],
+    np.fft.irfft: [case("np.fft.irfft(x + 1j * y)", x=rand(V), y=rand(V)), case("np.fft.irfft(x + 1j * y, 7, 0, 'forward')", x=rand(M), y=rand(M))],
+    np.fft.rfft2: [case(f"np.real(np.fft.rfft2(x) {W2}", x=rand(M)), case(f"np.real(np.fft.rfft2(x, (2, 5), (2, 1)) {W2}", x=rand(T))],
+    np.fft.irfft2: [case("np.fft.irfft2(x + 1j * y)", x=rand(M), y=rand(M)), case("np.fft.irfft2(x + 1j * y, (3, 5), norm='ortho')", x=rand(T), y=rand(T))],
+    np.fft.rfftn: [case(f"np.real(np.fft.rfftn(x) {W2}", x=rand(T)), case(f"np.real(np.fft.rfftn(x, (3, 3), (0, 1), 'forward') {W2}", x=rand(M))],
+    np.fft.irfftn: [case("np.fft.irfftn(x + 1j * y)", x=rand(T), y=rand(T)), case("np.fft.irfftn(x + 1j * y, (2, 3), (1, 0))", x=rand(M), y=rand(M))],
+    np.fft.hfft: [case("np.fft.hfft(x + 1j * y)", x=rand(V), y=rand(V)), case("np.fft.hfft(x + 1j * y, 5, 0, 'ortho')", x=rand(M), y=rand(M))],
+    np.fft.ihfft: [case(f"np.real(np.fft.ihfft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.ihfft(x, 3, 0, 'forward') {W2}", x=rand(M))],
+    np.fft.fftshift: [case("np.fft.fftshift(x)", x=rand(V)), case("np.fft.fftshift(x, axes=1)", x=rand(T)), case("np.fft.fftshift(x, (0, 1))", x=rand(M))],
+    np.fft.ifftshift: [case("np.fft.ifftshift(x)", x=rand((5,))), case("np.fft.ifftshift(x, axes=1)", x=rand(T)), case("np.fft.ifftshift(x, (0, 1))", x=rand(M))],
+    np.fft.fftfreq: [case("np.fft.fftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.fftfreq(5, d=d) * x", x=rand((5,)), d=rand(S, 0.5, 1.5))],
+    np.fft.rfftfreq: [case("np.fft.rfftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.rfftfreq(7, d=d) * x", x=rand((4,)), d=rand(S, 0.5, 1.5))],
+    runtime_fft.unresize: [case("unresize(x, a)", x=rand(M), a=shape((2, 6))), case("unresize(x, a)", x=rand(V), a=shape((4,)))],
+    runtime_fft.rfft_vjp: [case("rfft_vjp(x + 1j * y, a, 8, -1, 'ortho')", x=rand((5,)), y=rand((5,)), a=shape((6,))), case("rfft_vjp(x + 1j * y, a, None, 0)", x=rand((4, 3)), y=rand((4, 3)), a=shape((7, 3)))],
+    runtime_fft.irfft_vjp: [case(f"np.real(irfft_vjp(x, a, None, 0) {W2}", x=rand((6, 2)), a=shape((4, 2))), case(f"np.real(irfft_vjp(x, a, 7, -1, 'forward') {W2}", x=rand((7,)), a=shape((3,)))],
+    runtime_fft.fftn_vjp: [case(f"np.real(fftn_vjp(x + 1j * y, a, (3, 5), (0, 1)) {W2}", x=rand((3, 5)), y=rand((3, 5)), a=shape((2, 6)))],
+    runtime_fft.ifftn_vjp: [case(f"np.real(ifftn_vjp(x + 1j * y, a, None, None, 'ortho') {W2}", x=rand(M), y=rand(M), a=shape(M))],
+    runtime_fft.rfftn_vjp: [case("rfftn_vjp(x + 1j * y, a, (4, 6), (0, 1))", x=rand((4, 4)), y=rand((4, 4)), a=shape((3, 5)))],
+    runtime_fft.irfftn_vjp: [case(f"np.real(irfftn_vjp(x, a, (4, 6), (0, 1), 'ortho') {W2}", x=rand((4, 6)), a=shape((3, 5)))],
+})  # fmt: skip
+NONDIFF_CASES[runtime_fft.swap_norm] = [case("x * len(swap_norm('ortho'))", x=rand(V))]
 
 
 @dataclass
@@ -1649,7 +1920,9 @@ def scalar_only(fn: Any) -> bool:
     return fn in (float, max, min) or getattr(fn, "__module__", None) == "math"
 
 
-DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff]
+DIFFERENTIABLE = [r for r in RULES.values() if not r.nondiff and (r.vjp or r.jvp)]
+# Rules with no templates at all exist to refuse, with a hint, to differentiate through a helper.
+REFUSING = [r for r in RULES.values() if not r.nondiff and not r.vjp and not r.jvp]
 NONDIFFERENTIABLE = [r for r in RULES.values() if r.nondiff]
 
 
@@ -1684,6 +1957,13 @@ def test_rule(rule: Any, directory: Path) -> None:
         )
 
 
+@pytest.mark.parametrize("rule", REFUSING, ids=lambda r: r.spelling)
+def test_refusing_rule_says_what_to_do(rule: Any) -> None:
+    assert len(rule.hint) > 40, (
+        f"{rule.spelling} refuses every derivative: give it a hint= that says what to do"
+    )
+
+
 @pytest.mark.parametrize("rule", NONDIFFERENTIABLE, ids=lambda r: r.spelling)
 def test_nondifferentiable(rule: Any, directory: Path) -> None:
     cases = NONDIFF_CASES.get(rule.fn)
@@ -1707,6 +1987,19 @@ REFUSED = [
     case("np.sum(x * 1j)", x=rand(V)),  # a complex output
     case("np.interp(0.3, x, [0.0, 1.0, 3.0])", x=np.array([-1.0, 0.0, 1.0])),  # the knots xp
     case("np.interp(x, [0.0, 1.0], [0.0, 2.0], period=3.0)", x=rand(V)),
+    *(  # scipy: stacks of matrices where the derivative is written for one
+        [
+            case("scipy.linalg.solve_triangular(x, np.ones((2, 3, 1)))", x=wellconditioned((2, 3, 3))),
+            case("scipy.linalg.cho_factor(x @ np.swapaxes(x, -1, -2))[0]", x=wellconditioned((2, 3, 3))),
+            case(
+                "scipy.stats.multivariate_normal.logpdf(x, np.zeros(2), np.array([1.0, 2.0]))", x=rand((2,))
+            ),
+            case("scipy.special.gammainc(x, 1.5)", x=positive(V)),  # the derivative in a
+            case("scipy.stats.gamma.cdf(1.5, x)", x=positive(V)),  # a shape parameter of a cdf
+        ]
+        if SCIPY
+        else []
+    ),
 ]
 
 
@@ -1743,7 +2036,18 @@ INLINED = {
     runtime.logsumexp_weights,
     runtime.eigvalsh_vjp,
     runtime.eigvalsh_jvp,
+    _lt.eig_vjp,
+    _lt.eig_jvp,
+    _lt.eigvals_vjp,
+    _lt.eigvals_jvp,
+    _lt.lstsq_vjp_a,
+    _lt.lstsq_vjp_b,
+    _lt.lstsq_jvp,
 }
+if SCIPY:  # scipy's rules' helpers: plain numpy and scipy, inlined (odeint's refuse inside, loudly)
+    from srcgrad import runtime_scipy
+
+    INLINED |= {getattr(runtime_scipy, n) for n in runtime_scipy.INLINED}
 
 
 def _called(template: Any, names: dict[str, Any]) -> list[Any]:

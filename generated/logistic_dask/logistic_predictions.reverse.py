@@ -5,7 +5,8 @@ def d_logistic_predictions(weights, inputs):
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_dask.py:24]
     tanh = np.tanh(dot / 2.0)
     mul = 0.5 * (tanh + 1)
-    check_scalar(mul, 'logistic_dask.py:29')
+    if check_scalar(mul, 'logistic_dask.py:29'):
+        return size_one_gradient(d_logistic_predictions, weights, inputs)
 
     # return sigmoid(np.dot(inputs, weights))   [logistic_dask.py:29]
     #   in sigmoid: return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_dask.py:24]

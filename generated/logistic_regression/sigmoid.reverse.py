@@ -2,7 +2,8 @@
 def d_sigmoid(x):
     # return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     tanh = np.tanh(x / 2.0)
-    check_scalar(x, 'logistic_regression.py:19')
+    if check_scalar(x, 'logistic_regression.py:19'):
+        return size_one_gradient(d_sigmoid, x)
 
     # return 0.5 * (np.tanh(x / 2.0) + 1)   [logistic_regression.py:19]
     d_div = 0.5 * (1.0 - tanh ** 2)

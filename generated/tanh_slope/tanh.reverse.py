@@ -5,7 +5,8 @@ def d_tanh(x):
     # return (1.0 - y) / (1.0 + y)   [tanh_slope.py:17]
     sub = 1.0 - y
     add = 1.0 + y
-    check_scalar(x, 'tanh_slope.py:17')
+    if check_scalar(x, 'tanh_slope.py:17'):
+        return size_one_gradient(d_tanh, x)
 
     # return (1.0 - y) / (1.0 + y)   [tanh_slope.py:17]
     d_add = -sub / add ** 2

@@ -31,6 +31,14 @@ __all__ = [
 ]
 
 
-def normalize(parsed: ParsedFunction, wrt: list[str], bound_self: Any = None) -> Program:
-    """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs."""
-    return share_common_subexpressions(Normalizer(parsed, wrt, bound_self).run())
+def normalize(
+    parsed: ParsedFunction,
+    wrt: list[str],
+    bound_self: Any = None,
+    varargs: int | None = None,
+    kinds: dict[str, type] | None = None,
+) -> Program:
+    """The A-normal form of ``parsed``, with ``wrt`` parameters as the active inputs
+    (``varargs``: specialized for a call that passes that many arguments to ``*args``;
+    ``kinds``: for arguments of these classes, whose methods it calls)."""
+    return share_common_subexpressions(Normalizer(parsed, wrt, bound_self, varargs, kinds).run())

@@ -247,7 +247,8 @@ def _constant_cell(cell: types.CellType) -> bool:
     builtin = getattr(builtins, getattr(value, "__name__", "?"), None)
     if isinstance(value, types.ModuleType) or builtin is value:
         return True
-    return getattr(value, "__module__", None) == runtime.__name__ and callable(value)
+    # (srcgrad.runtime, and the helper modules of rules beside it: srcgrad.runtime_fft)
+    return str(getattr(value, "__module__", None)).startswith(runtime.__name__) and callable(value)
 
 
 class _Conflict:

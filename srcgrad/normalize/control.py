@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING
 
 import gast
+import numpy as np
 
+from .. import runtime
 from ..errors import UnsupportedSyntaxError
 from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
 from .analysis import (
@@ -103,6 +106,9 @@ class ControlFlow:
     def loop(self, stmt: gast.For | gast.While) -> None:
         if stmt.orelse:
             return self.refuse(stmt, "a loop with an else clause")
+        objects = self.objects_iterated(stmt)
+        if objects is not None:
+            return self.unroll(stmt, objects)
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
@@ -173,6 +179,46 @@ class ControlFlow:
         for key in [k for k in self.scope.env if k.startswith("@") and k not in private]:
             del self.scope.env[key]
 
+    def one_pass(self, iterator: gast.expr) -> bool:
+        """Does ``iterator`` yield its items once (a generator of values that carry no derivative)?"""
+        if self.is_active(iterator):
+            return False
+        if isinstance(iterator, gast.GeneratorExp):
+            return True
+        func = self.resolve_value(iterator.func) if isinstance(iterator, gast.Call) else None
+        return func in (map, filter, iter) or inspect.isgeneratorfunction(func)
+
+    def objects_iterated(self, stmt: gast.For | gast.While) -> list | None:
+        """The items of ``for layer in layers:`` when ``layers`` is a list or tuple known now that
+        holds objects (layers, functions): which method ``layer.forward_pass`` calls differs
+        from one item to the next, so the loop is unrolled, one copy of the body per item."""
+        if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
+            return None
+        items = self.resolve_value(stmt.iter)
+        if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
+            return None
+        return list(items)
+
+    def unroll(self, stmt: gast.For, objects: list) -> None:
+        """The loop's body once per object, which its variable denotes there; first a check that
+        the sequence still holds these objects (else the generated code is stale: an error)."""
+        bound = [name(self.bindings.value(obj, stmt.target.id)) for obj in objects]
+        check = gast.Call(
+            func=name(self.bindings.value(runtime.same_items, "same_items")),
+            args=[
+                self.substitute(stmt.iter),
+                gast.Tuple(elts=bound, ctx=gast.Load()),
+                gast.Constant(
+                    value=f"{self.scope.frames[-1].filename}:{self.scope.frames[-1].lineno}", kind=None
+                ),
+            ],
+            keywords=[],
+        )
+        self.out.append(Stmt(gast.Expr(value=check), self.scope.frames))
+        for atom in bound:
+            self.scope.env[stmt.target.id] = atom
+            self.block(stmt.body)
+
     def copy_back(self) -> None:
         """Before a break: the carried names take the values of this iteration."""
         loop, carried = self.loops[-1]
@@ -241,6 +287,8 @@ class ControlFlow:
         ``enumerate`` and ``zip`` (nested too) become indexing of the sequences they walk.
         """
         func = self.scope.resolver.resolve(iterator.func) if isinstance(iterator, gast.Call) else None
+        if func in (zip, enumerate) and any(isinstance(a, gast.Starred) for a in iterator.args):
+            iterator = self.spread(iterator)  # zip(*parts): the parts one by one, where known
         pair = isinstance(target, (gast.Tuple, gast.List))
         if func is enumerate and pair and len(target.elts) == 2 and 1 <= len(iterator.args) <= 2:
             start = iterator.args[1] if len(iterator.args) == 2 else None
@@ -258,6 +306,8 @@ class ControlFlow:
         if func is reversed and len(iterator.args) == 1 and not iterator.keywords:  # as xs[::-1]
             backwards = gast.Slice(lower=None, upper=None, step=gast.Constant(value=-1, kind=None))
             iterator = gast.Subscript(value=iterator.args[0], slice=backwards, ctx=gast.Load())
+        if self.one_pass(iterator):  # a generator: its items, once, as a list the loop can index
+            iterator = gast.Call(func=name(self.bindings.value(list, "list")), args=[iterator], keywords=[])
         sequence = self.atom(iterator)
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence
@@ -279,3 +329,10 @@ class ControlFlow:
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
         return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]
+
+
+def _is_object(value: object) -> bool:
+    """Is ``value`` an object whose methods code calls (a layer, a function), not data?"""
+    return not isinstance(
+        value, (int, float, complex, str, bytes, list, tuple, dict, np.ndarray, np.generic, type(None))
+    )

@@ -16,6 +16,7 @@ from ..parse import ParsedFunction
 from ..resolve import Resolver, call_tree, resolved_calls
 from ..restructure import lower_loop_returns, restructure
 from .analysis import _Conflict, _constant_cell, _is_simple, _live_after
+from .callables import Callables
 from .control import ControlFlow
 from .expressions import Expressions
 from .indexing import Indexing
@@ -26,11 +27,22 @@ from .scope import Scope
 from .statements import Statements
 
 
-class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining):
+class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlining, Callables):
     """Builds a :class:`Program` from a user function; see the package docstring."""
 
-    def __init__(self, top: ParsedFunction, wrt: list[str], bound_self: Any = None) -> None:
+    def __init__(
+        self,
+        top: ParsedFunction,
+        wrt: list[str],
+        bound_self: Any = None,
+        varargs: int | None = None,
+        kinds: dict[str, type] | None = None,
+    ) -> None:
         self.top = top
+        self.varargs = varargs  # how many arguments ``*args`` holds in the call specialized for
+        # the classes of the arguments whose methods are called, in the call specialized for
+        # ({} on a first try: a method call on an argument then asks for them, NeedsTypesError)
+        self.kinds = kinds
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
@@ -52,6 +64,8 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.view_of: dict[str, str] = {}  # views (x[1:], x.T, ...) and what they look into
         self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
+        # tuples and dicts built here, never changed in place: name -> items, for f(*args, **options)
+        self.spreadable: dict[str, list[gast.expr] | dict[str, gast.expr]] = {}
         self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
         self.unknown: set[str] = set()  # values passed in, and their items: arrays or containers
         self.popped: set[str] = set()  # values taken from a list with pop(): unpacked by index
@@ -73,6 +87,14 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
     def run(self) -> Program:
         node = self.top.node
         args = node.args
+        star = None
+        if args.vararg is not None and self.varargs is not None:  # f(x, *args) called with 2 more
+            args = copy.deepcopy(args)
+            star, args.vararg = args.vararg.id, None
+            args.args += [
+                gast.Name(id=f"{star}_{i}", ctx=gast.Param(), annotation=None, type_comment=None)
+                for i in range(self.varargs)
+            ]
         if args.vararg is not None or args.kwarg is not None:
             raise self.error(
                 UnsupportedSyntaxError,
@@ -85,11 +107,17 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
             first = (args.posonlyargs or args.args).pop(0).id
             self.scope.env[first] = name(self.bindings.value(self.bound_self, first))
         params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+        self.params = set(params)
         for p in params:
             self.namer.taken.add(p)
             self.scope.env[p] = name(p)
         self.active = set(self.wrt)
         self.unknown = set(params)
+        if star is not None:  # args = (args_0, args_1): a tuple of the arguments passed
+            self.namer.taken.add(star)
+            self.scope.env[star] = self.pack_atoms(
+                [name(a.id) for a in args.args[len(args.args) - self.varargs :]], gast.Tuple, star
+            )
         for cell_name, cell in self.top.closure.items():
             if _constant_cell(cell):  # np, expand... in generated code, differentiated again
                 self.bindings.value(cell.cell_contents, cell_name)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
+import functools
+import inspect
 import operator
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +15,8 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..ir import IfBlock, Op, name
+from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
+from ..ir import IfBlock, Op, Stmt, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
@@ -316,6 +320,8 @@ class Expressions:
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
         self.packs[target] = elts
+        if kind is gast.Tuple:
+            self.spreadable[target] = elts
         self.lists.add(target)
         for element in elts:
             if isinstance(element, gast.Name):
@@ -333,26 +339,25 @@ class Expressions:
         self.emit(target, forward, Op(target, None, args, active))
         self.active.add(target)
         self.lists.add(target)
+        if all(isinstance(k, gast.Constant) and isinstance(k.value, str) for k in keys):
+            self.spreadable[target] = {k.value: v for k, v in zip(keys, values, strict=True)}
         for value in values:
             if isinstance(value, gast.Name):
                 self.share(value.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
-        func = node.func
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            raise self.error(
-                UnsupportedSyntaxError,
-                node,
-                "srcgrad cannot differentiate a call with *args or **kwargs",
-                "pass the arguments one by one.",
-            )
+            node = self.spread(node)
+        func = node.func
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
             local = self.scope.functions[func.id]
             if isinstance(local, BranchDefined):
                 raise self.branch_defined(node, func.id, local)
             if isinstance(local, NestedGradient):
                 return self.inline_nested(node, local, hint)
+            if isinstance(local, gast.Call):  # f = functools.partial(g, a): g(a, ...)
+                return self.expr(self.lower_call(node, None), hint)
             return self.inline_local(node, local, hint)
         nested = self.nested_operator(func)  # srcgrad.grad(lambda t: ...)(x)
         if nested is not None:
@@ -369,10 +374,24 @@ class Expressions:
         if isinstance(func, gast.Lambda):
             return self.inline_local(node, _lambda_def(func, "lambda"), hint)
         obj = self.resolve_value(func)
+        lowered = self.lower_callable(node, obj, hint)  # np.piecewise, np.vectorize ... (callables.py)
+        if lowered is not None:
+            return lowered
         if isinstance(func, gast.Attribute) and (
             self.is_active(func.value) or (obj is UNRESOLVED and func.attr in METHODS)
         ):  # a method of an array: x.sum(), x.T.dot(w)
             return self.method(node, hint)
+        lowered = self.lower_call(node, obj)
+        if lowered is not None:  # map(f, xs), list(xs), functools.partial(g, a)(x)
+            return self.expr(lowered, hint)
+        if obj is runtime.size_one_gradient:  # grad's code differentiated again: 0-d outputs only
+            refusal = gast.Call(
+                func=name(self.bindings.value(runtime.size_one_refused, "size_one_refused")),
+                args=[],
+                keywords=[],
+            )
+            self.out.append(Stmt(gast.Raise(exc=refusal, cause=None), self.scope.frames))
+            return gast.Constant(value=0.0, kind=None)
         rule = lookup(obj) if obj is not UNRESOLVED else None
         if rule is not None and rule.nondiff:
             return self.substitute(node)
@@ -391,16 +410,24 @@ class Expressions:
             and isinstance(root, gast.Name)
             and root.id in self.scope.env
         ):
+            atom = self.scope.env[root.id]
+            param = (
+                atom.id
+                if isinstance(atom, gast.Name) and func.value is root and atom.id in self.params
+                else None
+            )
+            if param is not None and param in self.kinds:  # model.loss(x), model's type known now
+                return self.method_of_type(node, self.kinds[param], atom, hint)
             raise self.error(
-                UnsupportedSyntaxError,
+                NeedsTypesError
+                if param is not None and self.kinds is not None and not self.kinds
+                else UnsupportedSyntaxError,
                 node,
                 f"cannot tell which function {root.id}.{func.attr} is: {root.id} is only known when the code runs",
                 f"make {root.id} a global or closure variable, or differentiate the method itself "
                 f"(srcgrad.grad({root.id}.{func.attr}))",
             )
         spelled = gast.gast_to_ast(func)
-        import ast
-
         source = ast.unparse(spelled)
         method = ""
         if obj is UNRESOLVED:
@@ -423,6 +450,148 @@ class Expressions:
             f"{method}register one with @srcgrad.adjoint({source}) or mark it non-differentiable.\n"
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
+        )
+
+    def lower_call(self, node: gast.Call, obj: Any) -> gast.expr | None:
+        """Calls that are other Python written shorter: ``map(f, xs)`` is ``[f(x) for x in xs]``,
+        ``list(xs)`` of an active sequence ``[x for x in xs]``, and a call of
+        ``functools.partial(g, a, k=b)`` is ``g(a, ..., k=b, ...)``; None for any other call."""
+        wrappers = sys.modules.get("autograd.builtins")  # autograd's tuple, list and dict: Python's
+        if wrappers is not None and any(obj is getattr(wrappers, k, None) for k in ("tuple", "list", "dict")):
+            obj = getattr(builtins, obj.__name__.rstrip("_"), obj)
+            node = gast.copy_location(
+                gast.Call(func=name(obj.__name__), args=node.args, keywords=node.keywords), node
+            )
+        if node.keywords and obj in (map, list, tuple):
+            return None
+        if obj is map and len(node.args) >= 2 and self.is_active(node):
+            items = [name(self.namer.fresh("item")) for _ in node.args[1:]]
+            iterable = (
+                node.args[1]
+                if len(items) == 1
+                else gast.Call(func=name("zip"), args=node.args[1:], keywords=[])
+            )
+            target = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Store())
+            call = gast.Call(func=node.args[0], args=list(items), keywords=[])
+            return self.list_of(call, target, iterable, node)
+        if obj in (list, tuple) and len(node.args) == 1 and isinstance(node.args[0], (gast.Tuple, gast.List)):
+            return (gast.List if obj is list else gast.Tuple)(elts=node.args[0].elts, ctx=gast.Load())
+        if obj in (list, tuple) and len(node.args) == 1 and self.is_active(node.args[0]):
+            arg = node.args[0]
+            if isinstance(arg, gast.ListComp):
+                return arg
+            if isinstance(arg, gast.GeneratorExp):
+                return gast.copy_location(gast.ListComp(elt=arg.elt, generators=arg.generators), node)
+            if isinstance(arg, gast.Call) and self.resolve_value(arg.func) is map:
+                return arg
+            item = name(self.namer.fresh("item"))
+            return self.list_of(item, item, arg, node)
+        partial = self.partial_of(node.func)
+        if isinstance(obj, functools.partial):  # a partial made before: its arguments are constants
+
+            def bound(value: Any) -> gast.Name:
+                key = f"@partial{len(self.scope.env)}"
+                self.scope.env[key] = name(self.bindings.value(value, "arg"))
+                return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+
+            func = bound(obj.func)
+            partial = gast.Call(
+                func=func,
+                args=[bound(a) for a in obj.args],
+                keywords=[gast.keyword(arg=k, value=bound(v)) for k, v in obj.keywords.items()],
+            )
+        if partial is not None:
+            args = partial.args + list(node.args)
+            keywords = [k for k in partial.keywords if k.arg not in {k2.arg for k2 in node.keywords}]
+            return gast.copy_location(
+                gast.Call(func=partial.func, args=args, keywords=keywords + node.keywords), node
+            )
+        return None
+
+    def list_of(
+        self, elt: gast.expr, target: gast.expr, iterable: gast.expr, node: gast.AST
+    ) -> gast.ListComp:
+        elt, target = _copy(elt), _copy(target)
+        for sub in gast.walk(target):
+            if isinstance(sub, gast.Name):
+                sub.ctx = gast.Store()
+        generator = gast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
+        comp = gast.ListComp(elt=elt, generators=[generator])
+        for sub in gast.walk(comp):
+            if isinstance(sub, (gast.expr, gast.stmt)):
+                gast.copy_location(sub, node)
+        return comp
+
+    def partial_of(self, func: gast.expr) -> gast.Call | None:
+        """``functools.partial(g, a, k=b)`` as written, or as assigned to a name before."""
+        if isinstance(func, gast.Name) and isinstance(self.scope.functions.get(func.id), gast.Call):
+            return self.scope.functions[func.id]
+        if isinstance(func, gast.Call) and self.resolve_value(func.func) is functools.partial and func.args:
+            if any(isinstance(a, gast.Starred) for a in func.args) or any(
+                k.arg is None for k in func.keywords
+            ):
+                return None
+            return gast.Call(func=func.args[0], args=func.args[1:], keywords=func.keywords)
+        return None
+
+    def method_of_type(self, node: gast.Call, kind: type, atom: gast.Name, hint: str | None) -> gast.expr:
+        """``model.loss(x)`` for an argument ``model`` of class ``kind``: its method, inlined with
+        ``self`` the argument (the gradient is generated for each class the argument has)."""
+        found = inspect.getattr_static(kind, node.func.attr, None)
+        if isinstance(found, types.FunctionType):
+            return self.inline(node, found, hint, self_atom=atom)
+        if isinstance(found, (staticmethod, classmethod)):
+            return self.inline(node, getattr(kind, node.func.attr), hint)
+        raise self.error(
+            UnsupportedSyntaxError,
+            node,
+            f"{atom.id}.{node.func.attr} is not a method of {kind.__qualname__} that srcgrad can inline",
+            "call a function defined with def, or differentiate the method itself.",
+        )
+
+    def spread(self, node: gast.Call) -> gast.Call:
+        """``f(x, *args, **options)`` with the items of ``args`` and ``options`` passed one by one,
+        where their number is known now: a tuple or dict the code built, or a constant."""
+        args, keywords = [], [k for k in node.keywords if k.arg is not None]
+        for arg in node.args:
+            args += self.spread_items(arg.value, list) if isinstance(arg, gast.Starred) else [arg]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                keywords += [gast.keyword(arg=k, value=v) for k, v in self.spread_items(keyword.value, dict)]
+        return gast.copy_location(gast.Call(func=node.func, args=args, keywords=keywords), node)
+
+    def spread_items(self, value: gast.expr, kind: type) -> list:
+        """The items of ``*value`` (``kind`` list) or ``**value`` (dict: (key, value) pairs)."""
+        if kind is list and isinstance(value, (gast.Tuple, gast.List)):
+            return list(value.elts)
+        if (
+            kind is dict
+            and isinstance(value, gast.Dict)
+            and all(isinstance(k, gast.Constant) for k in value.keys)
+        ):
+            return [(k.value, v) for k, v in zip(value.keys, value.values, strict=True)]
+        atom = self.atom(value)
+        elts = self.spreadable.get(atom.id) if isinstance(atom, gast.Name) else None
+        if kind is list and isinstance(elts, list):
+            return list(elts)
+        if kind is dict and isinstance(elts, dict):
+            return list(elts.items())
+        known = self.resolve_value(value)
+        if kind is list and isinstance(known, (tuple, list)):
+            return [
+                gast.Subscript(value=value, slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                for i in range(len(known))
+            ]
+        if kind is dict and isinstance(known, dict) and all(isinstance(k, str) for k in known):
+            return [
+                (k, gast.Subscript(value=value, slice=gast.Constant(value=k, kind=None), ctx=gast.Load()))
+                for k in known
+            ]
+        raise self.error(
+            UnsupportedSyntaxError,
+            value,
+            f"srcgrad cannot tell how many arguments {'*' if kind is list else '**'}{ast.unparse(gast.gast_to_ast(value))} passes",
+            "pass the arguments one by one, or build the tuple (dict) in the differentiated code.",
         )
 
     def resolve_value(self, node: gast.expr) -> Any:
@@ -449,6 +618,19 @@ class Expressions:
 
     def method(self, node: gast.Call, hint: str | None) -> gast.expr:
         func = node.func
+        items = (
+            self.spreadable.get(getattr(self.atom(func.value), "id", None))
+            if isinstance(func.value, gast.Name)
+            else None
+        )
+        if (
+            func.attr == "get"
+            and isinstance(items, dict)
+            and node.args
+            and isinstance(node.args[0], gast.Constant)
+        ):
+            default = node.args[1] if len(node.args) > 1 else gast.Constant(value=None, kind=None)
+            return items.get(node.args[0].value) or self.atom(default)  # options.get("gain", 1.0)
         fn = METHODS.get(func.attr)
         if fn is None:
             raise self.error(
@@ -505,7 +687,7 @@ class Expressions:
                 NoRuleError,
                 node or forward,
                 f"{rule.spelling} has no derivative with respect to its argument {missing[0]!r}",
-                f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
+                rule.hint or f"pass a constant as {missing[0]!r}, or wrap it in srcgrad.stop_gradient.",
             )
         target = self.namer.fresh(base)
         self.emit(target, forward, Op(target, rule, bound, active) if active else None)
@@ -515,6 +697,8 @@ class Expressions:
         if rule in (LIST_ITEM, FIELD) or rule.fn is operator.getitem:  # an item of a value passed in
             if isinstance(first, gast.Name) and first.id in self.unknown:
                 self.unknown.add(target)
+        if rule.tree:
+            self.unknown.add(target)
         if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list
             self.lists.add(target)
             if isinstance(rule.sequence, tuple):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
 import gast
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import NoRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from ..ir import name
 from ..parse import ParsedFunction, parse_function
-from ..resolve import Resolver
+from ..resolve import LIBRARIES, Resolver
+from ..rules.registry import _installed
 from .analysis import _literal
 from .primitives import RESULT
 from .scope import Scope
@@ -23,7 +26,9 @@ if TYPE_CHECKING:
 class Inlining:
     """Part of :class:`Normalizer`: the user's own functions (module-level, nested, lambdas, methods), inlined where called."""
 
-    def inline(self, node: gast.Call, fn: types.FunctionType, hint: str | None) -> gast.expr:
+    def inline(
+        self, node: gast.Call, fn: types.FunctionType, hint: str | None, self_atom: gast.expr | None = None
+    ) -> gast.expr:
         """Differentiate a call to the user's own function by inlining its body."""
         if getattr(fn, "__func__", fn) in self.stack or getattr(fn, "__func__", fn) is self.top.fn:
             raise self.error(
@@ -31,6 +36,16 @@ class Inlining:
                 node,
                 f"{fn.__name__} calls itself; srcgrad does not differentiate recursion",
                 "rewrite the recursion as straight-line code.",
+            )
+        module = getattr(getattr(fn, "__func__", fn), "__module__", None) or ""
+        top = module.partition(".")[0]
+        if (top in LIBRARIES or top in sys.stdlib_module_names) and _installed(module):  # scipy's own code
+            spelled = ast.unparse(gast.gast_to_ast(node.func))
+            raise self.error(
+                NoRuleError,
+                node,
+                f"no derivative rule for {spelled} (from {module})",
+                f"register one with @srcgrad.adjoint({spelled}) or mark it non-differentiable.",
             )
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.error(
@@ -44,22 +59,20 @@ class Inlining:
         if inspect.ismethod(fn):  # obj.method(...): the object is a constant of the generated code
             args.insert(0, name(self.bindings.value(fn.__self__, "self")))
             fn = fn.__func__
+        elif self_atom is not None:  # model.loss(...) for an argument model: self is the argument
+            args.insert(0, self_atom)
         caller = self.scope
-        parsed = parse_function(fn)
+        try:
+            parsed = parse_function(fn)
+        except SourceUnavailableError as exc:  # (made by exec): say so at the call, in the user's file
+            raise self.error(SourceUnavailableError, node, f"{exc.message} (called here)", exc.hint) from None
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:
             raise self.error(
                 UnsupportedSyntaxError, node, f"bad call to {fn.__name__}: {exc}", "fix the call."
             ) from None
-        if parsed.node.args.vararg is not None or parsed.node.args.kwarg is not None:
-            raise self.error(
-                UnsupportedSyntaxError,
-                node,
-                f"srcgrad cannot inline {fn.__name__}: it takes *args or **kwargs",
-                "give the helper named parameters.",
-            )
-        env = dict(bound.arguments)
+        env = self.pack_variadic(dict(bound.arguments), parsed.node.args)
         for pname, param in inspect.signature(fn).parameters.items():
             if pname not in env:
                 literal = _literal(param.default)
@@ -86,6 +99,20 @@ class Inlining:
             self.stack.pop()
             self.scope, self.loops = caller, loops
         return result
+
+    def pack_variadic(self, env: dict[str, Any], args: gast.arguments) -> dict[str, Any]:
+        """A helper's ``*args`` and ``**kwargs`` are known at each call: bind them to a tuple and a
+        dict of the call's own arguments, so the helper inlines like any other."""
+        if args.vararg is not None:
+            items = list(env.get(args.vararg.id, ()))
+            env[args.vararg.id] = self.pack_atoms(items, gast.Tuple, args.vararg.id)
+        if args.kwarg is not None:
+            items = env.get(args.kwarg.id, {})
+            keys = [gast.Constant(value=k, kind=None) for k in items]
+            env[args.kwarg.id] = self.pack_dict(
+                gast.Dict(keys=keys, values=list(items.values())), args.kwarg.id
+            )
+        return env
 
     def inline_nested(self, node: gast.Call, nested: Any, hint: str | None) -> gast.expr:
         """``g(x)`` for ``g = srcgrad.grad(lambda t: ...)``: the generated derivative, inlined, with

@@ -121,6 +121,9 @@ class Statements:
             self.scope.functions[targets[0].id] = nested  # inlined where it is called
             self.scope.env.pop(targets[0].id, None)
             return None
+        partial = self.partial_of(stmt.value) if isinstance(stmt.value, gast.Call) else None
+        if partial is not None and len(targets) == 1 and isinstance(targets[0], gast.Name):
+            return self.define_partial(targets[0].id, partial)
         if all(isinstance(t, gast.Name) for t in targets):
             atom = self.expr(stmt.value, targets[0].id)
             for target in targets:
@@ -136,6 +139,20 @@ class Statements:
             self.out.append(Stmt(node, self.scope.frames))
             return
         self.refuse(stmt, "assignment to this target")
+
+    def define_partial(self, user_name: str, partial: gast.Call) -> None:
+        """``f = functools.partial(g, a, k=b)``: ``a`` and ``b`` are computed now, as partial
+        does; each call ``f(x)`` is ``g(a, x, k=b)`` (inlined or a rule's, as ``g`` is)."""
+
+        def now(value: gast.expr) -> gast.Name:
+            key = f"@partial{len(self.scope.env)}"  # not an identifier: no user name collides
+            self.scope.env[key] = self.call_arg(value)
+            return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+
+        args = [now(a) for a in partial.args]
+        keywords = [gast.keyword(arg=k.arg, value=now(k.value)) for k in partial.keywords]
+        self.scope.functions[user_name] = gast.Call(func=partial.func, args=args, keywords=keywords)
+        self.scope.env.pop(user_name, None)
 
     def set_item(self, target: gast.Subscript, value: gast.expr) -> None:
         """``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``: the caller's array stays untouched."""
@@ -305,6 +322,13 @@ class Statements:
         if isinstance(value, gast.List) or self.zero_of_a_list(value):
             self.lists.add(new)
         self.scope.env[user_name] = name(new)
+        items = _items(value)
+        if items is not None:  # options = {"axis": 0}: f(**options) passes axis=0
+            self.spreadable[new] = {
+                k: v if isinstance(v, (gast.Name, gast.Constant)) else _item(new, k) for k, v in items.items()
+            }
+            if isinstance(value, gast.Tuple):
+                self.spreadable[new] = list(self.spreadable[new].values())
 
     def zero_of_a_list(self, value: gast.expr) -> bool:
         """``zero_adjoint(items)`` (or another zero) of a list in gradient code: a list too."""
@@ -409,3 +433,18 @@ class Statements:
         """A call to a builtin, spelled so that no user global can shadow it."""
         func = name(self.bindings.value(getattr(builtins, builtin_name), builtin_name))
         return gast.Call(func=func, args=[_copy(a) for a in args], keywords=[])
+
+
+def _items(value: gast.expr) -> dict | None:
+    """The items of a tuple or a dict with string keys written out, by position or key."""
+    if isinstance(value, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in value.elts):
+        return dict(enumerate(value.elts))
+    if isinstance(value, gast.Dict) and all(
+        isinstance(k, gast.Constant) and isinstance(k.value, str) for k in value.keys
+    ):
+        return {k.value: v for k, v in zip(value.keys, value.values, strict=True)}
+    return None
+
+
+def _item(generated: str, key: int | str) -> gast.Subscript:
+    return gast.Subscript(value=name(generated), slice=gast.Constant(value=key, kind=None), ctx=gast.Load())

@@ -28,6 +28,12 @@ BUILTIN.update(RULES)
 
 on_demand("scipy.special", "srcgrad.rules.scipy")
 on_demand("scipy.stats", "srcgrad.rules.scipy_stats")
+on_demand("scipy.linalg", "srcgrad.rules.scipy_linalg")
+on_demand("scipy.signal", "srcgrad.rules.scipy_signal")
+on_demand("scipy.integrate", "srcgrad.rules.scipy_integrate")
+on_demand("numpy.fft", "srcgrad.rules.fft")  # (its helpers are bound by name, once srcgrad is loaded)
+on_demand("autograd.core", "srcgrad.rules.autograd")  # the primitives autograd's users define
+on_demand("numpy", "srcgrad.rules.longtail")  # numpy is loaded: at the first lookup
 
 __all__ = [
     "BUILTIN",

@@ -67,6 +67,20 @@ singular vectors numpy returns (for `'nuc'` and `2`, a subgradient).
 Functions returning several arrays (`split`, `slogdet`, `eigh`, `svd`, `qr`) may be unpacked,
 indexed or read by field (`.eigenvectors`); the items not used get a zero adjoint.
 
+The long tail (`srcgrad/rules/longtail.py`, helpers in `srcgrad/runtime_longtail.py`): `eig`
+and `eigvals` assume distinct eigenvalues and keep numpy's normalization of the eigenvectors
+(norm 1, largest entry real), so every function of them is differentiated, not only those
+that ignore their phase; `lstsq` assumes a constant rank, and its `rank` has no derivative;
+`quantile`/`percentile` (and the `nan` forms, methods `'linear'`, `'lower'`, `'higher'`,
+`'nearest'`, `'midpoint'`) pass the derivative to the two order statistics they interpolate,
+and in `q` take the slope between them (one-sided at an order statistic itself, as `interp`);
+`unique` shares a value's derivative evenly among its tied entries (its counts, index and
+inverse have none); `logspace` and `geomspace` take scalar ends; `histogram` is refused when
+a derivative would flow through it (its bin edges and a density move with the data).
+`np.piecewise`, `np.apply_along_axis` and `np.vectorize` have no rule: srcgrad rewrites them
+into the pieces or the loop numpy runs and differentiates your function itself
+(`piecewise_join`, `along_rows`, `join_rows` are the rules of those rewrites).
+
 """
 
 
@@ -127,8 +141,9 @@ def render() -> str:
     lines += _section("scipy", scipy)[:1]
     lines += [
         "",
-        "Registered as soon as the program imports `scipy.special` or `scipy.stats` (srcgrad does "
-        "not import scipy itself); `autograd.scipy` code resolves to them too.",
+        "Registered as soon as the program imports `scipy.special`, `scipy.stats`, `scipy.linalg`, "
+        "`scipy.signal` or `scipy.integrate` (srcgrad does not import scipy itself); `autograd.scipy` "
+        "code resolves to them too.",
     ]
     lines += _section("scipy", scipy)[1:]
     lines += [f"## Zero derivative ({len(zero)})", ""]

@@ -92,6 +92,10 @@ class Rule:
     # objects the templates and the spelling name besides np, math and runtime helpers
     # (``scipy``, a user's helper): generated code binds them under these names
     names: dict[str, Any] = field(default_factory=dict)
+    # what to do where a derivative with respect to an operand without a template is needed
+    hint: str = ""
+    # the output may be a container of any nesting, known when the code runs (as an argument is)
+    tree: bool = False
 
     @property
     def name(self) -> str:
@@ -302,6 +306,26 @@ def defrule(
     """
     if not _loading:
         load_on_demand()  # a library's built-in rules first, so that this one replaces theirs
+    rule = make_rule(fn, signature, unbroadcast, elementwise, spelling, zero, sequence, names, templates)
+    _register(fn, rule)
+    _forget_generated_code()
+    return rule
+
+
+def make_rule(
+    fn: Any,
+    signature: str,
+    unbroadcast: bool = False,
+    elementwise: bool = False,
+    spelling: str | None = None,
+    zero: str = "",
+    sequence: bool | str = False,
+    names: dict[str, Any] | None = None,
+    templates: dict[str, str] | None = None,
+) -> Rule:
+    """The rule :func:`defrule` registers, made without registering it (rules made on the fly,
+    such as those for autograd's primitives, stay out of the registry and the cache's key)."""
+    templates = templates or {}
     params = _parse_signature(signature)
     param_names = {p.name for p in params}
     clash = param_names & RESERVED
@@ -331,7 +355,7 @@ def defrule(
             )
     options = (unbroadcast, elementwise, sorted(zeros), sequence, sorted(renames.items()))
     options += (sorted((k, _describe(v)) for k, v in bound.items()),)
-    rule = Rule(
+    return Rule(
         fn,
         spelling,
         params,
@@ -346,9 +370,6 @@ def defrule(
         sequence=tuple(f.strip() for f in sequence.split(",")) if isinstance(sequence, str) else sequence,
         names=bound,
     )
-    _register(fn, rule)
-    _forget_generated_code()
-    return rule
 
 
 def _describe(obj: Any) -> str:
@@ -432,6 +453,8 @@ def lookup(fn: Any) -> Rule | None:
         rule = RULES.get(_key(fn.fun))
     if rule is None and str(getattr(fn, "__module__", None)).startswith("autograd.numpy"):
         rule = RULES.get(id(_autograd_redefinitions().get(id(fn))))
+    if rule is None and "srcgrad.rules.autograd" in sys.modules:  # autograd's primitive, with its defvjp
+        rule = sys.modules["srcgrad.rules.autograd"].autograd_rule(fn)
     return rule if rule is not None and rule.fn is not None else None
 
 

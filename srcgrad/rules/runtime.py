@@ -17,7 +17,7 @@ from .registry import defrule, nondifferentiable
 nondifferentiable(
     runtime.check_scalar, runtime.not_scalar, runtime.grad_dtype, runtime.inside, runtime.zero_tangent,
     runtime.unit_vectors, runtime.linspace_weights, runtime.zero_adjoint, runtime.zeros_like_list,
-    runtime.is_start, runtime.size_of,
+    runtime.is_start, runtime.size_one_refused, runtime.same_items, runtime.size_of,
 )  # fmt: skip
 
 # fmt: off
@@ -44,10 +44,10 @@ defrule(runtime.inner_vjp_a, "v, a, b", d_v="np.inner(g, b)", d_b="inner_vjp_b(v
 defrule(runtime.inner_vjp_b, "v, a, b", d_v="np.inner(a, g)", d_a="inner_vjp_a(v, a, g)", t_v="inner_vjp_b(t, a, b)", t_a="inner_vjp_b(v, t, b)", zero="b", spelling="inner_vjp_b")
 defrule(runtime.trace_vjp, "v, x, offset=0, axis1=0, axis2=1", d_v="np.trace(g, offset=offset, axis1=axis1, axis2=axis2)", t_v="trace_vjp(t, x, offset, axis1, axis2)", zero="x", spelling="trace_vjp")
 
-# np.prod: the second derivative multiplies pairs of other entries; the third is refused.
+# np.prod: the second derivative multiplies pairs of other entries (prod_others_jvp: its rule,
+# with the third derivative, is in longtail.py).
 defrule(runtime.prod_vjp, "v, x, axis=None, keepdims=False", d_v="unbroadcast(prod_jvp(g, x, axis, keepdims), v)", d_x="prod_others_jvp(x, g * expand(v, x, axis, keepdims), axis)", t_v="prod_vjp(t, x, axis, keepdims)", t_x="prod_others_jvp(x, t, axis) * expand(v, x, axis, keepdims)", spelling="prod_vjp")
 defrule(runtime.prod_jvp, "u, x, axis=None, keepdims=False", d_u="prod_vjp(g, x, axis, keepdims)", d_x="prod_others_jvp(x, u * expand(g, x, axis, keepdims), axis)", t_u="prod_jvp(t, x, axis, keepdims)", t_x="np.sum(prod_others_jvp(x, t, axis) * u, axis=axis, keepdims=keepdims)", spelling="prod_jvp")
-defrule(runtime.prod_others_jvp, "x, u, axis=None", d_u="prod_others_jvp(x, g, axis)", t_u="prod_others_jvp(x, t, axis)", spelling="prod_others_jvp")
 
 # np.linalg.norm: the 2-norm's adjoint is x / norm, linear in the adjoint and in x once the norm
 # n is fixed; other ords take their weights from x alone (curvature_ord: zero second-order terms

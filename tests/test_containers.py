@@ -367,3 +367,15 @@ def over_keys(params):
 def test_a_loop_over_keys(mode):
     p = {"a": r(2), "b": r(3), "c": 1.0}
     same(srcgrad.grad(over_keys, mode=mode)(p), {"a": 2 * p["a"], "b": 2 * p["b"], "c": 0.0})
+
+
+def loops_over_a_dict(params):
+    total = 0.0
+    for k in params:  # MARK: dict-loop
+        total = total + np.sum(params[k] ** 2)
+    return total
+
+
+def test_loop_directly_over_a_dict_is_refused_at_its_line():
+    with pytest.raises(srcgrad.UnsupportedValueError, match=r"test_containers.py:\d+: srcgrad does not differentiate a loop directly over a dict"):
+        srcgrad.grad(loops_over_a_dict)({"a": np.ones(2), "b": np.ones(3)})

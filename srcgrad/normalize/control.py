@@ -328,7 +328,13 @@ class ControlFlow:
             self.share(sequence.id)  # through another name (`z, x = x, z; x += 1`) while the loop runs
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)
-        return self.builtin("len", sequence), [gast.copy_location(assign_, stmt)]
+        length = self.builtin("len", sequence)
+        if isinstance(sequence, gast.Name) and sequence.id in self.unknown:  # passed in: a dict?
+            frame = self.scope.frames[-1]
+            where = gast.Constant(value=f"{frame.filename}:{frame.lineno}", kind=None)
+            check = name(self.bindings.value(runtime.not_a_dict, "not_a_dict"))
+            length = self.builtin("len", gast.Call(func=check, args=[_copy(sequence), where], keywords=[]))
+        return length, [gast.copy_location(assign_, stmt)]
 
 
 def _is_object(value: object) -> bool:

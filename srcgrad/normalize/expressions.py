@@ -697,6 +697,8 @@ class Expressions:
         if rule in (LIST_ITEM, FIELD) or rule.fn is operator.getitem:  # an item of a value passed in
             if isinstance(first, gast.Name) and first.id in self.unknown:
                 self.unknown.add(target)
+        if rule is LIST_ITEM and isinstance(first, gast.Name) and first.id in self.lists:
+            self.unknown.add(target)  # an item of a list: any value, a tuple of arrays too
         if rule.tree:
             self.unknown.add(target)
         if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list

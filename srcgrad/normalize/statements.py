@@ -68,6 +68,18 @@ class Statements:
                 return self.refuse(
                     stmt, "a generator" if not isinstance(stmt.value, gast.Await) else "async code"
                 )
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute):
+                if call.func.attr == "pop" and isinstance(call.func.value, gast.Name):
+                    self.expr(call, None)  # xs.pop(): the item taken, unused
+                    return None
+                root = call.func.value
+                while isinstance(root, (gast.Attribute, gast.Subscript)):
+                    root = root.value
+                atom = self.scope.env.get(root.id) if isinstance(root, gast.Name) else None
+                if isinstance(atom, gast.Name) and (
+                    self.is_active(root) or atom.id in self.lists or atom.id in self.unknown
+                ):  # xs[1].append(v), x.sort(), d.update(...): a change srcgrad would not see
+                    return self.refuse(stmt, f"a call of .{call.func.attr}() that changes a value in place")
             self.out.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))
             return None
         if isinstance(stmt, gast.Pass):

@@ -209,6 +209,15 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         given = dict(zip(positional, args))
         given.update(kwargs)
         kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
+        for p, v in given.items():  # model.loss set on the object itself hides its class's loss
+            shadowing = [
+                k for k in getattr(v, "__dict__", ()) if callable(inspect.getattr_static(type(v), k, None))
+            ]
+            if _is_object(v) and shadowing:
+                raise SrcGradError(
+                    f"{p}.{shadowing[0]} is set on the object, hiding its class's method of that name",
+                    hint="srcgrad inlines the methods of the argument's class: give the attribute another name.",
+                )
         fn = make(kinds)
         specialized.source = fn.source
         return fn(*args, **kwargs)

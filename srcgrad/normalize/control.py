@@ -194,6 +194,8 @@ class ControlFlow:
         from one item to the next, so the loop is unrolled, one copy of the body per item."""
         if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
             return None
+        if any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+            return None  # (continue skips the rest of one copy: not unrolled, refused as before)
         items = self.resolve_value(stmt.iter)
         if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
             return None

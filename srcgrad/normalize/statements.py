@@ -77,7 +77,10 @@ class Statements:
                     root = root.value
                 atom = self.scope.env.get(root.id) if isinstance(root, gast.Name) else None
                 if isinstance(atom, gast.Name) and (
-                    self.is_active(root) or atom.id in self.lists or atom.id in self.unknown
+                    self.is_active(root)
+                    or atom.id in self.lists
+                    or atom.id in self.unknown
+                    or atom.id in self.spreadable  # options.update(axis=1): f(**options) reads items
                 ):  # xs[1].append(v), x.sort(), d.update(...): a change srcgrad would not see
                     return self.refuse(stmt, f"a call of .{call.func.attr}() that changes a value in place")
             self.out.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))

@@ -209,6 +209,11 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         given = dict(zip(positional, args))
         given.update(kwargs)
         kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
+        kinds += tuple(  # a list of layer objects: the class of each (and so how many)
+            (p, ("items", tuple(map(type, v))))
+            for p, v in given.items()
+            if isinstance(v, (list, tuple)) and any(map(_is_object, v))
+        )
         for p, v in given.items():  # model.loss set on the object itself hides its class's loss
             shadowing = [
                 k for k in getattr(v, "__dict__", ()) if callable(inspect.getattr_static(type(v), k, None))

@@ -9,7 +9,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import UnsupportedSyntaxError
+from ..errors import NeedsTypesError, UnsupportedSyntaxError
 from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
 from .analysis import (
     _assigned,
@@ -109,6 +109,9 @@ class ControlFlow:
         objects = self.objects_iterated(stmt)
         if objects is not None:
             return self.unroll(stmt, objects)
+        kinds = self.objects_passed_in(stmt)
+        if kinds is not None:
+            return self.unroll_passed_in(stmt, kinds)
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
@@ -200,6 +203,42 @@ class ControlFlow:
         if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
             return None
         return list(items)
+
+    def objects_passed_in(self, stmt: gast.For | gast.While) -> tuple | None:
+        """The classes of the items of ``for layer in layers:`` when ``layers`` is an argument
+        holding objects whose methods the body calls (known when the gradient is called)."""
+        if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
+            return None
+        atom = self.scope.env.get(stmt.iter.id) if isinstance(stmt.iter, gast.Name) else None
+        if not (isinstance(atom, gast.Name) and atom.id in self.params) or self.kinds is None:
+            return None
+        calls = any(
+            isinstance(n, gast.Call)
+            and isinstance(n.func, gast.Attribute)
+            and isinstance(n.func.value, gast.Name)
+            and n.func.value.id == stmt.target.id
+            for b in stmt.body
+            for n in gast.walk(b)
+        )
+        if not calls or any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+            return None
+        if not self.kinds:  # the first try: ask for the classes of the arguments
+            raise self.error(NeedsTypesError, stmt, "the loop's items are known when the code runs", "")
+        kind = self.kinds.get(atom.id)
+        return kind[1] if isinstance(kind, tuple) and kind[:1] == ("items",) else None
+
+    def unroll_passed_in(self, stmt: gast.For, kinds: tuple) -> None:
+        """The loop's body once per item of the argument (this call has ``len(kinds)`` of them):
+        ``layer = layers[0]``, whose methods are its class's."""
+        for i, kind in enumerate(kinds):
+            item = gast.Subscript(
+                value=_copy(stmt.iter), slice=gast.Constant(value=i, kind=None), ctx=gast.Load()
+            )
+            atom = self.atom(gast.copy_location(item, stmt))
+            if isinstance(atom, gast.Name):
+                self.item_kinds[atom.id] = kind
+            self.scope.env[stmt.target.id] = atom
+            self.block(stmt.body)
 
     def unroll(self, stmt: gast.For, objects: list) -> None:
         """The loop's body once per object, which its variable denotes there; first a check that

@@ -43,6 +43,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         # the classes of the arguments whose methods are called, in the call specialized for
         # ({} on a first try: a method call on an argument then asks for them, NeedsTypesError)
         self.kinds = kinds
+        self.item_kinds: dict[str, type] = {}  # items of a list of objects passed in: their classes
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}

@@ -416,8 +416,11 @@ class Expressions:
                 if isinstance(atom, gast.Name) and func.value is root and atom.id in self.params
                 else None
             )
-            if param is not None and param in self.kinds:  # model.loss(x), model's type known now
-                return self.method_of_type(node, self.kinds[param], atom, hint)
+            kind = self.item_kinds.get(atom.id) if isinstance(atom, gast.Name) else None
+            if param is not None and isinstance((self.kinds or {}).get(param), type):
+                kind = self.kinds[param]
+            if kind is not None and func.value is root:  # model.loss(x), model's type known now
+                return self.method_of_type(node, kind, atom, hint)
             raise self.error(
                 NeedsTypesError
                 if param is not None and self.kinds is not None and not self.kinds

@@ -438,3 +438,32 @@ def test_in_place_method_on_an_item_is_refused():
         match=r"test_containers.py:\d+: .*\.append\(\) that changes a value in place",
     ):
         srcgrad.grad(appends_to_an_item)(np.ones(6))
+
+
+# An in-place update of a view whose base is never read again: Python changes both, the
+# generated code changes a copy, and nothing tells them apart. Read again: refused.
+def view_updated_base_dead(x):
+    y = x * 1.0
+    v = y[1:]
+    v -= 0.5 * x[:-1]
+    v[0] = x[0] ** 2
+    return np.sum(v**2)
+
+
+def view_updated_base_read(x):
+    y = x * 2.0
+    v = y[1:]
+    v *= 3.0  # MARK: view-update
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_in_place_update_of_a_view_whose_base_is_dead(mode):
+    x = np.random.default_rng(2).normal(size=4)
+    got = srcgrad.grad(view_updated_base_dead, mode=mode)(x)
+    np.testing.assert_allclose(got, numeric_grad(view_updated_base_dead, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_in_place_update_of_a_view_whose_base_is_read_is_refused():
+    with pytest.raises(srcgrad.SrcGradError, match=r"test_containers.py:\d+: .*in-place update"):
+        srcgrad.grad(view_updated_base_read)(np.ones(4))

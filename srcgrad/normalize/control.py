@@ -90,6 +90,7 @@ class ControlFlow:
         if isinstance(atom, gast.Name) and (atom.id in self.shared or atom.id in self.view_of):
             self.share(atom.id)
             self.share(target)
+            self.held |= {atom.id, target}
         op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
         if active:
             self.active.add(target)
@@ -366,6 +367,7 @@ class ControlFlow:
                 )
             key = iterator.id
         elif isinstance(sequence, gast.Name):  # the iterator holds the array: no in-place update of it
+            self.held.add(sequence.id)
             self.share(sequence.id)  # through another name (`z, x = x, z; x += 1`) while the loop runs
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)

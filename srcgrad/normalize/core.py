@@ -63,6 +63,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.returns_at = f"{top.filename}:{top.node.lineno}"
         self.live: dict[int, set[str]] = {}  # user names read after a statement (by id of its node)
         self.view_of: dict[str, str] = {}  # views (x[1:], x.T, ...) and what they look into
+        self.held: set[str] = set()  # of those, arrays a list, a loop's sequence or a copy also holds
         self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         # tuples and dicts built here, never changed in place: name -> items, for f(*args, **options)

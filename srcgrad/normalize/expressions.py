@@ -326,6 +326,7 @@ class Expressions:
         for element in elts:
             if isinstance(element, gast.Name):
                 self.share(element.id)
+                self.held.add(element.id)
         return name(target)
 
     def pack_dict(self, node: gast.Dict, hint: str | None) -> gast.expr:
@@ -344,6 +345,7 @@ class Expressions:
         for value in values:
             if isinstance(value, gast.Name):
                 self.share(value.id)
+                self.held.add(value.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:

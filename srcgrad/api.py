@@ -209,10 +209,16 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         given = dict(zip(positional, args))
         given.update(kwargs)
         kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
-        kinds += tuple(  # a list of layer objects: the class of each (and so how many)
-            (p, ("items", tuple(map(type, v))))
+        sequences = [(p, v) for p, v in given.items() if isinstance(v, (list, tuple))]
+        sequences += [  # model.layers: a list held by an object passed in
+            (f"{p}.{k}", a)
             for p, v in given.items()
-            if isinstance(v, (list, tuple)) and any(map(_is_object, v))
+            if _is_object(v)
+            for k, a in vars_of(v)
+            if isinstance(a, (list, tuple))
+        ]
+        kinds += tuple(  # a list of layer objects: the class of each (and so how many)
+            (p, ("items", tuple(map(type, v)))) for p, v in sequences if any(map(_is_object, v))
         )
         for p, v in given.items():  # model.loss set on the object itself hides its class's loss
             shadowing = [
@@ -231,6 +237,11 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         "# generated when called: one function per class of the arguments whose methods it calls"
     )
     return specialized
+
+
+def vars_of(obj: Any) -> list:
+    """An object's own attributes, ``(name, value)``."""
+    return list(getattr(obj, "__dict__", {}).items())
 
 
 def _is_object(value: Any) -> bool:

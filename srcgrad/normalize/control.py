@@ -210,9 +210,11 @@ class ControlFlow:
         holding objects whose methods the body calls (known when the gradient is called)."""
         if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
             return None
-        atom = self.scope.env.get(stmt.iter.id) if isinstance(stmt.iter, gast.Name) else None
+        base = stmt.iter.value if isinstance(stmt.iter, gast.Attribute) else stmt.iter  # model.layers
+        atom = self.scope.env.get(base.id) if isinstance(base, gast.Name) else None
         if not (isinstance(atom, gast.Name) and atom.id in self.params) or self.kinds is None:
             return None
+        key = atom.id + (f".{stmt.iter.attr}" if base is not stmt.iter else "")
         calls = any(
             isinstance(n, gast.Call)
             and isinstance(n.func, gast.Attribute)
@@ -225,7 +227,7 @@ class ControlFlow:
             return None
         if not self.kinds:  # the first try: ask for the classes of the arguments
             raise self.error(NeedsTypesError, stmt, "the loop's items are known when the code runs", "")
-        kind = self.kinds.get(atom.id)
+        kind = self.kinds.get(key)
         return kind[1] if isinstance(kind, tuple) and kind[:1] == ("items",) else None
 
     def unroll_passed_in(self, stmt: gast.For, kinds: tuple) -> None:

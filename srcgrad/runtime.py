@@ -133,6 +133,22 @@ def same_items(items: Any, expected: tuple, where: str) -> None:
         )
 
 
+def not_a_dict(items: Any, where: str) -> Any:
+    """``items``, which generated code loops over by position: a dict (whose loop gives its keys)
+    is refused, naming the loop's line."""
+    if isinstance(items, dict):
+        filename, _, lineno = where.rpartition(":")
+        line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
+        raise UnsupportedValueError(
+            "srcgrad does not differentiate a loop directly over a dict",
+            filename,
+            int(lineno),
+            line,
+            hint="loop over its keys, for k in ['W1', 'W2']: ... params[k] ..., or over params.keys() made a list first.",
+        )
+    return items
+
+
 def size_one_refused() -> NonScalarOutputError:
     """The error where ``grad``'s code for an output of one element that is not 0-d would be
     differentiated again (a Hessian, the gradient of a gradient)."""

@@ -1400,6 +1400,7 @@ NONDIFF_CASES.update({
     runtime.real_only: [case("x * 2.0 if real_only(x, 'np.linalg.qr') is None else x", x=rand(M))],
     runtime.nan_median_weights: [case("np.where(np.isnan(x), 0.0, x) * nan_median_weights(x, 1)", x=with_nans(M))],
     runtime.size_one_refused: [case("x * 2.0 if size_one_refused() is not None else x", x=rand(M))],
+    runtime.not_a_dict: [case("x * len(not_a_dict([1.0, 2.0], 'f.py:1'))", x=rand(M))],
     runtime.same_items: [case("x * 2.0 if same_items((np, x), (np, x), 'f.py:1') is None else x", x=rand(M))],
 })  # fmt: skip
 

@@ -17,7 +17,7 @@ from .registry import defrule, nondifferentiable
 nondifferentiable(
     runtime.check_scalar, runtime.not_scalar, runtime.grad_dtype, runtime.inside, runtime.zero_tangent,
     runtime.unit_vectors, runtime.linspace_weights, runtime.zero_adjoint, runtime.zeros_like_list,
-    runtime.is_start, runtime.size_one_refused, runtime.same_items, runtime.size_of,
+    runtime.is_start, runtime.size_one_refused, runtime.same_items, runtime.not_a_dict, runtime.size_of,
 )  # fmt: skip
 
 # fmt: off

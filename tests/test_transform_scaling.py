@@ -3,6 +3,7 @@
 import importlib.util
 import random
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -159,3 +160,23 @@ def test_an_adjoint_of_400_terms_transforms(tmp_path):
     e = np.zeros_like(x)
     e[2] = step
     assert g[2] == pytest.approx((f(x + e) - f(x - e)) / (2 * step), rel=1e-5)
+
+
+def test_scaling_benchmark_runs(tmp_path):
+    """``benchmarks/transform_scaling.py`` prints one row per size, each gradient finite (--check)."""
+    script = HERE.parent / "benchmarks" / "transform_scaling.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--sizes", "25,50", "--depths", "1,2", "--runs", "1", "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if "ms/stmt" in line]
+    assert [row.split()[:2] for row in rows] == [
+        ["straight", "N=25"],
+        ["straight", "N=50"],
+        ["nested", "depth=1"],
+        ["nested", "depth=2"],
+    ]

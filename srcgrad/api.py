@@ -209,6 +209,26 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         given = dict(zip(positional, args))
         given.update(kwargs)
         kinds = tuple((p, type(v)) for p, v in given.items() if _is_object(v))
+        sequences = [(p, v) for p, v in given.items() if isinstance(v, (list, tuple))]
+        sequences += [  # model.layers: a list held by an object passed in
+            (f"{p}.{k}", a)
+            for p, v in given.items()
+            if _is_object(v)
+            for k, a in vars_of(v)
+            if isinstance(a, (list, tuple))
+        ]
+        kinds += tuple(  # a list of layer objects: the class of each (and so how many)
+            (p, ("items", tuple(map(type, v)))) for p, v in sequences if any(map(_is_object, v))
+        )
+        for p, v in given.items():  # model.loss set on the object itself hides its class's loss
+            shadowing = [
+                k for k in getattr(v, "__dict__", ()) if callable(inspect.getattr_static(type(v), k, None))
+            ]
+            if _is_object(v) and shadowing:
+                raise SrcGradError(
+                    f"{p}.{shadowing[0]} is set on the object, hiding its class's method of that name",
+                    hint="srcgrad inlines the methods of the argument's class: give the attribute another name.",
+                )
         fn = make(kinds)
         specialized.source = fn.source
         return fn(*args, **kwargs)
@@ -217,6 +237,11 @@ def _per_types(f: Callable, make: Callable[[tuple], Callable]) -> Callable:
         "# generated when called: one function per class of the arguments whose methods it calls"
     )
     return specialized
+
+
+def vars_of(obj: Any) -> list:
+    """An object's own attributes, ``(name, value)``."""
+    return list(getattr(obj, "__dict__", {}).items())
 
 
 def _is_object(value: Any) -> bool:

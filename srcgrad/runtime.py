@@ -10,6 +10,7 @@ import linecache
 import operator
 import re
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -110,7 +111,7 @@ def check_scalar(ans: Any, where: str) -> bool:
     ndim = getattr(ans, "ndim", None)
     if (np.ndim(ans) if ndim is None else ndim) == 0:
         return False
-    if np.size(ans) != 1:
+    if size_of(ans) != 1:
         raise not_scalar(ans, where)
     return True  # one element, as autograd accepts: the caller computes the gradient another way
 
@@ -202,7 +203,7 @@ def grad_dtype(x: Any, g: Any) -> Any:
     ``x`` may be a list of arrays (``np.sum([a, b])``): its elements decide.
     """
     if not hasattr(x, "dtype") and isinstance(x, (list, tuple, range)):  # (a range: a loop's, on a tape)
-        x = np.asarray(x)
+        x = np.asarray(x) if not _foreign(list(x)) else np.result_type(*leaves(x))
     return np.result_type(x, 1.0) if not hasattr(g, "dtype") else np.result_type(x, g, 1.0)
 
 
@@ -214,10 +215,16 @@ def unbroadcast(g: Any, x: Any) -> Any:
     call is on the hot path of every broadcasting operation.
     """
     cls = g.__class__
-    if cls is not _NDARRAY and (cls is _FLOAT64 or cls is float or not isinstance(g, np.ndarray)):
+    if cls is _FLOAT64 or cls is float:
         return g
+    if cls is _NDARRAY:
+        gshape = g.shape
+    else:  # any array library (dask, CuPy): read its shape, never its class
+        gshape = getattr(g, "shape", ())
+        if not gshape:
+            return g
     shape = x.shape if x.__class__ is _NDARRAY else np.shape(x)
-    if g.shape == shape:
+    if gshape == shape:
         return g
     extra = g.ndim - len(shape)
     if extra > 0:
@@ -257,7 +264,8 @@ def filled(value: Any, x: Any) -> Any:
     it where each use meets an array of ``x``'s shape, so the array is never made)."""
     if x.__class__ is _NDARRAY and x.dtype == _FLOAT64 and not hasattr(value, "dtype"):
         return _FLOAT64(value)
-    return np.dtype(grad_dtype(x, value)).type(value)
+    dtype = np.dtype(grad_dtype(x, value))
+    return dtype.type(value) if not _foreign(value) else value.astype(dtype)  # (a lazy value stays lazy)
 
 
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -356,7 +364,12 @@ def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
 
 def untranspose(g: Any, axes: Any) -> Any:
     """The adjoint of ``np.transpose(x, axes)``: transpose back."""
-    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+    return np.transpose(g) if axes is None else np.transpose(g, _inverse(axes))
+
+
+def _inverse(axes: Any) -> tuple[int, ...]:
+    """The permutation that undoes ``axes``, as a tuple of ints (dask takes no array of axes)."""
+    return tuple(int(i) for i in np.argsort(axes))
 
 
 def _prod_layout(x: Any, axis: Any) -> tuple:
@@ -401,13 +414,27 @@ def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -
     shape = np.shape(x)
     eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=grad_dtype(x, g))
     eye = np.moveaxis(eye.reshape(eye.shape + (1,) * (len(shape) - 2)), (0, 1), (axis1, axis2))
-    return eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g
+    return _like(eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g, x)
+
+
+def _like(value: Any, x: Any) -> Any:
+    """``value`` as an array of ``x``'s library (a gradient made of constants alone is numpy's)."""
+    return np.asarray(value, like=x) if _foreign(x) and not _foreign(value) else value
+
+
+def _split(g: Any, sizes: Any, axis: int) -> list:
+    """``g`` cut along ``axis`` into consecutive pieces of ``sizes`` (as ``np.split``, which dask
+    lacks): one slice each."""
+    lead, pieces, start = (slice(None),) * (axis % np.ndim(g)), [], 0
+    for n in sizes:
+        pieces.append(g[lead + (slice(start, start + n),)])
+        start += n
+    return pieces
 
 
 def unconcatenate(g: Any, arrays: Any, axis: int = 0) -> list:
     """The adjoint of ``np.concatenate``: ``g`` split back into pieces shaped like the inputs."""
-    sizes = [np.shape(a)[axis] for a in arrays]
-    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return _split(g, [np.shape(a)[axis] for a in arrays], axis)
 
 
 def unstack(g: Any, arrays: Any, axis: int = 0) -> list:
@@ -425,8 +452,87 @@ def unstack_like(g: Any, arrays: Any, axis: int) -> list:
     shapes = [(1,) * (ndim - np.ndim(a)) + np.shape(a) for a in arrays]
     if len(shapes[0]) == 1:
         axis = 0
-    pieces = np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
+    pieces = _split(g, [s[axis] for s in shapes], axis)
     return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+
+
+def size_of(x: Any) -> int:
+    """``np.size(x)``: the number of entries, read from the array (dask computes the whole array
+    for ``np.size``, which it does not implement)."""
+    size = getattr(x, "size", None)
+    return size if isinstance(size, (int, np.integer)) else np.size(x)
+
+
+def _foreign(value: Any) -> bool:
+    """Is ``value`` (or a part of an index tuple) an array of another library than numpy (a
+    dask or CuPy array)? Helpers keep numpy's fastest formulation for numpy arrays only."""
+    if isinstance(value, (tuple, list)):
+        return any(_foreign(v) for v in value)
+    return hasattr(value, "__array_function__") and not isinstance(value, np.ndarray)
+
+
+def _new_array(x: Any, dtype: Any) -> Any:
+    """A new array of ``x``'s values in ``dtype`` and in ``x``'s library, for the caller to write into."""
+    return np.array(x, dtype=dtype) if not _foreign(x) else x.astype(dtype).copy()
+
+
+def _copy(x: Any) -> Any:
+    """A copy of the array ``x`` in its own library (``np.copy`` would pull a dask array into memory)."""
+    return np.copy(x) if not _foreign(x) else x.copy()
+
+
+def _bincount_add(positions: Any, values: Any, size: int, dtype: Any) -> Any:
+    """``size`` zeros with each of ``values`` added at its flat position (``positions``, which
+    broadcasts against it), repeated positions accumulating: ``np.bincount``, which dask and
+    CuPy run (they have no ``np.add.at``). Complex values: their two parts, one at a time."""
+    positions, values = np.broadcast_arrays(positions, values)  # (dask: one chunking for both)
+    positions, values = np.ravel(positions), np.ravel(values)
+    if np.dtype(dtype).kind == "c":
+        real = np.bincount(positions, weights=np.real(values), minlength=size)
+        return (real + 1j * np.bincount(positions, weights=np.imag(values), minlength=size)).astype(dtype)
+    return np.bincount(positions, weights=values, minlength=size).astype(dtype)
+
+
+def _add_at(total: Any, index: Any, g: Any) -> Any:
+    """``total`` with ``g`` added at ``total[index]``, repeated indices accumulating (``np.add.at``).
+
+    A numpy ``total`` is a new array the caller owns: it is updated in place. For other
+    libraries the flat positions that ``index`` selects (indexing an ``arange`` as the forward
+    pass indexed the array) are added up with ``np.bincount``."""
+    if not _foreign(total) and not _foreign(index) and not _foreign(g):
+        np.add.at(total, index, g)
+        return total
+    size = size_of(total)
+    positions = np.reshape(np.arange(size, like=_array_of(total, index, g)), np.shape(total))[index]
+    return total + np.reshape(_bincount_add(positions, g, size, total.dtype), np.shape(total))
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, for a numpy function that some array libraries lack. dask warns,
+    then computes the whole array to call numpy's: that is refused instead, at the user's line."""
+    if not _foreign(args):
+        return fn(*args, **kwargs)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "The `.*` function is not implemented", FutureWarning)
+        try:
+            return fn(*args, **kwargs)
+        except FutureWarning:
+            pass
+    kind = type(_array_of(*args))
+    raise refuse(
+        f"srcgrad's gradient of this line needs np.{fn.__name__}, which {kind.__module__}.{kind.__name__} "
+        "does not implement (it would compute the whole array in memory)",
+        "compute the gradient of this part on numpy arrays, or write it with functions the array library has.",
+    )
+
+
+def _array_of(*values: Any) -> Any:
+    """The first array of another library among ``values`` (for ``like=``), else a numpy array."""
+    for v in values:
+        for part in v if isinstance(v, (tuple, list)) else (v,):
+            if _foreign(part):
+                return part
+    return np.empty(0)
 
 
 def getitem_grad(g: Any, x: Any, index: Any) -> Any:
@@ -439,9 +545,8 @@ def getitem_grad(g: Any, x: Any, index: Any) -> Any:
         return _items_grad(x, [(index, g)])
     out = np.zeros_like(x, dtype=grad_dtype(x, g))
     if _is_advanced(index):
-        np.add.at(out, index, g)
-    else:
-        out[index] = g
+        return _add_at(out, index, g)
+    out[index] = g
     return out
 
 
@@ -468,7 +573,7 @@ def _norm_weights(x: Any, ord: Any, axis: Any) -> Any:
     entries where a p-norm with p < 1 is not differentiable (zeros) get 0, like the origin.
     """
     if ord == 0:  # counts nonzero entries
-        return np.zeros(np.shape(x))
+        return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
     axes = (
         tuple(a % np.ndim(x) for a in axis) if isinstance(axis, tuple) else _normalize_axes(axis, np.ndim(x))
     )
@@ -552,14 +657,14 @@ def solve_vjp_b(g: Any, a: Any, b: Any) -> Any:
 
 def with_item(x: Any, index: Any, value: Any) -> Any:
     """``x[index] = value`` without touching ``x``: generated code never writes into arrays."""
-    out = np.copy(x)
+    out = _copy(x)
     out[index] = value
     return out
 
 
 def without_item(g: Any, index: Any) -> Any:
     """The adjoint of the array in ``with_item``: what was overwritten gets no gradient."""
-    out = np.copy(g)
+    out = _copy(g)
     out[index] = 0.0
     return out
 
@@ -571,8 +676,14 @@ def item_grad(g: Any, index: Any, value: Any) -> Any:
     (Only shapes are needed, and ``g`` has the array's: the tape need not keep the array.)
     """
     part = g[index]
+    if _is_advanced(index) and _foreign((g, index)):
+        raise refuse(
+            f"srcgrad differentiates an update y[index] = v with an index array on numpy arrays only, not on "
+            f"{type(g).__module__}.{type(g).__name__} (where indices repeat, only the last write lands)",
+            "update with slices, or build the array with np.where or np.concatenate.",
+        )
     if _is_advanced(index):
-        ids = np.reshape(np.arange(np.size(part)), np.shape(part))
+        ids = np.reshape(np.arange(size_of(part)), np.shape(part))
         written = np.full(np.shape(g), -1)
         written[index] = ids
         part = np.where(written[index] == ids, part, 0.0)
@@ -851,7 +962,8 @@ def rearray(g: Any, v: Any, obj: Any) -> Any:
     """The adjoint of ``unarray(v, obj)`` with respect to ``v``: the rows stacked back (a sum
     copied back over broadcast axes where ``obj`` was an array)."""
     if isinstance(obj, (list, tuple)):
-        return np.array([rearray(g[i], v[i], item) for i, item in enumerate(obj)])
+        rows = [rearray(g[i], v[i], item) for i, item in enumerate(obj)]
+        return np.stack(rows) if _foreign(rows) else np.array(rows)
     return expand(g, v)
 
 
@@ -936,15 +1048,16 @@ def cumprod_vjp(g: Any, a: Any, axis: Any = None) -> Any:
     x, _ = _scan_layout(a, axis)
     gm, _ = _scan_layout(g, axis)
     n = np.shape(x)[0] if np.ndim(x) else 0
-    out = np.zeros(np.shape(x), dtype=grad_dtype(a, g))
+    dtype = grad_dtype(a, g)
     if n == 0:
-        return np.reshape(out, np.shape(a))
+        return np.reshape(np.zeros_like(x, dtype=dtype), np.shape(a))
     before = np.cumprod(np.concatenate([np.ones_like(x[:1]), x[:-1]]), axis=0)
     r = gm[n - 1] * 1.0
-    out[n - 1] = before[n - 1] * r
+    rows = [before[n - 1] * r]  # from the last entry back (stacked, never written into an array)
     for i in range(n - 2, -1, -1):
         r = gm[i] + x[i + 1] * r
-        out[i] = before[i] * r
+        rows.append(before[i] * r)
+    out = np.stack(rows[::-1]).astype(dtype, copy=False)
     return np.reshape(out, np.shape(a)) if axis is None else np.moveaxis(out, 0, axis)
 
 
@@ -952,15 +1065,17 @@ def cumprod_jvp(t: Any, a: Any, axis: Any = None) -> Any:
     """The tangent of ``np.cumprod(a, axis)``: ``d[i] = d[i - 1] * a[i] + ans[i - 1] * t[i]``."""
     x, _ = _scan_layout(a, axis)
     tm, _ = _scan_layout(np.broadcast_to(t, np.shape(a)), axis)
-    out = np.zeros(np.shape(x), dtype=grad_dtype(a, t))
+    dtype = grad_dtype(a, t)
     if np.shape(x)[0] == 0:
+        out = np.zeros_like(x, dtype=dtype)
         return out if axis is None else np.moveaxis(out, 0, axis)
     prod, d = x[0], tm[0]
-    out[0] = d
+    rows = [d]
     for i in range(1, np.shape(x)[0]):
         d = d * x[i] + prod * tm[i]
         prod = prod * x[i]
-        out[i] = d
+        rows.append(d)
+    out = np.stack(rows).astype(dtype, copy=False)
     return out if axis is None else np.moveaxis(out, 0, axis)
 
 
@@ -974,7 +1089,7 @@ def diff_vjp(g: Any, a: Any, n: int = 1, axis: int = -1) -> Any:
 def uncolumn_stack(g: Any, arrays: Any) -> list:
     """The adjoint of ``np.column_stack``: ``g`` split back into the inputs (1-d ones were columns)."""
     widths = [1 if np.ndim(a) < 2 else np.shape(a)[1] for a in arrays]
-    pieces = np.split(g, np.cumsum(widths)[:-1], axis=1)
+    pieces = _split(g, widths, 1)
     return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
 
 
@@ -995,8 +1110,8 @@ def unrepeat(g: Any, a: Any, repeats: Any, axis: Any = None) -> Any:
     n = np.shape(x)[ax]
     owner = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
     moved = np.moveaxis(g, ax, 0)
-    out = np.zeros((n,) + np.shape(moved)[1:], dtype=grad_dtype(a, g))
-    np.add.at(out, owner, moved)
+    out = np.zeros((n,) + np.shape(moved)[1:], dtype=grad_dtype(a, g), like=_array_of(g))
+    out = _add_at(out, owner, moved)
     return np.reshape(np.moveaxis(out, 0, ax), np.shape(a))
 
 
@@ -1011,6 +1126,14 @@ def undiag(g: Any, v: Any, k: int = 0) -> Any:
 def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that diagonal, zeros elsewhere."""
     out = np.zeros_like(a, dtype=grad_dtype(a, g))
+    if _foreign(g) or _foreign(a):  # no views to write into: pick g's entry for each (row, column)
+        rows, cols = np.shape(a)[axis1], np.shape(a)[axis2]
+        r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+        i = r - max(-offset, 0)  # the position along the diagonal of each (row, column)
+        on = (c - r == offset) & (i >= 0) & (i < np.shape(g)[-1])
+        picked = np.take(g, np.ravel(np.where(on, i, 0)), axis=-1)
+        full = np.where(on, np.reshape(picked, np.shape(g)[:-1] + (rows, cols)), 0.0)
+        return np.moveaxis(full.astype(out.dtype), (-2, -1), (axis1, axis2))
     moved = np.moveaxis(out, (axis1, axis2), (-2, -1))  # a view: writing into it writes into out
     i = np.arange(np.shape(g)[-1]) if np.ndim(g) else np.arange(0)
     moved[..., i + max(-offset, 0), i + max(offset, 0)] = g
@@ -1019,23 +1142,29 @@ def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) 
 
 def take_vjp(g: Any, a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> Any:
     """The adjoint of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back where it was taken."""
-    n = np.size(a) if axis is None else np.shape(a)[axis]
-    indices = np.asarray(indices)
+    n = size_of(a) if axis is None else np.shape(a)[axis]
+    if not _foreign(indices):
+        indices = np.asarray(indices)
+        indices = int(indices) if indices.ndim == 0 else indices  # (dask slices with ints, not 0-d arrays)
     indices = (
         np.mod(indices, n) if mode == "wrap" else np.clip(indices, 0, n - 1) if mode == "clip" else indices
     )
     out = np.zeros_like(a, dtype=grad_dtype(a, g))
     if axis is None:
-        flat = np.reshape(out, -1)  # a view of the new array
-        np.add.at(flat, indices, g)
-    else:
-        np.add.at(out, (slice(None),) * (axis % np.ndim(a)) + (indices,), g)
-    return out
+        return np.reshape(_add_at(np.reshape(out, -1), indices, g), np.shape(a))
+    return _add_at(out, (slice(None),) * (axis % np.ndim(a)) + (indices,), g)
 
 
 def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     """The adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back where it was taken."""
     out = np.zeros_like(arr, dtype=grad_dtype(arr, g))
+    if _foreign((arr, g, indices)):  # the flat position of each entry taken, added up
+        size = size_of(arr)
+        flat = np.arange(size, like=_array_of(arr, g, indices))
+        positions = _call(
+            np.take_along_axis, flat if axis is None else np.reshape(flat, np.shape(arr)), indices, axis
+        )
+        return np.reshape(_bincount_add(positions, g, size, out.dtype), np.shape(arr))
     if axis is None:
         np.add.at(np.reshape(out, -1), indices, g)
         return out
@@ -1048,7 +1177,7 @@ def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
 def sort_indices(a: Any, axis: Any = -1) -> Any:
     """The permutation ``np.sort`` applies (stable: tied entries keep their order, and their
     derivatives follow that order)."""
-    return np.argsort(a, axis=axis, kind="stable")
+    return _call(np.argsort, a, axis=axis, kind="stable")
 
 
 def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
@@ -1071,7 +1200,7 @@ def tensordot_vjp_a(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     order = sorted(range(len(xb)), key=lambda k: xb[k])
     free_a = [i for i in range(np.ndim(a)) if i not in xa]
     source = free_a + [xa[k] for k in order]
-    return np.transpose(out, np.argsort(source)) if source else out
+    return np.transpose(out, _inverse(source)) if source else out
 
 
 def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
@@ -1083,7 +1212,7 @@ def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     order = sorted(range(len(xa)), key=lambda k: xa[k])
     free_b = [i for i in range(np.ndim(b)) if i not in xb]
     source = [xb[k] for k in order] + free_b
-    return np.transpose(out, np.argsort(source)) if source else out
+    return np.transpose(out, _inverse(source)) if source else out
 
 
 def _kron_layout(g: Any, a: Any, b: Any) -> tuple:
@@ -1242,7 +1371,7 @@ def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
         return np.reshape(_middle_weights(np.ravel(a), 0, skip_nan), np.shape(a))
     flat, shape, axes, last = _prod_layout(a, axis)
     n = np.sum(~np.isnan(flat), axis=-1, keepdims=True) if skip_nan else np.shape(flat)[-1]  # NaNs sort last
-    ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1, kind="stable")
+    ranks = _call(np.argsort, _call(np.argsort, flat, axis=-1, kind="stable"), axis=-1, kind="stable")
     odd = n % 2 == 1
     weights = (ranks == n // 2) * np.where(odd, 1.0, 0.5) + (ranks == (n - 1) // 2) * np.where(odd, 0.0, 0.5)
     weights = weights * (n > 0)
@@ -1286,6 +1415,12 @@ def astype_jvp(t: Any, dtype: Any) -> Any:
 # A. Lehmann, "Algorithmic differentiation of linear algebra functions" (2018) for QR.
 
 
+def _used(g: Any) -> bool:
+    """Can the adjoint ``g`` of a decomposition's output be nonzero? Read for numpy arrays only:
+    another library's (dask) would be computed to answer, so it counts as used."""
+    return g is not None and (_foreign(g) or bool(np.any(g)))
+
+
 def _gaps(w: Any) -> Any:
     """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it: how eigenvectors (or
     singular vectors, with ``w`` the squared singular values) turn into each other. The
@@ -1317,7 +1452,7 @@ def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
     gw, gv = g
     vt = _swap(v)
     inner = np.expand_dims(gw, -2) * np.eye(np.shape(w)[-1])
-    if np.any(gv):
+    if _used(gv):
         inner = inner + _gaps(w) * np.matmul(vt, gv)
     full = np.matmul(v, np.matmul(inner, vt))
     n = np.shape(w)[-1]
@@ -1370,15 +1505,15 @@ def svd_vjp(
     if compute_uv:
         gu, gs, gvh = g
     if _is_complex(a):  # the singular values only: d s_i = Re(u_i^H da v_i)
-        if (gu is not None and np.any(gu)) or (gvh is not None and np.any(gvh)):
+        if _used(gu) or _used(gvh):
             real_only(a, "np.linalg.svd (its singular vectors)")
         return np.conj(np.matmul(u * np.expand_dims(np.real(gs), -2), vh))
     rows, cols = np.expand_dims(s, -1), np.expand_dims(s, -2)  # s times a matrix: by row, by column
     core = np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1])
-    if gu is not None and np.any(gu):
+    if _used(gu):
         j = _gaps(s**2) * np.matmul(_swap(u), gu)
         core = core + (j + _swap(j)) * cols
-    if gvh is not None and np.any(gvh):
+    if _used(gvh):
         k = _gaps(s**2) * np.matmul(vh, _swap(gvh))
         core = core + rows * (k + _swap(k))
     out = np.matmul(u, np.matmul(core, vh))
@@ -1495,9 +1630,23 @@ def multi_dot_jvp(t: Any, arrays: Any) -> Any:
     return sum(np.linalg.multi_dot(arrays[:i] + [t[i]] + arrays[i + 1 :]) for i in range(len(arrays)))
 
 
+def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """``np.select(condlist, choicelist, default)``; for other array libraries nested ``np.where``
+    (dask names every result of its np.select "select": two in one graph would collide)."""
+    if not _foreign((condlist, choicelist, default)):
+        return np.select(condlist, choicelist, default)
+    out = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist)):
+        out = np.where(cond, choice, out)
+    return out
+
+
 def select_untaken(condlist: Any) -> Any:
     """Where ``np.select(condlist, ...)`` falls back to its default: no condition holds."""
-    return ~np.any(np.broadcast_arrays(*condlist), axis=0) if len(condlist) else np.True_
+    if not len(condlist):
+        return np.True_
+    conditions = np.broadcast_arrays(*condlist)
+    return ~np.any(np.stack(conditions) if _foreign(conditions) else conditions, axis=0)
 
 
 def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
@@ -1560,7 +1709,16 @@ def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> An
         part = np.broadcast_to(part, tuple(sizes[c] for c in unique))
     dtype = grad_dtype(x, g)
     if unique == mine:
+        if _foreign(part) or _foreign(x):  # (in x's library even where g and the others are numpy)
+            return np.asarray(part, like=_array_of(part, x)).astype(dtype)
         return np.array(part, dtype=dtype)  # a copy: never a read-only broadcast view
+    if _foreign(part):
+        raise refuse(
+            f"srcgrad differentiates einsum with a repeated label ({mine}) on numpy arrays only, not on "
+            f"{type(part).__module__}.{type(part).__name__}",
+            "take the diagonal first (np.diagonal), then einsum without the repeated label.",
+            "einsum",
+        )
     out_ = np.zeros(np.shape(x), dtype=dtype)  # repeated labels: only the diagonal moves the output
     view = np.einsum(f"{mine}->{unique}", out_)
     if not np.shares_memory(view, out_):
@@ -1570,7 +1728,7 @@ def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> An
             "einsum",
         )
     view[...] = part
-    return out_
+    return _like(out_, x)
 
 
 def einsum_vjps(g: Any, subscripts: str, operands: Any) -> list:
@@ -1746,28 +1904,32 @@ def with_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any
 def unappend_arr(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
     """The adjoint of ``arr`` in ``np.append(arr, values, axis)``: its part of ``g``, shaped like ``arr``."""
     if axis is None:
-        return np.reshape(np.ravel(g)[: np.size(arr)], np.shape(arr)).copy()
-    return np.split(g, [np.shape(arr)[axis]], axis=axis)[0].copy()
+        return np.reshape(np.ravel(g)[: size_of(arr)], np.shape(arr)).copy()
+    return _split(g, [np.shape(arr)[axis]], axis)[0].copy()
 
 
 def unappend_values(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
     """The adjoint of ``values`` in ``np.append(arr, values, axis)``: its part of ``g``, shaped like ``values``."""
     if axis is None:
-        return np.reshape(np.ravel(g)[np.size(arr) :], np.shape(values)).copy()
-    return np.split(g, [np.shape(arr)[axis]], axis=axis)[1].copy()
+        return np.reshape(np.ravel(g)[size_of(arr) :], np.shape(values)).copy()
+    return _split(g, [np.shape(arr)[axis], np.shape(g)[axis] - np.shape(arr)[axis]], axis)[1].copy()
 
 
 def _gather_back(g: Any, where: Any, like: Any) -> Any:
     """``g`` added back into an array shaped like ``like``: ``where`` (shaped like ``g``) is the
     flat index in ``like`` of each entry of ``g``, -1 for none."""
-    out = np.zeros(np.size(like), dtype=grad_dtype(like, g))
+    dtype = grad_dtype(like, g)
     taken = where >= 0
+    if _foreign(g) or _foreign(like):
+        added = _bincount_add(np.where(taken, where, 0), np.where(taken, g, 0.0), size_of(like), dtype)
+        return np.reshape(added, np.shape(like))
+    out = np.zeros(size_of(like), dtype=dtype)
     np.add.at(out, where[taken], np.broadcast_to(g, np.shape(where))[taken])
     return np.reshape(out, np.shape(like))
 
 
 def _flat_indices(x: Any) -> Any:
-    return np.reshape(np.arange(np.size(x)), np.shape(x))
+    return np.reshape(np.arange(size_of(x)), np.shape(x))
 
 
 def uninsert_arr(g: Any, arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
@@ -1810,10 +1972,10 @@ def _conv_vjp(g: Any, a: Any, v: Any, mode: str, correlate: bool, wrt_a: bool) -
     """The adjoint of ``a`` (``wrt_a``) or ``v`` in ``np.convolve(a, v, mode)`` (``np.correlate``):
     ``g`` put back into the full output, correlated with the other operand."""
     a1, v1 = np.ravel(a), np.ravel(v)  # numpy takes a scalar as a 1-d array
-    n, m = np.size(a1), np.size(v1)
+    n, m = size_of(a1), size_of(v1)
     full = np.zeros(n + m - 1, dtype=grad_dtype(a, grad_dtype(v, g)))
     offset = _conv_offset(n, m, mode, correlate)
-    full[offset : offset + np.size(g)] = g
+    full[offset : offset + size_of(g)] = g
     kernel = np.flip(v1) if correlate else v1  # correlate(a, v) is the convolution with v reversed
     if wrt_a:
         return np.reshape(np.correlate(full, kernel, "valid"), np.shape(a))
@@ -1846,7 +2008,7 @@ def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
 def polyval_vjp_p(g: Any, p: Any, x: Any) -> Any:
     """The adjoint of the coefficients ``p`` in ``np.polyval(p, x)``: ``sum(g * x ** k)`` for
     each power ``k``, highest first."""
-    powers = np.power.outer(x, np.arange(np.size(p) - 1, -1, -1))
+    powers = np.power.outer(x, np.arange(size_of(p) - 1, -1, -1))
     out = np.tensordot(g, powers, axes=np.ndim(g))
     return np.reshape(out, np.shape(p)).astype(grad_dtype(p, out), copy=False)
 
@@ -1858,7 +2020,7 @@ def _interp_check(xp: Any, period: Any) -> None:
             "wrap x into one period yourself (np.mod) and call np.interp without period=.",
             "interp",
         )
-    if np.ndim(xp) != 1 or np.size(xp) < 1:
+    if np.ndim(xp) != 1 or size_of(xp) < 1:
         raise ValueError("np.interp needs a 1-d xp")
 
 
@@ -1866,9 +2028,9 @@ def interp_segment(x: Any, xp: Any, period: Any = None) -> Any:
     """For each entry of ``x``, the index ``j`` of the segment ``[xp[j], xp[j + 1])`` of
     ``np.interp`` it is in (clipped to the first and last ones): an integer array."""
     _interp_check(xp, period)
-    if np.size(xp) < 2:
+    if size_of(xp) < 2:
         return np.zeros(np.shape(x), dtype=int)
-    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, size_of(xp) - 2)
 
 
 def interp_inside(x: Any, xp: Any, period: Any = None) -> Any:
@@ -1885,7 +2047,7 @@ def interp_vjp_fp(g: Any, x: Any, xp: Any, left: Any = None, right: Any = None, 
     given, all on ``fp[-1]`` right of it unless ``right`` is given)."""
     j = interp_segment(x, xp, period)
     xp = np.asarray(xp)
-    n = np.size(xp)
+    n = size_of(xp)
     g = np.broadcast_to(g, np.shape(x))
     out = np.zeros(n, dtype=grad_dtype(xp, g))
     if n == 1:
@@ -1897,9 +2059,9 @@ def interp_vjp_fp(g: Any, x: Any, xp: Any, left: Any = None, right: Any = None, 
         keep = keep * (x >= xp[0])
     if right is not None:
         keep = keep * (x <= xp[-1])
-    np.add.at(out, j, g * keep * (1.0 - w))
+    out = _add_at(out, j, g * keep * (1.0 - w))
     if n > 1:
-        np.add.at(out, j + 1, g * keep * w)
+        out = _add_at(out, j + 1, g * keep * w)
     return out
 
 
@@ -1957,14 +2119,14 @@ def meshgrid_vjp(g: Any, xi: Any, sparse: bool = False, indexing: str = "xy") ->
     out = []
     for gi, x, k in zip(g, xi, axes):
         others = tuple(i for i in range(np.ndim(gi)) if i != k)
-        summed = np.sum(gi, axis=others) if others else np.array(gi, copy=True)
+        summed = np.sum(gi, axis=others) if others else _copy(gi)
         out.append(np.reshape(summed, np.shape(x)).astype(grad_dtype(x, summed), copy=False))
     return out
 
 
 def meshgrid_jvp(ts: Any, sparse: bool = False, indexing: str = "xy") -> list:
     """The tangents of ``np.meshgrid``'s outputs: the meshgrid of the inputs' tangents (copies)."""
-    return [np.array(t, copy=True) for t in np.meshgrid(*ts, sparse=sparse, indexing=indexing)]
+    return [_copy(t) for t in np.meshgrid(*ts, sparse=sparse, indexing=indexing)]
 
 
 def broadcast_arrays_vjp(g: Any, args: Any) -> list:
@@ -1974,7 +2136,7 @@ def broadcast_arrays_vjp(g: Any, args: Any) -> list:
 
 def broadcast_arrays_jvp(ts: Any) -> list:
     """The tangents of ``np.broadcast_arrays``'s outputs: the tangents broadcast together (copies)."""
-    return [np.array(t, copy=True) for t in np.broadcast_arrays(*ts)]
+    return [_copy(t) for t in np.broadcast_arrays(*ts)]
 
 
 # -- np.linspace ---------------------------------------------------------------------------
@@ -2105,7 +2267,7 @@ def _items_grad(x: Any, pairs: Any) -> Any:
     out = np.zeros_like(x, dtype=grad_dtype(x, pairs[0][1] if pairs else 1.0))
     for key, g in pairs:
         if _is_advanced(key):
-            np.add.at(out, key, g)
+            out = _add_at(out, key, g)
         else:
             out[key] += g
     return out
@@ -2134,10 +2296,10 @@ def add_items(total: Any, items: dict) -> Any:
             at = _position(total, key)
             out[at] = add_lists(out[at], g)
         return rebuild(total, out)
-    out = np.array(total, dtype=grad_dtype(total, 1.0))
+    out = _new_array(total, grad_dtype(total, 1.0))
     for key, g in items.items():
         if _is_advanced(key):
-            np.add.at(out, key, g)
+            out = _add_at(out, key, g)
         else:
             out[key] += g
     return out
@@ -2150,11 +2312,10 @@ def add_item(total: Any, index: Any, g: Any) -> Any:
         if isinstance(at, slice):
             return add_lists(total, _items_grad(total, [(at, g)]))
         return add_items(total, {at: g})
-    out = np.array(total, dtype=grad_dtype(total, g))
+    out = _new_array(total, grad_dtype(total, g))
     if _is_advanced(index):
-        np.add.at(out, index, g)
-    else:
-        out[index] += g
+        return _add_at(out, index, g)
+    out[index] += g
     return out
 
 
@@ -2182,8 +2343,8 @@ def field_grad(g: Any, x: Any, key: str) -> Any:
 def tree_size(x: Any) -> int:
     """The number of numbers in ``x``: an array, a number, or a container of them."""
     if isinstance(x, CONTAINERS):
-        return sum(int(np.size(leaf)) for leaf in leaves(x))
-    return int(np.size(x))
+        return sum(int(size_of(leaf)) for leaf in leaves(x))
+    return int(size_of(x))
 
 
 def _tree_jacobian(parts: list, x: Any, like: Any, stack: Any, by_input: bool) -> Any:

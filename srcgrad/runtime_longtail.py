@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from .runtime import (
+    _call,
     _gaps,
     _is_complex,
     _prod_layout,
     _swap,
+    _used,
     grad_dtype,
     pinv_jvp,
     pinv_vjp,
@@ -103,7 +105,8 @@ def _lstsq_parts(a: Any, b: Any, rcond: Any) -> tuple[Any, Any, Any]:
     and whether ``b`` is a vector."""
     real_only(a, "np.linalg.lstsq")
     real_only(b, "np.linalg.lstsq")
-    p = np.linalg.lstsq(a, np.eye(np.shape(a)[0]), rcond=rcond)[0]
+    eye = np.eye(np.shape(a)[0])  # (rcond=None is numpy's default; dask's lstsq takes no rcond)
+    p = np.linalg.lstsq(a, eye)[0] if rcond is None else np.linalg.lstsq(a, eye, rcond=rcond)[0]
     vector = np.ndim(b) == 1
     cols = np.reshape(b, (np.shape(b)[0], -1))
     return p, np.matmul(a, np.matmul(p, cols)) - cols, vector
@@ -112,7 +115,7 @@ def _lstsq_parts(a: Any, b: Any, rcond: Any) -> tuple[Any, Any, Any]:
 def _lstsq_residual_weights(g: Any, ans: Any) -> Any:
     """The adjoint of the residuals, as one weight per column (0 where lstsq returns none)."""
     res = ans[1]
-    if np.size(res) == 0:
+    if res.size == 0:  # (np.size would compute a dask array)
         return 0.0
     return np.reshape(g[1], (1, -1))
 
@@ -125,7 +128,7 @@ def lstsq_vjp_a(g: Any, ans: Any, a: Any, b: Any, rcond: Any = None) -> Any:
     x = np.matmul(p, cols)
     out = pinv_vjp(np.matmul(np.reshape(gx, np.shape(x)), _swap(cols)), p, a)
     out = out + 2.0 * np.matmul(r * _lstsq_residual_weights(g, ans), _swap(x))
-    if np.any(gs):
+    if _used(gs):  # (a dask array counts as used: np.any would compute it)
         out = out + svd_vjp(gs, ans[3], a, False, False)
     return out
 
@@ -146,7 +149,7 @@ def lstsq_jvp(ta: Any, tb: Any, ans: Any, a: Any, b: Any, rcond: Any = None) -> 
     x = np.matmul(p, cols)
     dx = np.matmul(pinv_jvp(ta, p, a), cols) + np.matmul(p, tcols)
     dres = np.zeros_like(ans[1], dtype=grad_dtype(a, 1.0))
-    if np.size(ans[1]):
+    if ans[1].size:  # (np.size would compute a dask array)
         dres = 2.0 * np.sum(r * (np.matmul(ta, x) - tcols), axis=0)
     u, _, vh = np.linalg.svd(a, full_matrices=False)
     ds = np.sum(u * np.matmul(ta, _swap(vh)), axis=0)
@@ -184,8 +187,8 @@ def _quantile_positions(a: Any, q: Any, axis: Any, method: str, scale: float, sk
     if np.ndim(a) == 0:
         a = np.reshape(a, (1,))
     flat, shape, axes, last = _prod_layout(a, axis)
-    order = np.argsort(flat, axis=-1, kind="stable")  # NaNs sort last
-    ranks = np.argsort(order, axis=-1, kind="stable")
+    order = _call(np.argsort, flat, axis=-1, kind="stable")  # NaNs sort last (dask has no argsort: refused)
+    ranks = _call(np.argsort, order, axis=-1, kind="stable")
     others = np.shape(flat)[:-1]
     qs = np.reshape(np.asarray(q, dtype=float) / scale, (-1,) + (1,) * len(others))
     if skip_nan:

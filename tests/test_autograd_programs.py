@@ -368,3 +368,39 @@ def with_partial(x):
 def test_generators_map_partial(f, mode):
     x = npr.RandomState(14).randn(5)
     close(srcgrad.grad(f, mode=mode)(x), autograd.grad(f)(x))
+
+
+def predict_with(layers, params, x):
+    for layer in layers:
+        x = layer.forward_pass(x, params)
+    return np.sum(x**2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_loop_over_layer_objects_passed_in(mode):
+    params, x = npr.RandomState(11).randn(20), npr.RandomState(12).randn(5, 3)
+    gradient = srcgrad.grad(predict_with, 1, mode=mode)
+    for layers in ([Dense(3, 4, 0), Tanh(), Dense(4, 2, 12), Tanh()], [Dense(3, 2, 4), Tanh()]):
+        close(gradient(layers, params, x), autograd.grad(predict_with, 1)(layers, params, x))
+
+
+class Network:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, params, x):
+        for layer in self.layers:
+            x = layer.forward_pass(x, params)
+        return np.sum(x**2)
+
+
+def network_objective(net, params, x):
+    return net.loss(params, x) + 0.1 * np.sum(params**2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_layers_held_by_an_object_passed_in(mode):
+    params, x = npr.RandomState(11).randn(20), npr.RandomState(12).randn(5, 3)
+    gradient = srcgrad.grad(network_objective, 1, mode=mode)
+    for net in (Network([Dense(3, 4, 0), Tanh(), Dense(4, 2, 12)]), Network([Dense(3, 2, 4), Tanh()])):
+        close(gradient(net, params, x), autograd.grad(network_objective, 1)(net, params, x))

@@ -8,6 +8,7 @@ import autograd
 import numpy as np
 import oracle
 import pytest
+from oracle import numeric_grad
 
 import srcgrad
 from srcgrad.runtime import leaves
@@ -377,5 +378,92 @@ def loops_over_a_dict(params):
 
 
 def test_loop_directly_over_a_dict_is_refused_at_its_line():
-    with pytest.raises(srcgrad.UnsupportedValueError, match=r"test_containers.py:\d+: srcgrad does not differentiate a loop directly over a dict"):
+    with pytest.raises(
+        srcgrad.UnsupportedValueError,
+        match=r"test_containers.py:\d+: srcgrad does not differentiate a loop directly over a dict",
+    ):
         srcgrad.grad(loops_over_a_dict)({"a": np.ones(2), "b": np.ones(3)})
+
+
+# Lists of tuples built in the function (a silent wrong gradient once: the adjoints of the two
+# items of a (W, b) pair were added with +, which concatenates lists).
+def built_then_unpacked(w, x):
+    layers = []
+    layers.append((np.reshape(w[:2], (1, 2)), w[2:4]))
+    layers.append((np.reshape(w[4:6], (2, 1)), w[6:7]))
+    for W, b in layers:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+def literal_pairs(w, x):
+    pairs = [(w[:2], w[2:4]), (w[4:6], w[6:8])]
+    total = np.sum(pairs[0][0] * pairs[1][1]) + np.sum(pairs[1][0] ** 2 * x)
+    for s, (t, u) in [(w[:2] * x, [w[1:3], w[:2]]), (w[2:4], [w[3:5], w[2:4]])]:
+        total = total + np.sum(s * t) - np.sum(u**2)
+    return total
+
+
+def unpack_layers(weights):
+    for m, n in [(1, 2), (2, 1)]:
+        yield np.reshape(weights[: m * n], (m, n)), weights[m * n : m * n + n]
+        weights = weights[(m + 1) * n :]
+
+
+def from_a_generator(w, x):
+    for W, b in unpack_layers(w):
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [built_then_unpacked, literal_pairs, from_a_generator])
+def test_lists_of_tuples_built_in_the_function(f, mode):
+    w = np.random.default_rng(0).normal(size=8)
+    x = np.random.default_rng(1).normal(size=(3, 1)) if f is not literal_pairs else np.ones(2) * 0.3
+    np.testing.assert_allclose(
+        srcgrad.grad(f, mode=mode)(w, x), numeric_grad(f, (w, x), 0), rtol=1e-6, atol=1e-8
+    )
+
+
+def appends_to_an_item(w):
+    nested = [[w[:2]], [w[2:4]]]
+    nested[1].append(w[4:6] * 2.0)  # MARK: item-append
+    return np.sum(nested[1][1])
+
+
+def test_in_place_method_on_an_item_is_refused():
+    with pytest.raises(
+        srcgrad.UnsupportedSyntaxError,
+        match=r"test_containers.py:\d+: .*\.append\(\) that changes a value in place",
+    ):
+        srcgrad.grad(appends_to_an_item)(np.ones(6))
+
+
+# An in-place update of a view whose base is never read again: Python changes both, the
+# generated code changes a copy, and nothing tells them apart. Read again: refused.
+def view_updated_base_dead(x):
+    y = x * 1.0
+    v = y[1:]
+    v -= 0.5 * x[:-1]
+    v[0] = x[0] ** 2
+    return np.sum(v**2)
+
+
+def view_updated_base_read(x):
+    y = x * 2.0
+    v = y[1:]
+    v *= 3.0  # MARK: view-update
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_in_place_update_of_a_view_whose_base_is_dead(mode):
+    x = np.random.default_rng(2).normal(size=4)
+    got = srcgrad.grad(view_updated_base_dead, mode=mode)(x)
+    np.testing.assert_allclose(got, numeric_grad(view_updated_base_dead, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_in_place_update_of_a_view_whose_base_is_read_is_refused():
+    with pytest.raises(srcgrad.SrcGradError, match=r"test_containers.py:\d+: .*in-place update"):
+        srcgrad.grad(view_updated_base_read)(np.ones(4))

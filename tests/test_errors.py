@@ -437,10 +437,11 @@ def test_local_functions_are_inlined_not_refused():
 
 EXEC_NAMESPACE: dict = {"np": np}
 exec("def made_by_exec(x):\n    return np.sin(x) * 2.0\n", EXEC_NAMESPACE)
+made_by_exec = EXEC_NAMESPACE["made_by_exec"]
 
 
 def calls_exec_made(x):
-    return EXEC_NAMESPACE["made_by_exec"](x) + x  # MARK: exec-made
+    return made_by_exec(x) + x  # MARK: exec-made
 
 
 def test_function_without_source_is_refused_at_the_call():

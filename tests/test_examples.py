@@ -41,8 +41,12 @@ def floats(text):
     return found
 
 
+# Examples tested elsewhere: their size is set on the command line, their numbers depend on it.
+ELSEWHERE = {"logistic_dask.py": "tests/test_dask.py"}
+
+
 def test_every_example_has_expected_output():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted([*EXPECTED, *ELSEWHERE])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

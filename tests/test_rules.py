@@ -1099,6 +1099,7 @@ NONDIFF_CASES.update({
     runtime.zero_adjoint: [case("x + zero_adjoint(x)", x=rand(M)), case("x * 2.0 + zero_adjoint(None)", x=rand(V))],
     runtime.zeros_like_list: [case("x + zeros_like_list([x, x])[1]", x=rand(M))],
     runtime.is_start: [case("x * is_start(None) + x * is_start(2.0)", x=rand(V))],
+    runtime.size_of: [case("x * size_of(x) + x * size_of(2.0)", x=rand(V))],
     runtime.unit_vectors: [case("x * np.sum(unit_vectors(x)[0])", x=rand(M))],
     runtime.zero_adjoint: [case("x + zero_adjoint(x)", x=rand(M))],
     runtime.zeros_like_list: [case("x + zeros_like_list([x, x])[0]", x=rand(M))],
@@ -1224,6 +1225,7 @@ CASES.update({
     runtime.multi_dot_vjp: [case("multi_dot_vjp(v, [x, y])[0] * multi_dot_vjp(v, [x, y])[1][0, 0]", v=rand((3, 2)), x=rand((3, 4)), y=rand((4, 2)))],
     runtime.multi_dot_jvp: [case("multi_dot_jvp([u, w], [x, y])", u=rand((3,)), w=rand((3, 2)), x=rand((3,)), y=rand((3, 2)))],
     runtime.select_vjp: [case("select_vjp(v, [c, ~c], [1.0, np.ones(4)])[1]", v=rand(M), c=rand(M) > 0)],
+    runtime.select_where: [case("select_where([x < -0.3, x > 0.3], [x ** 2, y], default=z)", x=away(M), y=rand(M), z=rand((4,)))],
     runtime.einsum_vjps: [case("einsum_vjps(v, 'ij,jk', [x, y])[0] + einsum_vjps(v, 'ij,jk', [x, y])[1].T", v=rand((3, 3)), x=rand((3, 2)), y=rand((2, 3)))],
     runtime.einsum_jvp: [case("einsum_jvp([u, w, z], 'ij,jk,k->i', [x, y, z])", u=rand((3, 2)), w=rand((2, 4)), x=rand((3, 2)), y=rand((2, 4)), z=rand((4,)))],
 })  # fmt: skip

@@ -9,7 +9,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import UnsupportedSyntaxError
+from ..errors import NeedsTypesError, UnsupportedSyntaxError
 from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
 from .analysis import (
     _assigned,
@@ -90,6 +90,7 @@ class ControlFlow:
         if isinstance(atom, gast.Name) and (atom.id in self.shared or atom.id in self.view_of):
             self.share(atom.id)
             self.share(target)
+            self.held |= {atom.id, target}
         op = Op(target, COPY, {"x": atom}, ["x"]) if active else None
         if active:
             self.active.add(target)
@@ -109,6 +110,9 @@ class ControlFlow:
         objects = self.objects_iterated(stmt)
         if objects is not None:
             return self.unroll(stmt, objects)
+        kinds = self.objects_passed_in(stmt)
+        if kinds is not None:
+            return self.unroll_passed_in(stmt, kinds)
         loop = LoopBlock("for" if isinstance(stmt, gast.For) else "while", [], self.scope.frames)
         body = list(stmt.body)
         before = dict(self.scope.env)
@@ -194,10 +198,50 @@ class ControlFlow:
         from one item to the next, so the loop is unrolled, one copy of the body per item."""
         if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
             return None
+        if any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+            return None  # (continue skips the rest of one copy: not unrolled, refused as before)
         items = self.resolve_value(stmt.iter)
         if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
             return None
         return list(items)
+
+    def objects_passed_in(self, stmt: gast.For | gast.While) -> tuple | None:
+        """The classes of the items of ``for layer in layers:`` when ``layers`` is an argument
+        holding objects whose methods the body calls (known when the gradient is called)."""
+        if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
+            return None
+        base = stmt.iter.value if isinstance(stmt.iter, gast.Attribute) else stmt.iter  # model.layers
+        atom = self.scope.env.get(base.id) if isinstance(base, gast.Name) else None
+        if not (isinstance(atom, gast.Name) and atom.id in self.params) or self.kinds is None:
+            return None
+        key = atom.id + (f".{stmt.iter.attr}" if base is not stmt.iter else "")
+        calls = any(
+            isinstance(n, gast.Call)
+            and isinstance(n.func, gast.Attribute)
+            and isinstance(n.func.value, gast.Name)
+            and n.func.value.id == stmt.target.id
+            for b in stmt.body
+            for n in gast.walk(b)
+        )
+        if not calls or any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+            return None
+        if not self.kinds:  # the first try: ask for the classes of the arguments
+            raise self.error(NeedsTypesError, stmt, "the loop's items are known when the code runs", "")
+        kind = self.kinds.get(key)
+        return kind[1] if isinstance(kind, tuple) and kind[:1] == ("items",) else None
+
+    def unroll_passed_in(self, stmt: gast.For, kinds: tuple) -> None:
+        """The loop's body once per item of the argument (this call has ``len(kinds)`` of them):
+        ``layer = layers[0]``, whose methods are its class's."""
+        for i, kind in enumerate(kinds):
+            item = gast.Subscript(
+                value=_copy(stmt.iter), slice=gast.Constant(value=i, kind=None), ctx=gast.Load()
+            )
+            atom = self.atom(gast.copy_location(item, stmt))
+            if isinstance(atom, gast.Name):
+                self.item_kinds[atom.id] = kind
+            self.scope.env[stmt.target.id] = atom
+            self.block(stmt.body)
 
     def unroll(self, stmt: gast.For, objects: list) -> None:
         """The loop's body once per object, which its variable denotes there; first a check that
@@ -325,6 +369,7 @@ class ControlFlow:
                 )
             key = iterator.id
         elif isinstance(sequence, gast.Name):  # the iterator holds the array: no in-place update of it
+            self.held.add(sequence.id)
             self.share(sequence.id)  # through another name (`z, x = x, z; x += 1`) while the loop runs
         item = gast.Subscript(value=name(key), slice=_copy(index), ctx=gast.Load())
         assign_ = gast.Assign(targets=[target], value=item, type_comment=None)

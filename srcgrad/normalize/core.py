@@ -43,6 +43,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         # the classes of the arguments whose methods are called, in the call specialized for
         # ({} on a first try: a method call on an argument then asks for them, NeedsTypesError)
         self.kinds = kinds
+        self.item_kinds: dict[str, type] = {}  # items of a list of objects passed in: their classes
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
         reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
@@ -62,6 +63,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.returns_at = f"{top.filename}:{top.node.lineno}"
         self.live: dict[int, set[str]] = {}  # user names read after a statement (by id of its node)
         self.view_of: dict[str, str] = {}  # views (x[1:], x.T, ...) and what they look into
+        self.held: set[str] = set()  # of those, arrays a list, a loop's sequence or a copy also holds
         self.shared: set[str] = set()  # names whose array something else also holds (no in-place updates)
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         # tuples and dicts built here, never changed in place: name -> items, for f(*args, **options)

@@ -326,6 +326,7 @@ class Expressions:
         for element in elts:
             if isinstance(element, gast.Name):
                 self.share(element.id)
+                self.held.add(element.id)
         return name(target)
 
     def pack_dict(self, node: gast.Dict, hint: str | None) -> gast.expr:
@@ -344,6 +345,7 @@ class Expressions:
         for value in values:
             if isinstance(value, gast.Name):
                 self.share(value.id)
+                self.held.add(value.id)
         return name(target)
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
@@ -416,8 +418,11 @@ class Expressions:
                 if isinstance(atom, gast.Name) and func.value is root and atom.id in self.params
                 else None
             )
-            if param is not None and param in self.kinds:  # model.loss(x), model's type known now
-                return self.method_of_type(node, self.kinds[param], atom, hint)
+            kind = self.item_kinds.get(atom.id) if isinstance(atom, gast.Name) else None
+            if param is not None and isinstance((self.kinds or {}).get(param), type):
+                kind = self.kinds[param]
+            if kind is not None and func.value is root:  # model.loss(x), model's type known now
+                return self.method_of_type(node, kind, atom, hint)
             raise self.error(
                 NeedsTypesError
                 if param is not None and self.kinds is not None and not self.kinds
@@ -646,11 +651,11 @@ class Expressions:
         renamed = METHOD_KEYWORDS.get(func.attr, {})
         kwargs = {renamed.get(k.arg, k.arg): self.call_arg(k.value) for k in node.keywords}
         rule = lookup(fn)
-        if fn is np.clip:  # x.clip(lo) and x.clip(max=hi): the missing bound is None
-            for bound in rule.params[1 + len(args) :]:
-                kwargs.setdefault(bound.name, gast.Constant(value=None, kind=None))
+        if fn is np.clip:  # x.clip(lo) and x.clip(max=hi): the missing bound is None; both positional,
+            none = gast.Constant(value=None, kind=None)  # as dask and CuPy name them otherwise
+            args += [kwargs.pop(bound.name, none) for bound in rule.params[1 + len(args) :]]
         forward = None
-        if fn is np.ndarray.astype:  # no numpy function: call the method as written
+        if fn in (np.ndarray.astype, np.copy):  # call the method as written (dask has no np.copy)
             keywords = [gast.keyword(arg=k, value=v) for k, v in kwargs.items()]
             forward = gast.Call(
                 func=gast.Attribute(value=value, attr=func.attr, ctx=gast.Load()),
@@ -697,6 +702,8 @@ class Expressions:
         if rule in (LIST_ITEM, FIELD) or rule.fn is operator.getitem:  # an item of a value passed in
             if isinstance(first, gast.Name) and first.id in self.unknown:
                 self.unknown.add(target)
+        if rule is LIST_ITEM and isinstance(first, gast.Name) and first.id in self.lists:
+            self.unknown.add(target)  # an item of a list: any value, a tuple of arrays too
         if rule.tree:
             self.unknown.add(target)
         if rule.sequence and not self.one_array(bound, node or forward):  # a tuple: its adjoint is a list

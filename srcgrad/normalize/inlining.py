@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import sys
 import types
@@ -39,7 +40,9 @@ class Inlining:
             )
         module = getattr(getattr(fn, "__func__", fn), "__module__", None) or ""
         top = module.partition(".")[0]
-        if (top in LIBRARIES or top in sys.stdlib_module_names) and _installed(module):  # scipy's own code
+        code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+        made_by_exec = code is not None and code.co_filename.startswith("<")
+        if (top in LIBRARIES or top in sys.stdlib_module_names) and _installed(module) and not made_by_exec:
             spelled = ast.unparse(gast.gast_to_ast(node.func))
             raise self.error(
                 NoRuleError,
@@ -93,8 +96,9 @@ class Inlining:
         self.scope = Scope(parsed, Resolver(parsed), env, alias, caller.frames)
         self.stack.append(fn)
         loops, self.loops = self.loops, []  # a helper's return is not inside the caller's loop
+        body = _yields_collected(parsed.node.body) if inspect.isgeneratorfunction(fn) else parsed.node.body
         try:
-            result = self.function_body(parsed.node.body, hint)
+            result = self.function_body(body, hint)
         finally:
             self.stack.pop()
             self.scope, self.loops = caller, loops
@@ -172,3 +176,44 @@ class Inlining:
         finally:
             self.stack.pop()
             self.scope, self.loops = caller, loops
+
+
+YIELDED = "@yielded"  # not an identifier: no user name collides with it
+
+
+def _yields_collected(body: list[gast.stmt]) -> list[gast.stmt]:
+    """A generator's body as a function that returns the list of what it yields (a loop in the
+    differentiated code consumes all of it): ``yield v`` appends ``v``, ``return`` returns the list.
+    A ``yield`` used as a value, and ``yield from``, stay (and are refused as generators are)."""
+
+    def items() -> gast.Name:
+        return gast.Name(id=YIELDED, ctx=gast.Load(), annotation=None, type_comment=None)
+
+    class Collect(gast.NodeTransformer):
+        def visit_Expr(self, node: gast.Expr) -> gast.stmt:
+            if isinstance(node.value, gast.Yield) and node.value.value is not None:
+                append = gast.Attribute(value=items(), attr="append", ctx=gast.Load())
+                call = gast.Call(func=append, args=[node.value.value], keywords=[])
+                return gast.copy_location(gast.Expr(value=call), node)
+            return node
+
+        def visit_Return(self, node: gast.Return) -> gast.stmt:
+            return gast.copy_location(gast.Return(value=items()), node)
+
+        def visit_FunctionDef(self, node: gast.FunctionDef) -> gast.stmt:
+            return node  # a nested function's own yields and returns are its own
+
+        visit_Lambda = visit_FunctionDef
+
+    start = gast.Assign(
+        targets=[gast.Name(id=YIELDED, ctx=gast.Store(), annotation=None, type_comment=None)],
+        value=gast.List(elts=[], ctx=gast.Load()),
+        type_comment=None,
+    )
+    collected = [Collect().visit(copy.deepcopy(stmt)) for stmt in body]
+    end = gast.Return(value=items())
+    for stmt in (start, end):
+        for sub in gast.walk(stmt):
+            if isinstance(sub, (gast.stmt, gast.expr)):
+                gast.copy_location(sub, body[0])
+    return [start, *collected, end]

@@ -68,6 +68,21 @@ class Statements:
                 return self.refuse(
                     stmt, "a generator" if not isinstance(stmt.value, gast.Await) else "async code"
                 )
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute):
+                if call.func.attr == "pop" and isinstance(call.func.value, gast.Name):
+                    self.expr(call, None)  # xs.pop(): the item taken, unused
+                    return None
+                root = call.func.value
+                while isinstance(root, (gast.Attribute, gast.Subscript)):
+                    root = root.value
+                atom = self.scope.env.get(root.id) if isinstance(root, gast.Name) else None
+                if isinstance(atom, gast.Name) and (
+                    self.is_active(root)
+                    or atom.id in self.lists
+                    or atom.id in self.unknown
+                    or atom.id in self.spreadable  # options.update(axis=1): f(**options) reads items
+                ):  # xs[1].append(v), x.sort(), d.update(...): a change srcgrad would not see
+                    return self.refuse(stmt, f"a call of .{call.func.attr}() that changes a value in place")
             self.out.append(Stmt(gast.Expr(value=self.substitute(stmt.value)), self.scope.frames))
             return None
         if isinstance(stmt, gast.Pass):
@@ -130,7 +145,7 @@ class Statements:
                 self.bind(target.id, atom)
             return
         if len(targets) == 1 and isinstance(targets[0], gast.Subscript):
-            return self.set_item(targets[0], stmt.value)
+            return self.set_item(targets[0], stmt.value, stmt)
         if len(targets) == 1 and isinstance(targets[0], (gast.Tuple, gast.List)):
             return self.unpack(targets[0], stmt.value)
         if not self.is_active(stmt.value) and not any(isinstance(t, gast.Subscript) for t in targets):
@@ -154,11 +169,11 @@ class Statements:
         self.scope.functions[user_name] = gast.Call(func=partial.func, args=args, keywords=keywords)
         self.scope.env.pop(user_name, None)
 
-    def set_item(self, target: gast.Subscript, value: gast.expr) -> None:
+    def set_item(self, target: gast.Subscript, value: gast.expr, stmt: gast.stmt | None = None) -> None:
         """``y[i] = v`` becomes ``y_1 = with_item(y, i, v)``: the caller's array stays untouched."""
         if not isinstance(target.value, gast.Name) or target.value.id not in self.scope.env:
             return self.refuse(target, "assignment into this subscript (assign into a local array variable)")
-        self.check_unshared(target.value, target)
+        self.check_unshared(target.value, target, stmt)
         array = self.atom(target.value)
         index = self.index_value(self.index(target.slice))
         item = self.atom(value)
@@ -171,7 +186,7 @@ class Statements:
         atom = self.apply(lookup(runtime.with_item), [array, index, item], {}, user_name, None)
         self.scope.env[user_name] = atom
 
-    def check_unshared(self, target: gast.expr, stmt: gast.stmt) -> None:
+    def check_unshared(self, target: gast.expr, stmt: gast.AST, statement: gast.stmt | None = None) -> None:
         """Refuse an in-place update of an array that another name, a list or a view also holds.
 
         Python would change it everywhere; srcgrad's generated code updates a copy, so the
@@ -180,7 +195,11 @@ class Statements:
         while isinstance(target, gast.Subscript):
             target = target.value
         atom = self.scope.env.get(target.id) if isinstance(target, gast.Name) else None
-        if isinstance(atom, gast.Name) and atom.id in self.shared:
+        if (
+            isinstance(atom, gast.Name)
+            and atom.id in self.shared
+            and not self.others_dead(target.id, atom, statement or stmt)
+        ):
             raise self.error(
                 UnsupportedSyntaxError,
                 stmt,
@@ -194,7 +213,9 @@ class Statements:
         """``c += b`` where ``c`` shares its value: fine for numbers (a new object), but an array
         would change in place under its other names too, so generated code refuses that at run time."""
         atom = self.scope.env.get(user_name)
-        if not (isinstance(atom, gast.Name) and atom.id in self.shared):
+        if not (isinstance(atom, gast.Name) and atom.id in self.shared) or self.others_dead(
+            user_name, atom, stmt
+        ):
             return
         frame = self.scope.frames[-1]
         array = gast.Attribute(value=name(self.bindings.value(np, "np")), attr="ndarray", ctx=gast.Load())
@@ -212,6 +233,28 @@ class Statements:
         self.out.append(
             Stmt(gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[]), self.scope.frames)
         )
+
+    def others_dead(self, user_name: str, atom: gast.Name, stmt: gast.stmt) -> bool:
+        """Are the other names that hold ``user_name``'s array (it, its base, views of either)
+        never read after ``stmt``? Then updating a copy in place, as generated code does, gives
+        what Python computes. Only names and views count: an array a list, a loop or a copy
+        holds, or one in a helper or a loop (whose caller or next iteration may read it), is
+        taken as read."""
+        if self.stack or self.loops or id(stmt) not in self.live:
+            return False
+
+        def root(generated: str) -> str:
+            while generated in self.view_of:
+                generated = self.view_of[generated]
+            return generated
+
+        group = {g for g in self.view_of if root(g) == root(atom.id)} | {root(atom.id), atom.id}
+        if group & self.held:
+            return False
+        holders = {u for u, a in self.scope.env.items() if isinstance(a, gast.Name) and a.id in group}
+        if any(u.startswith("@") for u in holders):
+            return False
+        return not (holders - {user_name}) & self.live[id(stmt)]
 
     def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
         """``a, (b, c) = ...``: every value is computed first, then bound; an active value
@@ -347,6 +390,7 @@ class Statements:
         item = self.atom(value)
         if isinstance(item, gast.Name):
             self.share(item.id)  # the list holds this array now
+            self.held.add(item.id)
         forward = gast.BinOp(left=items, op=gast.Add(), right=gast.List(elts=[_copy(item)], ctx=gast.Load()))
         if self.is_active(name(user_name)) or self.is_active(value):
             target = self.namer.fresh(_base(user_name))

@@ -133,7 +133,7 @@ for helper, signature in (
     (autograd_vjp, "fun, argnum, adjoint, value, *args"),
     (autograd_jvp, "fun, argnum, tangent, value, *args"),
 ):
-    defrule(helper, signature, spelling=helper.__name__, **helpers).hint = refused
+    defrule(helper, signature, spelling=helper.__name__, hint=refused, **helpers)
 
 
 # -- functions autograd's make_vjp returns: linear, such as the unflatten of autograd.misc.flatten --

@@ -40,7 +40,7 @@ defrule(np.geomspace, "start, stop, num=50, endpoint=True", d_start=f"np.sum(g *
 defrule(np.unique, "ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *, equal_nan=True", d_ar="unique_vjp(g, ar, axis)", t_ar="unique_jvp(t, ar, axis)", zero="return_index, return_inverse, return_counts, equal_nan", **long)
 # histogram: its counts are steps, but its bin edges and a density move with the data: srcgrad
 # refuses a derivative through it: no template (edges given as bins are returned as they are).
-defrule(np.histogram, "a, bins=10, range=None, density=None, weights=None")
+defrule(np.histogram, "a, bins=10, range=None, density=None, weights=None", hint="its counts are steps and its bin edges move with the data: differentiate a smooth stand-in (a kernel density estimate), or pass constants (srcgrad.stop_gradient).")
 # The joins that np.piecewise, np.apply_along_axis and np.vectorize are lowered to.
 defrule(_lt.piecewise_join, "x, condlist, pieces", d_pieces="piecewise_vjp(g, x, condlist, pieces)", t_pieces="piecewise_join(x, condlist, t)", zero="x, condlist", spelling="piecewise_join", **long)
 defrule(_lt.along_rows, "arr, axis", d_arr="unrows(g, arr, axis)", t_arr="along_rows(t, axis)", zero="axis", spelling="along_rows", **long)

@@ -60,13 +60,13 @@ defrule(np.clip, "a, a_min, a_max", d_a="g * inside(a, a_min, a_max)", t_a="t * 
 # Reductions.
 reduce = "a, axis=None, dtype=None, out=None, keepdims=False"  # numpy's order, for positional calls
 defrule(np.sum, reduce, d_a="expand(g, a, axis, keepdims)", t_a="np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims)")
-defrule(np.mean, reduce, d_a="expand(g, a, axis, keepdims) / (np.size(a) / np.size(ans))", t_a="np.mean(t, axis=axis, dtype=dtype, keepdims=keepdims)")
+defrule(np.mean, reduce, d_a="expand(g, a, axis, keepdims) / (size_of(a) / size_of(ans))", t_a="np.mean(t, axis=axis, dtype=dtype, keepdims=keepdims)")
 defrule(np.prod, reduce, d_a="prod_vjp(g, a, axis, keepdims)", t_a="prod_jvp(t, a, axis, keepdims)")
 extremum = "a, axis=None, out=None, keepdims=False"
 defrule(np.max, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
 defrule(np.min, extremum, d_a="extremum_grad(g, a, ans, axis, keepdims)", t_a="extremum_jvp(t, a, ans, axis, keepdims)")
 moments = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
-centered = "(a - np.mean(a, axis=axis, keepdims=True)) / (np.size(a) / np.size(ans) - ddof)"
+centered = "(a - np.mean(a, axis=axis, keepdims=True)) / (size_of(a) / size_of(ans) - ddof)"
 defrule(np.var, moments, d_a=f"expand(np.real(g), a, axis, keepdims) * 2.0 * np.conj({centered})", t_a=f"np.real(np.sum(t * 2.0 * np.conj({centered}), axis=axis, keepdims=keepdims))")
 defrule(np.std, moments, d_a=f"expand(safe_div(np.real(g), ans), a, axis, keepdims) * np.conj({centered})", t_a=f"safe_div(np.real(np.sum(t * np.conj({centered}), axis=axis, keepdims=keepdims)), ans)")
 
@@ -163,7 +163,7 @@ defrule(np.take_along_axis, "arr, indices, axis=-1", d_arr="take_along_axis_vjp(
 defrule(np.sort, "a, axis=-1, kind=None, order=None", d_a="take_along_axis_vjp(g, a, sort_indices(a, axis), axis)", t_a="np.take_along_axis(t, sort_indices(a, axis), axis)")
 
 # More products. vdot conjugates its first operand.
-defrule(np.vdot, "a, b", d_a="np.reshape(np.conj(g * b), np.shape(a))", d_b="np.reshape(g * np.conj(a), np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")
+defrule(np.vdot, "a, b", d_a="np.reshape(np.ravel(np.conj(g * b)), np.shape(a))", d_b="np.reshape(np.ravel(g * np.conj(a)), np.shape(b))", t_a="np.vdot(t, b)", t_b="np.vdot(a, t)")
 defrule(np.tensordot, "a, b, axes=2", d_a="tensordot_vjp_a(g, a, b, axes)", d_b="tensordot_vjp_b(g, a, b, axes)", t_a="np.tensordot(t, b, axes)", t_b="np.tensordot(a, t, axes)")
 defrule(np.kron, "a, b", d_a="kron_vjp_a(g, a, b)", d_b="kron_vjp_b(g, a, b)", t_a="np.kron(t, b)", t_b="np.kron(a, t)")
 defrule(np.cross, "a, b", d_a="unbroadcast(np.cross(b, g), a)", d_b="unbroadcast(np.cross(g, a), b)", t_a="np.cross(t, b)", t_b="np.cross(a, t)")
@@ -185,7 +185,7 @@ defrule(np.linalg.qr, "a, mode='reduced'", d_a="qr_vjp(g, ans, a, mode)", t_a="q
 defrule(np.linalg.multi_dot, "arrays", d_arrays="multi_dot_vjp(g, arrays)", t_arrays="multi_dot_jvp(t, arrays)")
 
 # np.select: the first choice whose condition holds, else the default; the conditions are masks.
-defrule(np.select, "condlist, choicelist, default=0", d_choicelist="select_vjp(g, condlist, choicelist)", d_default="unbroadcast(np.where(select_untaken(condlist), g, 0.0), default)", t_choicelist="np.select(condlist, t, zero_tangent(default))", t_default="np.select(condlist, zero_tangent(choicelist), t)", zero="condlist")
+defrule(np.select, "condlist, choicelist, default=0", d_choicelist="select_vjp(g, condlist, choicelist)", d_default="unbroadcast(np.where(select_untaken(condlist), g, 0.0), default)", t_choicelist="select_where(condlist, t, zero_tangent(default))", t_default="select_where(condlist, zero_tangent(choicelist), t)", zero="condlist")
 
 # NaN-ignoring reductions: NaN entries get no derivative (all-NaN slices give NaN, as numpy).
 nan_centered = "np.where(np.isnan(a), 0.0, a - np.nanmean(a, axis=axis, keepdims=True)) / (np.sum(~np.isnan(a), axis=axis, keepdims=True) - ddof)"
@@ -202,7 +202,7 @@ defrule(np.ndarray.astype, "a, dtype, order='K', casting='unsafe', subok=True, c
 lin = "linspace_weights(start, stop, num, endpoint, retstep)"
 defrule(np.linspace, "start, stop, num=50, endpoint=True, retstep=False", d_start=f"np.sum(g * (1.0 - {lin}))", d_stop=f"np.sum(g * {lin})", t_start=f"t * (1.0 - {lin})", t_stop=f"t * {lin}", zero="num")
 # arange(start, stop, step) is start + k * step; its length (and arange(stop)) is piecewise constant in the ends.
-defrule(np.arange, "start, stop=None, step=None, dtype=None", d_start="np.sum(g) * is_start(stop)", d_step="np.sum(g * np.arange(np.size(g)))", t_start="np.full(np.shape(ans), t * is_start(stop))", t_step="t * np.arange(np.size(ans))", zero="stop, dtype")
+defrule(np.arange, "start, stop=None, step=None, dtype=None", d_start="np.sum(g) * is_start(stop)", d_step="np.sum(g * np.arange(size_of(g)))", t_start="np.full(np.shape(ans), t * is_start(stop))", t_step="t * np.arange(size_of(ans))", zero="stop, dtype")
 
 # fmt: on
 

@@ -294,6 +294,7 @@ def defrule(
     zero: str = "",
     sequence: bool | str = False,
     names: dict[str, Any] | None = None,
+    hint: str = "",
     **templates: str,
 ) -> Rule:
     """Declare how to differentiate ``fn``: ``d_<param>=`` adjoints and ``t_<param>=`` tangents.
@@ -301,12 +302,14 @@ def defrule(
     See the module docstring for the template language; ``signature`` names the
     parameters as the rule sees them, in the function's positional order. ``names`` gives
     the objects templates name besides ``np``, ``math`` and runtime helpers
-    (``names={"scipy": scipy}``). Without ``spelling``, generated code calls a function
+    (``names={"scipy": scipy}``); ``hint`` says what to do where a derivative is needed with
+    respect to an operand the rule has no template for. Without ``spelling``, generated code calls a function
     that is not numpy's, math's or a builtin by its module path or its own name.
     """
     if not _loading:
         load_on_demand()  # a library's built-in rules first, so that this one replaces theirs
     rule = make_rule(fn, signature, unbroadcast, elementwise, spelling, zero, sequence, names, templates)
+    rule.hint = hint  # what to do where a derivative with respect to an operand without a template is needed
     _register(fn, rule)
     _forget_generated_code()
     return rule

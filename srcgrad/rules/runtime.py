@@ -17,7 +17,7 @@ from .registry import defrule, nondifferentiable
 nondifferentiable(
     runtime.check_scalar, runtime.not_scalar, runtime.grad_dtype, runtime.inside, runtime.zero_tangent,
     runtime.unit_vectors, runtime.linspace_weights, runtime.zero_adjoint, runtime.zeros_like_list,
-    runtime.is_start, runtime.size_one_refused, runtime.same_items, runtime.not_a_dict,
+    runtime.is_start, runtime.size_one_refused, runtime.same_items, runtime.not_a_dict, runtime.size_of,
 )  # fmt: skip
 
 # fmt: off
@@ -121,7 +121,8 @@ defrule(runtime.kron_vjp_b, "v, a, b", d_v="np.kron(a, g)", d_a="kron_vjp_a(v, a
 # factors are einsum's. np.select's adjoint is linear in g and only reads the choices' shapes.
 defrule(runtime.multi_dot_vjp, "v, arrays", d_v="np.reshape(multi_dot_jvp(g, arrays), np.shape(v))", d_arrays="einsum_cross(v, chain_subscripts(arrays), arrays, g)", t_v="multi_dot_vjp(t, arrays)", t_arrays="einsum_cross(v, chain_subscripts(arrays), arrays, t)", t="add_lists(multi_dot_vjp(t_v, arrays), einsum_cross(v, chain_subscripts(arrays), arrays, t_arrays))", spelling="multi_dot_vjp", sequence=True)
 defrule(runtime.multi_dot_jvp, "u, arrays", d_u="multi_dot_vjp(g, arrays)", d_arrays="einsum_cross(g, chain_subscripts(arrays), arrays, u)", t_u="multi_dot_jvp(t, arrays)", t_arrays="einsum_jvp_cross(u, t, chain_subscripts(arrays), arrays)", spelling="multi_dot_jvp")
-defrule(runtime.select_vjp, "v, condlist, choicelist", d_v="np.select(condlist, g, zero_tangent(v))", t_v="select_vjp(t, condlist, choicelist)", zero="condlist, choicelist", spelling="select_vjp", sequence=True)
+defrule(runtime.select_vjp, "v, condlist, choicelist", d_v="select_where(condlist, g, zero_tangent(v))", t_v="select_vjp(t, condlist, choicelist)", zero="condlist, choicelist", spelling="select_vjp", sequence=True)
+defrule(runtime.select_where, "condlist, choicelist, default=0", d_choicelist="select_vjp(g, condlist, choicelist)", d_default="unbroadcast(np.where(select_untaken(condlist), g, 0.0), default)", t_choicelist="select_where(condlist, t, zero_tangent(default))", t_default="select_where(condlist, zero_tangent(choicelist), t)", zero="condlist", spelling="select_where")
 # einsum: its adjoints and tangent are linear in g (t) and in each operand but their own; their
 # derivatives with respect to the operands are einsum_cross and einsum_jvp_cross. (Tangents
 # of lists add with add_lists, never +.)

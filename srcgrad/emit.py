@@ -7,7 +7,6 @@ needed (astunparse wraps every binary operation in parentheses).
 from __future__ import annotations
 
 import ast
-import copy
 
 import gast
 
@@ -20,7 +19,8 @@ MAX_LINE = 96
 
 
 def _unparse(node: gast.AST) -> str:
-    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(copy.deepcopy(node))))
+    # (gast_to_ast builds new nodes: ``node`` is left as it was, no copy needed)
+    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node)))
 
 
 def _comments(frames: tuple[Frame, ...], previous: tuple[Frame, ...]) -> list[str]:

@@ -136,19 +136,43 @@ def assign(target: str, value: gast.expr) -> gast.Assign:
     return gast.Assign(targets=[store(target)], value=value, type_comment=None)
 
 
+class _Taken(set):
+    """A set of names that counts the names taken out of it (``Namer.fresh`` relies on none)."""
+
+    removed = 0
+
+    def discard(self, item: object) -> None:
+        self.removed += 1
+        super().discard(item)
+
+    def remove(self, item: object) -> None:
+        self.removed += 1
+        super().remove(item)
+
+
 class Namer:
     """Allocates readable names: ``base``, then ``base_1``, ``base_2``... never a reserved one."""
 
     def __init__(self, reserved: set[str]) -> None:
         self.reserved = set(reserved)
-        self.taken: set[str] = set()
+        self.taken: set[str] = _Taken()
+        # The suffix each base last got: the ones below it are taken while no name is given back,
+        # so the search resumes there (a function of N statements costs N, not N squared).
+        self._last: dict[str, int] = {}
+        self._removed = 0
 
     def fresh(self, base: str) -> str:
-        candidate, n = base, 0
+        removed = getattr(self.taken, "removed", None)
+        if removed is None or removed != self._removed:  # a name was given back: search from 0
+            self._last.clear()
+            self._removed = removed
+        n = self._last.get(base, 0)
+        candidate = f"{base}_{n}" if n else base
         while candidate in self.taken or candidate in self.reserved:
             n += 1
             candidate = f"{base}_{n}"
         self.taken.add(candidate)
+        self._last[base] = n
         return candidate
 
 

@@ -49,6 +49,7 @@ from .optimize import (
 from .shapes import after_scalar_check, infer_shapes, symbols
 
 Seed = Literal["grad", "elementwise", "vjp"]
+SUM_TERMS = 100  # the most adjoint contributions one statement adds up (see _Reverse.total)
 
 
 @dataclass
@@ -289,13 +290,21 @@ class _Reverse:
         zeros = gast.Attribute(value=name(self.helper("np")), attr="zeros_like", ctx=gast.Load())
         return gast.Call(func=zeros, args=[name(var)], keywords=[])
 
-    def total(self, parts: list[gast.expr], var: str) -> gast.expr:
-        """The sum of adjoint contributions, with ``a + -b`` written ``a - b``."""
+    def total(self, parts: list[gast.expr], var: str, origin: tuple[Frame, ...] | None = None) -> gast.expr:
+        """The sum of adjoint contributions, with ``a + -b`` written ``a - b``.
+
+        Given ``origin``, a sum of more than ``SUM_TERMS`` terms is added up in statements of that
+        many terms each, in the same order (the same rounding): one expression nested thousands
+        deep would exceed Python's recursion limit in this code, in printing and in compiling.
+        """
         negative = lambda part: isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub)  # noqa: E731
         parts = sorted(parts, key=negative)
-        total = parts[0]
         if var in self.p.lists:  # list adjoints add element by element
             return self.container_total(parts, var)
+        while origin is not None and len(parts) > SUM_TERMS:
+            head = self.total(parts[:SUM_TERMS], var)
+            parts[:SUM_TERMS] = [name(self.assign_adjoint(self.p.namer.fresh("d_" + var), head, origin))]
+        total = parts[0]
         for part in parts[1:]:
             op = gast.Sub() if negative(part) else gast.Add()
             total = gast.BinOp(left=total, op=op, right=part.operand if negative(part) else part)
@@ -371,7 +380,7 @@ class _Reverse:
         parts = self.contribs.pop(var, None)
         if not parts:
             return None
-        total = self.total(parts, var)
+        total = self.total(parts, var, origin or ())
         if isinstance(total, (gast.Name, gast.Constant)) and (origin is not None or self.is_fresh(total)):
             return total
         negated_name = isinstance(total, gast.UnaryOp) and isinstance(total.op, gast.USub)
@@ -435,7 +444,7 @@ class _Reverse:
                 continue
             if len(parts) > 1 or not isinstance(parts[0], (gast.Name, gast.Constant)):
                 adjoint = self.assign_adjoint(
-                    self.p.namer.fresh("d_" + var), self.total(parts, var), run[0].origin
+                    self.p.namer.fresh("d_" + var), self.total(parts, var, run[0].origin), run[0].origin
                 )
                 self.contribs[var] = [name(adjoint)]
         saved = sorted(read_names_of(self.out[first:]) & self.loops[-1].assigned)
@@ -674,17 +683,30 @@ class _Reverse:
         class Fill(gast.NodeTransformer):
             def visit_Name(self, node: gast.Name) -> gast.expr:
                 if node.id == "g":
-                    return copy.deepcopy(g)
+                    return _clone(g)
                 if node.id == "ans":
                     return name(ans)
                 if node.id in args:
-                    return copy.deepcopy(args[node.id])
+                    return _clone(args[node.id])
                 if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
                     return name(helper(node.id))
                 return node
 
-        filled = drop_default_args(Fill().visit(copy.deepcopy(template)), self.p.bindings.values)
+        filled = drop_default_args(Fill().visit(_clone(template)), self.p.bindings.values)
         return reuse(filled, self.available)
+
+
+def _clone(node: gast.AST) -> gast.AST:
+    """A copy of a syntax tree: new nodes, the same leaf values (names, literals). Three times as
+    fast as ``copy.deepcopy``, which a rule's template and its arguments need once per operation."""
+    if isinstance(node, gast.AST):
+        new = node.__class__.__new__(node.__class__)
+        for key, value in node.__dict__.items():
+            setattr(new, key, _clone(value))
+        return new
+    if isinstance(node, list):
+        return [_clone(item) for item in node]
+    return node
 
 
 def _maybe_none(items: list) -> set[str]:

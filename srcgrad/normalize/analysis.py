@@ -161,43 +161,72 @@ def _assigned(body: list[gast.stmt]) -> set[str]:
     return set().union(*(_stored(s) for s in body)) if body else set()
 
 
-def _exposed(body: list[gast.stmt], assigned: frozenset[str] = frozenset()) -> set[str]:
-    """Names ``body`` may read before it (surely) assigns them: their value comes from before."""
-    exposed: set[str] = set()
-    assigned = set(assigned)
-    for stmt in body:
+def _killed(stmt: gast.stmt) -> set[str]:
+    """Names a statement surely binds (``y = v``, ``y += v``), not those it writes into (``y[i] = v``)."""
+    if not isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+        return set()
+    targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+    return {
+        n.id
+        for t in targets
+        for n in gast.walk(t)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    }
+
+
+def _suffix_exposed(body: list[gast.stmt], memo: dict[int, list[set[str]]]) -> list[set[str]]:
+    """``[_exposed(body[i:]) for i in range(len(body) + 1)]`` in one backward sweep.
+
+    A statement reads before the rest binds, so what ``body[i:]`` exposes is what ``body[i]``
+    exposes and what ``body[i + 1:]`` exposes, less what ``body[i]`` binds. Each block is swept
+    once (``memo``, by id of the list): the whole analysis stays linear in the function's length.
+    """
+    known = memo.get(id(body))
+    if known is not None:
+        return known
+    suffix: list[set[str]] = [set()]
+    for stmt in reversed(body):
         if isinstance(stmt, gast.For):
             targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
-            exposed |= (_read(stmt.iter) - assigned) | _exposed(stmt.body, frozenset(assigned | targets))
+            own = _read(stmt.iter) | (_suffix_exposed(stmt.body, memo)[0] - targets)
         elif isinstance(stmt, gast.While):
-            exposed |= (_read(stmt.test) - assigned) | _exposed(stmt.body, frozenset(assigned))
+            own = _read(stmt.test) | _suffix_exposed(stmt.body, memo)[0]
         elif isinstance(stmt, gast.If):
-            exposed |= _read(stmt.test) - assigned
-            exposed |= _exposed(stmt.body, frozenset(assigned)) | _exposed(stmt.orelse, frozenset(assigned))
+            own = (
+                _read(stmt.test) | _suffix_exposed(stmt.body, memo)[0] | _suffix_exposed(stmt.orelse, memo)[0]
+            )
         else:
-            exposed |= _read(stmt) - assigned
-        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):  # bound, not written into
-            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
-            assigned |= {
-                n.id
-                for t in targets
-                for n in gast.walk(t)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-            }
-    return exposed
+            own = _read(stmt)
+        later = suffix[-1]
+        killed = _killed(stmt)
+        suffix.append(own | (later - killed if killed & later else later))
+    suffix.reverse()
+    memo[id(body)] = suffix
+    return suffix
 
 
-def _live_after(body: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> None:
+def _exposed(body: list[gast.stmt]) -> set[str]:
+    """Names ``body`` may read before it (surely) assigns them: their value comes from before."""
+    return set(_suffix_exposed(body, {})[0])
+
+
+def _live_after(
+    body: list[gast.stmt], after: set[str], out: dict[int, set[str]], memo: dict | None = None
+) -> None:
     """For every statement, the names that code running after it may read (``out[id(stmt)]``)."""
+    memo = {} if memo is None else memo
+    suffix = _suffix_exposed(body, memo)
     for i, stmt in enumerate(body):
-        live = _exposed(body[i + 1 :]) | after
+        live = suffix[i + 1] | after
         out[id(stmt)] = live
         if isinstance(stmt, (gast.For, gast.While)):  # the next iteration runs after, too
-            again = _exposed(stmt.body) | (_read(stmt.test) if isinstance(stmt, gast.While) else set())
-            _live_after(stmt.body, live | again, out)
+            again = _suffix_exposed(stmt.body, memo)[0] | (
+                _read(stmt.test) if isinstance(stmt, gast.While) else set()
+            )
+            _live_after(stmt.body, live | again, out, memo)
         elif isinstance(stmt, gast.If):
-            _live_after(stmt.body, live, out)
-            _live_after(stmt.orelse, live, out)
+            _live_after(stmt.body, live, out, memo)
+            _live_after(stmt.orelse, live, out, memo)
 
 
 def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:

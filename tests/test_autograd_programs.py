@@ -404,3 +404,25 @@ def test_layers_held_by_an_object_passed_in(mode):
     gradient = srcgrad.grad(network_objective, 1, mode=mode)
     for net in (Network([Dense(3, 4, 0), Tanh(), Dense(4, 2, 12)]), Network([Dense(3, 2, 4), Tanh()])):
         close(gradient(net, params, x), autograd.grad(network_objective, 1)(net, params, x))
+
+
+# Values passed on through *args/**kwargs after a swap (a silent wrong gradient found by the
+# random programs: the helper's keyword read the swapped name's new meaning).
+def shifted(a, **kw):
+    return a + kw.get("shift", 0.0)
+
+
+def spread_after_swap(x, w):
+    x, w = w, x
+    parts = (w, x)
+    return np.sum(shifted(w, shift=x)) + np.sum(np.multiply(*parts)) + np.sum(shifted(*(w,), **{"shift": x}))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_star_arguments_after_a_swap(mode):
+    args = npr.RandomState(15).randn(3), 0.2131
+    for wrt in (0, 1):
+        close(
+            srcgrad.grad(spread_after_swap, wrt, mode=mode)(*args),
+            autograd.grad(spread_after_swap, wrt)(*args),
+        )

@@ -319,7 +319,11 @@ class ControlFlow:
         loop.target = index
         index_key = "@" + index  # not an identifier, so no user name can collide with it
         self.scope.env[index_key] = name(index)
+        before = set(self.scope.env)
         length, assigns = self.iteration(target, iterator, name(index_key), stmt)
+        for key in set(self.scope.env) - before:  # zip(*parts)'s items were read into sequences
+            if key.startswith("@arg"):
+                del self.scope.env[key]
         loop.iterable = name(self.emit(self.fresh(None, "steps"), self.builtin("range", length)))
         return assigns
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import operator
 import types
 from typing import Any
@@ -68,6 +69,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.packs: dict[str, list[gast.expr]] = {}  # tuples and lists built here: name -> elements
         # tuples and dicts built here, never changed in place: name -> items, for f(*args, **options)
         self.spreadable: dict[str, list[gast.expr] | dict[str, gast.expr]] = {}
+        self.private_names = itertools.count()  # @arg0, @arg1 ...: values passed on by private names
         self.lists: set[str] = set()  # names that hold lists (their adjoints are lists too)
         self.unknown: set[str] = set()  # values passed in, and their items: arrays or containers
         self.popped: set[str] = set()  # values taken from a list with pop(): unpacked by index

@@ -331,8 +331,12 @@ class Expressions:
 
     def pack_dict(self, node: gast.Dict, hint: str | None) -> gast.expr:
         """``parts = {'a': a, 'b': b}``: a pack too; its adjoint is the dict of its values' adjoints."""
-        keys = [self.index(k) for k in node.keys]
-        values = [self.atom(v) for v in node.values]
+        return self.pack_dict_atoms(
+            [self.index(k) for k in node.keys], [self.atom(v) for v in node.values], hint
+        )
+
+    def pack_dict_atoms(self, keys: list[gast.expr], values: list[gast.expr], hint: str | None) -> gast.expr:
+        """``parts = {'a': a, 'b': b}`` for keys and values already normalized."""
         forward = gast.Dict(keys=keys, values=values)
         target = self.fresh(hint, "parts")
         args = {str(i): v for i, v in enumerate(values)}
@@ -350,7 +354,13 @@ class Expressions:
 
     def call(self, node: gast.Call, hint: str | None) -> gast.expr:
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            node = self.spread(node)
+            before = set(self.scope.env)
+            try:
+                return self.call(self.spread(node), hint)
+            finally:  # the private names of the items end with the call
+                for key in set(self.scope.env) - before:
+                    if key.startswith("@arg"):
+                        del self.scope.env[key]
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.scope.functions and func.id not in self.scope.env:
             local = self.scope.functions[func.id]
@@ -565,6 +575,16 @@ class Expressions:
                 keywords += [gast.keyword(arg=k, value=v) for k, v in self.spread_items(keyword.value, dict)]
         return gast.copy_location(gast.Call(func=node.func, args=args, keywords=keywords), node)
 
+    def user_level(self, atom: gast.expr) -> gast.expr:
+        """An expression of the user's code that denotes ``atom`` (a value already computed): a
+        private name for it, since its own generated name may be a user name that now means
+        something else (``x, w = w, x`` makes ``x`` the user's name for the generated ``w``)."""
+        if isinstance(atom, gast.Constant):
+            return atom
+        key = f"@arg{next(self.private_names)}"  # not an identifier: no user name collides
+        self.scope.env[key] = atom
+        return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+
     def spread_items(self, value: gast.expr, kind: type) -> list:
         """The items of ``*value`` (``kind`` list) or ``**value`` (dict: (key, value) pairs)."""
         if kind is list and isinstance(value, (gast.Tuple, gast.List)):
@@ -578,9 +598,9 @@ class Expressions:
         atom = self.atom(value)
         elts = self.spreadable.get(atom.id) if isinstance(atom, gast.Name) else None
         if kind is list and isinstance(elts, list):
-            return list(elts)
+            return [self.user_level(e) for e in elts]
         if kind is dict and isinstance(elts, dict):
-            return list(elts.items())
+            return [(k, self.user_level(e)) for k, e in elts.items()]
         known = self.resolve_value(value)
         if kind is list and isinstance(known, (tuple, list)):
             return [

@@ -113,9 +113,7 @@ class Inlining:
         if args.kwarg is not None:
             items = env.get(args.kwarg.id, {})
             keys = [gast.Constant(value=k, kind=None) for k in items]
-            env[args.kwarg.id] = self.pack_dict(
-                gast.Dict(keys=keys, values=list(items.values())), args.kwarg.id
-            )
+            env[args.kwarg.id] = self.pack_dict_atoms(keys, list(items.values()), args.kwarg.id)
         return env
 
     def inline_nested(self, node: gast.Call, nested: Any, hint: str | None) -> gast.expr:

@@ -1139,8 +1139,29 @@ class Generator:
         """Helpers with *args and **kwargs, map, functools.partial, generators, sum of a list."""
         if not self.has_vector(env):
             return None
-        form = self.pick(["star", "star", "spread", "kw", "kw", "map", "map", "partial", "gen", "sum"])
+        form = self.pick(
+            ["star", "star", "spread", "kw", "kw", "map", "map", "partial", "gen", "sum"]
+            + ["helper_map", "helper_partial"] * bool(self.helpers)
+        )
         self.features.add(form)
+        if form.startswith("helper_"):  # a generated helper h(a, p) through map or partial
+            name, arg, ret, _ = self.pick(self.helpers)
+            args = [self.owned(self.expr(arg, env, ctx, 1)) for _ in range(2)]
+            if form == "helper_map":
+                ps = f"{self.scalar(env, ctx, 0)}, {self.scalar(env, ctx, 0)}"
+                value = self.pick(
+                    [
+                        f"sum(map({name}, [{', '.join(args)}], [{ps}]))",
+                        f"list(map({name}, [{', '.join(args)}], [{ps}]))[-1]",
+                    ]
+                )
+                return self.assign_result(env, ctx, ret, [], value)
+            self.uses.add("functools")
+            pf = self.fresh_name("pf")
+            lines = [f"{pf} = functools.partial({name}, p={self.scalar(env, ctx, 1)})"]
+            return self.assign_result(
+                env, ctx, ret, lines, f"{pf}({args[0]}) * {self.const()} + {pf}({args[1]})"
+            )
         items = lambda n, t="v": [self.owned(self.expr(t, env, ctx, 1)) for _ in range(n)]  # noqa: E731
         if form == "star":
             self.use("hstar")

@@ -458,7 +458,8 @@ class Generator:
             kinds += ["for_each"]
         kinds += ["chain"]
         if self.extended:  # about a quarter of the statements
-            kinds += ["container_new"] * 3 + ["star_call"] * 3 + ["layer_objects"]
+            kinds += ["container_new"] * 3 + ["star_call"] * 3
+            kinds += ["layer_objects"] * self.chance(0.4)  # srcgrad refuses them today
             if self.names(env, *CONTAINER_TYPES):
                 kinds += ["container_read"] * 4 + ["container_update"] * (2 if in_loop else 1)
         for _ in range(6):

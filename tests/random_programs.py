@@ -20,7 +20,16 @@ a branch too close to its threshold). Programs that raise or give a non-finite v
 plainly are discarded (and counted). A reducer shrinks a failing program while the same
 failure persists.
 
-Run ``python tests/random_programs.py --seed 0 --count 2000 --show-failures``.
+With ``--extended`` (``generate(..., extended=True)``) the grammar also builds containers in
+the function: lists of tuples (literal or appended, in loops too), nested lists, tuples and
+dicts with string keys, read back by constant indexing, by unpacking in assignments and in
+``for`` headers, by ``zip(*pairs)``, ``len`` and ``.items()``; and it calls helpers with
+``*args`` and ``**kwargs`` (``.get``), spreads tuples built in the function (``h(*parts)``),
+uses ``map``, ``functools.partial``, generators, ``sum`` over lists, (W, b) layer lists and a
+global list of objects with an ``apply`` method. Without it, programs are exactly the ones the
+suite has always checked.
+
+Run ``python tests/random_programs.py --seed 0 --count 2000 --show-failures`` (add ``--extended``).
 """
 
 from __future__ import annotations

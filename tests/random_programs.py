@@ -20,7 +20,16 @@ a branch too close to its threshold). Programs that raise or give a non-finite v
 plainly are discarded (and counted). A reducer shrinks a failing program while the same
 failure persists.
 
-Run ``python tests/random_programs.py --seed 0 --count 2000 --show-failures``.
+With ``--extended`` (``generate(..., extended=True)``) the grammar also builds containers in
+the function: lists of tuples (literal or appended, in loops too), nested lists, tuples and
+dicts with string keys, read back by constant indexing, by unpacking in assignments and in
+``for`` headers, by ``zip(*pairs)``, ``len`` and ``.items()``; and it calls helpers with
+``*args`` and ``**kwargs`` (``.get``), spreads tuples built in the function (``h(*parts)``),
+uses ``map``, ``functools.partial``, generators, ``sum`` over lists, (W, b) layer lists and a
+global list of objects with an ``apply`` method. Without it, programs are exactly the ones the
+suite has always checked.
+
+Run ``python tests/random_programs.py --seed 0 --count 2000 --show-failures`` (add ``--extended``).
 """
 
 from __future__ import annotations
@@ -80,6 +89,65 @@ THRESHOLDS = ["0.5", "-0.5", "0.0", "0.25", "1.0", "-0.3", "1.5"]
 UNARY = ["np.sin", "np.cos", "np.tanh"]
 
 
+# --------------------------------------------------------------------------------------------
+# Extended grammar (--extended): containers built in the function, *args/**kwargs helpers,
+# map, functools.partial, generators and a global list of layer objects
+# --------------------------------------------------------------------------------------------
+
+# Container types (Var.type): "pairs" a list of (vector, scalar), "nest" a list of
+# (vector, [vector, scalar]), "tup" a tuple (vector, vector, scalar), "dict" a dict
+# {"scale": scalar, "shift": vector}, "layers" a list of (3x3 array, vector). Every one holds
+# at least two items: constant indexing by 0, 1 and -1 is always valid.
+CONTAINER_TYPES = ("pairs", "nest", "tup", "dict", "layers")
+CONTAINER_PREFIX = {"pairs": "prs", "nest": "nst", "tup": "tpl", "dict": "dct", "layers": "lay"}
+
+# Fixed module-level definitions the extended statements call, each emitted only when used.
+PRELUDE = {
+    "hstar": [
+        "def hstar(a, *rest):",
+        "    out = a",
+        "    for r in rest:",
+        "        out = out * 0.5 + np.sin(r)",
+        "    return out",
+    ],
+    "hkw": [
+        "def hkw(a, **kw):",
+        "    return a * kw.get('scale', 1.0) + kw.get('shift', 0.0)",
+    ],
+    "hmap": ["def hmap(a):", "    return np.tanh(a) * 1.5"],
+    "hpart": ["def hpart(c, a):", "    return np.sin(a * c) + a"],
+    "hgen": [
+        "def hgen(v, c):",
+        "    for vi in v:",
+        "        yield np.sin(vi) * c",
+    ],
+    "hpairs": [
+        "def hpairs(items):",
+        "    for first, second in items:",
+        "        yield first * second",
+    ],
+    "LAYERS": [
+        "class Scale:",
+        "    def __init__(self, c):",
+        "        self.c = c",
+        "",
+        "    def apply(self, v):",
+        "        return v * self.c",
+        "",
+        "",
+        "class Shift:",
+        "    def __init__(self, c):",
+        "        self.c = c",
+        "",
+        "    def apply(self, v):",
+        "        return np.tanh(v + self.c)",
+        "",
+        "",
+        "LAYERS = [Scale(0.5), Shift(-0.3), Scale(1.5), Shift(0.2)]",
+    ],
+}
+
+
 @dataclass
 class Var:
     type: str
@@ -123,8 +191,11 @@ class Ctx:
 class Generator:
     """One random program, drawn from ``random.Random`` with a given seed."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, extended: bool = False):
         self.rng = rng
+        self.extended = extended  # the extended grammar; off, programs are as before it existed
+        self.uses: set[str] = set()  # PRELUDE definitions the program calls
+        self.name_count = 0
         self.helpers: list[tuple[str, str, str, list[str]]] = []  # (name, arg type, return type, lines)
         self.maybe: dict[str, Var] = {}  # names that may be unbound here
         self.features: set[str] = set()
@@ -177,7 +248,10 @@ class Generator:
             + (["helper"] if self.helpers else [])
             + (["matrix"] if self.names(env, "m") else [])
             + ["ifexp", "comprehension", "method"]
+            + (["container"] * 2 if self.extended and self.names(env, *CONTAINER_TYPES) else [])
         )
+        if kind == "container":
+            return self.container_expr(env, ctx, "s")
         if kind == "unary":
             return f"{self.pick(UNARY)}({self.scalar(env, ctx, depth - 1)})"
         if kind == "ifexp":
@@ -254,7 +328,10 @@ class Generator:
             + (["helper"] if self.helpers else [])
             + (["matrix"] if self.names(env, "m") else [])
             + (["list"] if any(env[n].nonempty for n in self.names(env, "lv")) else [])
+            + (["container"] * 2 if self.extended and self.names(env, *CONTAINER_TYPES) else [])
         )
+        if kind == "container":
+            return self.container_expr(env, ctx, "v")
         if kind == "unary":
             return f"{self.pick(UNARY)}({self.vector(env, ctx, depth - 1, allow_sv)})"
         if kind == "binop":
@@ -389,6 +466,11 @@ class Generator:
         if ctx.depth < 4 and len(ctx.loops) < 2:
             kinds += ["for_each"]
         kinds += ["chain"]
+        if self.extended:  # about a quarter of the statements
+            kinds += ["container_new"] * 3 + ["star_call"] * 3
+            kinds += ["layer_objects"] * self.chance(0.4)  # srcgrad refuses them today
+            if self.names(env, *CONTAINER_TYPES):
+                kinds += ["container_read"] * 4 + ["container_update"] * (2 if in_loop else 1)
         for _ in range(6):
             result = getattr(self, f"stmt_{rng.choice(kinds)}")(env, ctx)
             if result is not None:
@@ -806,7 +888,7 @@ class Generator:
         """Read a name that may be unbound (assigned in a loop or a branch that may not run)."""
         name = self.pick(sorted(n for n, v in self.maybe.items() if v.likely))
         var = self.maybe[name]
-        if name in env or var.type in ("i", "n") and not self.has_vector(env):
+        if name in env or var.type in ("i", "n") and not self.has_vector(env) or var.type in CONTAINER_TYPES:
             return None
         self.features.add("read_maybe")
         target = self.target_name(env, ctx, "sv" if var.type in ("s", "v", "sv") else "s")
@@ -839,7 +921,339 @@ class Generator:
                 terms.append(f"sum({name})" if not var.nonempty else f"np.sum(np.stack({name}))")
             elif var.type == "lv":
                 terms.append(f"np.sum(sum({name}))" if not var.nonempty else f"np.sum(np.stack({name}) ** 2)")
+            elif var.type in CONTAINER_TYPES:
+                terms.append(f"np.sum({self.container_expr({name: var}, ctx, 'v')}) * {self.const()}")
         return " + ".join(terms)
+
+    # ---- the extended grammar (--extended) ------------------------------------------------
+    def owned(self, value):
+        """``value``, copied when it may share memory with a name (containers hold no views)."""
+        return f"{value} * 1.0" if aliased_name(value) is not None else value
+
+    def fresh_name(self, prefix):
+        self.name_count += 1
+        return f"{prefix}{self.name_count}"
+
+    def use(self, name):
+        self.uses.add(name)
+        return name
+
+    def assign_result(self, env, ctx, t, lines, value, defs=()):
+        """Lines computing a value of type t, then ``TARGET = value``; the statement tuple."""
+        name = self.target_name(env, ctx, t)
+        if name is None:
+            return None
+        env = dict(env)
+        env[name] = Var(t)
+        self.maybe.pop(name, None)
+        return lines + [f"{name} = {value}"], env, False, {name, *defs}
+
+    def accumulate(self, env, ctx, t, header, term):
+        """``TARGET = 0``, then ``for ...: TARGET = TARGET + term``."""
+        name = self.target_name(env, ctx, t)
+        if name is None:
+            return None
+        env = dict(env)
+        env[name] = Var(t)
+        self.maybe.pop(name, None)
+        zero = "np.zeros(3)" if t == "v" else "0.0"
+        return [f"{name} = {zero}", header, f"    {name} = {name} + {term}"], env, False, {name}
+
+    def container_item(self, env, ctx, t):
+        """A fresh value of type t to put in a container."""
+        if t == "m":
+            a, b = self.vector(env, ctx, 1), self.vector_leaf(env, ctx, atom=True)
+            return f"np.outer({a}, {b}) * {self.const()}"
+        return self.owned(self.expr(t, env, ctx, 1))
+
+    def stmt_container_new(self, env, ctx):
+        """Build a list of tuples, a nested list, a tuple or a dict of arrays and scalars."""
+        if not self.has_vector(env):
+            return None
+        kind = self.pick(["pairs", "pairs", "nest", "tup", "dict", "layers", "layers"])
+        name = self.fresh_name(CONTAINER_PREFIX[kind])
+        item = lambda t: self.container_item(env, ctx, t)  # noqa: E731
+        self.features.add(f"container_{kind}")
+        if kind in ("pairs", "layers"):
+            first = "m" if kind == "layers" else "v"
+            second = "v" if kind == "layers" else "s"
+            form = self.pick(["literal", "append", "append_loop"])
+            self.features.add(f"container_{form}")
+            if form == "literal":
+                lines = [f"{name} = [({item(first)}, {item(second)}), ({item(first)}, {item(second)})]"]
+            elif form == "append":
+                lines = [f"{name} = []"] + [
+                    f"{name}.append(({item(first)}, {item(second)}))" for _ in range(self.pick([2, 2, 3]))
+                ]
+            else:
+                n = self.pick([2, 3])
+                lines = [
+                    f"{name} = []",
+                    f"for ip in range({n}):",
+                    f"    {name}.append(({item(first)} * (ip + 1.0), {item(second)}))",
+                ]
+        elif kind == "nest":
+            lines = [
+                f"{name} = [({item('v')}, [{item('v')}, {item('s')}]), ({item('v')}, [{item('v')}, {item('s')}])]"
+            ]
+        elif kind == "tup":
+            lines = [f"{name} = ({item('v')}, {item('v')}, {item('s')})"]
+        else:
+            lines = [f"{name} = {{'scale': {item('s')}, 'shift': {item('v')}}}"]
+        env = dict(env)
+        env[name] = Var(kind, fresh=False, nonempty=True)
+        self.maybe.pop(name, None)
+        return lines, env, False, {name}
+
+    def stmt_container_update(self, env, ctx):
+        """Append to a list of tuples (in a loop, often) or change a dict's entry."""
+        names = self.names(env, "pairs", "layers", "dict")
+        if not names:
+            return None
+        c = self.pick(names)
+        kind = env[c].type
+        self.features.add(f"container_update_{kind}")
+        if kind == "pairs":
+            return (
+                [f"{c}.append(({self.container_item(env, ctx, 'v')}, {self.scalar(env, ctx, 1)}))"],
+                env,
+                False,
+                set(),
+            )
+        if kind == "layers":
+            m, b = self.container_item(env, ctx, "m"), self.container_item(env, ctx, "v")
+            return [f"{c}.append(({m}, {b}))"], env, False, set()
+        if self.chance(0.5):
+            return (
+                [f"{c}['scale'] = {c}['scale'] * {self.const()} + {self.scalar(env, ctx, 1)}"],
+                env,
+                False,
+                set(),
+            )
+        return [f"{c}['shift'] = {self.container_item(env, ctx, 'v')}"], env, False, set()
+
+    def container_expr(self, env, ctx, t):
+        """A constant-index read of a container in env, of type t (None when none fits)."""
+        names = self.names(env, *CONTAINER_TYPES)
+        if not names:
+            return None
+        c = self.pick(names)
+        kind = env[c].type
+        k = self.pick(["0", "1", "-1"])
+        self.features.add("container_index")
+        if t == "s":
+            return {
+                "pairs": f"{c}[{k}][1]",
+                "nest": f"{c}[{k}][1][1]",
+                "tup": f"{c}[2]",
+                "dict": self.pick([f"{c}['scale']", f"{c}.get('scale', 1.0)", f"{c}.get('bias', 0.5)"]),
+                "layers": f"{c}[{k}][0][1, 2]",
+            }[kind]
+        return {
+            "pairs": f"{c}[{k}][0]",
+            "nest": self.pick([f"{c}[{k}][0]", f"{c}[{k}][1][0]"]),
+            "tup": f"{c}[{self.pick(['0', '1'])}]",
+            "dict": self.pick([f"{c}['shift']", f"{c}.get('shift', 0.0)"]),
+            "layers": self.pick([f"{c}[{k}][1]", f"{c}[{k}][0] @ {c}[0][1]"]),
+        }[kind]
+
+    def stmt_container_read(self, env, ctx):
+        """Read a container back: unpacking, for loops over it, zip(*...), len, comprehensions."""
+        names = self.names(env, *CONTAINER_TYPES)
+        if not names:
+            return None
+        c = self.pick(names)
+        kind = env[c].type
+        s = self.scalar(env, ctx, 0)
+        form = self.rng.randint(0, 4)
+        self.features.add(f"container_read_{kind}")
+        if kind == "pairs":
+            if form == 0:
+                return self.accumulate(env, ctx, "v", f"for pa, pb in {c}:", "pa * pb")
+            if form == 1:
+                return self.assign_result(
+                    env, ctx, "v", [f"pa, pb = {c}[{self.pick(['0', '1', '-1'])}]"], "pa * np.cos(pb)"
+                )
+            if form == 2:
+                self.features.add("zip_star")
+                vs = self.pick(["sum(vs)", "np.sum(np.stack(vs), axis=0)", "vs[1]"])
+                return self.assign_result(env, ctx, "v", [f"vs, ss = zip(*{c})"], f"{vs} * ss[0] + ss[-1]")
+            if form == 3:
+                self.features.add("len")
+                return self.assign_result(
+                    env, ctx, "s", [], f"sum([pb * np.sum(pa) for pa, pb in {c}]) / len({c})"
+                )
+            self.use("hpairs")
+            self.features.add("generator")
+            return self.accumulate(env, ctx, "v", f"for gv in hpairs({c}):", f"gv * {s}")
+        if kind == "nest":
+            if form <= 1:
+                self.features.add("nested_for_unpack")
+                return self.accumulate(env, ctx, "v", f"for pa, (pb, pc) in {c}:", "pa * pb * pc")
+            if form == 2:
+                return self.assign_result(
+                    env, ctx, "v", [f"pa, (pb, pc) = {c}[{self.pick(['0', '1'])}]"], "pa - pb * pc"
+                )
+            if form == 3:
+                return self.accumulate(
+                    env, ctx, "v", f"for ii, (pa, pq) in enumerate({c}):", "pa * pq[1] * ii + pq[0]"
+                )
+            return self.assign_result(
+                env, ctx, "s", [], f"np.sum({c}[1][1][0]) * {c}[0][1][1] + len({c}[0][1])"
+            )
+        if kind == "tup":
+            if form <= 1:
+                return self.assign_result(env, ctx, "v", [f"pa, pb, pc = {c}"], "pa * pc + pb")
+            if form == 2:
+                self.use("hstar")
+                self.features.add("star_spread")
+                return self.assign_result(env, ctx, "v", [], f"hstar(*{c})")
+            if form == 3:
+                return self.accumulate(env, ctx, "v", f"for pa in {c}:", "pa")
+            return self.assign_result(env, ctx, "v", [f"pa, *pr = {c}"], "pa * len(pr) + pr[0]")
+        if kind == "dict":
+            if form == 0:
+                return self.accumulate(env, ctx, "s", f"for key, val in {c}.items():", "np.sum(val)")
+            if form == 1:
+                self.use("hkw")
+                self.features.add("kwargs_spread")
+                return self.assign_result(env, ctx, "v", [], f"hkw({self.vector(env, ctx, 1)}, **{c})")
+            if form == 2:
+                return self.accumulate(env, ctx, "s", f"for key in {c}:", f"np.sum({c}[key]) * {s}")
+            if form == 3:
+                return self.assign_result(env, ctx, "v", [], f"{c}['shift'] * {c}.get('scale', 1.0)")
+            return self.assign_result(env, ctx, "s", [], f"np.sum(np.stack(list({c}.values())[1:]))")
+        # layers
+        v = self.owned(self.vector(env, ctx, 1))
+        name = self.target_name(env, ctx, "v")
+        if name is None:
+            return None
+        env = dict(env)
+        env[name] = Var("v")
+        self.maybe.pop(name, None)
+        if form <= 2:
+            self.features.add("layers_loop")
+            lines = [f"{name} = {v}", f"for lw, lb in {c}:", f"    {name} = np.tanh(lw @ {name} + lb)"]
+        elif form == 3:
+            self.features.add("zip_star")
+            lines = [f"lws, lbs = zip(*{c})", f"{name} = lws[-1] @ {v} + sum(lbs)"]
+        else:
+            lines = [
+                f"{name} = {v}",
+                f"for il in range(len({c})):",
+                f"    {name} = {c}[il][0] @ {name} * 0.5 + {c}[il][1]",
+            ]
+        return lines, env, False, {name}
+
+    def stmt_star_call(self, env, ctx):
+        """Helpers with *args and **kwargs, map, functools.partial, generators, sum of a list."""
+        if not self.has_vector(env):
+            return None
+        form = self.pick(
+            ["star", "star", "spread", "kw", "kw", "map", "map", "partial", "gen", "sum"]
+            + ["helper_map", "helper_partial"] * bool(self.helpers)
+        )
+        self.features.add(form)
+        if form.startswith("helper_"):  # a generated helper h(a, p) through map or partial
+            name, arg, ret, _ = self.pick(self.helpers)
+            args = [self.owned(self.expr(arg, env, ctx, 1)) for _ in range(2)]
+            if form == "helper_map":
+                ps = f"{self.scalar(env, ctx, 0)}, {self.scalar(env, ctx, 0)}"
+                value = self.pick(
+                    [
+                        f"sum(map({name}, [{', '.join(args)}], [{ps}]))",
+                        f"list(map({name}, [{', '.join(args)}], [{ps}]))[-1]",
+                    ]
+                )
+                return self.assign_result(env, ctx, ret, [], value)
+            self.uses.add("functools")
+            pf = self.fresh_name("pf")
+            lines = [f"{pf} = functools.partial({name}, p={self.scalar(env, ctx, 1)})"]
+            return self.assign_result(
+                env, ctx, ret, lines, f"{pf}({args[0]}) * {self.const()} + {pf}({args[1]})"
+            )
+        items = lambda n, t="v": [self.owned(self.expr(t, env, ctx, 1)) for _ in range(n)]  # noqa: E731
+        if form == "star":
+            self.use("hstar")
+            first = self.pick(["s", "v"])
+            rest = [self.pick(["s", "v"]) for _ in range(self.pick([1, 2, 3]))]
+            t = "v" if "v" in [first] + rest else "s"
+            args = [self.expr(first, env, ctx, 1)] + [self.expr(r, env, ctx, 1) for r in rest]
+            return self.assign_result(env, ctx, t, [], f"hstar({', '.join(args)})")
+        if form == "spread":
+            self.use("hstar")
+            name = self.fresh_name("parts")
+            n = self.pick([2, 3])
+            return self.assign_result(env, ctx, "v", [f"{name} = ({', '.join(items(n))})"], f"hstar(*{name})")
+        if form == "kw":
+            self.use("hkw")
+            v = self.vector(env, ctx, 1)
+            kw = self.pick(
+                [
+                    f"scale={self.scalar(env, ctx, 1)}",
+                    f"shift={self.vector(env, ctx, 1)}",
+                    f"shift={self.scalar(env, ctx, 1)}, scale={self.scalar(env, ctx, 0)}",
+                    "",
+                    f"**{{'scale': {self.scalar(env, ctx, 1)}}}",
+                ]
+            )
+            return self.assign_result(env, ctx, "v", [], f"hkw({v}{', ' + kw if kw else ''})")
+        if form == "map":
+            self.use("hmap")
+            xs = ", ".join(items(self.pick([2, 3])))
+            style = self.rng.randint(0, 2)
+            if style == 0:
+                name = self.fresh_name("ms")
+                return self.assign_result(
+                    env, ctx, "v", [f"{name} = list(map(hmap, [{xs}]))"], f"{name}[0] * {name}[-1]"
+                )
+            if style == 1:
+                return self.assign_result(env, ctx, "v", [], f"sum(map(hmap, [{xs}]))")
+            return self.accumulate(env, ctx, "v", f"for mv in map(hmap, [{xs}]):", "mv * mv")
+        if form == "partial":
+            self.use("hpart")
+            self.uses.add("functools")
+            name = self.fresh_name("pf")
+            c = self.pick([self.const(), self.scalar(env, ctx, 1)])
+            lines = [f"{name} = functools.partial(hpart, {c})"]
+            return self.assign_result(
+                env,
+                ctx,
+                "v",
+                lines,
+                f"{name}({self.vector(env, ctx, 1)}) + {name}({self.scalar(env, ctx, 0)})",
+            )
+        if form == "gen":
+            self.use("hgen")
+            v, c = self.vector(env, ctx, 1), self.scalar(env, ctx, 0)
+            if self.chance(0.5):
+                return self.accumulate(env, ctx, "s", f"for gv in hgen({v}, {c}):", "gv * gv")
+            return self.assign_result(
+                env,
+                ctx,
+                "s",
+                [],
+                self.pick([f"sum(hgen({v}, {c}))", f"np.sum(np.array(list(hgen({v}, {c}))))"]),
+            )
+        return self.assign_result(env, ctx, "v", [], f"sum([{', '.join(items(self.pick([2, 3])))}])")
+
+    def stmt_layer_objects(self, env, ctx):
+        """A loop over a global list of objects of two classes with an ``apply`` method."""
+        if not self.has_vector(env):
+            return None
+        self.use("LAYERS")
+        self.features.add("layer_objects")
+        v = self.owned(self.vector(env, ctx, 1))
+        name = self.target_name(env, ctx, "v")
+        if name is None:
+            return None
+        env = dict(env)
+        env[name] = Var("v")
+        self.maybe.pop(name, None)
+        if self.chance(0.3):
+            return [f"{name} = LAYERS[{self.pick(['0', '1', '-1'])}].apply({v})"], env, False, {name}
+        header = self.pick(["for lyr in LAYERS:", "for lyr in LAYERS[1:]:", "for lyr in reversed(LAYERS):"])
+        return [f"{name} = {v}", header, f"    {name} = lyr.apply({name})"], env, False, {name}
 
     # ---- helpers and the program ---------------------------------------------------------
     def helper(self, number):
@@ -882,7 +1296,12 @@ class Generator:
         lines += body
         if not body[-1].startswith("return"):
             lines.append(f"return {self.final_scalar(env, ctx, self.scalar(env, ctx, 1))}")
-        source = ["import numpy as np", "", ""]
+        source = (
+            ["import numpy as np"] + (["import functools"] if "functools" in self.uses else []) + ["", ""]
+        )
+        for name, definition in PRELUDE.items():
+            if name in self.uses:
+                source += definition + ["", ""]
         for _, _, _, helper_lines in self.helpers:
             source += helper_lines + ["", ""]
         source += [f"def f({params}):"] + indent(lines)
@@ -924,10 +1343,10 @@ class Program:
         return f"seed {self.seed} program {self.index}"
 
 
-def generate(seed: int, index: int) -> Program:
+def generate(seed: int, index: int, extended: bool = False) -> Program:
     """Program ``index`` of ``seed``: the same program on every run and machine."""
     rng = random.Random(f"srcgrad-random-programs-{seed}-{index}")
-    gen = Generator(rng)
+    gen = Generator(rng, extended)
     with_matrix = rng.random() < 0.15
     template = gen.program(with_matrix)
     x = np.array([round(rng.uniform(-1.0, 1.0), 4) for _ in range(N)])
@@ -1576,9 +1995,9 @@ def hessian_args_for(index, hessians):
     return None if hessians == "all" else (index % 2,)
 
 
-def check_index(seed, index, modes, hessians):
+def check_index(seed, index, modes, hessians, extended=False):
     """(program, outcomes) or (program, discard reason), for one worker."""
-    program = generate(seed, index)
+    program = generate(seed, index, extended)
     try:
         return program, check_program(program, modes, hessian_args_for(index, hessians))
     except Discard as exc:
@@ -1589,11 +2008,13 @@ def _check_index_star(args):
     return check_index(*args)
 
 
-def run_many(seed, count, modes=MODES, start=0, hessians="all", jobs=1, progress=False) -> Report:
-    """Check programs ``start .. start + count - 1`` of ``seed``."""
+def run_many(
+    seed, count, modes=MODES, start=0, hessians="all", jobs=1, progress=False, extended=False
+) -> Report:
+    """Check programs ``start .. start + count - 1`` of ``seed`` (of the extended grammar)."""
     report = Report()
     begin = time.monotonic()
-    tasks = [(seed, index, modes, hessians) for index in range(start, start + count)]
+    tasks = [(seed, index, modes, hessians, extended) for index in range(start, start + count)]
     if jobs > 1:
         import multiprocessing
 
@@ -1696,15 +2117,29 @@ def main(argv=None):
     )
     parser.add_argument("--reduce-seconds", type=float, default=30.0, help="time to minimise one failure")
     parser.add_argument("--print", action="store_true", help="print the programs instead of checking them")
+    parser.add_argument(
+        "--extended",
+        action="store_true",
+        help="the extended grammar: containers, *args/**kwargs, map, partial, generators, layer objects",
+    )
     args = parser.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
     if args.print:
         for index in range(args.start, args.start + args.count):
-            program = generate(args.seed, index)
+            program = generate(args.seed, index, args.extended)
             inputs = ", ".join(f"{n}={format_array(a)}" for n, a in zip(ARG_NAMES, program.args))
             print(f"# {program.label}; {inputs}\n{render(program.template)}")
         return 0
-    report = run_many(args.seed, args.count, modes, args.start, args.hessians, args.jobs, progress=True)
+    report = run_many(
+        args.seed,
+        args.count,
+        modes,
+        args.start,
+        args.hessians,
+        args.jobs,
+        progress=True,
+        extended=args.extended,
+    )
     print(f"seed {args.seed}, programs {args.start}..{args.start + args.count - 1}, modes {','.join(modes)}")
     print(summary(report, modes), flush=True)
     if args.show_failures:

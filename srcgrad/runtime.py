@@ -477,7 +477,10 @@ def _new_array(x: Any, dtype: Any) -> Any:
 
 
 def _copy(x: Any) -> Any:
-    """A copy of the array ``x`` in its own library (``np.copy`` would pull a dask array into memory)."""
+    """A copy of the array ``x`` in its own library (``np.copy`` would pull a dask array into
+    memory); of a dict or list, a shallow copy of the same kind."""
+    if isinstance(x, (dict, list)):
+        return type(x)(x)
     return np.copy(x) if not _foreign(x) else x.copy()
 
 
@@ -676,6 +679,8 @@ def item_grad(g: Any, index: Any, value: Any) -> Any:
     (Only shapes are needed, and ``g`` has the array's: the tape need not keep the array.)
     """
     part = g[index]
+    if isinstance(g, (dict, list)):  # d["k"] = v: the item's adjoint
+        return part
     if _is_advanced(index) and _foreign((g, index)):
         raise refuse(
             f"srcgrad differentiates an update y[index] = v with an index array on numpy arrays only, not on "

@@ -426,3 +426,19 @@ def test_star_arguments_after_a_swap(mode):
             srcgrad.grad(spread_after_swap, wrt, mode=mode)(*args),
             autograd.grad(spread_after_swap, wrt)(*args),
         )
+
+
+def pairs_summed(a, p):
+    b = sum([a, a])  # the builtin sum, in a helper called through a partial
+    return np.sum(b) * p
+
+
+def partial_with_builtin(x, w):
+    pf = functools.partial(pairs_summed, p=w)
+    return pf(x)
+
+
+def test_partial_of_a_helper_that_calls_a_builtin():
+    x, w = np.array([0.19, -0.9051, 0.1771]), 0.1433
+    for wrt in (0, 1):
+        close(srcgrad.grad(partial_with_builtin, wrt)(x, w), autograd.grad(partial_with_builtin, wrt)(x, w))

@@ -467,3 +467,17 @@ def test_in_place_update_of_a_view_whose_base_is_dead(mode):
 def test_in_place_update_of_a_view_whose_base_is_read_is_refused():
     with pytest.raises(srcgrad.SrcGradError, match=r"test_containers.py:\d+: .*in-place update"):
         srcgrad.grad(view_updated_base_read)(np.ones(4))
+
+
+def dict_entry_reassigned(x, w):
+    d = {"scale": w, "shift": x}
+    d["scale"] = d["scale"] * 0.5
+    return np.sum(d["shift"]) * d["scale"]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_entry_of_a_dict_built_here_reassigned(mode):
+    x, w = np.array([-0.1661, 0.4399, -0.1366]), 0.2436
+    got = srcgrad.grad(dict_entry_reassigned, wrt=(0, 1), mode=mode)(x, w)
+    np.testing.assert_allclose(got[0], numeric_grad(dict_entry_reassigned, (x, w), 0), rtol=1e-6)
+    np.testing.assert_allclose(got[1], numeric_grad(dict_entry_reassigned, (x, w), 1), rtol=1e-6)

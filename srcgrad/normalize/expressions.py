@@ -133,6 +133,12 @@ class Expressions:
             return name(self.bindings.cell(cell, node.id))
         if scope.module_alias is not None and node.id in scope.parsed.globals:
             return gast.Attribute(value=name(scope.module_alias), attr=node.id, ctx=gast.Load())
+        if node.id not in self.namer.reserved:  # a name of code found late (a partial's helper)
+            if node.id in self.namer.taken:  # a temporary has it already: bind the object instead
+                obj = scope.resolver.resolve(node)
+                if obj is not UNRESOLVED:
+                    return name(self.bindings.value(obj, node.id))
+            self.namer.reserved.add(node.id)  # no temporary may take it from now on
         return name(node.id)
 
     def atom(self, node: gast.expr, hint: str | None = None) -> gast.expr:
@@ -763,6 +769,8 @@ class Expressions:
             head = self.bindings.value(operator, head)
         elif hasattr(runtime, head):
             head = self.bindings.value(getattr(runtime, head), head)
+        elif not rest and getattr(builtins, head, None) is rule.fn:  # sum: never a temporary named sum
+            head = self.bindings.value(rule.fn, head)
         node: gast.expr = name(head)
         for attr in rest:
             node = gast.Attribute(value=node, attr=attr, ctx=gast.Load())

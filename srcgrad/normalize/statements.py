@@ -184,6 +184,12 @@ class Statements:
             )
             return self.bind_new(user_name, call)
         atom = self.apply(lookup(runtime.with_item), [array, index, item], {}, user_name, None)
+        if (
+            isinstance(array, gast.Name)
+            and array.id in self.lists | self.unknown
+            and isinstance(atom, gast.Name)
+        ):
+            self.lists.add(atom.id)  # d["k"] = v on a dict or a list: a container still
         self.scope.env[user_name] = atom
 
     def check_unshared(self, target: gast.expr, stmt: gast.AST, statement: gast.stmt | None = None) -> None:

@@ -481,3 +481,37 @@ def test_entry_of_a_dict_built_here_reassigned(mode):
     got = srcgrad.grad(dict_entry_reassigned, wrt=(0, 1), mode=mode)(x, w)
     np.testing.assert_allclose(got[0], numeric_grad(dict_entry_reassigned, (x, w), 0), rtol=1e-6)
     np.testing.assert_allclose(got[1], numeric_grad(dict_entry_reassigned, (x, w), 1), rtol=1e-6)
+
+
+# Containers of arrays of different shapes, built in the function, differentiated twice: their
+# zero tangents are containers too (np.zeros_like of a ragged list crashed).
+def pairs_of_outer_products(x, w):
+    layers = [(np.outer(x, x), x), (np.outer(x * w, x), x)]
+    return np.sum(layers[1][0] @ layers[0][1]) * w
+
+
+def nested_in_a_branch(x, w):
+    a = np.zeros(3)
+    if w > 0.5:
+        nst = [(x, [a, x]), (x, [a, a[0]])]
+        w = w * np.sum(nst[0][1][1])
+    return w * w
+
+
+def loops_over_items(x, w):
+    d = {"scale": [e for e in x], "shift": x}
+    total = 0.0
+    for key, val in d.items():
+        total = total + len(key)
+    return w * w * total
+
+
+@pytest.mark.parametrize("f", [pairs_of_outer_products, nested_in_a_branch, loops_over_items])
+def test_second_order_and_forward_through_ragged_containers(f):
+    x, w = np.array([0.1578, 0.9846, -0.4357]), 0.8912
+    forward = srcgrad.grad(f, wrt=1, mode="forward")(x, w)
+    np.testing.assert_allclose(forward, numeric_grad(f, (x, w), 1), rtol=1e-6, atol=1e-9)
+    second = srcgrad.hessian(f, wrt=1)(x, w)
+    step = 1e-5
+    by_differences = (srcgrad.grad(f, wrt=1)(x, w + step) - srcgrad.grad(f, wrt=1)(x, w - step)) / (2 * step)
+    np.testing.assert_allclose(second, by_differences, rtol=1e-5, atol=1e-7)

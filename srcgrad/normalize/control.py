@@ -189,6 +189,9 @@ class ControlFlow:
             return False
         if isinstance(iterator, gast.GeneratorExp):
             return True
+        if isinstance(iterator, gast.Call) and isinstance(iterator.func, gast.Attribute):
+            if iterator.func.attr in ("items", "keys", "values"):  # a dict's view: not indexable
+                return True
         func = self.resolve_value(iterator.func) if isinstance(iterator, gast.Call) else None
         return func in (map, filter, iter) or inspect.isgeneratorfunction(func)
 

@@ -146,7 +146,10 @@ class Expressions:
         value = self.expr(node, hint)
         if _is_simple(value):
             return value
-        return name(self.emit(self.fresh(hint, _base_name(value)), value))
+        target = self.emit(self.fresh(hint, _base_name(value)), value)
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+            self.lists.add(target)  # a container: its zero is one too
+        return name(target)
 
     def expr(self, node: gast.expr, hint: str | None = None) -> gast.expr:
         """Normalize ``node``; returns an atom, or the expression itself when inactive."""

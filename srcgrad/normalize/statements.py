@@ -368,8 +368,8 @@ class Statements:
         if base is not None:  # v = y[:2]: writing into v would write into y
             self.view_of[new] = base
             self.share(new)
-        if isinstance(value, gast.List) or self.zero_of_a_list(value):
-            self.lists.add(new)
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)) or self.zero_of_a_list(value):
+            self.lists.add(new)  # (a container: its zero is one too, not np.zeros_like of it)
         self.scope.env[user_name] = name(new)
         items = _items(value)
         if items is not None:  # options = {"axis": 0}: f(**options) passes axis=0

@@ -502,7 +502,7 @@ def loops_over_items(x, w):
     d = {"scale": [e for e in x], "shift": x}
     total = 0.0
     for key, val in d.items():
-        total = total + len(key)
+        total = total + len(key) + len(val)
     return w * w * total
 
 

@@ -119,12 +119,13 @@ def check_scalar(ans: Any, where: str) -> bool:
 def same_items(items: Any, expected: tuple, where: str) -> None:
     """Generated code unrolled a loop over ``items`` (layers, functions) as they were: refuse to
     run it if the sequence has changed since (another length, another object at a place)."""
-    if len(items) != len(expected) or any(a is not b for a, b in zip(items, expected)):
+    items = list(items)  # (reversed(layers) is an iterator)
+    if len(items) != len(expected) or any(a is not b for a, b in zip(items, expected, strict=False)):
         filename, _, lineno = where.rpartition(":")
         line = linecache.getline(SOURCES.get(filename, filename), int(lineno)) or None
         raise UnsupportedValueError(
-            "the loop iterates over objects that changed since srcgrad generated this gradient "
-            "(it unrolled the loop, one copy of its body per object)",
+            "the objects whose methods this line calls changed since srcgrad generated this "
+            "gradient (it inlined their methods, one copy per object)",
             filename,
             int(lineno),
             line,

@@ -421,6 +421,12 @@ class Expressions:
             kwargs = {k.arg: self.call_arg(k.value) for k in node.keywords}
             return self.apply(rule, args, kwargs, hint or rule.name, None, node)
         if _is_user_function(obj):
+            if (
+                inspect.ismethod(obj)
+                and isinstance(func, gast.Attribute)
+                and isinstance(func.value, gast.Subscript)
+            ):
+                self.check_same_item(func.value, obj.__self__)  # LAYERS[0].apply(v)
             return self.inline(node, obj, hint)
         root = func
         while isinstance(root, gast.Attribute):
@@ -475,6 +481,22 @@ class Expressions:
             f"(@srcgrad.tangent({ast.unparse(spelled)}) adds forward mode; "
             f"srcgrad.nondifferentiable({ast.unparse(spelled)}) marks it.)",
         )
+
+    def check_same_item(self, item: gast.expr, obj: Any) -> None:
+        """``LAYERS[0].apply(v)`` inlines the method of the object there now: generated code
+        checks that it is still there (else it is stale: an error, not another object's method)."""
+        frame = self.scope.frames[-1]
+        bound = name(self.bindings.value(obj, "item"))
+        check = gast.Call(
+            func=name(self.bindings.value(runtime.same_items, "same_items")),
+            args=[
+                gast.Tuple(elts=[self.substitute(item)], ctx=gast.Load()),
+                gast.Tuple(elts=[bound], ctx=gast.Load()),
+                gast.Constant(value=f"{frame.filename}:{frame.lineno}", kind=None),
+            ],
+            keywords=[],
+        )
+        self.out.append(Stmt(gast.Expr(value=check), self.scope.frames))
 
     def lower_call(self, node: gast.Call, obj: Any) -> gast.expr | None:
         """Calls that are other Python written shorter: ``map(f, xs)`` is ``[f(x) for x in xs]``,
@@ -641,6 +663,19 @@ class Expressions:
             base = self.resolve_value(node.value)
             if base is not UNRESOLVED and not isinstance(base, np.ndarray):
                 return getattr(base, node.attr, UNRESOLVED)
+        if isinstance(node, gast.Subscript):  # LAYERS[0], LAYERS[1:] of a constant list
+            base = self.resolve_value(node.value)
+            index = _constant_index(node.slice)
+            if isinstance(base, (list, tuple)) and index is not None:
+                try:
+                    return base[index]
+                except IndexError:
+                    return UNRESOLVED
+        if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords:
+            if self.scope.resolver.resolve(node.func) is reversed:  # reversed(LAYERS)
+                base = self.resolve_value(node.args[0])
+                if isinstance(base, (list, tuple)):
+                    return list(reversed(base))
         return UNRESOLVED
 
     def call_arg(self, node: gast.expr) -> gast.expr:
@@ -820,3 +855,25 @@ class Expressions:
                 f"call {rule.spelling}({', '.join(names)}) with these arguments only.",
             )
         return {p.name: bound[p.name] for p in rule.params}
+
+
+def _constant_index(index: gast.expr) -> int | slice | None:
+    """``0``, ``-1`` or ``1:`` written with constants; None for anything else."""
+
+    def number(node: gast.expr | None) -> int | None:
+        if node is None:
+            return None
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            inner = number(node.operand)
+            return -inner if isinstance(inner, int) else None
+        if isinstance(node, gast.Constant) and type(node.value) is int:
+            return node.value
+        raise ValueError
+
+    try:
+        if isinstance(index, gast.Slice):
+            return slice(number(index.lower), number(index.upper), number(index.step))
+        value = number(index)
+        return value if isinstance(value, int) else None
+    except ValueError:
+        return None

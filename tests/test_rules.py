@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import importlib.metadata
 import importlib.util
 import itertools
 import math
@@ -1602,6 +1603,8 @@ NONDIFF_CASES.update({
 # -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
 
 SCIPY = importlib.util.find_spec("scipy") is not None
+# scipy.linalg takes stacks of matrices from scipy 1.16 (1.15, the last for Python 3.10, does not)
+SCIPY_STACKS = SCIPY and tuple(int(p) for p in importlib.metadata.version("scipy").split(".")[:2]) >= (1, 16)
 if SCIPY:
     import scipy.special
     import scipy.stats
@@ -1709,8 +1712,8 @@ if SCIPY:
         la.solve_triangular: [case("scipy.linalg.solve_triangular(a, b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, lower=True)", a=wellconditioned((3, 3)), b=rand((3,))), case("scipy.linalg.solve_triangular(a, b, trans='T', lower=True, unit_diagonal=True)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.solve_triangular(a, b, 2)", a=wellconditioned((3, 3)), b=rand((3,)))],
         la.cho_factor: [case("scipy.linalg.cho_factor(a @ a.T)[0]", a=wellconditioned((3, 3))), case("np.tril(scipy.linalg.cho_factor(a @ a.T, lower=True)[0])", a=wellconditioned((3, 3)))],
         la.cho_solve: [case("scipy.linalg.cho_solve(scipy.linalg.cho_factor(a @ a.T), b)", a=wellconditioned((3, 3)), b=rand((3, 2))), case("scipy.linalg.cho_solve((np.tril(a), True), b)", a=wellconditioned((3, 3)), b=rand((3,)))],
-        la.solve_sylvester: [case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((3, 3)), b=wellconditioned((2, 2)), q=rand((3, 2))), case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((2, 3, 3)), b=wellconditioned((2, 2, 2)), q=rand((2, 3, 2)))],
-        la.sqrtm: [case("scipy.linalg.sqrtm(a @ a.T)", a=wellconditioned((3, 3))), case("scipy.linalg.sqrtm(a @ np.swapaxes(a, -1, -2))", a=wellconditioned((2, 3, 3)))],
+        la.solve_sylvester: [case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((3, 3)), b=wellconditioned((2, 2)), q=rand((3, 2))), *[case("scipy.linalg.solve_sylvester(a, b, q)", a=wellconditioned((2, 3, 3)), b=wellconditioned((2, 2, 2)), q=rand((2, 3, 2)))] * SCIPY_STACKS],
+        la.sqrtm: [case("scipy.linalg.sqrtm(a @ a.T)", a=wellconditioned((3, 3))), *[case("scipy.linalg.sqrtm(a @ np.swapaxes(a, -1, -2))", a=wellconditioned((2, 3, 3)))] * SCIPY_STACKS],
         la.expm: [case("scipy.linalg.expm(a)", a=rand((3, 3))), case("scipy.linalg.expm(a)", a=rand((2, 3, 3))), case("scipy.linalg.expm(a)", a=rand((1, 1)))],
         scipy.signal.convolve: [case(f"{conv}(x, y)", x=rand((5,)), y=rand((3,))), case(f"{conv}(x, y, 'valid')", x=rand((3,)), y=rand((5,))), case(f"{conv}(x, y, mode='same')", x=rand((3, 4)), y=rand((2, 3))), case(f"{conv}(x, y, 'same')", x=rand((2, 2)), y=rand((3, 4))), case(f"{conv}(x, y, 'valid')", x=rand((4, 5)), y=rand((2, 3)))],
         runtime_scipy.convolve_full: [case("convolve_full(v, a, b, 'same')", v=rand((3, 4)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_full(v, a, b, 'valid')", v=rand((3,)), a=shape((3,)), b=shape((5,)))],
@@ -1990,8 +1993,11 @@ REFUSED = [
     case("np.interp(x, [0.0, 1.0], [0.0, 2.0], period=3.0)", x=rand(V)),
     *(  # scipy: stacks of matrices where the derivative is written for one
         [
-            case("scipy.linalg.solve_triangular(x, np.ones((2, 3, 1)))", x=wellconditioned((2, 3, 3))),
-            case("scipy.linalg.cho_factor(x @ np.swapaxes(x, -1, -2))[0]", x=wellconditioned((2, 3, 3))),
+            *[
+                case("scipy.linalg.solve_triangular(x, np.ones((2, 3, 1)))", x=wellconditioned((2, 3, 3))),
+                case("scipy.linalg.cho_factor(x @ np.swapaxes(x, -1, -2))[0]", x=wellconditioned((2, 3, 3))),
+            ]
+            * SCIPY_STACKS,
             case(
                 "scipy.stats.multivariate_normal.logpdf(x, np.zeros(2), np.array([1.0, 2.0]))", x=rand((2,))
             ),

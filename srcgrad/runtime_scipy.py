@@ -152,8 +152,21 @@ def _factor(c: Any, lower: bool) -> Any:
     return np.tril(c) if lower else np.transpose(np.triu(c))
 
 
+def _cho_keeps_a() -> bool:
+    """Does cho_factor leave ``a``'s entries in the other triangle of ``c``? (scipy 1.17 and
+    older do; 1.18 zeros it, and then that triangle carries no derivative.)"""
+    c, _ = scipy.linalg.cho_factor(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    return bool(c[1, 0] != 0.0)
+
+
+_CHO_KEEPS_A = _cho_keeps_a()
+
+
 def _other(c: Any, lower: bool) -> Any:
-    """The triangle of ``c`` that cho_factor leaves as it was in ``a`` (without the diagonal)."""
+    """The triangle of ``c`` that cho_factor leaves as it was in ``a`` (without the diagonal),
+    or zeros where this scipy zeros it."""
+    if not _CHO_KEEPS_A:
+        return np.zeros_like(c)
     return np.triu(c, 1) if lower else np.tril(c, -1)
 
 

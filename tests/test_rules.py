@@ -1515,7 +1515,8 @@ CASES.update({
     np.linalg.eig: [
         case("np.abs(np.linalg.eig(x)[0])", x=general((3, 3))),
         case("np.abs(np.linalg.eig(x).eigenvectors) ** 2", x=general((3, 3))),
-        case("np.linalg.eig(x)[1] ** 2 * np.linalg.eig(x)[0][..., None, :]", x=general((2, 3, 3))),
+        # (np.real: numpy 2.5 returns complex eigenvalues and vectors for every real matrix)
+        case("np.real(np.linalg.eig(x)[1] ** 2 * np.linalg.eig(x)[0][..., None, :])", x=general((2, 3, 3))),
         case("np.abs(np.linalg.eig(x)[0]) + np.real(np.linalg.eig(x)[0])", x=rotation((3, 3))),
         case("np.real(np.linalg.eig(x)[1]) + np.imag(np.linalg.eig(x)[1]) ** 2", x=rotation((3, 3))),  # the phase too
     ],

@@ -535,10 +535,8 @@ class Expressions:
         partial = self.partial_of(node.func)
         if isinstance(obj, functools.partial):  # a partial made before: its arguments are constants
 
-            def bound(value: Any) -> gast.Name:
-                key = f"@partial{len(self.scope.env)}"
-                self.scope.env[key] = name(self.bindings.value(value, "arg"))
-                return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+            def bound(value: Any) -> gast.expr:
+                return self.user_level(name(self.bindings.value(value, "arg")))
 
             func = bound(obj.func)
             partial = gast.Call(

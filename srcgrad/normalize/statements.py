@@ -159,13 +159,10 @@ class Statements:
         """``f = functools.partial(g, a, k=b)``: ``a`` and ``b`` are computed now, as partial
         does; each call ``f(x)`` is ``g(a, x, k=b)`` (inlined or a rule's, as ``g`` is)."""
 
-        def now(value: gast.expr) -> gast.Name:
-            key = f"@partial{len(self.scope.env)}"  # not an identifier: no user name collides
-            self.scope.env[key] = self.call_arg(value)
-            return gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
-
-        args = [now(a) for a in partial.args]
-        keywords = [gast.keyword(arg=k.arg, value=now(k.value)) for k in partial.keywords]
+        args = [self.user_level(self.call_arg(a)) for a in partial.args]
+        keywords = [
+            gast.keyword(arg=k.arg, value=self.user_level(self.call_arg(k.value))) for k in partial.keywords
+        ]
         self.scope.functions[user_name] = gast.Call(func=partial.func, args=args, keywords=keywords)
         self.scope.env.pop(user_name, None)
 

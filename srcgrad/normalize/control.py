@@ -25,6 +25,7 @@ from .analysis import (
     _same,
 )
 from .primitives import COPY, DELETED, RESULT
+from .scope import Env
 
 if TYPE_CHECKING:
     pass
@@ -36,7 +37,7 @@ class ControlFlow:
     def nested(self, body: list[gast.stmt], env: dict[str, gast.expr]) -> tuple[list, dict[str, gast.expr]]:
         """Normalize ``body`` into a new block, starting from ``env``; returns the block and the env after."""
         outer_out, outer_env, frames = self.out, self.scope.env, self.scope.frames
-        self.out, self.scope.env = [], dict(env)
+        self.out, self.scope.env = [], Env(env)
         try:
             self.block(body)
             return self.out, self.scope.env

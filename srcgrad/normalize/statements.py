@@ -319,10 +319,9 @@ class Statements:
     def bind(self, user_name: str, atom: gast.expr) -> None:
         """Make ``user_name`` denote ``atom``: a fresh name, or an alias of an existing one."""
         if isinstance(atom, gast.Name) and (atom.id in self.namer.taken or atom.id in self.bindings.cells):
-            aliased = any(
-                isinstance(other, gast.Name) and other.id == atom.id and key != user_name
-                for key, other in self.scope.env.items()
-            )
+            env = self.scope.env
+            current = env.get(user_name)
+            aliased = env.holders(atom.id) > (isinstance(current, gast.Name) and current.id == atom.id)
             if aliased or atom.id in self.view_of:  # two names, one array: an in-place update changes both
                 self.share(atom.id)
             self.scope.env[user_name] = atom

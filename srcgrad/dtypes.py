@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from . import runtime_fft
-from .ir import LoopBlock, Program, Stmt, name, statements
+from .ir import LoopBlock, Program, Stmt, name, statements, walk
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
 Sources = frozenset
@@ -58,7 +58,7 @@ def infer_sources(program: Program) -> dict[str, Sources]:
         n.id
         for s in statements(program.body)
         for t in _targets(s)
-        for n in gast.walk(t)
+        for n in walk(t)
         if isinstance(n, gast.Name)
     }
     assigned |= {it.target for it in _loops(program.body) if it.target}
@@ -70,7 +70,7 @@ def infer_sources(program: Program) -> dict[str, Sources]:
                 targets = [item.target] if item.target else []
                 value = _expr(item.iterable, sources, assigned, item.target or "") if targets else REAL
             else:
-                targets = [n.id for t in _targets(item) for n in gast.walk(t) if isinstance(n, gast.Name)]
+                targets = [n.id for t in _targets(item) for n in walk(t) if isinstance(n, gast.Name)]
                 if not targets:
                     continue
                 value = _stmt(item, sources, assigned, targets[0] if len(targets) == 1 else "")

@@ -23,7 +23,7 @@ import gast
 from . import runtime
 from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements
+from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements, walk
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -61,7 +61,7 @@ class _Forward:
         counts: Counter = Counter()
         for stmt in statements(program.body):
             for target in getattr(stmt.node, "targets", ()):
-                counts.update(n.id for n in gast.walk(target) if isinstance(n, gast.Name))
+                counts.update(n.id for n in walk(target) if isinstance(n, gast.Name))
         self.reassigned = {n for n, c in counts.items() if c > 1}  # in branches or loops
         self.fresh: set[str] = {s.op.target for s in statements(program.body) if s.op is not None}
 
@@ -218,7 +218,7 @@ class _Forward:
         """The symbolic shape of elementwise expressions: their operands broadcast together."""
         by_tangent = {t: v for v, t in self.names.items()}
         shape: Shape = SCALAR
-        for sub in (sub for node in nodes for sub in gast.walk(node)):
+        for sub in (sub for node in nodes for sub in walk(node)):
             if isinstance(sub, gast.Name) and sub.id not in self.p.bindings.values:
                 var = by_tangent.get(sub.id, sub.id)
                 shape = shape | self.shapes.get(var, frozenset({("global", var)}))
@@ -309,7 +309,7 @@ def _slices(node: gast.expr, helpers: dict) -> gast.expr:
             index.elts = [as_slice(e) for e in index.elts]
         return index
 
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, gast.Subscript):
             sub.slice = as_slice(sub.slice)
     return node

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gast
 
 from .errors import NoRuleError
-from .rules import Rule
+
+if TYPE_CHECKING:  # (rules import parse, which walks trees with this module's walk)
+    from .rules import Rule
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,30 @@ def statements(items: list, loops: bool = False):
             yield from statements(item.body, loops)
 
 
+_AST = gast.AST
+
+
+def walk(node: gast.AST):
+    """Every node of ``node``'s tree, in the order of ``gast.walk`` (breadth first, each node
+    after its children are queued), at about twice its speed: the transform walks trees at
+    every statement."""
+    todo = [node]
+    for n in todo:
+        for field_ in n._fields:
+            value = getattr(n, field_, None)
+            if isinstance(value, list):
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
+        yield n
+
+
 def assigned_names(items: list) -> set[str]:
     """Every name a block assigns, at any depth: targets, loop variables and counters."""
     names = set()
     for stmt in statements(items):
         for target in getattr(stmt.node, "targets", ()):
-            names |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+            names |= {n.id for n in walk(target) if isinstance(n, gast.Name)}
     for item in items:
         if isinstance(item, IfBlock):
             names |= assigned_names(item.body) | assigned_names(item.orelse)
@@ -244,7 +264,7 @@ def missing_half(rule: Rule, param: str, origin: tuple[Frame, ...], mode: str) -
 def drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
     """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop a helper call's trailing
     arguments that equal their defaults."""
-    for call in gast.walk(node):
+    for call in walk(node):
         if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers):
             continue
         fn = helpers[call.func.id]

@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import IfBlock, Stmt, name, statements
+from .ir import IfBlock, Stmt, name, statements, walk
 from .rules.registry import lookup
 
 _FOLD = {
@@ -134,7 +134,7 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
 
 
 def read_names(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def read_names_of(items: list) -> set[str]:
@@ -165,7 +165,7 @@ def eliminate_dead_code(items: list, live: set[str]) -> list:
             continue
         node = item.node
         if isinstance(node, gast.Assign):
-            targets = {n.id for t in node.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+            targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, gast.Name)}
             if not targets & live:
                 continue
             live -= targets
@@ -183,7 +183,7 @@ def share_common_subexpressions(program: Any) -> Any:
     counts: dict[str, int] = {}
     for stmt in statements(program.body):
         for target in getattr(stmt.node, "targets", ()):
-            for n in gast.walk(target):
+            for n in walk(target):
                 if isinstance(n, gast.Name):
                     counts[n.id] = counts.get(n.id, 0) + 1
     seen: dict[str, str] = {}
@@ -220,7 +220,7 @@ def is_pure(stmt: Stmt) -> bool:
     return isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)) and all(
         isinstance(n, (gast.Name, gast.Constant, gast.expr_context, gast.operator, gast.unaryop, gast.cmpop))
         or n is value
-        for n in gast.walk(value)
+        for n in walk(value)
     )
 
 
@@ -232,7 +232,7 @@ def computed_once(program: Any) -> dict[str, str]:
     counts: dict[str, int] = {}
     for stmt in statements(program.body):
         for target in getattr(stmt.node, "targets", ()):
-            for n in gast.walk(target):
+            for n in walk(target):
                 if isinstance(n, gast.Name):
                     counts[n.id] = counts.get(n.id, 0) + 1
     return {
@@ -265,7 +265,7 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
 def _renamed(node: Any, renames: dict[str, str]) -> Any:
     if not renames or node is None:
         return node
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in renames:
             n.id = renames[n.id]
     return node
@@ -378,7 +378,7 @@ def read_counts(items: list, counts: dict[str, int]) -> None:
         else:
             nodes = [n for n in (item.iterable, item.test) if n is not None]
         for node in nodes:
-            for n in gast.walk(node):
+            for n in walk(node):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
                     counts[n.id] = counts.get(n.id, 0) + 1
         if not isinstance(item, Stmt):
@@ -405,7 +405,7 @@ def _foldable(stmt: Stmt) -> str | None:
     target = node.targets[0].id
     if _SUFFIX.sub("", target) in _user_words(stmt) or isinstance(node.value, (gast.Name, gast.Constant)):
         return None
-    has_call = any(isinstance(n, gast.Call) for n in gast.walk(node.value))
+    has_call = any(isinstance(n, gast.Call) for n in walk(node.value))
     if has_call and (stmt.op is None or stmt.op.rule is None):
         return None
     return target
@@ -452,7 +452,7 @@ def _fold_into(use: Stmt, before: list, reads: dict[str, int]) -> None:
             del before[position]
             continue
         assigned |= {
-            n.id for t in getattr(item.node, "targets", []) for n in gast.walk(t) if isinstance(n, gast.Name)
+            n.id for t in getattr(item.node, "targets", []) for n in walk(t) if isinstance(n, gast.Name)
         }
 
 
@@ -518,7 +518,7 @@ def _assigned_names_of(items: list):
     for item in items:
         if isinstance(item, Stmt):
             yield from (
-                n for n in gast.walk(item.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                n for n in walk(item.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
             )
         else:
             for block in (getattr(item, "body", []), getattr(item, "orelse", [])):

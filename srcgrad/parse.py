@@ -24,6 +24,7 @@ import gast
 
 from . import runtime
 from .errors import SourceUnavailableError, SrcGradError, UnsupportedSyntaxError
+from .ir import walk
 
 
 @dataclass
@@ -51,7 +52,7 @@ class ParsedFunction:
     @functools.cached_property
     def nodes(self) -> list[gast.AST]:
         """Every node of the function, walked once (resolution, keys and checks all need them)."""
-        return list(gast.walk(self.node))
+        return list(walk(self.node))
 
     @functools.cached_property
     def calls(self) -> list[gast.Call]:
@@ -139,7 +140,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
         # A lambda inside a larger expression: its lines are not a statement on their own.
         module = gast.parse("(\n" + text + "\n)")
         start -= 1
-    for node in gast.walk(module):
+    for node in walk(module):
         if hasattr(node, "lineno") and node.lineno is not None:
             node.lineno += start - 1
             if getattr(node, "end_lineno", None) is not None:
@@ -225,13 +226,13 @@ def source_text(fn: types.FunctionType, lines: list[str] | None = None) -> str |
 def _find_def(module: gast.Module, fn: types.FunctionType, path: str) -> gast.FunctionDef:
     code = fn.__code__
     if code.co_name != "<lambda>":
-        for node in gast.walk(module):
+        for node in walk(module):
             if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == code.co_name:
                 return node
     else:
         lambdas = [
             n
-            for n in gast.walk(module)
+            for n in walk(module)
             if isinstance(n, gast.Lambda)
             and n.lineno == code.co_firstlineno
             and [a.id for a in n.args.args] == list(code.co_varnames[: code.co_argcount])

@@ -15,6 +15,8 @@ import copy
 
 import gast
 
+from .ir import walk
+
 EXITS = (gast.Return, gast.Break, gast.Continue)
 
 
@@ -35,9 +37,7 @@ def may_exit(body: list[gast.stmt]) -> bool:
             return True
         if isinstance(stmt, gast.If) and (may_exit(stmt.body) or may_exit(stmt.orelse)):
             return True
-        if isinstance(stmt, (gast.For, gast.While)) and any(
-            isinstance(n, gast.Return) for n in gast.walk(stmt)
-        ):
+        if isinstance(stmt, (gast.For, gast.While)) and any(isinstance(n, gast.Return) for n in walk(stmt)):
             return True
     return False
 
@@ -86,11 +86,11 @@ def lower_loop_returns(body: list[gast.stmt]) -> list[gast.stmt]:
     it leaves is followed by ``if returning: break``, and the outermost loop by
     ``if returning: return result``: a return at the end of a block, as everywhere else."""
     if not any(
-        _returns(stmt.body) for s in body for stmt in gast.walk(s) if isinstance(stmt, (gast.For, gast.While))
+        _returns(stmt.body) for s in body for stmt in walk(s) if isinstance(stmt, (gast.For, gast.While))
     ):
         return body
     body = copy.deepcopy(body)  # the parsed function is cached: rewrite a copy
-    taken = {n.id for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+    taken = {n.id for stmt in body for n in walk(stmt) if isinstance(n, gast.Name)}
     return _lower(body, taken)
 
 
@@ -101,7 +101,7 @@ def _lower(body: list[gast.stmt], taken: set[str]) -> list[gast.stmt]:
             flag, value = _fresh("returning", taken), _fresh("result", taken)
             stmt.body = _leave(stmt.body, flag, value)
             start = _at(_assign(flag, gast.Constant(value=False, kind=None)), stmt)
-            for sub in gast.walk(start):  # it quotes the loop's first line only
+            for sub in walk(start):  # it quotes the loop's first line only
                 if hasattr(sub, "lineno"):
                     sub.end_lineno = sub.lineno
             out.append(start)
@@ -170,6 +170,6 @@ def _assign(target: str, value: gast.expr) -> gast.Assign:
 
 def _at(node: gast.AST, where: gast.AST) -> gast.AST:
     """``node`` quoting the user's line ``where`` (in error messages and generated comments)."""
-    for sub in gast.walk(node):
+    for sub in walk(node):
         gast.copy_location(sub, where)
     return node

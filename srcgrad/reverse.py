@@ -33,6 +33,7 @@ from .ir import (
     name,
     statements,
     store,
+    walk,
 )
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import (
@@ -235,7 +236,7 @@ class _Reverse:
         calls = [
             n
             for s in statements(backward)
-            for n in gast.walk(s.node)
+            for n in walk(s.node)
             if isinstance(n, gast.Call)
             and len(n.args) == 2
             and not n.keywords
@@ -256,7 +257,7 @@ class _Reverse:
             for s in statements(self.p.body)
             if isinstance(s.node, gast.Assign)
             for t in s.node.targets
-            for n in gast.walk(t)
+            for n in walk(t)
             if isinstance(n, gast.Name)
         )
         for call in calls:
@@ -433,7 +434,7 @@ class _Reverse:
                 self.differentiate(stmt)
             elif stmt.op is None and isinstance(stmt.node, gast.Assign):  # a constant: the adjoint ends here
                 for target in stmt.node.targets:
-                    for n in gast.walk(target):
+                    for n in walk(target):
                         if isinstance(n, gast.Name):
                             self.contribs.pop(n.id, None)
         if not self.loops:
@@ -654,7 +655,7 @@ class _Reverse:
         if missing:
             raise missing_half(op.rule, missing[0], stmt.origin, "reverse")
         templates = [op.rule.vjp[p] for p in op.active] if op.rule is not None else []
-        reads_of_g = sum(isinstance(n, gast.Name) and n.id == "g" for t in templates for n in gast.walk(t))
+        reads_of_g = sum(isinstance(n, gast.Name) and n.id == "g" for t in templates for n in walk(t))
         g = self.finish(op.target, stmt.origin, read_once=reads_of_g == 1 and len(op.active) == 1)
         for param in op.active:
             atom = op.args[param]
@@ -732,7 +733,7 @@ def _is_none(node: gast.expr) -> bool:
 
 def _renamed(node: gast.expr, old: str, new: str) -> gast.expr:
     node = copy.deepcopy(node)
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.Name) and n.id == old:
             n.id = new
     return node

@@ -14,7 +14,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, statements
+from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, statements, walk
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -28,7 +28,7 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {p: frozenset({("arg", p)}) for p in program.params}
     assigns = [s for s in statements(program.body) if isinstance(s.node, gast.Assign)]
     counts = Counter(
-        n.id for s in assigns for t in s.node.targets for n in gast.walk(t) if isinstance(n, gast.Name)
+        n.id for s in assigns for t in s.node.targets for n in walk(t) if isinstance(n, gast.Name)
     )
     for stmt in assigns:
         node = stmt.node
@@ -243,7 +243,7 @@ def _reads_current(v: str, block: list, position: int) -> bool:
 
 
 def _reads(stmt: Stmt) -> set[str]:
-    return {n.id for n in gast.walk(stmt.node.value) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(stmt.node.value) if isinstance(n, gast.Name)}
 
 
 def _one(stmt: Stmt) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import gast
 
 from .. import runtime
-from ..ir import IfBlock, Stmt
+from ..ir import IfBlock, Stmt, walk
 from ..rules import lookup
 from .primitives import BINOPS, RESULT
 
@@ -77,7 +77,7 @@ def _appended(stmt: gast.AST) -> str | None:
 def _stored(stmt: gast.AST) -> set[str]:
     """Names a statement (re)binds: ``y`` in ``y[i] = v``, ``y += v``, ``y.append(v)`` and ``y.pop()`` too."""
     names = {n.id for n in _free_names(stmt) if isinstance(n.ctx, gast.Store)}
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if _appended(node):
             names.add(_appended(node))
         if (
@@ -105,12 +105,12 @@ def _changed_in_place(body: list[gast.stmt]) -> tuple[set[str], set[str]]:
     """Names ``body`` changes in place (``y[i] = v``, ``y += v``, ``y.append(v)``), and names it
     rebinds (``y = v``): a loop over ``y`` sees the first kind of change, not the second."""
     in_place, rebound = set(), set()
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             in_place.add(node.target.id)
         elif isinstance(node, (gast.Assign, gast.AugAssign)):
             for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
-                for sub in gast.walk(target):
+                for sub in walk(target):
                     if isinstance(sub, gast.Subscript):
                         while isinstance(sub, gast.Subscript):
                             sub = sub.value
@@ -137,7 +137,7 @@ def _free_names(node: gast.AST, bound: frozenset[str] = frozenset()):
     if isinstance(node, _COMPREHENSIONS):
         first = node.generators[0]
         yield from _free_names(first.iter, bound)  # evaluated where the comprehension is
-        own = {n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)}
+        own = {n.id for g in node.generators for n in walk(g.target) if isinstance(n, gast.Name)}
         for child in gast.iter_child_nodes(node):
             parts = [child] if not isinstance(child, gast.comprehension) else [child.target, *child.ifs]
             if isinstance(child, gast.comprehension) and child is not first:
@@ -151,7 +151,7 @@ def _free_names(node: gast.AST, bound: frozenset[str] = frozenset()):
 
 def _read(node: gast.AST) -> set[str]:
     names = {n.id for n in _free_names(node) if isinstance(n.ctx, gast.Load)}
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, gast.AugAssign) and isinstance(sub.target, gast.Name):
             names.add(sub.target.id)
     return names
@@ -167,10 +167,7 @@ def _killed(stmt: gast.stmt) -> set[str]:
         return set()
     targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
     return {
-        n.id
-        for t in targets
-        for n in gast.walk(t)
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+        n.id for t in targets for n in walk(t) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
     }
 
 
@@ -187,7 +184,7 @@ def _suffix_exposed(body: list[gast.stmt], memo: dict[int, list[set[str]]]) -> l
     suffix: list[set[str]] = [set()]
     for stmt in reversed(body):
         if isinstance(stmt, gast.For):
-            targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            targets = {n.id for n in walk(stmt.target) if isinstance(n, gast.Name)}
             own = _read(stmt.iter) | (_suffix_exposed(stmt.body, memo)[0] - targets)
         elif isinstance(stmt, gast.While):
             own = _read(stmt.test) | _suffix_exposed(stmt.body, memo)[0]
@@ -232,7 +229,7 @@ def _live_after(
 def _may_become_active(body: list[gast.stmt], active: set[str]) -> set[str]:
     """User names that some iteration may make depend on an active value (a fixpoint)."""
     active = set(active)
-    statements = [n for n in gast.walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.stmt)]
+    statements = [n for n in walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.stmt)]
     changed = True
     while changed:
         changed = False

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import runtime_longtail
 from ..errors import UnsupportedSyntaxError
-from ..ir import name
+from ..ir import name, walk
 from ..resolve import UNRESOLVED
 from .analysis import _copy
 
@@ -301,7 +301,7 @@ class _Lowering:
 
     def let(self, key: str, value: gast.expr, hint: str | None = None) -> None:
         """``@lt3_key = value``: ``value`` normalized at the call's line (named after ``hint``)."""
-        for sub in gast.walk(value):
+        for sub in walk(value):
             if isinstance(sub, (gast.stmt, gast.expr)) and not hasattr(sub, "lineno"):
                 gast.copy_location(sub, self.node)
         frames = self.n.scope.frames
@@ -311,7 +311,7 @@ class _Lowering:
         self.keys.append(self.prefix + key)
 
     def result(self, value: gast.expr, hint: str) -> gast.expr:
-        for sub in gast.walk(value):
+        for sub in walk(value):
             if isinstance(sub, (gast.stmt, gast.expr)) and not hasattr(sub, "lineno"):
                 gast.copy_location(sub, self.node)
         out = self.n.atom(value, hint)
@@ -353,7 +353,7 @@ def _one_mask(node: gast.expr) -> bool:
 
 def _unused(base: str, nodes: list[gast.AST]) -> str:
     """``base``, or ``base_``..., a name none of ``nodes`` reads (a loop variable of a lowering)."""
-    used = {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name)}
+    used = {n.id for node in nodes for n in walk(node) if isinstance(n, gast.Name)}
     while base in used:
         base += "_"
     return base

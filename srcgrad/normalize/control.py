@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NeedsTypesError, UnsupportedSyntaxError
-from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
+from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name, walk
 from .analysis import (
     _assigned,
     _base,
@@ -122,7 +122,7 @@ class ControlFlow:
         if isinstance(stmt, gast.For):
             header = self.for_header(stmt, loop)
             if not header:
-                targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+                targets = {n.id for n in walk(stmt.target) if isinstance(n, gast.Name)}
             body = header + body
         if loop.kind == "while" or _breaks(stmt.body):
             loop.counter = self.namer.fresh("count")
@@ -202,7 +202,7 @@ class ControlFlow:
         from one item to the next, so the loop is unrolled, one copy of the body per item."""
         if not isinstance(stmt, gast.For) or not isinstance(stmt.target, gast.Name) or _breaks(stmt.body):
             return None
-        if any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+        if any(isinstance(n, gast.Continue) for b in stmt.body for n in walk(b)):
             return None  # (continue skips the rest of one copy: not unrolled, refused as before)
         items = self.resolve_value(stmt.iter)
         if not isinstance(items, (list, tuple)) or len(items) > 64 or not any(map(_is_object, items)):
@@ -225,9 +225,9 @@ class ControlFlow:
             and isinstance(n.func.value, gast.Name)
             and n.func.value.id == stmt.target.id
             for b in stmt.body
-            for n in gast.walk(b)
+            for n in walk(b)
         )
-        if not calls or any(isinstance(n, gast.Continue) for b in stmt.body for n in gast.walk(b)):
+        if not calls or any(isinstance(n, gast.Continue) for b in stmt.body for n in walk(b)):
             return None
         if not self.kinds:  # the first try: ask for the classes of the arguments
             raise self.error(NeedsTypesError, stmt, "the loop's items are known when the code runs", "")
@@ -283,7 +283,7 @@ class ControlFlow:
             if env.get(user_name) is not None and not _same(env[user_name], name(target))
         }
         while pending:
-            reads = {n.id for atom in pending.values() for n in gast.walk(atom) if isinstance(n, gast.Name)}
+            reads = {n.id for atom in pending.values() for n in walk(atom) if isinstance(n, gast.Name)}
             free = [t for t in pending if t not in reads or _same(pending[t], name(t))]
             if free:
                 self.copy_into(block, free[0], pending.pop(free[0]), copyback=True)
@@ -364,7 +364,7 @@ class ControlFlow:
         key = f"@sequence{len(self.scope.env)}"  # the body reads the sequence through the user's names
         self.scope.env[key] = sequence
         in_place, rebound = _changed_in_place(stmt.body)
-        rebound |= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}  # each iteration
+        rebound |= {n.id for n in walk(stmt.target) if isinstance(n, gast.Name)}  # each iteration
         if isinstance(iterator, gast.Name) and iterator.id in in_place:
             # Python's iterator reads each item from the object as the loop has changed it so far
             if iterator.id in rebound or (isinstance(sequence, gast.Name) and sequence.id in self.lists):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
-from ..ir import IfBlock, Op, Stmt, name
+from ..ir import IfBlock, Op, Stmt, name, walk
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
@@ -88,7 +88,7 @@ class Expressions:
 
     def substitute(self, node: gast.expr) -> gast.expr:
         """An inactive expression, with user names replaced by their generated names."""
-        for call in gast.walk(node):
+        for call in walk(node):
             if isinstance(call, gast.Call) and self.scope.resolver.resolve(call.func) in (
                 eval,
                 exec,
@@ -556,12 +556,12 @@ class Expressions:
         self, elt: gast.expr, target: gast.expr, iterable: gast.expr, node: gast.AST
     ) -> gast.ListComp:
         elt, target = _copy(elt), _copy(target)
-        for sub in gast.walk(target):
+        for sub in walk(target):
             if isinstance(sub, gast.Name):
                 sub.ctx = gast.Store()
         generator = gast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
         comp = gast.ListComp(elt=elt, generators=[generator])
-        for sub in gast.walk(comp):
+        for sub in walk(comp):
             if isinstance(sub, (gast.expr, gast.stmt)):
                 gast.copy_location(sub, node)
         return comp

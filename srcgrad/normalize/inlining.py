@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from ..errors import NoRuleError, SourceUnavailableError, UnsupportedSyntaxError
-from ..ir import name
+from ..ir import name, walk
 from ..parse import ParsedFunction, parse_function
 from ..resolve import LIBRARIES, Resolver
 from ..rules.registry import _installed
@@ -211,7 +211,7 @@ def _yields_collected(body: list[gast.stmt]) -> list[gast.stmt]:
     collected = [Collect().visit(copy.deepcopy(stmt)) for stmt in body]
     end = gast.Return(value=items())
     for stmt in (start, end):
-        for sub in gast.walk(stmt):
+        for sub in walk(stmt):
             if isinstance(sub, (gast.stmt, gast.expr)):
                 gast.copy_location(sub, body[0])
     return [start, *collected, end]

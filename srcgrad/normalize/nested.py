@@ -23,6 +23,7 @@ import gast
 
 from .. import cache, parse
 from ..errors import SrcGradError, UnsupportedSyntaxError
+from ..ir import walk
 from ..parse import ParsedFunction
 from ..resolve import UNRESOLVED, unbound
 from .analysis import _is_user_function, _lambda_def
@@ -301,7 +302,7 @@ class Nested:
             type_params=[],
         )
         module = gast.Module(body=[factory], type_ignores=[])
-        for sub in gast.walk(factory):
+        for sub in walk(factory):
             if isinstance(sub, (gast.stmt, gast.expr)) and getattr(sub, "lineno", None) is None:
                 gast.copy_location(sub, definition)
         tree = ast.fix_missing_locations(gast.gast_to_ast(module))

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import runtime
 from ..errors import UnsupportedSyntaxError
-from ..ir import Op, Stmt, name
+from ..ir import Op, Stmt, name, walk
 from ..rules import lookup
 from .analysis import _base, _copy, _lambda_def
 from .primitives import APPEND, DELETED, LIST_ITEM, REFUSED, VIEWS
@@ -29,7 +29,7 @@ class Statements:
             else:
                 self.check_unshared(stmt.target, stmt)
             load = _copy(stmt.target)
-            for sub in gast.walk(load):
+            for sub in walk(load):
                 if hasattr(sub, "ctx"):
                     sub.ctx = gast.Load()
             value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
@@ -451,10 +451,10 @@ class Statements:
             type_comment=None,
         )
         for stmt in (start, body):
-            for sub in gast.walk(stmt):
+            for sub in walk(stmt):
                 if isinstance(sub, (gast.stmt, gast.expr)):
                     gast.copy_location(sub, node)
-        private = {n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)}
+        private = {n.id for g in node.generators for n in walk(g.target) if isinstance(n, gast.Name)}
         saved = {k: self.scope.env[k] for k in private if k in self.scope.env}
         frames = self.scope.frames
         self.statement(start)

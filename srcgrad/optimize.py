@@ -52,89 +52,113 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
     """Fold constants and drop multiplications by one, bottom-up."""
     if not ENABLED.get():
         return node
+    return _Simplify(is_fresh).visit(node)
 
-    class Simplify(gast.NodeTransformer):
+
+class _Simplify(gast.NodeTransformer):
+    def __init__(self, is_fresh: Callable[[gast.expr], bool]) -> None:
+        self.is_fresh = is_fresh
         # Inside arithmetic a result is a new array anyway; elsewhere (the root, a call's
         # argument) dropping ``1.0 *`` could hand back the caller's own array.
-        inside_arithmetic = [False]
+        self.inside_arithmetic = [False]
 
-        def visit(self, n: gast.AST) -> gast.AST:
-            arithmetic = isinstance(n, (gast.BinOp, gast.UnaryOp))
-            self.inside_arithmetic.append(arithmetic)
+    def visit(self, n: gast.AST) -> gast.AST:
+        arithmetic = isinstance(n, (gast.BinOp, gast.UnaryOp))
+        self.inside_arithmetic.append(arithmetic)
+        try:
+            return super().visit(n)
+        finally:
+            self.inside_arithmetic.pop()
+
+    def may_drop(self, other: gast.expr) -> bool:
+        return self.inside_arithmetic[-2] or self.is_fresh(other)
+
+    def visit_UnaryOp(self, n: gast.UnaryOp) -> gast.expr:
+        self.generic_visit(n)
+        if isinstance(n.op, gast.USub):
+            value = _number(n.operand)
+            if value is not None:
+                return _const(-value)
+            if isinstance(n.operand, gast.UnaryOp) and isinstance(n.operand.op, gast.USub):
+                return n.operand.operand
+        return n
+
+    def visit_BinOp(self, n: gast.BinOp) -> gast.expr:
+        self.generic_visit(n)
+        left, right = _number(n.left), _number(n.right)
+        fold = _FOLD.get(type(n.op))
+        if fold is not None and left is not None and right is not None:
             try:
-                return super().visit(n)
-            finally:
-                self.inside_arithmetic.pop()
-
-        def may_drop(self, other: gast.expr) -> bool:
-            return self.inside_arithmetic[-2] or is_fresh(other)
-
-        def visit_UnaryOp(self, n: gast.UnaryOp) -> gast.expr:
-            self.generic_visit(n)
-            if isinstance(n.op, gast.USub):
-                value = _number(n.operand)
-                if value is not None:
-                    return _const(-value)
-                if isinstance(n.operand, gast.UnaryOp) and isinstance(n.operand.op, gast.USub):
-                    return n.operand.operand
-            return n
-
-        def visit_BinOp(self, n: gast.BinOp) -> gast.expr:
-            self.generic_visit(n)
-            left, right = _number(n.left), _number(n.right)
-            fold = _FOLD.get(type(n.op))
-            if fold is not None and left is not None and right is not None:
-                try:
-                    return _const(fold(left, right))
-                except (ZeroDivisionError, OverflowError):
+                return _const(fold(left, right))
+            except (ZeroDivisionError, OverflowError):
+                return n
+        if isinstance(n.op, gast.Mult):
+            for one, other in ((left, n.right), (right, n.left)):
+                if one in (1, -1) and self.may_drop(other):
+                    return other if one == 1 else _neg(other)
+            for number, negated, side in ((right, n.left, "left"), (left, n.right, "right")):
+                if (
+                    number is not None
+                    and isinstance(negated, gast.UnaryOp)
+                    and isinstance(negated.op, gast.USub)
+                ):
+                    setattr(n, side, negated.operand)  # (-a) * 2 is a * -2, exactly
+                    setattr(n, "right" if side == "left" else "left", _const(-number))
                     return n
-            if isinstance(n.op, gast.Mult):
-                for one, other in ((left, n.right), (right, n.left)):
-                    if one in (1, -1) and self.may_drop(other):
-                        return other if one == 1 else _neg(other)
-                for number, negated, side in ((right, n.left, "left"), (left, n.right, "right")):
-                    if (
-                        number is not None
-                        and isinstance(negated, gast.UnaryOp)
-                        and isinstance(negated.op, gast.USub)
-                    ):
-                        setattr(n, side, negated.operand)  # (-a) * 2 is a * -2, exactly
-                        setattr(n, "right" if side == "left" else "left", _const(-number))
-                        return n
-            if isinstance(n.op, gast.Div) and right in (1, -1) and self.may_drop(n.left):
-                return n.left if right == 1 else _neg(n.left)
-            if isinstance(n.op, gast.Pow) and right == 1 and self.may_drop(n.left):
-                return n.left
-            if isinstance(n.op, (gast.Add, gast.Sub)) and right == 0 and self.may_drop(n.left):
-                return n.left  # x + 0, x - 0
-            if isinstance(n.op, gast.Add) and left == 0 and self.may_drop(n.right):
-                return n.right  # 0 + x
-            if isinstance(n.op, gast.Sub) and left == 0 and self.may_drop(n.right):
-                return _neg(n.right)  # 0 - x
-            return n
+        if isinstance(n.op, gast.Div) and right in (1, -1) and self.may_drop(n.left):
+            return n.left if right == 1 else _neg(n.left)
+        if isinstance(n.op, gast.Pow) and right == 1 and self.may_drop(n.left):
+            return n.left
+        if isinstance(n.op, (gast.Add, gast.Sub)) and right == 0 and self.may_drop(n.left):
+            return n.left  # x + 0, x - 0
+        if isinstance(n.op, gast.Add) and left == 0 and self.may_drop(n.right):
+            return n.right  # 0 + x
+        if isinstance(n.op, gast.Sub) and left == 0 and self.may_drop(n.right):
+            return _neg(n.right)  # 0 - x
+        return n
 
-        def visit_Call(self, n: gast.Call) -> gast.expr:
-            """``np.where(c, a, b)`` with a literal ``c`` (the power rule's exponent) is ``a`` or ``b``."""
-            self.generic_visit(n)
-            func = n.func
-            if (
-                isinstance(func, gast.Attribute)
-                and func.attr == "where"
-                and isinstance(func.value, gast.Name)
-                and func.value.id == "np"
-                and len(n.args) == 3
-                and not n.keywords
-                and _number(n.args[0]) is not None
-                and all(_number(a) is not None for a in n.args[1:])
-            ):
-                return n.args[1] if _number(n.args[0]) else n.args[2]
-            return n
-
-    return Simplify().visit(node)
+    def visit_Call(self, n: gast.Call) -> gast.expr:
+        """``np.where(c, a, b)`` with a literal ``c`` (the power rule's exponent) is ``a`` or ``b``."""
+        self.generic_visit(n)
+        func = n.func
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr == "where"
+            and isinstance(func.value, gast.Name)
+            and func.value.id == "np"
+            and len(n.args) == 3
+            and not n.keywords
+            and _number(n.args[0]) is not None
+            and all(_number(a) is not None for a in n.args[1:])
+        ):
+            return n.args[1] if _number(n.args[0]) else n.args[2]
+        return n
 
 
 def read_names(node: gast.AST) -> set[str]:
-    return {n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return set(_loads(node))
+
+
+def _loads(node: gast.AST) -> list[str]:
+    """The names ``node`` reads, once per read (``walk`` specialized: the passes ask this of
+    every statement, some more than once)."""
+    out, todo = [], [node]
+    for n in todo:
+        if type(n) is _NAME:
+            if type(n.ctx) is _LOAD:
+                out.append(n.id)
+            if n.annotation is None:
+                continue
+        for field_ in n._fields:
+            value = getattr(n, field_, None)
+            if isinstance(value, list):
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
+    return out
+
+
+_NAME, _LOAD, _AST = gast.Name, gast.Load, gast.AST
 
 
 def read_names_of(items: list) -> set[str]:
@@ -197,11 +221,11 @@ def share_common_subexpressions(program: Any) -> Any:
             continue
         node = item.node
         if is_pure(item) and counts.get(node.targets[0].id) == 1:
-            key = gast.dump(node.value)
-            if key in seen:
-                renames[node.targets[0].id] = seen[key]
+            value = key(node.value)
+            if value in seen:
+                renames[node.targets[0].id] = seen[value]
                 continue
-            seen[key] = node.targets[0].id
+            seen[value] = node.targets[0].id
         kept.append(item)
     program.body = kept
     program.result = _renamed(program.result, renames)
@@ -225,7 +249,7 @@ def is_pure(stmt: Stmt) -> bool:
 
 
 def computed_once(program: Any) -> dict[str, str]:
-    """Pure values the top level of the forward pass computes once: ``{dump of value: name}``.
+    """Pure values the top level of the forward pass computes once: ``{key(value): name}``.
 
     The backward pass may read them instead of computing them again (``np.cos(x)`` in a rule
     when the function itself computed ``cos = np.cos(x)``)."""
@@ -236,7 +260,7 @@ def computed_once(program: Any) -> dict[str, str]:
                 if isinstance(n, gast.Name):
                     counts[n.id] = counts.get(n.id, 0) + 1
     return {
-        gast.dump(item.node.value): item.node.targets[0].id
+        key(item.node.value): item.node.targets[0].id
         for item in program.body
         if isinstance(item, Stmt)
         and is_pure(item)
@@ -251,15 +275,36 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
     if not available or not ENABLED.get():
         return node
 
-    class Reuse(gast.NodeTransformer):
-        def visit(self, n: gast.AST) -> gast.AST:
-            if isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp)):
-                known = available.get(gast.dump(n))
-                if known is not None:
-                    return gast.Name(id=known, ctx=gast.Load(), annotation=None, type_comment=None)
-            return super().visit(n)
+    return _Reuse(available).visit(node)
 
-    return Reuse().visit(node)
+
+class _Reuse(gast.NodeTransformer):
+    def __init__(self, available: dict) -> None:
+        self.available = available
+
+    def visit(self, n: gast.AST) -> gast.AST:
+        if isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp)):
+            known = self.available.get(key(n))
+            if known is not None:
+                return gast.Name(id=known, ctx=gast.Load(), annotation=None, type_comment=None)
+        return super().visit(n)
+
+
+def key(node: Any) -> Any:
+    """A hashable value equal for two trees exactly when their ``gast.dump`` is (a field that is
+    missing and an empty list print alike), at a fraction of the cost of printing."""
+    if isinstance(node, _AST):
+        parts: list = [node.__class__]
+        for field_ in node._fields:
+            value = getattr(node, field_, _ABSENT)
+            parts.append(_ABSENT if value.__class__ is list and not value else key(value))
+        return tuple(parts)
+    if node.__class__ is list:
+        return (list, *map(key, node))
+    return node if node is _ABSENT else repr(node)
+
+
+_ABSENT = ("absent",)
 
 
 def _renamed(node: Any, renames: dict[str, str]) -> Any:
@@ -378,9 +423,8 @@ def read_counts(items: list, counts: dict[str, int]) -> None:
         else:
             nodes = [n for n in (item.iterable, item.test) if n is not None]
         for node in nodes:
-            for n in walk(node):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                    counts[n.id] = counts.get(n.id, 0) + 1
+            for id_ in _loads(node):
+                counts[id_] = counts.get(id_, 0) + 1
         if not isinstance(item, Stmt):
             read_counts(item.body, counts)
             read_counts(getattr(item, "orelse", []), counts)

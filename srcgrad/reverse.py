@@ -655,7 +655,7 @@ class _Reverse:
         if missing:
             raise missing_half(op.rule, missing[0], stmt.origin, "reverse")
         templates = [op.rule.vjp[p] for p in op.active] if op.rule is not None else []
-        reads_of_g = sum(isinstance(n, gast.Name) and n.id == "g" for t in templates for n in walk(t))
+        reads_of_g = sum(map(_reads_of_g, templates))
         g = self.finish(op.target, stmt.origin, read_once=reads_of_g == 1 and len(op.active) == 1)
         for param in op.active:
             atom = op.args[param]
@@ -679,22 +679,43 @@ class _Reverse:
         self, template: gast.expr, g: gast.expr, ans: str, args: dict[str, gast.expr]
     ) -> gast.expr:
         """The rule's template with ``g``, ``ans`` and the parameters replaced by this call's values."""
-        helper = self.helper
+        filled = _Fill(g, ans, args, self.helper).visit(_clone(template))
+        return reuse(drop_default_args(filled, self.p.bindings.values), self.available)
 
-        class Fill(gast.NodeTransformer):
-            def visit_Name(self, node: gast.Name) -> gast.expr:
-                if node.id == "g":
-                    return _clone(g)
-                if node.id == "ans":
-                    return name(ans)
-                if node.id in args:
-                    return _clone(args[node.id])
-                if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
-                    return name(helper(node.id))
-                return node
 
-        filled = drop_default_args(Fill().visit(_clone(template)), self.p.bindings.values)
-        return reuse(filled, self.available)
+class _Fill(gast.NodeTransformer):
+    """A rule's template with ``g``, ``ans``, the parameters and helpers replaced."""
+
+    def __init__(
+        self, g: gast.expr, ans: str, args: dict[str, gast.expr], helper: Callable[[str], str]
+    ) -> None:
+        self.g, self.ans, self.args, self.helper = g, ans, args, helper
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        if node.id == "g":
+            return _clone(self.g)
+        if node.id == "ans":
+            return name(self.ans)
+        if node.id in self.args:
+            return _clone(self.args[node.id])
+        if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
+            return name(self.helper(node.id))
+        return node
+
+
+def _reads_of_g(template: gast.expr) -> int:
+    """How many times a rule's template reads ``g`` (counted once per template: templates are
+    kept for the life of their rule)."""
+    count = _READS_OF_G.get(id(template))
+    if count is None or count[0] is not template:
+        count = _READS_OF_G[id(template)] = (
+            template,
+            sum(isinstance(n, gast.Name) and n.id == "g" for n in walk(template)),
+        )
+    return count[1]
+
+
+_READS_OF_G: dict[int, tuple[gast.expr, int]] = {}
 
 
 def _clone(node: gast.AST) -> gast.AST:

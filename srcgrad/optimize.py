@@ -275,32 +275,38 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
     if not available or not ENABLED.get():
         return node
 
-    return _Reuse(available).visit(node)
+    keys: dict[int, Any] = {}
+    key(node, keys)  # every subtree's key, in one pass
+    return _Reuse(available, keys).visit(node)
 
 
 class _Reuse(gast.NodeTransformer):
-    def __init__(self, available: dict) -> None:
-        self.available = available
+    def __init__(self, available: dict, keys: dict[int, Any]) -> None:
+        self.available, self.keys = available, keys
 
     def visit(self, n: gast.AST) -> gast.AST:
         if isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp)):
-            known = self.available.get(key(n))
+            known = self.available.get(self.keys[id(n)])
             if known is not None:
                 return gast.Name(id=known, ctx=gast.Load(), annotation=None, type_comment=None)
         return super().visit(n)
 
 
-def key(node: Any) -> Any:
+def key(node: Any, memo: dict[int, Any] | None = None) -> Any:
     """A hashable value equal for two trees exactly when their ``gast.dump`` is (a field that is
-    missing and an empty list print alike), at a fraction of the cost of printing."""
+    missing and an empty list print alike), at a fraction of the cost of printing. ``memo``
+    collects the key of every subtree, by the node's ``id``."""
     if isinstance(node, _AST):
         parts: list = [node.__class__]
         for field_ in node._fields:
             value = getattr(node, field_, _ABSENT)
-            parts.append(_ABSENT if value.__class__ is list and not value else key(value))
-        return tuple(parts)
+            parts.append(_ABSENT if value.__class__ is list and not value else key(value, memo))
+        result = tuple(parts)
+        if memo is not None:
+            memo[id(node)] = result
+        return result
     if node.__class__ is list:
-        return (list, *map(key, node))
+        return (list, *(key(item, memo) for item in node))
     return node if node is _ABSENT else repr(node)
 
 

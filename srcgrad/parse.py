@@ -6,6 +6,7 @@ comments in generated code can point at ``file.py:LINE``.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import inspect
@@ -94,6 +95,8 @@ class ParsedFunction:
 
 def _code_only(line: str) -> str:
     """A source line without its comment (a ``#`` inside a string stays)."""
+    if "#" not in line:  # no comment to find: no need to tokenize
+        return line.strip()
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
@@ -130,16 +133,16 @@ def parse_function(fn: Callable) -> ParsedFunction:
         ) from None
     text = textwrap.dedent("".join(block))
     try:
-        module = gast.parse(text)
+        module = _parse(text)
     except SyntaxError:  # the fast line range cut the definition short (it ends in a nested def)
         block, start = inspect.getsourcelines(fn)
         text = textwrap.dedent("".join(block))
-    try:
-        module = gast.parse(text)
-    except SyntaxError:
-        # A lambda inside a larger expression: its lines are not a statement on their own.
-        module = gast.parse("(\n" + text + "\n)")
-        start -= 1
+        try:
+            module = _parse(text)
+        except SyntaxError:
+            # A lambda inside a larger expression: its lines are not a statement on their own.
+            module = _parse("(\n" + text + "\n)")
+            start -= 1
     for node in walk(module):
         if hasattr(node, "lineno") and node.lineno is not None:
             node.lineno += start - 1
@@ -156,6 +159,60 @@ def parse_function(fn: Callable) -> ParsedFunction:
     runtime.SOURCES[parsed.filename] = path
     _cache[code] = parsed
     return parsed
+
+
+def _parse(text: str) -> gast.Module:
+    """``gast.parse(text)``, with the conversion from ast made faster for common nodes."""
+    return _to_gast(ast.parse(text))
+
+
+def _to_gast(node: ast.AST) -> gast.AST:
+    """``gast.ast_to_gast(node)``: node by node for the classes whose fields are the same in
+    gast (gast's own converter, generic and slow, took most of the time of parsing), Name
+    as gast converts it, through gast for the rest."""
+    cls = node.__class__
+    if cls is ast.Name:
+        new = gast.Name(node.id, _to_gast(node.ctx), None, None)
+    else:
+        target = _SAME_FIELDS.get(cls)
+        if target is None:
+            return gast.ast_to_gast(node)
+        new = target.__new__(target)
+        for field_ in cls._fields:
+            value = getattr(node, field_)
+            if value.__class__ is list:
+                value = [_to_gast(v) if isinstance(v, ast.AST) else v for v in value]
+            elif isinstance(value, ast.AST):
+                value = _to_gast(value)
+            setattr(new, field_, value)
+    for attribute in cls._attributes:
+        try:
+            setattr(new, attribute, getattr(node, attribute))
+        except AttributeError:
+            pass
+    return new
+
+
+def _same_fields() -> dict[type, type]:
+    from gast.ast3 import Ast3ToGAst
+
+    own = [c for c in Ast3ToGAst.__mro__ if c.__module__.startswith("gast")]  # (not ast.NodeVisitor)
+    same = {}
+    for key, cls in vars(ast).items():
+        target = getattr(gast, key, None)
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, ast.AST)
+            and isinstance(target, type)
+            and issubclass(target, gast.AST)
+            and tuple(cls._fields) == tuple(target._fields)
+            and not any(f"visit_{key}" in vars(c) for c in own)
+        ):
+            same[cls] = target
+    return same
+
+
+_SAME_FIELDS = _same_fields()
 
 
 def _source_lines(fn: types.FunctionType) -> tuple[list[str], int]:

@@ -130,6 +130,23 @@ def walk(node: gast.AST):
         yield n
 
 
+def clone(node: gast.AST) -> gast.AST:
+    """``copy.deepcopy`` of a syntax tree, several times as fast: new nodes and lists, the same
+    leaf values (names, literals); a node reached twice is copied twice. Rule templates, their
+    arguments and the atoms of normalization are copied once per operation."""
+    if not isinstance(node, _AST):
+        return [clone(v) for v in node] if node.__class__ is list else node
+    new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        if isinstance(value, _AST):
+            value = clone(value)
+        elif value.__class__ is list:
+            value = [clone(v) for v in value]
+        fields[key] = value
+    return new
+
+
 def assigned_names(items: list) -> set[str]:
     """Every name a block assigns, at any depth: targets, loop variables and counters."""
     names = set()

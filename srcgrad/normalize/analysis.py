@@ -11,7 +11,7 @@ from typing import Any
 import gast
 
 from .. import runtime
-from ..ir import IfBlock, Stmt, walk
+from ..ir import IfBlock, Stmt, clone, walk
 from ..rules import lookup
 from .primitives import BINOPS, RESULT
 
@@ -343,5 +343,4 @@ def _base_name(value: gast.expr) -> str:
 
 
 def _copy(node: gast.AST) -> gast.AST:
-
-    return copy.deepcopy(node)
+    return clone(node) if isinstance(node, gast.AST) else copy.deepcopy(node)

@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import IfBlock, Stmt, name, statements, walk
+from .ir import IfBlock, Stmt, Transformer, name, statements, walk
 from .rules.registry import lookup
 
 _FOLD = {
@@ -55,7 +55,7 @@ def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.exp
     return _Simplify(is_fresh).visit(node)
 
 
-class _Simplify(gast.NodeTransformer):
+class _Simplify(Transformer):
     def __init__(self, is_fresh: Callable[[gast.expr], bool]) -> None:
         self.is_fresh = is_fresh
         # Inside arithmetic a result is a new array anyway; elsewhere (the root, a call's
@@ -280,7 +280,7 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
     return _Reuse(available, keys).visit(node)
 
 
-class _Reuse(gast.NodeTransformer):
+class _Reuse(Transformer):
     def __init__(self, available: dict, keys: dict[int, Any]) -> None:
         self.available, self.keys = available, keys
 
@@ -506,7 +506,7 @@ def _fold_into(use: Stmt, before: list, reads: dict[str, int]) -> None:
         }
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(Transformer):
     def __init__(self, target: str, value: gast.expr) -> None:
         self.target, self.value = target, value
 

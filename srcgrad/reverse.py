@@ -26,6 +26,7 @@ from .ir import (
     LoopBlock,
     Program,
     Stmt,
+    Transformer,
     assign,
     assigned_names,
     clone,
@@ -684,7 +685,7 @@ class _Reverse:
         return reuse(drop_default_args(filled, self.p.bindings.values), self.available)
 
 
-class _Fill(gast.NodeTransformer):
+class _Fill(Transformer):
     """A rule's template with ``g``, ``ans``, the parameters and helpers replaced."""
 
     def __init__(

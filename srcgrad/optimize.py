@@ -259,15 +259,33 @@ def computed_once(program: Any) -> dict[str, str]:
             for n in walk(target):
                 if isinstance(n, gast.Name):
                     counts[n.id] = counts.get(n.id, 0) + 1
-    return {
-        key(item.node.value): item.node.targets[0].id
+    return _Computed(
+        (key(item.node.value), item.node.targets[0].id)
         for item in program.body
         if isinstance(item, Stmt)
         and is_pure(item)
         and counts.get(item.node.targets[0].id) == 1
         # and what it reads keeps its value too (a loop's carried names do not)
         and all(counts.get(n, 0) <= 1 for n in read_names(item.node.value))
-    }
+    )
+
+
+_REUSABLE = (gast.Call, gast.BinOp, gast.UnaryOp)
+
+
+def _head(node: gast.AST) -> tuple:
+    """What a key's first parts say of a call (the function) or an operation (the operator)."""
+    return (node.__class__, key(getattr(node, "func" if node.__class__ is gast.Call else "op", _ABSENT)))
+
+
+class _Computed(dict):
+    """``computed_once``'s values, with the head of each that ``reuse`` may match: it keys
+    only the subtrees whose head is one of them."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        # (a key is (class, *fields); a BinOp's fields are left, op, right)
+        self.heads = {(k[0], k[2] if k[0] is gast.BinOp else k[1]) for k in self if k[0] in _REUSABLE}
 
 
 def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
@@ -275,38 +293,33 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
     if not available or not ENABLED.get():
         return node
 
-    keys: dict[int, Any] = {}
-    key(node, keys)  # every subtree's key, in one pass
-    return _Reuse(available, keys).visit(node)
+    heads = available.heads if isinstance(available, _Computed) else _Computed(available).heads
+    return _Reuse(available, heads).visit(node)
 
 
 class _Reuse(Transformer):
-    def __init__(self, available: dict, keys: dict[int, Any]) -> None:
-        self.available, self.keys = available, keys
+    def __init__(self, available: dict, heads: set) -> None:
+        self.available, self.heads = available, heads
 
     def visit(self, n: gast.AST) -> gast.AST:
-        if isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp)):
-            known = self.available.get(self.keys[id(n)])
+        if isinstance(n, _REUSABLE) and _head(n) in self.heads:
+            known = self.available.get(key(n))
             if known is not None:
                 return gast.Name(id=known, ctx=gast.Load(), annotation=None, type_comment=None)
         return super().visit(n)
 
 
-def key(node: Any, memo: dict[int, Any] | None = None) -> Any:
+def key(node: Any) -> Any:
     """A hashable value equal for two trees exactly when their ``gast.dump`` is (a field that is
-    missing and an empty list print alike), at a fraction of the cost of printing. ``memo``
-    collects the key of every subtree, by the node's ``id``."""
+    missing and an empty list print alike), at a fraction of the cost of printing."""
     if isinstance(node, _AST):
         parts: list = [node.__class__]
         for field_ in node._fields:
             value = getattr(node, field_, _ABSENT)
-            parts.append(_ABSENT if value.__class__ is list and not value else key(value, memo))
-        result = tuple(parts)
-        if memo is not None:
-            memo[id(node)] = result
-        return result
+            parts.append(_ABSENT if value.__class__ is list and not value else key(value))
+        return tuple(parts)
     if node.__class__ is list:
-        return (list, *(key(item, memo) for item in node))
+        return (list, *map(key, node))
     return node if node is _ABSENT else repr(node)
 
 
@@ -588,9 +601,12 @@ class _Fill:
         for item in items:
             assign = isinstance(item, Stmt) and isinstance(item.node, gast.Assign)
             if not assign or not isinstance(item.node.targets[0], gast.Name):
-                if read_names_of([item]) & self.lazy:
+                if self.lazy and read_names_of([item]) & self.lazy:
                     raise _NotLazy
                 out.append(item)
+                continue
+            if self.lazy and not read_names(item.node.value) & self.lazy:
+                out.append(item)  # as it was: its shape was found when no value was filled
                 continue
             target = item.node.targets[0].id
             value, kind = self.rewrite(item.node.value)
@@ -603,7 +619,7 @@ class _Fill:
             out.append(
                 Stmt(gast.Assign(targets=item.node.targets, value=value, type_comment=None), item.origin)
             )
-        if read_names(returns) & self.lazy:
+        if self.lazy and read_names(returns) & self.lazy:
             raise _NotLazy
         return out
 
@@ -630,7 +646,7 @@ class _Fill:
             return gast.Call(func=node.func, args=[g, v], keywords=[]), self.shapes.get(
                 getattr(v, "id", None)
             )
-        if isinstance(node, gast.Compare) and not read_names(node) & self.lazy:  # x > 0.0
+        if isinstance(node, gast.Compare) and not (self.lazy and read_names(node) & self.lazy):  # x > 0.0
             kind = "scalar"
             for part in (node.left, *node.comparators):
                 kind = self.combine(kind, self.rewrite(part)[1])
@@ -643,7 +659,7 @@ class _Fill:
             for _, part in parts:
                 kind = self.combine(kind, part)
             return gast.Call(func=node.func, args=[arg for arg, _ in parts], keywords=[]), kind
-        if read_names(node) & self.lazy:
+        if self.lazy and read_names(node) & self.lazy:
             raise _NotLazy
         return node, None
 

@@ -274,8 +274,28 @@ _REUSABLE = (gast.Call, gast.BinOp, gast.UnaryOp)
 
 
 def _head(node: gast.AST) -> tuple:
-    """What a key's first parts say of a call (the function) or an operation (the operator)."""
-    return (node.__class__, key(getattr(node, "func" if node.__class__ is gast.Call else "op", _ABSENT)))
+    """The top of a call or an operation: what ``_head_of_key`` reads from its key, cheaply."""
+    cls = node.__class__
+    if cls is gast.Call:
+        return (cls, key(node.func), tuple(_top(a) for a in node.args))
+    if cls is gast.BinOp:
+        return (cls, key(node.op), _top(node.left), _top(node.right))
+    return (cls, key(node.op), _top(node.operand))
+
+
+def _top(node: Any) -> Any:
+    """A name's or a literal's key; the class of any other node."""
+    return key(node) if node.__class__ in (gast.Name, gast.Constant) else node.__class__
+
+
+def _head_of_key(k: tuple) -> tuple:
+    """``_head`` of the node whose key is ``k`` (a key is (class, *fields))."""
+    top = lambda part: part if part[0] in (gast.Name, gast.Constant) else part[0]  # noqa: E731
+    if k[0] is gast.Call:
+        return (k[0], k[1], () if k[2] is _ABSENT else tuple(top(a) for a in k[2][1:]))
+    if k[0] is gast.BinOp:
+        return (k[0], k[2], top(k[1]), top(k[3]))
+    return (k[0], k[1], top(k[2]))
 
 
 class _Computed(dict):
@@ -284,8 +304,7 @@ class _Computed(dict):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        # (a key is (class, *fields); a BinOp's fields are left, op, right)
-        self.heads = {(k[0], k[2] if k[0] is gast.BinOp else k[1]) for k in self if k[0] in _REUSABLE}
+        self.heads = {_head_of_key(k) for k in self if k[0] in _REUSABLE}
 
 
 def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:

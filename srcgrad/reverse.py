@@ -26,7 +26,6 @@ from .ir import (
     LoopBlock,
     Program,
     Stmt,
-    Transformer,
     assign,
     assigned_names,
     clone,
@@ -681,28 +680,39 @@ class _Reverse:
         self, template: gast.expr, g: gast.expr, ans: str, args: dict[str, gast.expr]
     ) -> gast.expr:
         """The rule's template with ``g``, ``ans`` and the parameters replaced by this call's values."""
-        filled = _Fill(g, ans, args, self.helper).visit(clone(template))
+        filled = _Fill(g, ans, args, self.helper).copy(template)
         return reuse(drop_default_args(filled, self.p.bindings.values), self.available)
 
 
-class _Fill(Transformer):
-    """A rule's template with ``g``, ``ans``, the parameters and helpers replaced."""
+class _Fill:
+    """A copy of a rule's template with ``g``, ``ans``, the parameters and helpers replaced
+    (copying and replacing in one pass)."""
 
     def __init__(
         self, g: gast.expr, ans: str, args: dict[str, gast.expr], helper: Callable[[str], str]
     ) -> None:
         self.g, self.ans, self.args, self.helper = g, ans, args, helper
 
-    def visit_Name(self, node: gast.Name) -> gast.expr:
-        if node.id == "g":
-            return clone(self.g)
-        if node.id == "ans":
-            return name(self.ans)
-        if node.id in self.args:
-            return clone(self.args[node.id])
-        if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
-            return name(self.helper(node.id))
-        return node
+    def copy(self, node: gast.AST) -> gast.AST:
+        if node.__class__ is gast.Name:
+            if node.id == "g":
+                return clone(self.g)
+            if node.id == "ans":
+                return name(self.ans)
+            if node.id in self.args:
+                return clone(self.args[node.id])
+            if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
+                return name(self.helper(node.id))
+            return clone(node)
+        new = node.__class__.__new__(node.__class__)
+        fields = new.__dict__
+        for key, value in node.__dict__.items():
+            if isinstance(value, gast.AST):
+                value = self.copy(value)
+            elif value.__class__ is list:
+                value = [self.copy(v) if isinstance(v, gast.AST) else v for v in value]
+            fields[key] = value
+        return new
 
 
 def _reads_of_g(template: gast.expr) -> int:

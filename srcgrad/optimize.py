@@ -348,9 +348,19 @@ _ABSENT = ("absent",)
 def _renamed(node: Any, renames: dict[str, str]) -> Any:
     if not renames or node is None:
         return node
-    for n in walk(node):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in renames:
-            n.id = renames[n.id]
+    todo = [node]
+    for n in todo:  # (``walk``, specialized as in ``_loads``)
+        if type(n) is _NAME:
+            if type(n.ctx) is _LOAD and n.id in renames:
+                n.id = renames[n.id]
+            if n.annotation is None:
+                continue
+        for field_ in n._fields:
+            value = getattr(n, field_, None)
+            if isinstance(value, list):
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
     return node
 
 
@@ -624,10 +634,14 @@ class _Fill:
                     raise _NotLazy
                 out.append(item)
                 continue
-            if self.lazy and not read_names(item.node.value) & self.lazy:
-                out.append(item)  # as it was: its shape was found when no value was filled
-                continue
             target = item.node.targets[0].id
+            if (
+                self.lazy
+                and (target in self.shapes or self.assigned[target] != 1)
+                and not read_names(item.node.value) & self.lazy
+            ):
+                out.append(item)  # as it was, and nothing new is learned of its shape
+                continue
             value, kind = self.rewrite(item.node.value)
             if kind == "lazy":
                 if self.assigned[target] != 1:  # a loop or a branch assigns it too

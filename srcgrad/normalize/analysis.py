@@ -128,25 +128,42 @@ def _changed_in_place(body: list[gast.stmt]) -> tuple[set[str], set[str]]:
 _COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
-def _free_names(node: gast.AST, bound: frozenset[str] = frozenset()):
+def _free_names(node: gast.AST, bound: frozenset[str] = frozenset()) -> list[gast.Name]:
     """The names in ``node``, but those a comprehension binds for itself (``v`` in ``[f(v) for v in xs]``)."""
-    if isinstance(node, gast.Name):
+    out: list[gast.Name] = []
+    _collect_free(node, bound, out)
+    return out
+
+
+def _collect_free(node: gast.AST, bound: frozenset[str], out: list[gast.Name]) -> None:
+    """``_free_names`` into ``out``, depth first (a list, not nested generators: each name
+    passed up through every level cost as much as the walk)."""
+    if node.__class__ is gast.Name:
         if node.id not in bound:
-            yield node
+            out.append(node)
         return
     if isinstance(node, _COMPREHENSIONS):
         first = node.generators[0]
-        yield from _free_names(first.iter, bound)  # evaluated where the comprehension is
+        _collect_free(first.iter, bound, out)  # evaluated where the comprehension is
         own = {n.id for g in node.generators for n in walk(g.target) if isinstance(n, gast.Name)}
         for child in gast.iter_child_nodes(node):
             parts = [child] if not isinstance(child, gast.comprehension) else [child.target, *child.ifs]
             if isinstance(child, gast.comprehension) and child is not first:
                 parts.append(child.iter)
             for part in parts:
-                yield from _free_names(part, bound | own)
+                _collect_free(part, bound | own, out)
         return
-    for child in gast.iter_child_nodes(node):
-        yield from _free_names(child, bound)
+    for field_ in node._fields:
+        value = getattr(node, field_, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, _AST):
+                    _collect_free(item, bound, out)
+        elif isinstance(value, _AST):
+            _collect_free(value, bound, out)
+
+
+_AST = gast.AST
 
 
 def _read(node: gast.AST) -> set[str]:

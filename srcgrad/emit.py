@@ -10,7 +10,7 @@ import ast
 
 import gast
 
-from .ir import Frame, IfBlock, Stmt
+from .ir import Frame, IfBlock, Stmt, gc_paused
 from .optimize import eliminate_dead_code, fold_single_use, read_counts, read_names, read_names_of
 from .reverse import Generated
 
@@ -134,6 +134,7 @@ def _indent(lines: list[str]) -> list[str]:
     return [INDENT + line if line else line for line in lines]
 
 
+@gc_paused
 def emit(generated: Generated) -> str:
     """The source text of ``generated``: forward pass, blank line, backward pass, return."""
     live = read_names(generated.returns) if generated.returns is not None else set()

@@ -23,7 +23,18 @@ import gast
 from . import runtime
 from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements, walk
+from .ir import (
+    IfBlock,
+    Program,
+    Stmt,
+    assign,
+    drop_default_args,
+    gc_paused,
+    missing_half,
+    name,
+    statements,
+    walk,
+)
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
@@ -34,6 +45,7 @@ from .shapes import SCALAR, Shape, infer_shapes
 Returns = Literal["tangent", "both"]
 
 
+@gc_paused
 def forward(
     program: Program, wrt: list[str], returns: Returns = "tangent", check_scalar: bool = False
 ) -> Generated:

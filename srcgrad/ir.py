@@ -7,7 +7,10 @@ from :class:`Bindings`, which become the closure of the compiled function.
 
 from __future__ import annotations
 
+import functools
+import gc
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,26 @@ from .errors import NoRuleError
 
 if TYPE_CHECKING:  # (rules import parse, which walks trees with this module's walk)
     from .rules import Rule
+
+
+def gc_paused(stage: Callable) -> Callable:
+    """``stage`` run with Python's cyclic garbage collector paused (as it was before, after):
+    a stage allocates many small objects that stay alive, and the collections they trigger
+    each traverse all of them, which made transforming a long function cost more per
+    statement the longer it was (40% of the time at 3,200 statements). The few cycles a
+    stage leaves are collected once it returns."""
+
+    @functools.wraps(stage)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return stage(*args, **kwargs)
+        gc.disable()
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import gast
 
 from . import runtime
 from .errors import SourceUnavailableError, SrcGradError, UnsupportedSyntaxError
-from .ir import walk
+from .ir import gc_paused, walk
 
 
 @dataclass
@@ -108,6 +108,7 @@ def _code_only(line: str) -> str:
 _cache: dict[types.CodeType, ParsedFunction] = {}
 
 
+@gc_paused
 def parse_function(fn: Callable) -> ParsedFunction:
     """Parse ``fn`` (a ``def`` or a ``lambda``) into a gast ``FunctionDef``."""
     code = getattr(fn, "__code__", None)

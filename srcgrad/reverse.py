@@ -30,6 +30,7 @@ from .ir import (
     assigned_names,
     clone,
     drop_default_args,
+    gc_paused,
     missing_half,
     name,
     statements,
@@ -66,6 +67,7 @@ class Generated:
     doc: str = ""
 
 
+@gc_paused
 def reverse(
     program: Program, wrt: list[str], seed: Seed, with_value: bool = False, has_aux: bool = False
 ) -> Generated:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir import Program
+from ..ir import Program, gc_paused
 from ..optimize import share_common_subexpressions
 from ..parse import ParsedFunction
 from .core import Normalizer
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 
+@gc_paused
 def normalize(
     parsed: ParsedFunction,
     wrt: list[str],

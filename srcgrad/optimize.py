@@ -50,9 +50,30 @@ ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("srcgrad_optimize
 
 def simplify(node: gast.expr, is_fresh: Callable[[gast.expr], bool]) -> gast.expr:
     """Fold constants and drop multiplications by one, bottom-up."""
-    if not ENABLED.get():
+    if not ENABLED.get() or not _simplifiable(node):
         return node
     return _Simplify(is_fresh).visit(node)
+
+
+def _simplifiable(node: gast.AST) -> bool:
+    """May ``_Simplify`` change ``node``? Every rule of it needs a literal, but ``--x``: most
+    adjoints (``g * np.cos(x)``) have neither, and a walk costs a third of the transformer's."""
+    todo = [node]
+    for n in todo:
+        cls = n.__class__
+        if cls is gast.Constant:
+            return True
+        if cls is gast.UnaryOp and n.op.__class__ is gast.USub:
+            operand = n.operand
+            if operand.__class__ is gast.UnaryOp and operand.op.__class__ is gast.USub:
+                return True
+        for field_ in n._fields:
+            value = getattr(n, field_, None)
+            if value.__class__ is list:
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
+    return False
 
 
 class _Simplify(Transformer):

@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from . import runtime_fft
-from .ir import LoopBlock, Program, Stmt, name, statements, walk
+from .ir import LoopBlock, Program, Stmt, name, names_of, statements
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
 Sources = frozenset
@@ -54,13 +54,7 @@ def infer_sources(program: Program) -> dict[str, Sources]:
     """The sources of every name the program assigns, and of its parameters (a fixpoint over
     loops: a name assigned several times has the sources of all its values)."""
     sources: dict[str, Sources] = {p: frozenset({("arg", p)}) for p in program.params}
-    assigned = {
-        n.id
-        for s in statements(program.body)
-        for t in _targets(s)
-        for n in walk(t)
-        if isinstance(n, gast.Name)
-    }
+    assigned = {n for s in statements(program.body) for t in _targets(s) for n in names_of(t)}
     assigned |= {it.target for it in _loops(program.body) if it.target}
     changed = True
     while changed:
@@ -70,7 +64,7 @@ def infer_sources(program: Program) -> dict[str, Sources]:
                 targets = [item.target] if item.target else []
                 value = _expr(item.iterable, sources, assigned, item.target or "") if targets else REAL
             else:
-                targets = [n.id for t in _targets(item) for n in walk(t) if isinstance(n, gast.Name)]
+                targets = [n for t in _targets(item) for n in names_of(t)]
                 if not targets:
                     continue
                 value = _stmt(item, sources, assigned, targets[0] if len(targets) == 1 else "")

@@ -212,12 +212,19 @@ def clone(node: gast.AST) -> gast.AST:
     return new
 
 
+def names_of(target: gast.AST) -> list[str]:
+    """The names in an assignment's target, in ``walk`` order (a plain name, most often, at once)."""
+    if target.__class__ is gast.Name:
+        return [target.id]
+    return [n.id for n in walk(target) if isinstance(n, gast.Name)]
+
+
 def assigned_names(items: list) -> set[str]:
     """Every name a block assigns, at any depth: targets, loop variables and counters."""
     names = set()
     for stmt in statements(items):
         for target in getattr(stmt.node, "targets", ()):
-            names |= {n.id for n in walk(target) if isinstance(n, gast.Name)}
+            names.update(names_of(target))
     for item in items:
         if isinstance(item, IfBlock):
             names |= assigned_names(item.body) | assigned_names(item.orelse)

@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import IfBlock, Stmt, Transformer, name, statements, walk
+from .ir import IfBlock, Stmt, Transformer, name, names_of, statements, walk
 from .rules.registry import lookup
 
 _FOLD = {
@@ -210,7 +210,7 @@ def eliminate_dead_code(items: list, live: set[str]) -> list:
             continue
         node = item.node
         if isinstance(node, gast.Assign):
-            targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, gast.Name)}
+            targets = {n for t in node.targets for n in names_of(t)}
             if not targets & live:
                 continue
             live -= targets
@@ -228,9 +228,8 @@ def share_common_subexpressions(program: Any) -> Any:
     counts: dict[str, int] = {}
     for stmt in statements(program.body):
         for target in getattr(stmt.node, "targets", ()):
-            for n in walk(target):
-                if isinstance(n, gast.Name):
-                    counts[n.id] = counts.get(n.id, 0) + 1
+            for n in names_of(target):
+                counts[n] = counts.get(n, 0) + 1
     seen: dict[str, str] = {}
     renames: dict[str, str] = {}
     kept = []
@@ -277,9 +276,8 @@ def computed_once(program: Any) -> dict[str, str]:
     counts: dict[str, int] = {}
     for stmt in statements(program.body):
         for target in getattr(stmt.node, "targets", ()):
-            for n in walk(target):
-                if isinstance(n, gast.Name):
-                    counts[n.id] = counts.get(n.id, 0) + 1
+            for n in names_of(target):
+                counts[n] = counts.get(n, 0) + 1
     return _Computed(
         (key(item.node.value), item.node.targets[0].id)
         for item in program.body
@@ -564,9 +562,7 @@ def _fold_into(use: Stmt, before: list, reads: dict[str, int]) -> None:
             use.node.value = _Substitute(target, item.node.value).visit(use.node.value)
             del before[position]
             continue
-        assigned |= {
-            n.id for t in getattr(item.node, "targets", []) for n in walk(t) if isinstance(n, gast.Name)
-        }
+        assigned |= {n for t in getattr(item.node, "targets", []) for n in names_of(t)}
 
 
 class _Substitute(Transformer):

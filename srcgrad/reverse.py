@@ -33,6 +33,7 @@ from .ir import (
     gc_paused,
     missing_half,
     name,
+    names_of,
     statements,
     store,
     walk,
@@ -256,12 +257,11 @@ class _Reverse:
         kept = [*self.p.params, *(v for v in top if reads.get(v))]
         read_counts(eliminate_dead_code(forward, {v for v, n in reads.items() if n}), reads)
         assigned = Counter(
-            n.id
+            n
             for s in statements(self.p.body)
             if isinstance(s.node, gast.Assign)
             for t in s.node.targets
-            for n in walk(t)
-            if isinstance(n, gast.Name)
+            for n in names_of(t)
         )
         for call in calls:
             shape = self.shapes.get(call.args[1].id)
@@ -437,9 +437,8 @@ class _Reverse:
                 self.differentiate(stmt)
             elif stmt.op is None and isinstance(stmt.node, gast.Assign):  # a constant: the adjoint ends here
                 for target in stmt.node.targets:
-                    for n in walk(target):
-                        if isinstance(n, gast.Name):
-                            self.contribs.pop(n.id, None)
+                    for n in names_of(target):
+                        self.contribs.pop(n, None)
         if not self.loops:
             return
         for var in list(self.contribs):  # a pending sum would read values a later pop overwrites

@@ -14,7 +14,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, statements, walk
+from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, names_of, statements, walk
 
 Shape = frozenset
 SCALAR: Shape = frozenset()
@@ -27,9 +27,7 @@ def infer_shapes(program: Program) -> dict[str, Shape]:
     """The symbolic shape of every variable the program assigns, and of its parameters."""
     shapes: dict[str, Shape] = {p: frozenset({("arg", p)}) for p in program.params}
     assigns = [s for s in statements(program.body) if isinstance(s.node, gast.Assign)]
-    counts = Counter(
-        n.id for s in assigns for t in s.node.targets for n in walk(t) if isinstance(n, gast.Name)
-    )
+    counts = Counter(n for s in assigns for t in s.node.targets for n in names_of(t))
     for stmt in assigns:
         node = stmt.node
         if not isinstance(node.targets[0], gast.Name):

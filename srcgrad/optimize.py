@@ -160,13 +160,13 @@ def read_names(node: gast.AST) -> set[str]:
     return set(_loads(node))
 
 
-def _loads(node: gast.AST) -> list[str]:
-    """The names ``node`` reads, once per read (``walk`` specialized: the passes ask this of
-    every statement, some more than once)."""
+def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
+    """The names ``node`` reads (with ``ctx=gast.Store``: assigns), once per occurrence
+    (``walk`` specialized: the passes ask this of every statement, some more than once)."""
     out, todo = [], [node]
     for n in todo:
         if type(n) is _NAME:
-            if type(n.ctx) is _LOAD:
+            if type(n.ctx) is ctx:
                 out.append(n.id)
             if n.annotation is None:
                 continue
@@ -293,28 +293,52 @@ _REUSABLE = (gast.Call, gast.BinOp, gast.UnaryOp)
 
 
 def _head(node: gast.AST) -> tuple:
-    """The top of a call or an operation: what ``_head_of_key`` reads from its key, cheaply."""
+    """The top of a call or an operation: its function or operator and its operands' names and
+    literals, what ``_head_of_key`` reads from its key (without building any key)."""
     cls = node.__class__
     if cls is gast.Call:
-        return (cls, key(node.func), tuple(_top(a) for a in node.args))
+        return (cls, _sig(node.func), tuple(map(_sig, node.args)))
+    op = getattr(node, "op", _ABSENT)
+    op = op[0] if op is _ABSENT else op.__class__
     if cls is gast.BinOp:
-        return (cls, key(node.op), _top(node.left), _top(node.right))
-    return (cls, key(node.op), _top(node.operand))
+        return (cls, op, _sig(node.left), _sig(node.right))
+    return (cls, op, _sig(node.operand))
 
 
-def _top(node: Any) -> Any:
-    """A name's or a literal's key; the class of any other node."""
-    return key(node) if node.__class__ in (gast.Name, gast.Constant) else node.__class__
+def _sig(node: Any) -> Any:
+    """A name, a literal or an attribute chain by its text; any other node by its class."""
+    cls = node.__class__
+    if cls is gast.Name:
+        return ("n", _leaf(getattr(node, "id", _ABSENT)))
+    if cls is gast.Constant:
+        return ("c", _leaf(getattr(node, "value", _ABSENT)))
+    if cls is gast.Attribute:
+        return ("a", _leaf(getattr(node, "attr", _ABSENT)), _sig(getattr(node, "value", _ABSENT)))
+    return node[0] if node is _ABSENT else cls
+
+
+def _leaf(value: Any) -> Any:
+    return value if value is _ABSENT else repr(value)
+
+
+def _sig_of_key(k: tuple) -> Any:
+    """``_sig`` of the node whose key is ``k``."""
+    if k[0] is gast.Name:
+        return ("n", k[1])
+    if k[0] is gast.Constant:
+        return ("c", k[1])
+    if k[0] is gast.Attribute:
+        return ("a", k[2], _sig_of_key(k[1]))
+    return k[0]
 
 
 def _head_of_key(k: tuple) -> tuple:
-    """``_head`` of the node whose key is ``k`` (a key is (class, *fields))."""
-    top = lambda part: part if part[0] in (gast.Name, gast.Constant) else part[0]  # noqa: E731
+    """``_head`` of the node whose key is ``k`` (a key is (class, *fields); an operator's, (class,))."""
     if k[0] is gast.Call:
-        return (k[0], k[1], () if k[2] is _ABSENT else tuple(top(a) for a in k[2][1:]))
+        return (k[0], _sig_of_key(k[1]), () if k[2] is _ABSENT else tuple(map(_sig_of_key, k[2][1:])))
     if k[0] is gast.BinOp:
-        return (k[0], k[2], top(k[1]), top(k[3]))
-    return (k[0], k[1], top(k[2]))
+        return (k[0], k[2][0], _sig_of_key(k[1]), _sig_of_key(k[3]))
+    return (k[0], k[1][0], _sig_of_key(k[2]))
 
 
 class _Computed(dict):
@@ -591,7 +615,7 @@ def lazy_fills(
     attribute of the generated code denotes; ``filled()`` names the helper (bound only if used)."""
     if not ENABLED.get():
         return items
-    assigned = Counter(n.id for n in _assigned_names_of(items))
+    assigned = Counter(_assigned_names_of(items))
     shapes = dict(shapes)
     _Fill(shapes, bound, assigned).propagate(items, returns)  # the shapes of the adjoints
     out = list(items)
@@ -626,9 +650,7 @@ def lazy_fills(
 def _assigned_names_of(items: list):
     for item in items:
         if isinstance(item, Stmt):
-            yield from (
-                n for n in walk(item.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-            )
+            yield from _loads(item.node, gast.Store)
         else:
             for block in (getattr(item, "body", []), getattr(item, "orelse", [])):
                 yield from _assigned_names_of(block)

@@ -67,7 +67,7 @@ def _simplifiable(node: gast.AST) -> bool:
             operand = n.operand
             if operand.__class__ is gast.UnaryOp and operand.op.__class__ is gast.USub:
                 return True
-        for field_ in n._fields:
+        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
@@ -165,14 +165,11 @@ def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
     (``walk`` specialized: the passes ask this of every statement, some more than once)."""
     out, todo = [], [node]
     for n in todo:
-        if type(n) is _NAME:
-            if type(n.ctx) is ctx:
-                out.append(n.id)
-            if n.annotation is None:
-                continue
-        for field_ in n._fields:
+        if n.__class__ is _NAME and n.ctx.__class__ is ctx:
+            out.append(n.id)
+        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
             value = getattr(n, field_, None)
-            if isinstance(value, list):
+            if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
             elif isinstance(value, _AST):
                 todo.append(value)
@@ -180,6 +177,20 @@ def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
 
 
 _NAME, _LOAD, _AST = gast.Name, gast.Load, gast.AST
+# Fields that hold only strings, literals or nodes without fields (operators, contexts): a walk
+# looking for names or literals need not enter them.
+_LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment"))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold a name or a literal."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(
+            f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is gast.Constant and f == "value")
+        )
+    return fields
 
 
 def read_names_of(items: list) -> set[str]:
@@ -393,14 +404,11 @@ def _renamed(node: Any, renames: dict[str, str]) -> Any:
         return node
     todo = [node]
     for n in todo:  # (``walk``, specialized as in ``_loads``)
-        if type(n) is _NAME:
-            if type(n.ctx) is _LOAD and n.id in renames:
-                n.id = renames[n.id]
-            if n.annotation is None:
-                continue
-        for field_ in n._fields:
+        if n.__class__ is _NAME and n.ctx.__class__ is _LOAD and n.id in renames:
+            n.id = renames[n.id]
+        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
             value = getattr(n, field_, None)
-            if isinstance(value, list):
+            if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
             elif isinstance(value, _AST):
                 todo.append(value)

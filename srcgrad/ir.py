@@ -195,6 +195,22 @@ class Transformer(gast.NodeTransformer):
         return node
 
 
+# Fields that hold only strings, literals or nodes without fields (operators, contexts): a walk
+# looking for names, literals or calls need not enter them.
+_LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment"))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold a name, a literal or a call."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(
+            f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is gast.Constant and f == "value")
+        )
+    return fields
+
+
 def clone(node: gast.AST) -> gast.AST:
     """``copy.deepcopy`` of a syntax tree, several times as fast: new nodes and lists, the same
     leaf values (names, literals); a node reached twice is copied twice. Rule templates, their
@@ -353,8 +369,15 @@ def missing_half(rule: Rule, param: str, origin: tuple[Frame, ...], mode: str) -
 def drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
     """``expand(g, x, None, False)`` reads better as ``expand(g, x)``: drop a helper call's trailing
     arguments that equal their defaults."""
-    for call in walk(node):
-        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id in helpers):
+    todo = [node]
+    for call in todo:  # (``walk``, into the fields that may hold a call)
+        for field_ in child_fields(call.__class__):
+            value = getattr(call, field_, None)
+            if value.__class__ is list:
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
+        if not (call.__class__ is gast.Call and call.func.__class__ is gast.Name and call.func.id in helpers):
             continue
         fn = helpers[call.func.id]
         code, defaults = getattr(fn, "__code__", None), getattr(fn, "__defaults__", None) or ()

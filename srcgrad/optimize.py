@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import IfBlock, Stmt, Transformer, name, names_of, statements, walk
+from .ir import IfBlock, Stmt, Transformer, child_fields, name, names_of, statements, walk
 from .rules.registry import lookup
 
 _FOLD = {
@@ -67,7 +67,7 @@ def _simplifiable(node: gast.AST) -> bool:
             operand = n.operand
             if operand.__class__ is gast.UnaryOp and operand.op.__class__ is gast.USub:
                 return True
-        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
+        for field_ in child_fields(n.__class__):
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
@@ -167,7 +167,7 @@ def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
     for n in todo:
         if n.__class__ is _NAME and n.ctx.__class__ is ctx:
             out.append(n.id)
-        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
+        for field_ in child_fields(n.__class__):
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
@@ -177,20 +177,6 @@ def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
 
 
 _NAME, _LOAD, _AST = gast.Name, gast.Load, gast.AST
-# Fields that hold only strings, literals or nodes without fields (operators, contexts): a walk
-# looking for names or literals need not enter them.
-_LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment"))
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> tuple[str, ...]:
-    """The fields of ``cls`` that may hold a name or a literal."""
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = _FIELDS[cls] = tuple(
-            f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is gast.Constant and f == "value")
-        )
-    return fields
 
 
 def read_names_of(items: list) -> set[str]:
@@ -406,7 +392,7 @@ def _renamed(node: Any, renames: dict[str, str]) -> Any:
     for n in todo:  # (``walk``, specialized as in ``_loads``)
         if n.__class__ is _NAME and n.ctx.__class__ is _LOAD and n.id in renames:
             n.id = renames[n.id]
-        for field_ in _FIELDS.get(n.__class__) or _child_fields(n.__class__):
+        for field_ in child_fields(n.__class__):
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])

@@ -77,6 +77,8 @@ def _simplifiable(node: gast.AST) -> bool:
 
 
 class _Simplify(Transformer):
+    prune = True
+
     def __init__(self, is_fresh: Callable[[gast.expr], bool]) -> None:
         self.is_fresh = is_fresh
         # Inside arithmetic a result is a new array anyway; elsewhere (the root, a call's
@@ -84,8 +86,7 @@ class _Simplify(Transformer):
         self.inside_arithmetic = [False]
 
     def visit(self, n: gast.AST) -> gast.AST:
-        arithmetic = isinstance(n, (gast.BinOp, gast.UnaryOp))
-        self.inside_arithmetic.append(arithmetic)
+        self.inside_arithmetic.append(n.__class__ is gast.BinOp or n.__class__ is gast.UnaryOp)
         try:
             return super().visit(n)
         finally:
@@ -357,6 +358,8 @@ def reuse(node: gast.expr, available: dict[str, str]) -> gast.expr:
 
 
 class _Reuse(Transformer):
+    prune = True
+
     def __init__(self, available: dict, heads: set) -> None:
         self.available, self.heads = available, heads
 
@@ -584,6 +587,8 @@ def _fold_into(use: Stmt, before: list, reads: dict[str, int]) -> None:
 
 
 class _Substitute(Transformer):
+    prune = True
+
     def __init__(self, target: str, value: gast.expr) -> None:
         self.target, self.value = target, value
 

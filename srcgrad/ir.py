@@ -172,7 +172,7 @@ class Transformer(gast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node: gast.AST) -> gast.AST:
-        for field_ in child_fields(node.__class__) if self.prune else node._fields:
+        for field_ in CHILD_FIELDS[node.__class__] if self.prune else node._fields:
             try:
                 old = getattr(node, field_)
             except AttributeError:
@@ -201,17 +201,19 @@ class Transformer(gast.NodeTransformer):
 # Fields that hold only strings, literals or nodes without fields (operators, contexts): a walk
 # looking for names, literals or calls need not enter them.
 _LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment"))
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def child_fields(cls: type) -> tuple[str, ...]:
-    """The fields of ``cls`` that may hold a name, a literal or a call."""
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = _FIELDS[cls] = tuple(
+class _ChildFields(dict):
+    """Node class -> the fields of it that may hold a name, a literal or a call."""
+
+    def __missing__(self, cls: type) -> tuple[str, ...]:
+        fields = self[cls] = tuple(
             f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is gast.Constant and f == "value")
         )
-    return fields
+        return fields
+
+
+CHILD_FIELDS = _ChildFields()
 
 
 def clone(node: gast.AST) -> gast.AST:
@@ -374,7 +376,7 @@ def drop_default_args(node: gast.expr, helpers: dict) -> gast.expr:
     arguments that equal their defaults."""
     todo = [node]
     for call in todo:  # (``walk``, into the fields that may hold a call)
-        for field_ in child_fields(call.__class__):
+        for field_ in CHILD_FIELDS[call.__class__]:
             value = getattr(call, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])

@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import IfBlock, Stmt, Transformer, child_fields, name, names_of, statements, walk
+from .ir import CHILD_FIELDS, IfBlock, Stmt, Transformer, name, names_of, statements, walk
 from .rules.registry import lookup
 
 _FOLD = {
@@ -67,7 +67,7 @@ def _simplifiable(node: gast.AST) -> bool:
             operand = n.operand
             if operand.__class__ is gast.UnaryOp and operand.op.__class__ is gast.USub:
                 return True
-        for field_ in child_fields(n.__class__):
+        for field_ in CHILD_FIELDS[n.__class__]:
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
@@ -168,7 +168,7 @@ def _loads(node: gast.AST, ctx: type = gast.Load) -> list[str]:
     for n in todo:
         if n.__class__ is _NAME and n.ctx.__class__ is ctx:
             out.append(n.id)
-        for field_ in child_fields(n.__class__):
+        for field_ in CHILD_FIELDS[n.__class__]:
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])
@@ -395,7 +395,7 @@ def _renamed(node: Any, renames: dict[str, str]) -> Any:
     for n in todo:  # (``walk``, specialized as in ``_loads``)
         if n.__class__ is _NAME and n.ctx.__class__ is _LOAD and n.id in renames:
             n.id = renames[n.id]
-        for field_ in child_fields(n.__class__):
+        for field_ in CHILD_FIELDS[n.__class__]:
             value = getattr(n, field_, None)
             if value.__class__ is list:
                 todo.extend([x for x in value if isinstance(x, _AST)])

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
-from ..ir import IfBlock, Op, Stmt, name, walk
+from ..ir import CHILD_FIELDS, IfBlock, Op, Stmt, name, walk
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import REQUIRED, STAR
@@ -84,7 +84,14 @@ class Expressions:
             rule = lookup(obj) if obj is not UNRESOLVED else None
             if rule is not None and rule.nondiff:
                 return False
-        return any(self.is_active(child) for child in gast.iter_child_nodes(node))
+        for field_ in CHILD_FIELDS[node.__class__]:  # (contexts and operators are never active)
+            value = getattr(node, field_, None)
+            if value.__class__ is list:
+                if any(self.is_active(v) for v in value if isinstance(v, gast.AST)):
+                    return True
+            elif isinstance(value, gast.AST) and self.is_active(value):
+                return True
+        return False
 
     def substitute(self, node: gast.expr) -> gast.expr:
         """An inactive expression, with user names replaced by their generated names."""

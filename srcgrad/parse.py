@@ -170,28 +170,32 @@ def _parse(text: str) -> gast.Module:
 def _to_gast(node: ast.AST) -> gast.AST:
     """``gast.ast_to_gast(node)``: node by node for the classes whose fields are the same in
     gast (gast's own converter, generic and slow, took most of the time of parsing), Name
-    as gast converts it, through gast for the rest."""
+    as gast converts it, through gast for the rest. (An ast node keeps its fields and its
+    location attributes, and nothing else, in its ``__dict__``.)"""
     cls = node.__class__
     if cls is ast.Name:
         new = gast.Name(node.id, _to_gast(node.ctx), None, None)
-    else:
-        target = _SAME_FIELDS.get(cls)
-        if target is None:
-            return gast.ast_to_gast(node)
-        new = target.__new__(target)
-        for field_ in cls._fields:
-            value = getattr(node, field_)
-            if value.__class__ is list:
-                value = [_to_gast(v) if isinstance(v, ast.AST) else v for v in value]
-            elif isinstance(value, ast.AST):
-                value = _to_gast(value)
-            setattr(new, field_, value)
-    for attribute in cls._attributes:
-        try:
-            setattr(new, attribute, getattr(node, attribute))
-        except AttributeError:
-            pass
+        fields = new.__dict__
+        for attribute in cls._attributes:
+            value = node.__dict__.get(attribute, _NONE)
+            if value is not _NONE:
+                fields[attribute] = value
+        return new
+    target = _SAME_FIELDS.get(cls)
+    if target is None:
+        return gast.ast_to_gast(node)
+    new = target.__new__(target)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        if value.__class__ is list:
+            value = [_to_gast(v) if isinstance(v, ast.AST) else v for v in value]
+        elif isinstance(value, ast.AST):
+            value = _to_gast(value)
+        fields[key] = value
     return new
+
+
+_NONE = object()
 
 
 def _same_fields() -> dict[type, type]:

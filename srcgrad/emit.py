@@ -20,7 +20,7 @@ MAX_LINE = 96
 
 
 def _unparse(node: gast.AST) -> str:
-    if _PRECEDENCE is not None:
+    if _UNPARSER is not None:
         try:
             return _Printer().statement(node)
         except _Unsupported:
@@ -33,8 +33,9 @@ class _Unsupported(Exception):
     """A node ``_Printer`` leaves to ``ast.unparse``."""
 
 
-_PRECEDENCE = getattr(ast, "_Precedence", None)  # (None where ast keeps it elsewhere: all via ast.unparse)
-_UNPARSER = getattr(ast, "_Unparser", None)
+# ast's printer and its precedences (where a Python keeps them elsewhere, all goes through ast.unparse)
+_PRECEDENCE = getattr(ast, "_Precedence", None)
+_UNPARSER = getattr(ast, "_Unparser", None) if _PRECEDENCE is not None else None
 
 
 class _Printer:
@@ -42,8 +43,7 @@ class _Printer:
     straight from gast (printing took a third of the transform: a conversion to ast, then
     ast's printer). The same text by construction: the same precedences and parentheses, the
     same tables (ast's own); any other node raises ``_Unsupported`` and the statement is
-    printed by ``ast.unparse``. ``tests/test_generated.py`` and the snapshot of 300 programs
-    compare the two."""
+    printed by ``ast.unparse``. tests/test_transform_speed.py compares the two."""
 
     def statement(self, node: gast.AST) -> str:
         cls = node.__class__

@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 import gast
+from gast.ast3 import Ast3ToGAst
 
 from . import runtime
 from .errors import SourceUnavailableError, SrcGradError, UnsupportedSyntaxError
@@ -182,8 +183,8 @@ def _to_gast(node: ast.AST) -> gast.AST:
                 fields[attribute] = value
         return new
     target = _SAME_FIELDS.get(cls)
-    if target is None:
-        return gast.ast_to_gast(node)
+    if target is None:  # gast's own conversion of this node; its children come back here
+        return _CONVERTER.convert(node)
     new = target.__new__(target)
     fields = new.__dict__
     for key, value in node.__dict__.items():
@@ -198,9 +199,21 @@ def _to_gast(node: ast.AST) -> gast.AST:
 _NONE = object()
 
 
-def _same_fields() -> dict[type, type]:
-    from gast.ast3 import Ast3ToGAst
+class _Converter(Ast3ToGAst):
+    """gast's converter, with the children of the nodes it converts converted by ``_to_gast``
+    (without it, a function's whole body went the slow way under its ``FunctionDef``)."""
 
+    def visit(self, node: ast.AST) -> gast.AST:
+        return _to_gast(node)
+
+    def convert(self, node: ast.AST) -> gast.AST:
+        return Ast3ToGAst.visit(self, node)
+
+
+_CONVERTER = _Converter()
+
+
+def _same_fields() -> dict[type, type]:
     own = [c for c in Ast3ToGAst.__mro__ if c.__module__.startswith("gast")]  # (not ast.NodeVisitor)
     same = {}
     for key, cls in vars(ast).items():

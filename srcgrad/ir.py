@@ -216,6 +216,20 @@ class _ChildFields(dict):
 CHILD_FIELDS = _ChildFields()
 
 
+def walk_values(node: gast.AST):
+    """``walk``'s nodes in its order, less contexts and operators (the nodes in fields
+    ``CHILD_FIELDS`` leaves out): for a search for names, literals, calls or statements."""
+    todo = [node]
+    for n in todo:
+        for field_ in CHILD_FIELDS[n.__class__]:
+            value = getattr(n, field_, None)
+            if value.__class__ is list:
+                todo.extend([x for x in value if isinstance(x, _AST)])
+            elif isinstance(value, _AST):
+                todo.append(value)
+        yield n
+
+
 def clone(node: gast.AST) -> gast.AST:
     """``copy.deepcopy`` of a syntax tree, several times as fast: new nodes and lists, the same
     leaf values (names, literals); a node reached twice is copied twice. Rule templates, their

@@ -17,7 +17,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import CHILD_FIELDS, IfBlock, Stmt, Transformer, name, names_of, statements, walk
+from .ir import CHILD_FIELDS, IfBlock, Stmt, Transformer, name, names_of, statements, walk, walk_values
 from .rules.registry import lookup
 
 _FOLD = {
@@ -537,7 +537,7 @@ def _foldable(stmt: Stmt) -> str | None:
     target = node.targets[0].id
     if _SUFFIX.sub("", target) in _user_words(stmt) or isinstance(node.value, (gast.Name, gast.Constant)):
         return None
-    has_call = any(isinstance(n, gast.Call) for n in walk(node.value))
+    has_call = any(isinstance(n, gast.Call) for n in walk_values(node.value))
     if has_call and (stmt.op is None or stmt.op.rule is None):
         return None
     return target

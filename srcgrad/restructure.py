@@ -15,7 +15,7 @@ import copy
 
 import gast
 
-from .ir import walk
+from .ir import walk, walk_values
 
 EXITS = (gast.Return, gast.Break, gast.Continue)
 
@@ -86,7 +86,10 @@ def lower_loop_returns(body: list[gast.stmt]) -> list[gast.stmt]:
     it leaves is followed by ``if returning: break``, and the outermost loop by
     ``if returning: return result``: a return at the end of a block, as everywhere else."""
     if not any(
-        _returns(stmt.body) for s in body for stmt in walk(s) if isinstance(stmt, (gast.For, gast.While))
+        _returns(stmt.body)
+        for s in body
+        for stmt in walk_values(s)
+        if isinstance(stmt, (gast.For, gast.While))
     ):
         return body
     body = copy.deepcopy(body)  # the parsed function is cached: rewrite a copy

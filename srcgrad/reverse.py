@@ -37,6 +37,7 @@ from .ir import (
     statements,
     store,
     walk,
+    walk_values,
 )
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import (
@@ -240,7 +241,7 @@ class _Reverse:
         calls = [
             n
             for s in statements(backward)
-            for n in walk(s.node)
+            for n in walk_values(s.node)
             if isinstance(n, gast.Call)
             and len(n.args) == 2
             and not n.keywords

@@ -44,6 +44,10 @@ def test_walk_clone_and_key_agree_with_gast(trees):
     for filename, text in trees:
         tree = gast.parse(text)
         assert [id(n) for n in ir.walk(tree)] == [id(n) for n in gast.walk(tree)], filename
+        wanted = (gast.Name, gast.Constant, gast.Call, gast.stmt)  # walk_values: these, in walk's order
+        assert [id(n) for n in ir.walk_values(tree) if isinstance(n, wanted)] == [
+            id(n) for n in gast.walk(tree) if isinstance(n, wanted)
+        ]
         cloned = ir.clone(tree)
         assert gast.dump(cloned, include_attributes=True) == gast.dump(
             copy.deepcopy(tree), include_attributes=True

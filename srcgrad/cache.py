@@ -122,6 +122,7 @@ class Entry:
     bindings: Bindings
     deps: list[tuple[Any, Any, Any]]  # read once, when the entry is made: see Checks
     function: Any = None  # the function built from it for one primal, reused while current
+    jitted: Any = None  # the same compiled by numba (jit=True)
     anchor: Any = None  # the objects whose ids key it in memory, kept alive so no id is reused
 
     def __post_init__(self) -> None:

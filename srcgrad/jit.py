@@ -21,6 +21,7 @@ import hashlib
 import linecache
 import os
 import re
+import sys
 import tempfile
 import types
 from collections.abc import Callable
@@ -31,6 +32,7 @@ import numpy as np
 from . import cache
 from .compile import _located
 from .errors import JitError, SrcGradError
+from .twins import RAISED
 
 _REGISTERED = False
 _JITTED: dict[tuple, Callable] = {}  # (code, globals, closure values) -> the compiled wrapper
@@ -153,7 +155,9 @@ def _compile(numba: Any, fn: types.FunctionType, cells: dict) -> Callable:
         else:
             continue  # (a name that is never bound: numba names the line)
         if name == code.co_name or not isinstance(value, DATA):
-            namespace[name] = value  # modules, helpers, numba functions: numba resolves them once
+            namespace[name] = (
+                RAISED.get(value, value) if isinstance(value, types.FunctionType) else value
+            )  # modules, helpers, numba functions: numba resolves them once
         else:
             lifted.append((name, where))
     header = _header_end(lines)
@@ -161,9 +165,12 @@ def _compile(numba: Any, fn: types.FunctionType, cells: dict) -> Callable:
     text = "\n".join([f"def {code.co_name}({signature}):"] + lines[header + 1 :]) + "\n"
     text = "".join(_located(text.splitlines(True)))
     filename = _store(code.co_name, text)
-    namespace["__name__"] = (
-        os.path.splitext(os.path.basename(filename))[0] if os.path.isabs(filename) else "srcgrad_jit"
-    )
+    # A module of its own, known to sys.modules: numba's cache finds the code's globals by its name.
+    module = types.ModuleType("srcgrad_jit_" + os.path.splitext(os.path.basename(filename))[0].strip("<>"))
+    module.__dict__.update(namespace)
+    module.__file__ = filename
+    namespace = module.__dict__
+    sys.modules[module.__name__] = module
     exec(compile(text, filename, "exec"), namespace)  # noqa: S102 (srcgrad's own generated code)
     dispatcher = numba.njit(cache=os.path.isabs(filename))(namespace[code.co_name])
     namespace[code.co_name] = dispatcher  # (size_one_gradient names the function itself)

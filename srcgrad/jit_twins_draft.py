@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from . import runtime
-from .errors import NonScalarOutputError, UnsupportedValueError
-from .twins import literal, twin
+from .errors import NonScalarOutputError, UnsupportedSyntaxError
+from .twins import literal, raised_by, twin
 
 
 def _kernels():
@@ -125,6 +125,20 @@ def _size_one_gradient(gradient, *args):
         fail()
 
     return impl
+
+
+@raised_by(runtime.size_one_refused)
+class SizeOneRefused(NonScalarOutputError):
+    def __init__(self):
+        made = runtime.size_one_refused()
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
+
+
+@raised_by(runtime.aliased_update)
+class AliasedUpdate(UnsupportedSyntaxError):
+    def __init__(self, name, where):
+        made = runtime.aliased_update(name, where)
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
 
 
 @twin(runtime.check_real)
@@ -378,9 +392,6 @@ def numpy_for_scalars():
         if isinstance(r, types.RangeType):
             return lambda r: range(r.start + (len(r) - 1) * r.step, r.start - r.step, -r.step)
         return None
-
-
-__all__ = ["UnsupportedValueError"]
 
 
 def _reduction(op, a, axis, keepdims):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 TWINS: dict[Callable, Callable] = {}  # helper -> its twin's typing function
+RAISED: dict[Callable, type] = {}  # helper making an error -> the class numba raises instead
 
 
 def twin(helper: Callable) -> Callable[[Callable], Callable]:
@@ -22,6 +23,17 @@ def twin(helper: Callable) -> Callable[[Callable], Callable]:
     def register(typing: Callable) -> Callable:
         TWINS[helper] = typing
         return typing
+
+    return register
+
+
+def raised_by(helper: Callable) -> Callable[[type], type]:
+    """Declare the decorated exception class as what numba raises where generated code says
+    ``raise helper(...)`` (numba raises classes, not what a function returns)."""
+
+    def register(cls: type) -> type:
+        RAISED[helper] = cls
+        return cls
 
     return register
 

@@ -292,7 +292,9 @@ def _summary(message: str) -> str:
     keep = []
     for line in message.splitlines():
         line = line.strip()
-        if not line or line.startswith(("Failed in", "During:", "File ")) or "<source elided>" in line:
+        if line.startswith("File "):  # (then the source numba quotes)
+            break
+        if not line or line.startswith(("Failed in", "During:")) or "<source elided>" in line:
             continue
         if line.startswith("- Resolution failure") or len(keep) == 2:
             break

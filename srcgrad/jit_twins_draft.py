@@ -76,11 +76,18 @@ def _raising(error: Exception) -> Any:
     """A numba function that raises ``error`` (a srcgrad error made when typing the call)."""
     import numba
 
-    cls, args = type(error), (error.message, error.filename, error.lineno, error.line, error.hint)
+    cls, message, filename, lineno, line, hint = (
+        type(error),
+        error.message,
+        error.filename,
+        error.lineno,
+        error.line,
+        error.hint,
+    )
 
     @numba.njit
     def fail():
-        raise cls(*args)
+        raise cls(message, filename, lineno, line, hint)
 
     return fail
 
@@ -100,16 +107,21 @@ def _check_scalar(ans, where):
         return lambda ans, where: False
     if not _is_array(ans):
         return None
-    error = runtime.not_scalar(np.zeros(ans.ndim * (2,)), where)
-    cls, message = type(error), error.message.rpartition(" of shape ")[0]
-    args = (error.filename, error.lineno, error.line, error.hint)
 
     def impl(ans, where):
         if ans.size != 1:
-            raise cls(message + " of shape " + str(ans.shape), *args)
+            raise NotScalar(where, ans.shape)
         return True
 
     return impl
+
+
+class NotScalar(NonScalarOutputError):
+    """``runtime.not_scalar``'s error, made from the shape numba passes."""
+
+    def __init__(self, where, shape):
+        made = runtime.not_scalar(np.broadcast_to(0.0, shape), where)
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
 
 
 @twin(runtime.size_one_gradient)
@@ -321,6 +333,109 @@ def _dot_vjp_b(g, a, b):
         return lambda g, a, b: np.dot(a.T, g)
     if na == 1 and nb == 2:
         return lambda g, a, b: np.outer(a, g)
+    return None
+
+
+@twin(runtime.matmul_vjp_a)
+def _matmul_vjp_a(g, a, b):
+    if _ndim(a) in (1, 2) and _ndim(b) in (1, 2):  # (there a @ b is np.dot(a, b))
+        return _dot_vjp_a(g, a, b)
+    return None
+
+
+@twin(runtime.matmul_vjp_b)
+def _matmul_vjp_b(g, a, b):
+    if _ndim(a) in (1, 2) and _ndim(b) in (1, 2):
+        return _dot_vjp_b(g, a, b)
+    return None
+
+
+@twin(runtime.prod_vjp)
+def _prod_vjp(g, x, axis=None, keepdims=False):
+    if not (_is_array(x) and _is_number(g) and literal(axis) is None):
+        return None
+
+    def impl(g, x, axis=None, keepdims=False):  # exact where x has zeros: products before and after
+        flat = np.ascontiguousarray(x).reshape(-1)
+        others = np.empty_like(flat)
+        before = flat.dtype.type(1)
+        for i in range(flat.size):
+            others[i] = before
+            before *= flat[i]
+        after = flat.dtype.type(1)
+        for i in range(flat.size - 1, -1, -1):
+            others[i] *= after
+            after *= flat[i]
+        return others.reshape(x.shape) * g
+
+    return impl
+
+
+@twin(runtime.inside)
+def _inside(x, lo, hi):
+    low, high = literal(lo) is not None, literal(hi) is not None
+
+    def impl(x, lo, hi):
+        mask = np.ones(np.shape(x), np.bool_)
+        if low:
+            mask &= x >= lo
+        if high:
+            mask &= x <= hi
+        return mask
+
+    return impl if _is_array(x) else None
+
+
+@twin(runtime.size_of)
+def _size_of(x):
+    if _is_array(x):
+        return lambda x: x.size
+    return (lambda x: 1) if _is_number(x) else None
+
+
+def _elementwise(t):
+    return _is_array(t) or _is_number(t)
+
+
+@twin(runtime.safe_div)
+def _safe_div(a, b):
+    if not (_elementwise(a) and _elementwise(b)):
+        return None
+    if _is_number(a) and _is_number(b):
+        return lambda a, b: 0.0 if b == 0 else a / b
+    return lambda a, b: np.where(b == 0, 0.0, a / np.where(b == 0, 1.0, b))
+
+
+@twin(runtime.xdivy)
+def _xdivy(a, b):
+    if not (_elementwise(a) and _elementwise(b)):
+        return None
+    if _is_number(a) and _is_number(b):
+        return lambda a, b: 0.0 if a == 0 else a / b
+    return lambda a, b: np.where(a == 0, 0.0, a / np.where(a == 0, 1.0, b))
+
+
+@twin(runtime.safe_log)
+def _safe_log(x):
+    if _is_number(x):
+        return lambda x: 0.0 if x == 0 else np.log(x)
+    if _is_array(x):
+        return lambda x: np.where(x == 0, 0.0, np.log(np.where(x == 0, 1.0, x)))
+    return None
+
+
+@twin(runtime.zero_tangent)
+def _zero_tangent(x):
+    scalar = _gradient_scalar(x) if _elementwise(x) else None
+    if _is_number(x):
+        return lambda x: scalar(0)
+    return (lambda x: np.zeros(x.shape, scalar)) if _is_array(x) else None
+
+
+@twin(runtime.unexpand)
+def _unexpand(g, v, axis=None, keepdims=False):
+    if literal(axis) is None and _is_array(g):
+        return _unbroadcast(g, v) and (lambda g, v, axis=None, keepdims=False: runtime.unbroadcast(g, v))
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -72,18 +73,14 @@ def _is_complex(t):
     return isinstance(t, types.Complex)
 
 
-def _raising(error: Exception) -> Any:
+def _raising(error: Any) -> Any:
     """A numba function that raises ``error`` (a srcgrad error made when typing the call)."""
-    import numba
+    return _raiser(type(error), error.message, error.filename, error.lineno, error.line, error.hint)
 
-    cls, message, filename, lineno, line, hint = (
-        type(error),
-        error.message,
-        error.filename,
-        error.lineno,
-        error.line,
-        error.hint,
-    )
+
+@functools.lru_cache(maxsize=None)
+def _raiser(cls, message, filename, lineno, line, hint):
+    import numba
 
     @numba.njit
     def fail():
@@ -439,6 +436,147 @@ def _unexpand(g, v, axis=None, keepdims=False):
     return None
 
 
+@twin(runtime.zero_adjoint)
+def _zero_adjoint(x):
+    from numba.core import types
+
+    if isinstance(x, (types.NoneType, types.Omitted)) or x is None:
+        return lambda x: 0.0
+    if _is_array(x):
+        return lambda x: np.zeros_like(x)
+    if _is_number(x):
+        zero = _gradient_scalar(x)(0)
+        return lambda x: zero
+    return None
+
+
+@twin(runtime.not_a_dict)
+def _not_a_dict(items, where):
+    from numba.core import types
+
+    if isinstance(items, (types.List, types.BaseTuple, types.Array, types.RangeType)):
+        return lambda items, where: items
+    return None
+
+
+@twin(runtime.with_item)
+def _with_item(x, index, value):
+    if not _is_array(x):
+        return None
+
+    def impl(x, index, value):
+        out = x.copy()
+        out[index] = value
+        return out
+
+    return impl
+
+
+@twin(runtime.without_item)
+def _without_item(g, index):
+    if not _is_array(g):
+        return None
+
+    def impl(g, index):
+        out = g.copy()
+        out[index] = 0.0
+        return out
+
+    return impl
+
+
+@twin(runtime.unconcatenate)
+def _unconcatenate(g, arrays, axis=0):
+    from numba.core import types
+
+    if not (_is_array(g) and literal(axis) == 0 and isinstance(arrays, (types.List, types.UniTuple))):
+        return None
+
+    def impl(g, arrays, axis=0):
+        pieces = []
+        start = 0
+        for a in arrays:
+            n = a.shape[0]
+            pieces.append(g[start : start + n])
+            start += n
+        return pieces
+
+    return impl
+
+
+def _basic(index):
+    """Is ``index`` (a numba type) a basic index: integers, slices, None, an Ellipsis?"""
+    from numba.core import types
+
+    parts = index.types if isinstance(index, types.BaseTuple) else (index,)
+    return all(
+        isinstance(p, (types.Integer, types.SliceType, types.NoneType, types.EllipsisType)) for p in parts
+    )
+
+
+@twin(runtime.item_grad)
+def _item_grad(g, index, value):
+    if _is_array(g) and _basic(index):
+        return lambda g, index, value: runtime.unbroadcast(g[index], value)
+    return None
+
+
+@twin(runtime.add_item)
+def _add_item(total, index, g):
+    from numba.core import types
+
+    if not _is_array(total):
+        return None
+    if _basic(index):
+
+        def basic(total, index, g):
+            out = (
+                total.astype(np.result_type(total.dtype, np.float64))
+                if total.dtype.kind != "f"
+                else total.copy()
+            )
+            out[index] += g
+            return out
+
+        return basic if isinstance(total.dtype, types.Float) else None
+    return None
+
+
+@twin(runtime.add_lists)
+def _add_lists(a, b):
+    from numba.core import types
+
+    if _elementwise(a) and _elementwise(b):
+        return lambda a, b: a + b
+    if isinstance(a, types.Float) and isinstance(b, types.List):
+        return lambda a, b: b
+    if isinstance(b, types.Float) and isinstance(a, types.List):
+        return lambda a, b: a
+    if isinstance(a, types.List) and isinstance(b, types.List) and _elementwise(a.dtype):
+        return lambda a, b: [x + y for x, y in zip(a, b)]
+    return None
+
+
+@twin(runtime.sum_vjp)
+def _sum_vjp(g, items):
+    from numba.core import types
+
+    if isinstance(items, (types.List, types.UniTuple)) and _elementwise(items.dtype) and _elementwise(g):
+        return lambda g, items: [runtime.unbroadcast(g, item) for item in items]
+    return None
+
+
+@twin(runtime.unarray)
+def _unarray(g, obj):
+    from numba.core import types
+
+    if _is_array(g) and isinstance(obj, (types.List, types.UniTuple)) and _elementwise(obj.dtype):
+        return lambda g, obj: [runtime.unbroadcast(g[i], obj[i]) for i in range(len(obj))]
+    if _is_array(g) and _elementwise(obj):
+        return lambda g, obj: runtime.unbroadcast(g, obj)
+    return None
+
+
 def _ndim(t):
     if _is_array(t):
         return t.ndim
@@ -502,6 +640,31 @@ def numpy_for_scalars():
             return lambda x, shape: x
         return None
 
+    @overload(np.concatenate)
+    def _concatenate(arrays, axis=0):
+        if not (isinstance(arrays, types.List) and _is_array(arrays.dtype) and literal(axis) == 0):
+            return None  # (numba's own takes tuples)
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+
+        ndim, dtype = arrays.dtype.ndim, arrays.dtype.dtype
+
+        def impl(arrays, axis=0):
+            total = 0
+            for a in arrays:
+                total += a.shape[0]
+            shape = np.empty(ndim, np.int64)
+            for i in range(ndim):
+                shape[i] = arrays[0].shape[i]
+            shape[0] = total
+            out = np.empty(to_fixed_tuple(shape, ndim), dtype)
+            start = 0
+            for a in arrays:
+                out[start : start + a.shape[0]] = a
+                start += a.shape[0]
+            return out
+
+        return impl
+
     @overload(reversed)
     def _reversed(r):
         if isinstance(r, types.RangeType):
@@ -525,7 +688,7 @@ def _reduction(op, a, axis, keepdims):
     others = tuple(i for i in range(ndim) if i not in axes)
     perm = others + axes
     out_ndim = ndim if keepdims else len(others)
-    reduce = numba.njit(op)
+    reduce = _compiled_op(op)
     if out_ndim == 0:
         return lambda a, axis=None, keepdims=False: reduce(a.ravel())
 
@@ -552,6 +715,13 @@ def _reduction(op, a, axis, keepdims):
         return out.reshape(to_fixed_tuple(shape, out_ndim))
 
     return impl
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_op(op):
+    import numba
+
+    return numba.njit(op)
 
 
 def numpy_reductions() -> None:

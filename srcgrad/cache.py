@@ -330,8 +330,8 @@ def _recipe(obj: Any) -> list | None:
         return None
     if (
         isinstance(module, str)
-        and module.startswith(_HELPERS)
-        and getattr(sys.modules[module], name, None) is obj
+        and module.startswith(_HELPER_MODULES)
+        and getattr(sys.modules.get(module), name, None) is obj
     ):
         return ["runtime", module, name]  # a helper, by the module of srcgrad.runtime that defines it
     if getattr(builtins, name, None) is obj:
@@ -339,7 +339,7 @@ def _recipe(obj: Any) -> list | None:
     return None
 
 
-_HELPERS = runtime.__name__ + "."  # the modules of the runtime helpers
+_HELPER_MODULES = runtime.__name__ + "."  # the modules of the runtime helpers
 
 
 def _cook(recipe: list) -> Any:
@@ -348,7 +348,7 @@ def _cook(recipe: list) -> Any:
         return sys.modules.get(where[0]) or importlib.import_module(where[0])
     if kind == "runtime":
         module, name = where
-        if not module.startswith(_HELPERS):
+        if not module.startswith(_HELPER_MODULES):
             raise ValueError(f"not a module of runtime helpers: {module}")
         return getattr(importlib.import_module(module), name)
     return getattr(builtins, where[0])

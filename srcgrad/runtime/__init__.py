@@ -23,8 +23,8 @@ they do, one module per kind, lower ones first (a module imports only those abov
   trapezoid, logsumexp;
 - ``scans``: cumsum, cumprod, diff;
 - ``products``: dot, matmul, inner, tensordot, kron, multi_dot, einsum, convolve, correlate;
-- ``linear_algebra``: norm, solve, matrix_power, slogdet, pinv, lstsq;
 - ``decompositions``: cholesky, eigh, eigvalsh, svd, qr, eig;
+- ``linear_algebra``: norm, solve, matrix_power, slogdet, pinv, lstsq;
 - ``interpolation``: interp and polyval; ``ranges``: arange, linspace, logspace, geomspace;
 - ``fft``: the adjoints of ``np.fft``'s transforms;
 - ``scipy_helpers``: those of scipy's rules, imported with those rules only (scipy is optional),

@@ -10,6 +10,7 @@ import oracle
 import pytest
 
 import srcgrad
+from srcgrad.files import load_module
 from srcgrad.optimize import simplify
 
 
@@ -240,3 +241,28 @@ def test_srcgrad_has_no_import_cycle_between_its_modules():
     assert "srcgrad.listings" in graph["srcgrad.cli"]  # inside a function
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+NAMED_LIKE_RUNTIME_MODULES = """\
+import numpy as np
+
+
+def f(x):
+    arrays = np.sin(x)
+    indexing = arrays * x
+    forward = np.sum(indexing)
+    return forward
+"""
+
+
+def test_names_of_the_runtime_modules_are_the_users_to_take(tmp_path):
+    # srcgrad.runtime is a package: its modules (arrays, indexing, forward...) are attributes of
+    # it, but not helpers, so a user's variable or a template's parameter of that name keeps it
+    path = tmp_path / "named_like_runtime_modules.py"
+    path.write_text(NAMED_LIKE_RUNTIME_MODULES)
+    f = load_module(str(path)).f
+    source = srcgrad.grad(f).source
+    for line in ("arrays = np.sin(x)", "d_indexing = ", "d_arrays = "):
+        assert f"    {line}" in source, source
+    x = np.array([0.3, -0.2, 1.4])
+    assert np.allclose(srcgrad.grad(f)(x), np.cos(x) * x + np.sin(x))

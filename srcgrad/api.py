@@ -535,12 +535,11 @@ def _forward_elementwise(f: Callable, wrt: Wrt, jit: bool = False) -> Callable:
     def build() -> cache.Entry:
         tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", False)
         _check_elementwise(program)
-        from . import runtime_longtail
 
         driver = _Driver(program, "d_" + program.name)
         fn = driver.bind(tangent, tangent.__name__)
-        ones = driver.bind(runtime_longtail.ones_tangent, "ones_tangent")
-        diagonal = driver.bind(runtime_longtail.diagonal_of, "diagonal_of")
+        ones = driver.bind(_runtime().ones_tangent, "ones_tangent")
+        diagonal = driver.bind(_runtime().diagonal_of, "diagonal_of")
         zero = driver.bind(_runtime().zero_tangent, "zero_tangent") if len(names) > 1 else ""
         driver.lines.append(
             f"# forward mode: {fn} with a tangent of ones gives the diagonal of an elementwise function's Jacobian"

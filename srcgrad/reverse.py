@@ -688,7 +688,7 @@ class _Reverse:
                     return name(ans)
                 if node.id in args:
                     return _clone(args[node.id])
-                if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
+                if node.id in NAMES_FOR_GENERATED_CODE or node.id in runtime.HELPERS:
                     return name(helper(node.id))
                 return node
 

@@ -53,13 +53,13 @@ def numba_module() -> Any:
     if not _REGISTERED:
         from numba.extending import overload
 
-        from . import jit_twins_draft
-        from .twins import TWINS
+        from . import runtime  # noqa: F401  (its modules declare the twins)
+        from .twins import TWINS, numpy_for_scalars, numpy_reductions
 
         for helper, typing in TWINS.items():
             overload(helper, prefer_literal=True)(typing)
-        jit_twins_draft.numpy_for_scalars()
-        jit_twins_draft.numpy_reductions()
+        numpy_for_scalars()
+        numpy_reductions()
         _REGISTERED = True
     return numba
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_array, is_number, twin
 from .trees import CONTAINERS, leaves
 
 __all__ = ["grad_dtype", "size_of"]
@@ -46,6 +47,13 @@ def size_of(x: Any) -> int:
     for ``np.size``, which it does not implement)."""
     size = getattr(x, "size", None)
     return size if isinstance(size, (int, np.integer)) else np.size(x)
+
+
+@twin(size_of)
+def _size_of(x):
+    if is_array(x):
+        return lambda x: x.size
+    return (lambda x: 1) if is_number(x) else None
 
 
 def _foreign(value: Any) -> bool:

@@ -10,6 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import (
+    gradient_scalar,
+    is_array,
+    is_number,
+    literal,
+    reduced_axes,
+    sum_to_kernel,
+    twin,
+    with_kept_axes,
+)
 from .arrays import _FLOAT64, _NDARRAY, _copy, _foreign, _normalize_axes, grad_dtype
 
 __all__ = [
@@ -52,6 +62,30 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g
 
 
+@twin(unbroadcast)
+def _unbroadcast(g, x):
+    if is_number(g):
+        return lambda g, x: g
+    if not is_array(g):
+        return None
+    if is_number(x):
+        return lambda g, x: g.sum()
+    if not is_array(x):
+        return None
+    sum_to = sum_to_kernel()
+    if g.ndim == x.ndim:
+
+        def same(g, x):
+            if g.shape == x.shape:
+                return g
+            return sum_to(g, x.shape)
+
+        return same
+    if g.ndim > x.ndim:
+        return lambda g, x: sum_to(g, x.shape)
+    return None
+
+
 def _keepdims(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     if keepdims or axis is None or np.ndim(x) == 0:
         return g
@@ -68,6 +102,14 @@ def filled(value: Any, x: Any) -> Any:
     return dtype.type(value) if not _foreign(value) else value.astype(dtype)  # (a lazy value stays lazy)
 
 
+@twin(filled)
+def _filled(value, x):
+    if not (is_number(value) and (is_array(x) or is_number(x))):
+        return None
+    scalar = gradient_scalar(x)
+    return lambda value, x: scalar(value)
+
+
 def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of a sum: ``g`` copied back over the reduced axes, shaped like ``x``."""
     if axis is None and type(g) is float and type(x) is np.ndarray and x.dtype == np.float64:
@@ -77,11 +119,38 @@ def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return out
 
 
+@twin(expand)
+def _expand(g, x, axis=None, keepdims=False):
+    if not is_array(x):
+        return None
+    axes = reduced_axes(x.ndim, axis, keepdims)
+    scalar = gradient_scalar(x)
+    if axes is None and is_number(g):
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, scalar(g))
+    if not axes or not is_array(g):
+        return None
+    kept = with_kept_axes(x.ndim, axes)
+
+    def impl(g, x, axis=None, keepdims=False):
+        out = np.empty(x.shape, scalar)
+        out[...] = np.broadcast_to(np.ascontiguousarray(g).reshape(kept(x.shape)), x.shape)
+        return out
+
+    return impl
+
+
 def unexpand(g: Any, v: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of ``expand(v, x, axis, keepdims)``: ``g`` summed back to the shape of ``v``."""
     if axis is not None:
         g = np.sum(g, axis=axis, keepdims=keepdims)
     return unbroadcast(g, v)
+
+
+@twin(unexpand)
+def _unexpand(g, v, axis=None, keepdims=False):
+    if literal(axis) is None and is_array(g):
+        return lambda g, v, axis=None, keepdims=False: unbroadcast(g, v)
+    return None
 
 
 def _meshgrid_axes(n: int, indexing: str) -> list[int]:

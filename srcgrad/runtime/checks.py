@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NonScalarOutputError, UnsupportedSyntaxError, UnsupportedValueError
+from ..twins import holds_complex, is_array, is_complex_type, is_number, literal, raised_by, raising, twin
 from .arrays import _FLOAT64, _NDARRAY, _array_of, _foreign, _is_complex, size_of
 
 __all__ = [
@@ -119,6 +120,38 @@ def check_scalar(ans: Any, where: str) -> bool:
     return True  # one element, as autograd accepts: the caller computes the gradient another way
 
 
+@twin(check_scalar)
+def _check_scalar(ans, where):
+    where = literal(where)
+    if is_complex_type(ans):
+        fail = raising(not_real(where))
+
+        def complex_(ans, where):
+            fail()
+            return False
+
+        return complex_
+    if is_number(ans) or (is_array(ans) and ans.ndim == 0):
+        return lambda ans, where: False
+    if not is_array(ans):
+        return None
+
+    def impl(ans, where):
+        if ans.size != 1:
+            raise NotScalar(where, ans.shape)
+        return True
+
+    return impl
+
+
+class NotScalar(NonScalarOutputError):
+    """``not_scalar``'s error, made from the shape numba passes."""
+
+    def __init__(self, where, shape):
+        made = not_scalar(np.broadcast_to(0.0, shape), where)
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
+
+
 def same_items(items: Any, expected: tuple, where: str) -> None:
     """Generated code unrolled a loop over ``items`` (layers, functions) as they were: refuse to
     run it if the sequence has changed since (another length, another object at a place)."""
@@ -153,6 +186,15 @@ def not_a_dict(items: Any, where: str) -> Any:
     return items
 
 
+@twin(not_a_dict)
+def _not_a_dict(items, where):
+    from numba.core import types
+
+    if isinstance(items, (types.List, types.BaseTuple, types.Array, types.RangeType)):
+        return lambda items, where: items
+    return None
+
+
 def size_one_refused() -> NonScalarOutputError:
     """The error where ``grad``'s code for an output of one element that is not 0-d would be
     differentiated again (a Hessian, the gradient of a gradient)."""
@@ -162,6 +204,13 @@ def size_one_refused() -> NonScalarOutputError:
     )
 
 
+@raised_by(size_one_refused)
+class SizeOneRefused(NonScalarOutputError):
+    def __init__(self):
+        made = size_one_refused()
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
+
+
 def size_one_gradient(gradient: Any, *args: Any, **kwargs: Any) -> Any:
     """``grad`` of an output with one element that is not 0-d (shape (1,) or (1, 1)): what
     autograd returns, the VJP with a cotangent of ones. ``gradient`` is the generated
@@ -169,6 +218,21 @@ def size_one_gradient(gradient: Any, *args: Any, **kwargs: Any) -> Any:
     from ..api import size_one_gradient as fallback
 
     return fallback(gradient, *args, **kwargs)
+
+
+@twin(size_one_gradient)
+def _size_one_gradient(gradient, *args):
+    fail = raising(
+        NonScalarOutputError(
+            "jit=True computes grad of 0-d outputs; this one has one element but is not 0-d",
+            hint="return a 0-d value (np.sum(y), y[0]), or use jit=False.",
+        )
+    )
+
+    def impl(gradient, *args):
+        fail()
+
+    return impl
 
 
 def check_real(where: str, *values: Any) -> None:
@@ -181,6 +245,20 @@ def check_real(where: str, *values: Any) -> None:
         elif not _is_complex(v):
             continue
         raise not_real(where)
+
+
+@twin(check_real)
+def _check_real(where, *values):
+    where = literal(where)
+    flat = list(values[0]) if len(values) == 1 and isinstance(values[0], tuple) else list(values)
+    if any(is_complex_type(v) or holds_complex(v) for v in flat):
+        fail = raising(not_real(where))
+
+        def complex_(where, *values):
+            fail()
+
+        return complex_
+    return lambda where, *values: None
 
 
 def real_like(g: Any, x: Any) -> Any:
@@ -199,6 +277,15 @@ def real_like(g: Any, x: Any) -> Any:
     if cls is complex and not _is_complex(x):
         return g.real
     return g
+
+
+@twin(real_like)
+def _real_like(g, x):
+    if is_complex_type(g) and not is_complex_type(x) and not holds_complex(x):
+        return lambda g, x: g.real
+    if is_array(g) or is_number(g):
+        return lambda g, x: g
+    return None
 
 
 def real_only(x: Any, what: str) -> None:
@@ -222,6 +309,13 @@ def aliased_update(name: str, where: str) -> Exception:
         linecache.getline(SOURCES.get(filename, filename), int(lineno)),
         hint=f"write {name} = {name}.copy() before updating it, or {name} = {name} + ... to rebind it.",
     )
+
+
+@raised_by(aliased_update)
+class AliasedUpdate(UnsupportedSyntaxError):
+    def __init__(self, name, where):
+        made = aliased_update(name, where)
+        super().__init__(made.message, made.filename, made.lineno, made.line, made.hint)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import gradient_scalar, is_array, is_basic_index, is_number, is_numeric, twin
 from .arrays import _add_at, _is_advanced, _new_array, grad_dtype, size_of
 from .checks import refuse
 from .trees import CONTAINERS, from_leaves, is_namedtuple, leaves, rebuild
@@ -143,6 +144,27 @@ def add_item(total: Any, index: Any, g: Any) -> Any:
     return out
 
 
+@twin(add_item)
+def _add_item(total, index, g):
+    from numba.core import types
+
+    if not is_array(total):
+        return None
+    if is_basic_index(index):
+
+        def basic(total, index, g):
+            out = (
+                total.astype(np.result_type(total.dtype, np.float64))
+                if total.dtype.kind != "f"
+                else total.copy()
+            )
+            out[index] += g
+            return out
+
+        return basic if isinstance(total.dtype, types.Float) else None
+    return None
+
+
 def items_of(g: Any, items: dict, like: Any = None) -> dict:
     """The adjoint of ``items`` in ``items_grad(x, items)``: ``g``'s item at each key (``like``,
     shaped as ``g``, places a field name when ``g`` is a plain sequence)."""
@@ -207,6 +229,21 @@ def add_lists(a: Any, b: Any) -> list:
     return rebuild(a, added) if isinstance(a, tuple) else added
 
 
+@twin(add_lists)
+def _add_lists(a, b):
+    from numba.core import types
+
+    if is_numeric(a) and is_numeric(b):
+        return lambda a, b: a + b
+    if isinstance(a, types.Float) and isinstance(b, types.List):
+        return lambda a, b: b
+    if isinstance(b, types.Float) and isinstance(a, types.List):
+        return lambda a, b: a
+    if isinstance(a, types.List) and isinstance(b, types.List) and is_numeric(a.dtype):
+        return lambda a, b: [x + y for x, y in zip(a, b)]
+    return None
+
+
 def zeros_like_list(items: Any) -> list:
     """The zero adjoint of a list: one zero array per element, each shaped like it."""
     return [
@@ -223,3 +260,17 @@ def zero_adjoint(x: Any) -> Any:
     if x is None:
         return 0.0
     return zeros_like_tree(x) if isinstance(x, CONTAINERS) else np.zeros_like(x)
+
+
+@twin(zero_adjoint)
+def _zero_adjoint(x):
+    from numba.core import types
+
+    if isinstance(x, (types.NoneType, types.Omitted)) or x is None:
+        return lambda x: 0.0
+    if is_array(x):
+        return lambda x: np.zeros_like(x)
+    if is_number(x):
+        zero = gradient_scalar(x)(0)
+        return lambda x: zero
+    return None

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_array, is_number, is_numeric, literal, twin
 from .arrays import _is_complex, grad_dtype
 from .checks import real_like
 
@@ -30,12 +31,30 @@ def xdivy(a: Any, b: Any) -> Any:
     return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
 
 
+@twin(xdivy)
+def _xdivy(a, b):
+    if not (is_numeric(a) and is_numeric(b)):
+        return None
+    if is_number(a) and is_number(b):
+        return lambda a, b: 0.0 if a == 0 else a / b
+    return lambda a, b: np.where(a == 0, 0.0, a / np.where(a == 0, 1.0, b))
+
+
 def safe_div(a: Any, b: Any) -> Any:
     """``a / b``, but 0 where ``b`` is 0: the finite choice at a non-differentiable point
     (``hypot`` at the origin, ``cbrt`` at 0, the removable 0/0 of ``sinc``)."""
     zero = b == 0
     out = np.where(zero, 0.0, a / np.where(zero, 1.0, b))
     return out.astype(np.result_type(a, b, 1.0), copy=False)
+
+
+@twin(safe_div)
+def _safe_div(a, b):
+    if not (is_numeric(a) and is_numeric(b)):
+        return None
+    if is_number(a) and is_number(b):
+        return lambda a, b: 0.0 if b == 0 else a / b
+    return lambda a, b: np.where(b == 0, 0.0, a / np.where(b == 0, 1.0, b))
 
 
 def safe_log(x: Any) -> Any:
@@ -49,6 +68,15 @@ def safe_log(x: Any) -> Any:
     return np.where(zero, 0.0, np.log(np.where(zero, 1.0, x)))
 
 
+@twin(safe_log)
+def _safe_log(x):
+    if is_number(x):
+        return lambda x: 0.0 if x == 0 else np.log(x)
+    if is_array(x):
+        return lambda x: np.where(x == 0, 0.0, np.log(np.where(x == 0, 1.0, x)))
+    return None
+
+
 def inside(x: Any, lo: Any, hi: Any) -> Any:
     """Where ``np.clip`` passes ``x`` through (its derivative is 1 there, 0 elsewhere)."""
     mask = np.ones_like(x, dtype=bool)
@@ -57,6 +85,21 @@ def inside(x: Any, lo: Any, hi: Any) -> Any:
     if hi is not None:
         mask = mask & (x <= hi)
     return mask
+
+
+@twin(inside)
+def _inside(x, lo, hi):
+    low, high = literal(lo) is not None, literal(hi) is not None
+
+    def impl(x, lo, hi):
+        mask = np.ones(np.shape(x), np.bool_)
+        if low:
+            mask &= x >= lo
+        if high:
+            mask &= x <= hi
+        return mask
+
+    return impl if is_array(x) else None
 
 
 def nan_max_share(x: Any, y: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import gradient_scalar, is_array, is_number, is_numeric, twin
 from .arrays import _is_complex, grad_dtype
 from .checks import real_only, refuse
 from .containers import _tree_jacobian, zero_leaf, zeros_like_tree
@@ -33,6 +34,14 @@ def zero_tangent(x: Any) -> Any:
         items = [zero_tangent(v) for v in x]
         return items if isinstance(x, list) else tuple(items)
     return np.zeros_like(x, dtype=grad_dtype(x, 1.0))
+
+
+@twin(zero_tangent)
+def _zero_tangent(x):
+    scalar = gradient_scalar(x) if is_numeric(x) else None
+    if is_number(x):
+        return lambda x: scalar(0)
+    return (lambda x: np.zeros(x.shape, scalar)) if is_array(x) else None
 
 
 def unit_vectors(x: Any) -> list:

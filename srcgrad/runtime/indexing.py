@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import gradient_scalar, is_array, is_basic_index, twin
 from .arrays import (
     _add_at,
     _array_of,
@@ -69,6 +70,36 @@ def getitem_grad(g: Any, x: Any, index: Any) -> Any:
     return out
 
 
+@twin(getitem_grad)
+def _getitem_grad(g, x, index):
+    from numba.core import types
+
+    if not is_array(x):
+        return None
+    scalar = gradient_scalar(x)
+    parts = index.types if isinstance(index, types.BaseTuple) else (index,)
+    if all(
+        isinstance(p, (types.Integer, types.SliceType, types.NoneType, types.EllipsisType)) for p in parts
+    ):
+
+        def basic(g, x, index):
+            out = np.zeros(x.shape, scalar)
+            out[index] = g
+            return out
+
+        return basic
+    if isinstance(index, types.Array) and isinstance(index.dtype, types.Integer) and index.ndim == 1:
+
+        def gather(g, x, index) -> Any:  # repeated indices add up, as np.add.at
+            out = np.zeros(x.shape, scalar)
+            for k in range(index.shape[0]):
+                out[index[k]] += g[k]
+            return out
+
+        return gather
+    return None
+
+
 def with_item(x: Any, index: Any, value: Any) -> Any:
     """``x[index] = value`` without touching ``x``: generated code never writes into arrays."""
     out = _copy(x)
@@ -76,11 +107,37 @@ def with_item(x: Any, index: Any, value: Any) -> Any:
     return out
 
 
+@twin(with_item)
+def _with_item(x, index, value):
+    if not is_array(x):
+        return None
+
+    def impl(x, index, value):
+        out = x.copy()
+        out[index] = value
+        return out
+
+    return impl
+
+
 def without_item(g: Any, index: Any) -> Any:
     """The adjoint of the array in ``with_item``: what was overwritten gets no gradient."""
     out = _copy(g)
     out[index] = 0.0
     return out
+
+
+@twin(without_item)
+def _without_item(g, index):
+    if not is_array(g):
+        return None
+
+    def impl(g, index):
+        out = g.copy()
+        out[index] = 0.0
+        return out
+
+    return impl
 
 
 def item_grad(g: Any, index: Any, value: Any) -> Any:
@@ -104,6 +161,13 @@ def item_grad(g: Any, index: Any, value: Any) -> Any:
         written[index] = ids
         part = np.where(written[index] == ids, part, 0.0)
     return unbroadcast(part, value)
+
+
+@twin(item_grad)
+def _item_grad(g, index, value):
+    if is_array(g) and is_basic_index(index):
+        return lambda g, index, value: unbroadcast(g[index], value)
+    return None
 
 
 def list_item_grad(g: Any, items: Any, index: Any) -> list:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import ndim_of, twin
 from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
 from .broadcasting import unbroadcast
 from .checks import real_only, refuse
@@ -65,6 +66,20 @@ def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
     return np.tensordot(g, b, (axes_g, axes_b))
 
 
+@twin(dot_vjp_a)
+def _dot_vjp_a(g, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na is None or nb is None:
+        return None
+    if na == 0 or nb == 0:
+        return (lambda g, a, b: (g * b).sum()) if nb != 0 and na == 0 else None
+    if nb == 1:
+        return (lambda g, a, b: g * b) if na == 1 else (lambda g, a, b: np.outer(g, b)) if na == 2 else None
+    if nb == 2 and na <= 2:
+        return lambda g, a, b: np.dot(g, b.T)
+    return None
+
+
 def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``np.dot(a, b)``, for any dimensions."""
     na, nb = _ndim(a), _ndim(b)
@@ -83,6 +98,24 @@ def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
     return np.moveaxis(out, 0, -2)
 
 
+@twin(dot_vjp_b)
+def _dot_vjp_b(g, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na is None or nb is None:
+        return None
+    if na == 0 or nb == 0:
+        return (lambda g, a, b: (g * a).sum()) if na != 0 and nb == 0 else None
+    if na == 1 and nb == 1:
+        return lambda g, a, b: g * a
+    if na == 2 and nb == 1:
+        return lambda g, a, b: np.dot(g, a)
+    if na == 2 and nb == 2:
+        return lambda g, a, b: np.dot(a.T, g)
+    if na == 1 and nb == 2:
+        return lambda g, a, b: np.outer(a, g)
+    return None
+
+
 def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
     if _ndim(b) == 1:
@@ -94,6 +127,13 @@ def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
     return unbroadcast(out, a)
 
 
+@twin(matmul_vjp_a)
+def _matmul_vjp_a(g, a, b):
+    if ndim_of(a) in (1, 2) and ndim_of(b) in (1, 2):  # (there a @ b is np.dot(a, b))
+        return _dot_vjp_a(g, a, b)
+    return None
+
+
 def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
     if _ndim(a) == 1:
@@ -103,6 +143,13 @@ def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
     else:
         out = np.matmul(_swap(a), g)
     return unbroadcast(out, b)
+
+
+@twin(matmul_vjp_b)
+def _matmul_vjp_b(g, a, b):
+    if ndim_of(a) in (1, 2) and ndim_of(b) in (1, 2):
+        return _dot_vjp_b(g, a, b)
+    return None
 
 
 def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:

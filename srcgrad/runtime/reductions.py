@@ -9,6 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import (
+    is_array,
+    is_number,
+    is_numeric,
+    literal,
+    reduced_axes,
+    sum_to_kernel,
+    twin,
+    with_kept_axes,
+)
 from .arrays import _normalize_axes, grad_dtype
 from .broadcasting import _keepdims, expand, unbroadcast
 from .checks import _call, refuse
@@ -40,6 +50,15 @@ def sum_vjp(g: Any, items: Any) -> list:
     return [unbroadcast(g, item) for item in items]
 
 
+@twin(sum_vjp)
+def _sum_vjp(g, items):
+    from numba.core import types
+
+    if isinstance(items, (types.List, types.UniTuple)) and is_numeric(items.dtype) and is_numeric(g):
+        return lambda g, items: [unbroadcast(g, item) for item in items]
+    return None
+
+
 def sum_all(gs: Any, v: Any) -> Any:
     """The adjoint of ``sum_vjp(v, items)`` with respect to ``v``: every piece copied back and added."""
     total = np.zeros_like(v, dtype=grad_dtype(v, 1.0))
@@ -53,6 +72,32 @@ def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = F
     hit = x == _keepdims(ans, x, axis, keepdims)
     share = np.true_divide(hit, np.sum(hit, axis=axis, keepdims=True), dtype=grad_dtype(x, g))
     return _keepdims(g, x, axis, keepdims) * share
+
+
+@twin(extremum_grad)
+def _extremum_grad(g, x, ans, axis=None, keepdims=False):
+    if not is_array(x):
+        return None
+    axes = reduced_axes(x.ndim, axis, keepdims)
+    if axes is None and is_number(g) and is_number(ans):
+
+        def whole(g, x, ans, axis=None, keepdims=False):
+            hit = x == ans
+            return g * (hit / hit.sum())
+
+        return whole
+    if not axes or not is_array(g):
+        return None
+    kept, sum_to = with_kept_axes(x.ndim, axes), sum_to_kernel()
+
+    def impl(g, x, ans, axis=None, keepdims=False):
+        shape = kept(x.shape)
+        hit = x == np.broadcast_to(np.ascontiguousarray(ans).reshape(shape), x.shape)
+        count = sum_to(hit.astype(np.float64), shape)
+        spread = np.ascontiguousarray(g).reshape(shape) / count
+        return hit * np.broadcast_to(spread, x.shape)
+
+    return impl
 
 
 def extremum_jvp(t: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -87,6 +132,27 @@ def _prod_others(x: Any, axis: Any) -> Any:
 def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of ``np.prod``: ``g`` times the product of the *other* entries."""
     return _prod_others(x, axis) * _keepdims(g, x, axis, keepdims)
+
+
+@twin(prod_vjp)
+def _prod_vjp(g, x, axis=None, keepdims=False):
+    if not (is_array(x) and is_number(g) and literal(axis) is None):
+        return None
+
+    def impl(g, x, axis=None, keepdims=False):  # exact where x has zeros: products before and after
+        flat = np.ascontiguousarray(x).reshape(-1)
+        others = np.empty_like(flat)
+        before = flat.dtype.type(1)
+        for i in range(flat.size):
+            others[i] = before
+            before *= flat[i]
+        after = flat.dtype.type(1)
+        for i in range(flat.size - 1, -1, -1):
+            others[i] *= after
+            after *= flat[i]
+        return others.reshape(x.shape) * g
+
+    return impl
 
 
 def prod_jvp(t: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:

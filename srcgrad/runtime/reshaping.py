@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_array, is_numeric, literal, twin
 from .arrays import _add_at, _array_of, _foreign, _inverse, _split, grad_dtype, size_of
 from .broadcasting import expand, unbroadcast
 from .checks import refuse
@@ -42,6 +43,25 @@ def untranspose(g: Any, axes: Any) -> Any:
 def unconcatenate(g: Any, arrays: Any, axis: int = 0) -> list:
     """The adjoint of ``np.concatenate``: ``g`` split back into pieces shaped like the inputs."""
     return _split(g, [np.shape(a)[axis] for a in arrays], axis)
+
+
+@twin(unconcatenate)
+def _unconcatenate(g, arrays, axis=0):
+    from numba.core import types
+
+    if not (is_array(g) and literal(axis) == 0 and isinstance(arrays, (types.List, types.UniTuple))):
+        return None
+
+    def impl(g, arrays, axis=0):
+        pieces = []
+        start = 0
+        for a in arrays:
+            n = a.shape[0]
+            pieces.append(g[start : start + n])
+            start += n
+        return pieces
+
+    return impl
 
 
 def unstack(g: Any, arrays: Any, axis: int = 0) -> list:
@@ -128,6 +148,17 @@ def unarray(g: Any, obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [unarray(g[i], item) for i, item in enumerate(obj)]
     return unbroadcast(g, obj)
+
+
+@twin(unarray)
+def _unarray(g, obj):
+    from numba.core import types
+
+    if is_array(g) and isinstance(obj, (types.List, types.UniTuple)) and is_numeric(obj.dtype):
+        return lambda g, obj: [unbroadcast(g[i], obj[i]) for i in range(len(obj))]
+    if is_array(g) and is_numeric(obj):
+        return lambda g, obj: unbroadcast(g, obj)
+    return None
 
 
 def rearray(g: Any, v: Any, obj: Any) -> Any:

@@ -24,7 +24,7 @@ import re
 import sys
 import tempfile
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -235,9 +235,14 @@ def _wrapper(
     source = (
         f"def {code.co_name}({signature}):\n"
         f"    try:\n"
-        f"        return _jitted({arguments})\n"
+        f"        out = _jitted({arguments})\n"
         f"    except _NumbaError as error:\n"
         f"        raise _explain(error) from None\n"
+        f"    except SystemError as error:  # (numba could not return a value it made to Python)\n"
+        f"        raise _unreturnable(error) from None\n"
+        f"    if len(_jitted.overloads) != _plain[0]:  # (a new signature: does it return numba's dicts?)\n"
+        f"        _plain[:] = _typed_dicts(_jitted)\n"
+        f"    return out if _plain[1] else _as_python(out)\n"
     )
     from numba.core.errors import NumbaError
 
@@ -248,6 +253,10 @@ def _wrapper(
         "_explain": lambda error: _explain(error, filename, lines, code.co_name),
         "_globals": fn.__globals__,
         "_cells": cells,
+        "_plain": [0, True],
+        "_typed_dicts": _typed_dicts,
+        "_unreturnable": lambda error: _unreturnable(error, code.co_name),
+        "_as_python": _as_python,
     }
     exec(compile(source, f"<srcgrad jit wrapper {code.co_name}>", "exec"), scope)  # noqa: S102
     wrapper = scope[code.co_name]
@@ -257,6 +266,48 @@ def _wrapper(
     wrapper.jitted = dispatcher  # numba's dispatcher (its signatures, inspect_types())
     wrapper.interpreted = fn
     return wrapper
+
+
+def _unreturnable(error: SystemError, name: str) -> Exception:
+    """The error for a value numba cannot hand back to Python (a dict of mixed values), or
+    ``error`` itself where it is another."""
+    cause: BaseException | None = error
+    while cause is not None and "cannot convert native" not in str(cause):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return error
+    return JitError(f"numba cannot return what {name} returns to Python: {cause}", hint=_FALLBACK)
+
+
+def _typed_dicts(dispatcher: Any) -> list:
+    """[how many signatures, whether none returns a dict]: a dict built in compiled code comes
+    back as numba's typed dict (``has_aux``'s ``{"norm": ...}``), which the wrapper makes a dict.
+    A dict of mixed values numba cannot return at all (from its cache it returns NULL): refused."""
+    from numba.core import types as nb
+
+    def dicts(t: Any) -> set:
+        if isinstance(t, (nb.DictType, nb.LiteralStrKeyDict)):
+            return {type(t)}
+        return set().union(*(dicts(i) for i in t)) if isinstance(t, nb.BaseTuple) else set()
+
+    found = set().union(*(dicts(o.signature.return_type) for o in dispatcher.overloads.values()))
+    if nb.LiteralStrKeyDict in found:
+        raise JitError(
+            f"numba cannot return a dict of values of different types to Python, as "
+            f"{dispatcher.py_func.__name__} does",
+            hint=_FALLBACK,
+        )
+    return [len(dispatcher.overloads), not found]
+
+
+def _as_python(value: Any) -> Any:
+    """``value`` with numba's typed dicts made Python dicts (in tuples too)."""
+    if isinstance(value, tuple):
+        items = [_as_python(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return {k: _as_python(v) for k, v in value.items()}
+    return value
 
 
 def _explain(error: Exception, filename: str, lines: list[str], name: str) -> SrcGradError:

@@ -42,16 +42,18 @@ def raised_by(helper: Callable) -> Callable[[type], type]:
 
 
 def literal(value_type: Any) -> Any:
-    """The constant a literal numba type stands for (``'f.py:3'``, ``1``, ``True``), None for
-    an omitted argument or ``None``, and the type itself otherwise."""
+    """The constant a literal numba type stands for (``'f.py:3'``, ``1``, ``True``, a tuple of
+    them), None for an omitted argument or ``None``, and the type itself otherwise."""
     from numba.core import types
 
     if isinstance(value_type, types.Literal):
         return value_type.literal_value
-    if isinstance(value_type, (types.Omitted,)):
+    if isinstance(value_type, types.Omitted):
         return value_type.value
     if value_type is None or isinstance(value_type, types.NoneType):
         return None
+    if isinstance(value_type, types.BaseTuple) and all(isinstance(t, types.Literal) for t in value_type):
+        return tuple(t.literal_value for t in value_type)
     return value_type
 
 
@@ -255,6 +257,27 @@ def numpy_for_scalars() -> None:
             for a in arrays:
                 out[start : start + a.shape[0]] = a
                 start += a.shape[0]
+            return out
+
+        return impl
+
+    @overload(np.stack)
+    def _stack(arrays, axis=0):
+        if not (isinstance(arrays, types.List) and is_array(arrays.dtype) and literal(axis) == 0):
+            return None  # (numba's own takes tuples)
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+
+        ndim, dtype = arrays.dtype.ndim, arrays.dtype.dtype
+        stacked = ndim + 1
+
+        def impl(arrays, axis=0):
+            shape = np.empty(stacked, np.int64)
+            shape[0] = len(arrays)
+            for i in range(ndim):
+                shape[i + 1] = arrays[0].shape[i]
+            out = np.empty(to_fixed_tuple(shape, stacked), dtype)
+            for k in range(len(arrays)):
+                out[k] = arrays[k]
             return out
 
         return impl

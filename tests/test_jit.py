@@ -165,6 +165,38 @@ def test_every_operator_compiles():
         _close(got, want)
 
 
+def test_the_same_source():
+    for make in (
+        lambda **o: srcgrad.hessian(training_loss, **o),
+        lambda **o: srcgrad.jacobian(logistic_predictions, **o),
+        lambda **o: srcgrad.grad(euler, mode="forward", **o),
+        lambda **o: srcgrad.value_and_grad(tanh, **o),
+    ):
+        assert make(jit=True).source == make().source
+
+
+def aux_loss(w):
+    return np.sum(w**2), {"norm": np.sum(w), "first": w[0]}
+
+
+def mixed_aux_loss(w):
+    return np.sum(w**2), {"norm": np.sum(w), "parts": (w[0], w[1])}
+
+
+def test_a_dict_built_in_compiled_code_comes_back_a_dict():
+    (loss, aux), g = srcgrad.value_and_grad(aux_loss, has_aux=True, jit=True)(np.array([1.0, 2.0]))
+    assert type(aux) is dict and aux == {"norm": 3.0, "first": 1.0}
+    np.testing.assert_allclose(g, [2.0, 4.0])
+    with pytest.raises(srcgrad.JitError, match="jit=False"):  # numba cannot return a dict of mixed values
+        srcgrad.value_and_grad(mixed_aux_loss, has_aux=True, jit=True)(np.array([1.0, 2.0]))
+
+
+def test_without_numba_jit_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # (import numba raises ImportError)
+    with pytest.raises(srcgrad.JitError, match=r"srcgrad\[jit\]"):
+        srcgrad.grad(tanh, jit=True)
+
+
 def test_decorator_forms():
     @srcgrad.grad(jit=True)
     def d_square(x):

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_complex_type, is_numeric, twin
 from .arrays import _is_complex, grad_dtype
 from .checks import refuse
 
@@ -28,6 +29,15 @@ def abs_vjp(g: Any, x: Any) -> Any:
     if not _is_complex(x):
         return g * np.sign(x)
     return np.real(g) * _unit_conj(x)
+
+
+@twin(abs_vjp)
+def _abs_vjp(g, x):
+    if not (is_numeric(g) and is_numeric(x)):
+        return None
+    if is_complex_type(x):
+        return lambda g, x: np.real(g) * (np.conj(x) / np.where(np.abs(x) == 0, 1.0, np.abs(x)))
+    return lambda g, x: g * np.sign(x)
 
 
 def abs_jvp(t: Any, x: Any) -> Any:
@@ -60,6 +70,13 @@ def real_vjp(g: Any, x: Any) -> Any:
     if not _is_complex(x):
         return g
     return np.real(g) + 0j
+
+
+@twin(real_vjp)
+def _real_vjp(g, x):
+    if is_complex_type(x):
+        return lambda g, x: np.real(g) + 0j
+    return (lambda g, x: g) if is_numeric(g) else None
 
 
 def imag_vjp(g: Any, x: Any) -> Any:

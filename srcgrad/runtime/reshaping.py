@@ -40,6 +40,19 @@ def untranspose(g: Any, axes: Any) -> Any:
     return np.transpose(g) if axes is None else np.transpose(g, _inverse(axes))
 
 
+@twin(untranspose)
+def _untranspose(g, axes):
+    axes = literal(axes)
+    if not is_array(g):
+        return None
+    if axes is None:
+        return lambda g, axes: g.T
+    if not (isinstance(axes, tuple) and all(isinstance(i, int) for i in axes)):
+        return None
+    back = tuple(int(i) for i in np.argsort(axes))
+    return lambda g, axes: g.transpose(back)
+
+
 def unconcatenate(g: Any, arrays: Any, axis: int = 0) -> list:
     """The adjoint of ``np.concatenate``: ``g`` split back into pieces shaped like the inputs."""
     return _split(g, [np.shape(a)[axis] for a in arrays], axis)
@@ -67,6 +80,13 @@ def _unconcatenate(g, arrays, axis=0):
 def unstack(g: Any, arrays: Any, axis: int = 0) -> list:
     """The adjoint of ``np.stack``: the slices of ``g`` along the new axis."""
     return [np.take(g, i, axis=axis) for i in range(len(arrays))]
+
+
+@twin(unstack)
+def _unstack(g, arrays, axis=0):
+    if is_array(g) and literal(axis) == 0:
+        return lambda g, arrays, axis=0: [g[i] for i in range(len(arrays))]
+    return None
 
 
 def unstack_like(g: Any, arrays: Any, axis: int) -> list:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_array, literal, twin
 from .arrays import grad_dtype
 
 __all__ = ["cumsum_vjp", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "drop_initial", "with_initial"]
@@ -18,6 +19,17 @@ def cumsum_vjp(g: Any, a: Any, axis: Any = None) -> Any:
     if axis is None:
         return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(a))
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+@twin(cumsum_vjp)
+def _cumsum_vjp(g, a, axis=None):
+    if not (is_array(g) and literal(axis) is None):
+        return None
+
+    def impl(g, a, axis=None):  # sums from each entry to the end
+        return np.ascontiguousarray(np.cumsum(g.ravel()[::-1])[::-1]).reshape(np.shape(a))
+
+    return impl
 
 
 def _scan_layout(a: Any, axis: Any) -> tuple[Any, int]:

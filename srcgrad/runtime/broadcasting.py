@@ -121,9 +121,14 @@ def expand(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 @twin(expand)
 def _expand(g, x, axis=None, keepdims=False):
+    if is_number(x) and is_number(g):  # (a sum of a number)
+        scalar = gradient_scalar(x)
+        return lambda g, x, axis=None, keepdims=False: scalar(g)
     if not is_array(x):
         return None
     axes = reduced_axes(x.ndim, axis, keepdims)
+    if axes and len(set(axes)) == x.ndim and is_number(g):  # (every axis: a whole reduction)
+        axes = None
     scalar = gradient_scalar(x)
     if axes is None and is_number(g):
         return lambda g, x, axis=None, keepdims=False: np.full(x.shape, scalar(g))

@@ -76,9 +76,13 @@ def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = F
 
 @twin(extremum_grad)
 def _extremum_grad(g, x, ans, axis=None, keepdims=False):
+    if is_number(x) and is_number(g):  # (the maximum of a number is that number)
+        return lambda g, x, ans, axis=None, keepdims=False: g
     if not is_array(x):
         return None
     axes = reduced_axes(x.ndim, axis, keepdims)
+    if axes and len(set(axes)) == x.ndim and is_number(g):  # (every axis: a whole reduction)
+        axes = None
     if axes is None and is_number(g) and is_number(ans):
 
         def whole(g, x, ans, axis=None, keepdims=False):

@@ -164,7 +164,8 @@ def _compile(numba: Any, fn: types.FunctionType, cells: dict) -> Callable:
     signature = ", ".join(params + [n for n, _ in lifted])
     text = "\n".join([f"def {code.co_name}({signature}):"] + lines[header + 1 :]) + "\n"
     text = "".join(_located(text.splitlines(True)))
-    filename = _store(code.co_name, text)
+    names = sorted((k, cache._describe(v)) for k, v in namespace.items() if k != "__builtins__")
+    filename = _store(code.co_name, text, repr(names))
     # A module of its own, known to sys.modules: numba's cache finds the code's globals by its name.
     module = types.ModuleType("srcgrad_jit_" + os.path.splitext(os.path.basename(filename))[0].strip("<>"))
     module.__dict__.update(namespace)
@@ -190,13 +191,14 @@ def _header_end(lines: list[str]) -> int:
     return 0
 
 
-def _store(name: str, text: str) -> str:
+def _store(name: str, text: str, names: str) -> str:
     """Where the text numba compiles lives: a file in the cache directory (so numba can cache
-    the machine code beside it), or a name in ``linecache`` when the disk cache is off."""
+    the machine code beside it), or a name in ``linecache`` when the disk cache is off. The
+    file's name says what the text's free ``names`` denote, so another binding is another file."""
     import numba
 
     digest = hashlib.sha256(
-        "\0".join([text, numba.__version__, cache._srcgrad_fingerprint()]).encode()
+        "\0".join([text, names, numba.__version__, cache._srcgrad_fingerprint()]).encode()
     ).hexdigest()[:20]
     directory = cache.directory()
     if directory is not None:

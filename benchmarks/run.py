@@ -237,8 +237,9 @@ def time_columns(columns, rounds, seconds):
 # --- transform time, in fresh processes -----------------------------------------------------
 
 
-def child(name):
-    """One fresh process: time srcgrad.grad(f) for the workload ``name``; print JSON."""
+def child(name, jit=False):
+    """One fresh process: time srcgrad.grad(f) for the workload ``name`` (with ``jit``, the
+    transform and the first call, which compiles or loads numba's cache); print JSON."""
     import srcgrad.api
 
     transforms = 0
@@ -252,17 +253,19 @@ def child(name):
     srcgrad.api.normalize = counting
     w = next(w for w in workloads.make_workloads(quick=True) if w.name == name)
     start = time.perf_counter()
-    g = srcgrad.grad(w.f, wrt=w.wrt)
+    g = srcgrad.grad(w.f, wrt=w.wrt, jit=jit)
+    if jit:
+        g(*w.args)
     seconds = time.perf_counter() - start
     assert agrees(g(*w.args), w.by_hand(*w.args)), f"{name}: srcgrad's gradient disagrees in the child"
     print(json.dumps({"seconds": seconds, "transforms": transforms}))
 
 
-def run_child(name, cache_dir):
+def run_child(name, cache_dir, jit=False):
     env = dict(os.environ, SRCGRAD_CACHE_DIR=str(cache_dir), PYTHONDONTWRITEBYTECODE="1")
     env.pop("SRCGRAD_CACHE", None)
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", name],
+        [sys.executable, str(Path(__file__).resolve()), "--child", name] + (["--jit"] if jit else []),
         env=env,
         capture_output=True,
         text=True,
@@ -273,7 +276,7 @@ def run_child(name, cache_dir):
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def transform_times(names, runs):
+def transform_times(names, runs, jit=False):
     """{name: (cold ms, warm ms, warm processes that did not transform, runs)}: medians."""
     root = Path(tempfile.mkdtemp(prefix="srcgrad-bench-"))
     try:
@@ -282,8 +285,8 @@ def transform_times(names, runs):
             cold, warm = [], []
             for run in range(runs):
                 cache_dir = root / f"{name}-{run}"  # empty: the cold process fills it
-                cold.append(run_child(name, cache_dir))
-                warm.append(run_child(name, cache_dir))
+                cold.append(run_child(name, cache_dir, jit))
+                warm.append(run_child(name, cache_dir, jit))
             out[name] = (
                 statistics.median(r["seconds"] for r in cold) * 1e3,
                 statistics.median(r["seconds"] for r in warm) * 1e3,
@@ -311,6 +314,10 @@ def machine(peers):
 FORWARD_UP_TO = 4
 
 
+def peers_names(peers):
+    return [p.name for p in peers]
+
+
 def fmt(us):
     if us != us:  # nan
         return "–"
@@ -321,10 +328,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller data (a smoke run)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--jit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-jit", action="store_true", help="no srcgrad jit column (numba compiles for minutes)"
+    )
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.jit)
         return
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        jit = False
+        print("numba is not installed: no srcgrad jit column (pip install 'srcgrad[jit]')")
+    else:
+        jit = not args.no_jit
 
     rounds, seconds, processes = (3, 0.004, 1) if args.quick else (11, 0.05, 3)
     peers = find_peers()
@@ -349,6 +367,11 @@ def main():
                 )
             columns.append(("srcgrad forward", forward, w.args))
         firsts = {}
+        if jit:
+            compiled = srcgrad.grad(w.f, wrt=w.wrt, jit=True)
+            if not agrees(compiled(*w.args), want):
+                sys.exit(f"FAIL {w.name}: srcgrad's compiled gradient disagrees with the hand-written one")
+            columns.append(("srcgrad jit", compiled, w.args))
         for p in peers:
             fn, peer_args = p.make(w), p.prepare(w)
             start = time.perf_counter()
@@ -362,14 +385,22 @@ def main():
         print(f"timed {w.name}", file=sys.stderr)
 
     transforms = transform_times([w.name for w, _, _ in rows], processes)
+    compiles = transform_times([w.name for w, _, _ in rows], processes, jit=True) if jit else {}
 
-    names = ["function", "by hand", "srcgrad", "srcgrad forward"] + [p.name for p in peers]
+    names = (
+        ["function", "by hand", "srcgrad", "srcgrad forward"]
+        + ["srcgrad jit"] * jit
+        + [p.name for p in peers]
+    )
     header = (
         ["workload", "size"]
         + [f"{n} (µs)" for n in names]
         + ["srcgrad / by hand", "forward / by hand"]
+        + ["jit / by hand"] * jit
         + [f"{p.name} / srcgrad" for p in peers]
+        + (["best srcgrad / jax.jit"] if "jax.jit" in names else [])
         + ["transform cold (ms)", "warm disk (ms)"]
+        + ["jit first call cold (ms)", "warm disk (ms)"] * jit
         + (["jax.jit first call (ms)"] if "jax.jit" in names else [])
     )
     print("| " + " | ".join(header) + " |")
@@ -379,8 +410,16 @@ def main():
         cells = [w.name, w.size] + [fmt(m.get(n, float("nan"))) for n in names]
         cells.append(f"{m['srcgrad'] / m['by hand']:.2f}x")
         cells.append(f"{m['srcgrad forward'] / m['by hand']:.2f}x" if "srcgrad forward" in m else "–")
+        if jit:
+            cells.append(f"{m['srcgrad jit'] / m['by hand']:.2f}x")
         cells += [f"{m[p.name] / m['srcgrad']:.1f}x" for p in peers]
+        if "jax.jit" in m:
+            best = min(m["srcgrad"], m.get("srcgrad jit", float("inf")))
+            cells.append(f"{best / m['jax.jit']:.2f}x")
         cells += [f"{cold:.1f}", f"{warm:.1f}" + ("" if hits == runs else f" ({runs - hits}/{runs} missed)")]
+        if jit:
+            jit_cold, jit_warm, _, _ = compiles[w.name]
+            cells += [f"{jit_cold:,.0f}", f"{jit_warm:,.0f}"]
         if "jax.jit" in firsts:
             cells.append(f"{firsts['jax.jit']:,.0f}")
         print("| " + " | ".join(cells) + " |")
@@ -394,6 +433,15 @@ def main():
         f"srcgrad forward: grad(f, mode='forward'), timed where the differentiated arguments have at "
         f"most {FORWARD_UP_TO} elements (it makes one pass per element)."
     )
+    if jit:
+        print(
+            "srcgrad jit: grad(f, jit=True), the same generated code compiled by numba; its first call "
+            "in a fresh process (grad(f) and one call): cold compiles, warm loads numba's cache "
+            "from srcgrad's cache directory."
+        )
+        if "jax.jit" in peers_names(peers):
+            behind = [w.name for w, m, _ in rows if min(m["srcgrad"], m["srcgrad jit"]) > m["jax.jit"]]
+            print(f"srcgrad (interpreted or compiled) behind jax.jit: {', '.join(behind) or 'none'}")
     within = [w.name for w, m, _ in rows if m["srcgrad"] <= 1.25 * m["by hand"]]
     beyond = [w.name for w, m, _ in rows if m["srcgrad"] > 1.25 * m["by hand"]]
     print(f"srcgrad within 1.25x of by hand: {', '.join(within) or 'none'}")

@@ -6,6 +6,7 @@ and compiles a new, readable Python function that computes the gradient.
 
 from .api import check_grads, elementwise_grad, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .errors import (
+    JitError,
     NonScalarOutputError,
     NoRuleError,
     RuleError,
@@ -41,6 +42,7 @@ __all__ = [
     "UnsupportedValueError",
     "NoRuleError",
     "RuleError",
+    "JitError",
     "NonScalarOutputError",
     "WrtError",
 ]

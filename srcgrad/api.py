@@ -21,6 +21,7 @@ from .emit import emit
 from .errors import NeedsTypesError, SrcGradError, WrtError
 from .forward import forward, tangent_parameters
 from .ir import Bindings, Frame, IfBlock, LoopBlock, Namer, Program
+from .jit import compiled, numba_module
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
 from .reverse import Seed, reverse
@@ -100,6 +101,7 @@ def _transform(
     has_aux: bool = False,
     varargs: int | None = None,
     kinds: tuple | None = None,
+    jit: bool = False,
 ) -> Callable:
     bound_self, original = None, f
     if isinstance(f, types.MethodType):  # grad(model.loss): differentiate the function, `self` held constant
@@ -107,7 +109,7 @@ def _transform(
     if not isinstance(f, types.FunctionType):
         parse_function(f)  # raises SourceUnavailableError: there is no source to transform
     if varargs is None and f.__code__.co_flags & inspect.CO_VARARGS:
-        return _per_varargs(original, wrt, seed, with_value, has_aux)
+        return _per_varargs(original, wrt, seed, with_value, has_aux, jit)
     # The memory key holds ids; the entry keeps those objects alive (its anchor), so none is reused.
     code, namespace, cells = f.__code__, f.__globals__, f.__closure__
     wrt_key = tuple(wrt) if isinstance(wrt, list) else wrt
@@ -127,7 +129,10 @@ def _transform(
     entry = cache._memory.get(key)
     if entry is not None and entry.function is not None and entry.function.__defaults__ is f.__defaults__:
         if entry.is_current():  # the fast path: a dictionary lookup, one identity check per called name
-            return entry.function
+            if not jit:
+                return entry.function
+            if entry.jitted is not None:
+                return entry.jitted
     names, many = _wrt_fast(f, wrt, bound_self is not None)
 
     def build() -> cache.Entry:
@@ -162,11 +167,15 @@ def _transform(
         if kinds is not None:
             raise
         return _per_types(
-            original, lambda kinds: _transform(f, wrt, seed, with_value, has_aux, varargs, kinds)
+            original, lambda kinds: _transform(f, wrt, seed, with_value, has_aux, varargs, kinds, jit)
         )
+    if jit and entry.function is not None and entry.jitted is not None:
+        return entry.jitted
     fn = make_function(entry.compiled, f, entry.bindings)
     if seed == "grad":  # (for an output of one element that is not 0-d: size_one_gradient)
         fn.srcgrad_origin = (original, names, with_value, varargs, kinds)
+    if jit:
+        fn = compiled(fn)
     if many and len(names) == 1:  # wrt=("x",) asks for a 1-tuple
         inner = fn
 
@@ -178,11 +187,16 @@ def _transform(
             return (inner(*args, **kwargs),)
 
         fn.source = inner.source
-    entry.function = fn
+    if jit:
+        entry.jitted = fn
+    else:
+        entry.function = fn
     return fn
 
 
-def _per_varargs(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool) -> Callable:
+def _per_varargs(
+    f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: bool, jit: bool = False
+) -> Callable:
     """The gradient of ``f(x, *args)``: generated for each number of arguments ``args`` gets,
     when called (``args`` is then a tuple of that many parameters, ``args_0``, ``args_1``...)."""
     code = getattr(f, "__func__", f).__code__
@@ -190,7 +204,7 @@ def _per_varargs(f: Callable, wrt: Wrt, seed: Seed, with_value: bool, has_aux: b
 
     @functools.wraps(f)
     def specialized(*args: Any, **kwargs: Any) -> Any:
-        fn = _transform(f, wrt, seed, with_value, has_aux, max(len(args) - fixed, 0))
+        fn = _transform(f, wrt, seed, with_value, has_aux, max(len(args) - fixed, 0), jit=jit)
         specialized.source = fn.source
         return fn(*args, **kwargs)
 
@@ -267,6 +281,7 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
     def operator_(f: Callable | None = None, wrt: Wrt = 0, **options: Any) -> Callable:
         mode = options.pop("mode", "reverse")
         has_aux = bool(options.pop("has_aux", False))
+        jit = bool(options.pop("jit", False))
         if options:
             raise TypeError(f"unexpected keyword arguments: {', '.join(options)}")
         if mode not in ("reverse", "forward") or (mode == "forward" and seed not in ("grad", "elementwise")):
@@ -281,12 +296,14 @@ def _operator(seed: Seed, with_value: bool = False) -> Callable:
                 hint='use grad or value_and_grad with mode="reverse" (the default) for a function returning (loss, aux).',
             )
         if f is None:  # used as @operator(wrt=...)
-            return lambda fn: operator_(fn, wrt, mode=mode, has_aux=has_aux)
+            return lambda fn: operator_(fn, wrt, mode=mode, has_aux=has_aux, jit=jit)
+        if jit:
+            numba_module()  # (refuse at once, not at the first call, when numba is missing)
         if mode == "forward" and seed == "elementwise":
-            return _forward_elementwise(f, wrt)
+            return _forward_elementwise(f, wrt, jit)
         if mode == "forward":
-            return _forward_grad(f, wrt, with_value)
-        return _transform(f, wrt, seed, with_value, has_aux)
+            return _forward_grad(f, wrt, with_value, jit=jit)
+        return _transform(f, wrt, seed, with_value, has_aux, jit=jit)
 
     return operator_
 
@@ -470,7 +487,9 @@ def _runtime() -> Any:
     return runtime
 
 
-def _forward_grad(f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None = None) -> Callable:
+def _forward_grad(
+    f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None = None, jit: bool = False
+) -> Callable:
     """``grad(f, mode="forward")``: one tangent pass per element of each differentiated argument."""
     original = f
     f, bound_self, parsed = _unwrap(f)
@@ -502,11 +521,11 @@ def _forward_grad(f: Callable, wrt: Wrt, with_value: bool, kinds: tuple | None =
     except NeedsTypesError:
         if kinds is not None:
             raise
-        return _per_types(original, lambda kinds: _forward_grad(original, wrt, with_value, kinds))
-    return make_function(entry.compiled, f, entry.bindings)
+        return _per_types(original, lambda kinds: _forward_grad(original, wrt, with_value, kinds, jit))
+    return _made(entry, f, jit)
 
 
-def _forward_elementwise(f: Callable, wrt: Wrt) -> Callable:
+def _forward_elementwise(f: Callable, wrt: Wrt, jit: bool = False) -> Callable:
     """``elementwise_grad(f, mode="forward")``: one tangent pass per argument, with a tangent of
     ones, which gives the diagonal of a diagonal Jacobian (the same as the reverse mode's VJP)."""
     f, bound_self, parsed = _unwrap(f)
@@ -516,12 +535,11 @@ def _forward_elementwise(f: Callable, wrt: Wrt) -> Callable:
     def build() -> cache.Entry:
         tangent, tangents, program = _tangent_function(f, bound_self, parsed, names, "tangent", False)
         _check_elementwise(program)
-        from . import runtime_longtail
 
         driver = _Driver(program, "d_" + program.name)
         fn = driver.bind(tangent, tangent.__name__)
-        ones = driver.bind(runtime_longtail.ones_tangent, "ones_tangent")
-        diagonal = driver.bind(runtime_longtail.diagonal_of, "diagonal_of")
+        ones = driver.bind(_runtime().ones_tangent, "ones_tangent")
+        diagonal = driver.bind(_runtime().diagonal_of, "diagonal_of")
         zero = driver.bind(_runtime().zero_tangent, "zero_tangent") if len(names) > 1 else ""
         driver.lines.append(
             f"# forward mode: {fn} with a tangent of ones gives the diagonal of an elementwise function's Jacobian"
@@ -534,7 +552,17 @@ def _forward_elementwise(f: Callable, wrt: Wrt) -> Callable:
         return driver.compile(f, parsed, program.deps, tangent)
 
     entry = cache.cached(key, build)
-    return make_function(entry.compiled, f, entry.bindings)
+    return _made(entry, f, jit)
+
+
+def _made(entry: cache.Entry, f: Callable, jit: bool) -> Callable:
+    """A driver's function, whose generated functions are compiled by numba for ``jit``
+    (``entry.jitted`` keeps that one, as ``entry.function`` keeps the interpreted one)."""
+    if not jit:
+        return make_function(entry.compiled, f, entry.bindings)
+    if entry.jitted is None:
+        entry.jitted = compiled(make_function(entry.compiled, f, entry.bindings))
+    return entry.jitted
 
 
 def _check_elementwise(program: Program) -> None:
@@ -557,7 +585,7 @@ def _check_elementwise(program: Program) -> None:
         )
 
 
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], jit: bool = False) -> tuple[Any, Any]:
     """``(f(*primals), tangent)``: the output and its derivative along ``tangents`` (JAX's form).
 
     Every floating-point primal is differentiated; the tangents of the others are ignored.
@@ -570,10 +598,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         )
     _, bound_self, parsed = _unwrap(f)
     names = _float_positions(parsed, primals, bound_self)
-    return _jvp_call(f, list(primals), {}, {i: tangents[i] for _, i in names})
+    return _jvp_call(f, list(primals), {}, {i: tangents[i] for _, i in names}, jit)
 
 
-def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
+def vjp(f: Callable, *primals: Any, jit: bool = False) -> tuple[Any, Callable]:
     """``(f(*primals), pullback)``; ``pullback(cotangent)`` returns one gradient per primal (JAX's form).
 
     Integer and boolean primals get zero gradients.
@@ -586,7 +614,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
         pullback_zero = lambda cotangent: tuple(_zeros_like(p) for p in primals)  # noqa: E731
         pullback_zero.source = ""
         return out, pullback_zero
-    generated = _transform(original, tuple(i for _, i in names), "vjp", False)
+    generated = _transform(original, tuple(i for _, i in names), "vjp", False, jit=jit)
     cotangent_name = _cotangent_name(generated)
     positions = [i for _, i in names]
 
@@ -631,7 +659,7 @@ def _is_floating(value: Any) -> bool:
     return np.issubdtype(np.result_type(value), np.inexact) if not isinstance(value, bool) else False
 
 
-def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool) -> Callable:
+def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool, jit: bool = False) -> Callable:
     f_original = f
     f, bound_self, parsed = _unwrap(f)
     names, many = _wrt_names(parsed, wrt, bound_self is not None)
@@ -702,26 +730,28 @@ def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool) -> Callable:
         return driver.compile(f, parsed, program.deps, *shown)
 
     entry = cache.cached(key, build)
-    return make_function(entry.compiled, f, entry.bindings)
+    return _made(entry, f, jit)
 
 
 def _decorator(build: Callable) -> Callable:
-    def operator_(f: Callable | None = None, wrt: Wrt = 0) -> Callable:
+    def operator_(f: Callable | None = None, wrt: Wrt = 0, jit: bool = False) -> Callable:
         if f is None:  # used as @operator(wrt=...)
-            return lambda fn: build(fn, wrt)
-        return build(f, wrt)
+            return lambda fn: operator_(fn, wrt, jit)
+        if jit:
+            numba_module()
+        return build(f, wrt, jit)
 
     return operator_
 
 
-jacobian = _decorator(lambda f, wrt: _jacobian_or_hessian(f, wrt, False))
+jacobian = _decorator(lambda f, wrt, jit: _jacobian_or_hessian(f, wrt, False, jit))
 jacobian.__name__ = "jacobian"
 jacobian.__doc__ = """The Jacobian of ``f``, shaped ``out.shape + arg.shape``, as generated code.
 
 It runs one forward-mode pass per element of the argument or one reverse-mode pass per
 element of the output, whichever is fewer for the shapes of the call.
 """
-hessian = _decorator(lambda f, wrt: _jacobian_or_hessian(f, wrt, True))
+hessian = _decorator(lambda f, wrt, jit: _jacobian_or_hessian(f, wrt, True, jit))
 hessian.__name__ = "hessian"
 hessian.__doc__ = """The Hessian of scalar-valued ``f``, shaped ``arg.shape + arg.shape``.
 
@@ -859,7 +889,9 @@ def _random_like(value: Any, rng: np.random.Generator) -> Any:
     return float(direction) if np.ndim(value) == 0 else direction.astype(np.result_type(value, 1.0))
 
 
-def _jvp_call(f: Callable, args: list, kwargs: dict, tangents: dict[int, Any]) -> tuple[Any, Any]:
+def _jvp_call(
+    f: Callable, args: list, kwargs: dict, tangents: dict[int, Any], jit: bool = False
+) -> tuple[Any, Any]:
     """``(f(*args, **kwargs), tangent)`` for tangents of the positional arguments ``tangents`` names."""
     original = f
     f, bound_self, parsed = _unwrap(f)
@@ -870,6 +902,8 @@ def _jvp_call(f: Callable, args: list, kwargs: dict, tangents: dict[int, Any]) -
         out = original(*args, **kwargs)
         return out, _runtime().zero_tangent(out)
     fn, tangent_names, _ = _tangent_function(f, bound_self, parsed, names, "both", False)
+    if jit:
+        fn = compiled(fn)
     return fn(*args, **kwargs, **{tangent_names[positional[i]]: t for i, t in tangents.items()})
 
 

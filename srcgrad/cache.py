@@ -48,14 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from . import runtime, runtime_longtail
+from . import runtime
 from .compile import Compiled, compile_source
 from .ir import Bindings, Namer
 from .parse import parse_function, source_text
 from .resolve import UNRESOLVED, Facts, Scope, facts_of, light_calls, light_tree, unbound
 from .rules import BUILTIN, RULES, lookup
 
-FORMAT = 2
+FORMAT = 3  # 3: a helper's recipe names its module in the srcgrad.runtime package
 MAGIC = importlib.util.MAGIC_NUMBER.hex()  # marshalled code is read by this bytecode version only
 DEFAULT_LIMIT = 64 * 2**20  # bytes on disk before the least recently used entries go
 
@@ -122,6 +122,7 @@ class Entry:
     bindings: Bindings
     deps: list[tuple[Any, Any, Any]]  # read once, when the entry is made: see Checks
     function: Any = None  # the function built from it for one primal, reused while current
+    jitted: Any = None  # the same compiled by numba (jit=True)
     anchor: Any = None  # the objects whose ids key it in memory, kept alive so no id is reused
 
     def __post_init__(self) -> None:
@@ -325,24 +326,33 @@ def _stored_tree(key: str, fn: types.FunctionType, bound_self: Any, stored: dict
 def _recipe(obj: Any) -> list | None:
     if isinstance(obj, types.ModuleType):
         return ["module", obj.__name__]
-    for kind, namespace in (
-        ("runtime", runtime),
-        ("runtime_longtail", runtime_longtail),
-        ("builtin", builtins),
+    name, module = getattr(obj, "__name__", None), getattr(obj, "__module__", None)
+    if not isinstance(name, str):
+        return None
+    if (
+        isinstance(module, str)
+        and module.startswith(_HELPER_MODULES)
+        and getattr(sys.modules.get(module), name, None) is obj
     ):
-        name = getattr(obj, "__name__", None)
-        if isinstance(name, str) and getattr(namespace, name, None) is obj:
-            return [kind, name]
+        return ["runtime", module, name]  # a helper, by the module of srcgrad.runtime that defines it
+    if getattr(builtins, name, None) is obj:
+        return ["builtin", name]
     return None
 
 
-def _cook(recipe: list) -> Any:
-    kind, name = recipe
-    if kind == "module":
-        import importlib
+_HELPER_MODULES = runtime.__name__ + "."  # the modules of the runtime helpers
 
-        return sys.modules.get(name) or importlib.import_module(name)
-    return getattr({"runtime": runtime, "runtime_longtail": runtime_longtail}.get(kind, builtins), name)
+
+def _cook(recipe: list) -> Any:
+    kind, *where = recipe
+    if kind == "module":
+        return sys.modules.get(where[0]) or importlib.import_module(where[0])
+    if kind == "runtime":
+        module, name = where
+        if not module.startswith(_HELPER_MODULES):
+            raise ValueError(f"not a module of runtime helpers: {module}")
+        return getattr(importlib.import_module(module), name)
+    return getattr(builtins, where[0])
 
 
 def recipes(bindings: Bindings, primal: types.FunctionType) -> dict[str, list] | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from . import runtime_fft
+from . import runtime
 from .ir import LoopBlock, Program, Stmt, name, names_of, statements
 from .shapes import SCALAR, SCALAR_FUNCTIONS, Shape
 
@@ -36,13 +36,13 @@ REAL_VALUED = {
     np.absolute, builtins.abs, np.fabs, np.real, np.imag, np.angle, np.linalg.norm, np.var,
     np.std, np.nanvar, np.nanstd, np.linalg.eigvalsh, builtins.float, *SCALAR_FUNCTIONS,
     np.fft.irfft, np.fft.irfft2, np.fft.irfftn, np.fft.hfft, np.fft.fftfreq, np.fft.rfftfreq,
-    runtime_fft.rfft_vjp, runtime_fft.rfftn_vjp,
+    runtime.rfft_vjp, runtime.rfftn_vjp,
 }  # fmt: skip
 # Differentiable functions whose output is complex whatever their input (np.fft.fft of a real array).
 COMPLEX_VALUED = {
     np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
-    np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime_fft.irfft_vjp, runtime_fft.irfftn_vjp,
-    runtime_fft.fftn_vjp, runtime_fft.ifftn_vjp,
+    np.fft.rfft2, np.fft.rfftn, np.fft.ihfft, runtime.irfft_vjp, runtime.irfftn_vjp,
+    runtime.fftn_vjp, runtime.ifftn_vjp,
 }  # fmt: skip
 # Differentiable functions whose output may be complex for a real input (its values decide).
 COMPLEX_FROM_REAL = {np.linalg.eigvals}

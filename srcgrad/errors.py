@@ -69,3 +69,7 @@ class UnsupportedValueError(SrcGradError, NotImplementedError):
 
 class WrtError(SrcGradError):
     """``wrt`` names no parameter of the function."""
+
+
+class JitError(SrcGradError):
+    """``jit=True``: numba cannot compile the generated code (or is not installed)."""

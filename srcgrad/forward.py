@@ -270,7 +270,7 @@ class _Forward:
                     return name(ans)
                 if node.id in args:
                     return copy.deepcopy(args[node.id])
-                if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
+                if node.id in NAMES_FOR_GENERATED_CODE or node.id in runtime.HELPERS:
                     return name(helper(node.id))
                 return node
 

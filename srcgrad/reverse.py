@@ -703,7 +703,7 @@ class _Fill:
                 return name(self.ans)
             if node.id in self.args:
                 return clone(self.args[node.id])
-            if node.id in NAMES_FOR_GENERATED_CODE or hasattr(runtime, node.id):
+            if node.id in NAMES_FOR_GENERATED_CODE or node.id in runtime.HELPERS:
                 return name(self.helper(node.id))
             return clone(node)
         new = node.__class__.__new__(node.__class__)

@@ -1677,11 +1677,11 @@ class Checker:
         return g, margin
 
     # ---- srcgrad ---------------------------------------------------------------------
-    def call(self, make):
+    def call(self, make, seconds=CALL_TIMEOUT):
         """(result, None) or (None, Outcome-class, key, message)."""
         before = copies(self.args)
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings(), time_limit(CALL_TIMEOUT):
+            with np.errstate(all="ignore"), warnings.catch_warnings(), time_limit(seconds):
                 warnings.simplefilter("ignore")
                 fn = make(load(self.source))
                 result = fn(*self.args)
@@ -1710,6 +1710,8 @@ class Checker:
                 outcomes.append(out[1])
         if "forward" in modes:
             outcomes.append(self.check_grad("forward", lambda f: srcgrad.grad(f, wrt=wrt, mode="forward"))[1])
+        if "jit" in modes:  # the reverse-mode code compiled by numba (a compile takes seconds)
+            outcomes.append(self.check_grad("jit", lambda f: srcgrad.grad(f, wrt=wrt, jit=True))[1])
         if "hessian" in modes:
             for k in range(self.nargs) if hessian_args is None else hessian_args:
                 if k < self.nargs:
@@ -1717,7 +1719,7 @@ class Checker:
         return outcomes
 
     def check_grad(self, mode, make):
-        result, failure = self.call(make)
+        result, failure = self.call(make, 60.0 if mode == "jit" else CALL_TIMEOUT)
         if failure:
             return None, Outcome(mode, failure[0], failure[1], failure[2])
         fn, got = result
@@ -2100,7 +2102,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--start", type=int, default=0, help="first program index")
-    parser.add_argument("--modes", default=",".join(MODES), help="of reverse,forward,hessian")
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help="of reverse,forward,hessian,jit (jit: grad(f, jit=True), numba)",
+    )
     parser.add_argument(
         "--hessians",
         choices=("all", "rotate"),

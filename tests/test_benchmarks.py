@@ -15,7 +15,7 @@ import workloads  # noqa: E402
 def test_run_quick_reports_every_workload(tmp_path):
     env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"))
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--quick"],
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--no-jit"],  # (test_jit compiles them)
         env=env,
         capture_output=True,
         text=True,

@@ -326,6 +326,44 @@ def test_a_second_process_reuses_the_first_ones_entry(tmp_path):
     assert second["warnings"] == []
 
 
+HELPER_CALLS = """\
+import numpy as np
+
+
+def spectrum(x):
+    return np.sum(np.abs(np.fft.rfft(x)) ** 2) + np.sum(np.cumsum(x) ** 2)
+"""
+
+
+def test_runtime_helpers_are_rebound_by_their_module_in_a_second_process(tmp_path):
+    write(tmp_path / "helper_calls.py", HELPER_CALLS)
+    folder = tmp_path / "cache"
+    [first] = run(tmp_path, folder, [step("helper_calls", "spectrum")])
+    assert_correct(first)
+    [stored] = entries(folder)
+    recipes = json.loads(stored.read_text())["payload"]["recipes"]
+    assert recipes["rfft_vjp"] == ["runtime", "srcgrad.runtime.fft", "rfft_vjp"]
+    assert recipes["cumsum_vjp"] == ["runtime", "srcgrad.runtime.scans", "cumsum_vjp"]
+
+    [second] = run(tmp_path, folder, [step("helper_calls", "spectrum")])
+    assert_correct(second)
+    assert second["transforms"] == 0, "the second process transformed again instead of loading"
+    assert second["source"] == first["source"] and second["warnings"] == []
+
+
+def test_every_runtime_helper_has_a_recipe_naming_its_module():
+    from srcgrad import runtime
+
+    for name in sorted(runtime.HELPERS):
+        helper = getattr(runtime, name)
+        if callable(helper):
+            recipe = cache._recipe(helper)
+            assert recipe == ["runtime", helper.__module__, name], name
+            assert cache._cook(recipe) is helper
+    with pytest.raises(ValueError, match="not a module of runtime helpers"):
+        cache._cook(["runtime", "os", "system"])
+
+
 def test_directory_and_entries_are_private_and_found_in_the_default_places(tmp_path):
     write(tmp_path / "simple.py", SIMPLE)
     nested = tmp_path / "not" / "yet" / "there"

@@ -1,6 +1,7 @@
 """The generated code reads like careful hand-written code (issue: teaching-grade code)."""
 
 import ast
+from pathlib import Path
 
 import code_quality_cases as cases
 import gast
@@ -9,6 +10,7 @@ import oracle
 import pytest
 
 import srcgrad
+from srcgrad.files import load_module
 from srcgrad.optimize import simplify
 
 
@@ -153,3 +155,114 @@ def test_values_known_0d_after_the_check_give_the_true_gradient(f, args, wrt):
 def test_an_output_that_is_not_0d_is_still_refused_in_a_scalar_loop():
     with pytest.raises(srcgrad.NonScalarOutputError):
         srcgrad.grad(cases.euler)(np.array([0.5, 0.2]), 1.0, 0.01, 3)
+
+
+# -- srcgrad's own modules import each other without cycles ------------------------------------
+
+SRCGRAD = Path(srcgrad.__file__).parent
+# Imports inside functions count too (a cycle hidden in a function is a cycle), except those of
+# the public API (the package, srcgrad.api), which code calls at run time on purpose: a runtime
+# helper that differentiates the user's function while it runs (odeint's), the cache reading
+# srcgrad.__version__. Such an import is lazy because the API sits above everything it imports.
+RUN_TIME_API = {"srcgrad", "srcgrad.api"}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of srcgrad -> the modules of srcgrad it imports (``from . import x``,
+    ``from .x import y``, ``import srcgrad.x``), at module level or inside functions."""
+    modules = {}
+    for path in SRCGRAD.rglob("*.py"):
+        parts = path.relative_to(SRCGRAD.parent).with_suffix("").parts
+        package = parts[-1] == "__init__"
+        modules[".".join(parts[:-1] if package else parts)] = (path, package)
+
+    def targets(module: str, package: bool, node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Import):
+            return [a.name for a in node.names]
+        if node.level:
+            base = module.split(".")[: len(module.split(".")) - (not package) - (node.level - 1)]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        return [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target for a in node.names]
+
+    graph: dict[str, set[str]] = {}
+    for module, (path, package) in modules.items():
+        graph[module] = set()
+        todo = [(ast.parse(path.read_text()), False)]
+        while todo:
+            node, in_function = todo.pop()
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                graph[module] |= {
+                    t
+                    for t in targets(module, package, node)
+                    if t in modules and t != module and not (in_function and t in RUN_TIME_API)
+                }
+            inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            todo.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of ``graph`` (its nodes, the first repeated last), or None."""
+    state: dict[str, str] = {}  # "open" while on the current path, then "done"
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_find_cycle_finds_a_cycle_and_only_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_srcgrad_has_no_import_cycle_between_its_modules():
+    graph = import_graph()
+    # the graph is srcgrad's: imports of every kind are in it
+    assert {"srcgrad.api", "srcgrad.runtime", "srcgrad.runtime.indexing"} <= graph.keys()
+    assert "srcgrad.files" in graph["srcgrad.listings"]  # from .files import load_module
+    assert "srcgrad.runtime.containers" in graph["srcgrad.runtime.indexing"]  # from .containers import
+    assert "srcgrad.runtime" in graph["srcgrad.rules.registry"]  # from .. import runtime
+    assert "srcgrad.listings" in graph["srcgrad.cli"]  # inside a function
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+NAMED_LIKE_RUNTIME_MODULES = """\
+import numpy as np
+
+
+def f(x):
+    arrays = np.sin(x)
+    indexing = arrays * x
+    forward = np.sum(indexing)
+    return forward
+"""
+
+
+def test_names_of_the_runtime_modules_are_the_users_to_take(tmp_path):
+    # srcgrad.runtime is a package: its modules (arrays, indexing, forward...) are attributes of
+    # it, but not helpers, so a user's variable or a template's parameter of that name keeps it
+    path = tmp_path / "named_like_runtime_modules.py"
+    path.write_text(NAMED_LIKE_RUNTIME_MODULES)
+    f = load_module(str(path)).f
+    source = srcgrad.grad(f).source
+    for line in ("arrays = np.sin(x)", "d_indexing = ", "d_arrays = "):
+        assert f"    {line}" in source, source
+    x = np.array([0.3, -0.2, 1.4])
+    assert np.allclose(srcgrad.grad(f)(x), np.cos(x) * x + np.sin(x))

@@ -40,8 +40,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import runtime, runtime_fft
-from srcgrad import runtime_longtail as _lt
+from srcgrad import runtime
 from srcgrad.normalize import normalize
 from srcgrad.parse import parse_function
 from srcgrad.rules import RULES
@@ -1487,7 +1486,7 @@ CASES.update({
     runtime.broadcast_arrays_jvp: [case("np.stack(broadcast_arrays_jvp([x, y]))", x=rand(M), y=rand((3, 1)))],
 })  # fmt: skip
 
-# -- numpy's long tail (issue 15): srcgrad/rules/longtail.py, helpers in runtime_longtail.py --
+# -- numpy's long tail (issue 15): srcgrad/rules/longtail.py, its helpers in srcgrad/runtime/ --
 
 srcgrad.rules.load_on_demand()  # (registered at the first lookup)
 
@@ -1569,36 +1568,36 @@ CASES.update({
         case("np.unique(x, return_counts=False, axis=1)", x=distinct(M)),
     ],
     np.histogram: [case("x * np.histogram(c, bins=4)[0]", x=rand((4,)), c=rand((9,)), wrt=("x",))],
-    _lt.piecewise_join: [
+    runtime.piecewise_join: [
         case("piecewise_join(c, [c < 0.0, c > 0.5], [y, z])", c=PIECES, y=rand((2,)), z=rand((2,)), wrt=("y", "z")),
         case("piecewise_join(c, [c < 0.5, c > 0.0], [y, z])", c=PIECES, y=rand(), z=rand((4,)), wrt=("y", "z")),
     ],
-    _lt.piecewise_value: [case("piecewise_value(x)", x=rand()), case("piecewise_value(x)", x=rand(V))],
-    _lt.along_rows: [case("along_rows(x, 1)", x=rand(M)), case("along_rows(x, 0)", x=rand(T))],
-    _lt.join_rows: [
+    runtime.piecewise_value: [case("piecewise_value(x)", x=rand()), case("piecewise_value(x)", x=rand(V))],
+    runtime.along_rows: [case("along_rows(x, 1)", x=rand(M)), case("along_rows(x, 0)", x=rand(T))],
+    runtime.join_rows: [
         case("join_rows([x, y, z], a, 1)", x=rand(), y=rand(), z=rand(), a=shape(M)),
         case("join_rows([x, y], a, 0)", x=rand((3,)), y=rand((3,)), a=shape((4, 2))),
     ],
-    _lt.quantile_vjp: [case("quantile_vjp(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v",))],
-    _lt.quantile_jvp: [case("quantile_jvp(u, w, a, q, 1)", u=rand(M), w=shape((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u",))],
-    _lt.quantile_vjp_q: [case("quantile_vjp_q(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v", "q"))],
-    _lt.quantile_jvp_q: [case("quantile_jvp_q(u, w, a, q, 0)", u=rand((2,)), w=shape((2, 4)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u", "q"))],
-    _lt.unique_vjp: [case("unique_vjp(v, a)", v=rand((3,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("v",)), case("unique_vjp(v, a, 0)", v=rand((2, 2)), a=np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]]), wrt=("v",))],
-    _lt.unique_jvp: [case("unique_jvp(u, a)", u=rand((4,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("u",)), case("unique_jvp(u, a, 1)", u=rand((2, 3)), a=np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]), wrt=("u",))],
-    _lt.piecewise_vjp: [case("piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[1] + piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[0]", v=rand((6,)), c=PIECES, wrt=("v",))],
-    _lt.unrows: [case("unrows(v, a, 1)", v=rand((3, 4)), a=shape(M)), case("unrows(v, a, 0)", v=rand((12, 2)), a=shape(T))],
-    _lt.unjoin_rows: [case("np.stack(unjoin_rows(v, [1.0, 2.0, 3.0], a, 1))", v=rand((3,)), a=shape(M)), case("unjoin_rows(v, [c, c], a, 0)[1]", v=rand((3, 2)), c=shape((3,)), a=shape((4, 2)))],
-    _lt.prod_others_jvp2: [
+    runtime.quantile_vjp: [case("quantile_vjp(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v",))],
+    runtime.quantile_jvp: [case("quantile_jvp(u, w, a, q, 1)", u=rand(M), w=shape((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u",))],
+    runtime.quantile_vjp_q: [case("quantile_vjp_q(v, a, q, 1)", v=rand((2, 3)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("v", "q"))],
+    runtime.quantile_jvp_q: [case("quantile_jvp_q(u, w, a, q, 0)", u=rand((2,)), w=shape((2, 4)), a=distinct(M), q=np.array([0.3, 0.7]), wrt=("u", "q"))],
+    runtime.unique_vjp: [case("unique_vjp(v, a)", v=rand((3,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("v",)), case("unique_vjp(v, a, 0)", v=rand((2, 2)), a=np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]]), wrt=("v",))],
+    runtime.unique_jvp: [case("unique_jvp(u, a)", u=rand((4,)), a=np.array([2.0, 1.0, 2.0, 3.0]), wrt=("u",)), case("unique_jvp(u, a, 1)", u=rand((2, 3)), a=np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]), wrt=("u",))],
+    runtime.piecewise_vjp: [case("piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[1] + piecewise_vjp(v, c, [c < 0.0, c > 0.5], [1.0, c[:2]])[0]", v=rand((6,)), c=PIECES, wrt=("v",))],
+    runtime.unrows: [case("unrows(v, a, 1)", v=rand((3, 4)), a=shape(M)), case("unrows(v, a, 0)", v=rand((12, 2)), a=shape(T))],
+    runtime.unjoin_rows: [case("np.stack(unjoin_rows(v, [1.0, 2.0, 3.0], a, 1))", v=rand((3,)), a=shape(M)), case("unjoin_rows(v, [c, c], a, 0)[1]", v=rand((3, 2)), c=shape((3,)), a=shape((4, 2)))],
+    runtime.prod_others_jvp2: [
         case("prod_others_jvp2(x, u, s)", x=away(M), u=rand(M), s=rand(M), wrt=("u", "s")),
         case("prod_others_jvp2(x, u, s, 1)", x=with_zero(M), u=rand(M), s=rand(M), wrt=("u", "s")),
         case("prod_others_jvp2(x, u, s, (0, 2))", x=away(T), u=rand(T), s=rand(T), wrt=("u", "s")),
     ],
 })  # fmt: skip
 NONDIFF_CASES.update({
-    _lt.logspace_exponents: [case("x * logspace_exponents(0.0, 1.0, 4)", x=rand((4,)))],
-    _lt.geomspace_weights: [case("x * geomspace_weights(1.0, 2.0, 4)", x=rand((4,)))],
-    _lt.piecewise_mask: [case("x * piecewise_mask(x > 0.0)", x=away(M))],
-    _lt.piecewise_otherwise: [case("x * piecewise_otherwise(x, [x > 0.5, x < -0.5])", x=away(M))],
+    runtime.logspace_exponents: [case("x * logspace_exponents(0.0, 1.0, 4)", x=rand((4,)))],
+    runtime.geomspace_weights: [case("x * geomspace_weights(1.0, 2.0, 4)", x=rand((4,)))],
+    runtime.piecewise_mask: [case("x * piecewise_mask(x > 0.0)", x=away(M))],
+    runtime.piecewise_otherwise: [case("x * piecewise_otherwise(x, [x > 0.5, x < -0.5])", x=away(M))],
 })  # fmt: skip
 
 # -- scipy.special and scipy.stats.norm: their rules are registered once scipy is imported ----
@@ -1705,7 +1704,7 @@ if SCIPY:
     import scipy.linalg
     import scipy.signal
 
-    from srcgrad import runtime_scipy
+    from srcgrad.runtime import scipy_helpers
 
     srcgrad.rules.load_on_demand()
     la, conv = scipy.linalg, "scipy.signal.convolve"
@@ -1717,12 +1716,12 @@ if SCIPY:
         la.sqrtm: [case("scipy.linalg.sqrtm(a @ a.T)", a=wellconditioned((3, 3))), *[case("scipy.linalg.sqrtm(a @ np.swapaxes(a, -1, -2))", a=wellconditioned((2, 3, 3)))] * SCIPY_STACKS],
         la.expm: [case("scipy.linalg.expm(a)", a=rand((3, 3))), case("scipy.linalg.expm(a)", a=rand((2, 3, 3))), case("scipy.linalg.expm(a)", a=rand((1, 1)))],
         scipy.signal.convolve: [case(f"{conv}(x, y)", x=rand((5,)), y=rand((3,))), case(f"{conv}(x, y, 'valid')", x=rand((3,)), y=rand((5,))), case(f"{conv}(x, y, mode='same')", x=rand((3, 4)), y=rand((2, 3))), case(f"{conv}(x, y, 'same')", x=rand((2, 2)), y=rand((3, 4))), case(f"{conv}(x, y, 'valid')", x=rand((4, 5)), y=rand((2, 3)))],
-        runtime_scipy.convolve_full: [case("convolve_full(v, a, b, 'same')", v=rand((3, 4)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_full(v, a, b, 'valid')", v=rand((3,)), a=shape((3,)), b=shape((5,)))],
-        runtime_scipy.convolve_crop: [case("convolve_crop(v, a, b, 'same')", v=rand((4, 6)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_crop(v, a, b)", v=rand((7,)), a=shape((3,)), b=shape((5,)))],
+        scipy_helpers.convolve_full: [case("convolve_full(v, a, b, 'same')", v=rand((3, 4)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_full(v, a, b, 'valid')", v=rand((3,)), a=shape((3,)), b=shape((5,)))],
+        scipy_helpers.convolve_crop: [case("convolve_crop(v, a, b, 'same')", v=rand((4, 6)), a=shape((3, 4)), b=shape((2, 3))), case("convolve_crop(v, a, b)", v=rand((7,)), a=shape((3,)), b=shape((5,)))],
         scipy.integrate.odeint: [case("scipy.integrate.odeint(decay, y, ts, args=(k,), rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.0, 0.3, 0.7]), k=0.8), case("scipy.integrate.odeint(decay_tfirst, y, ts, (k,), tfirst=True, rtol=1e-11, atol=1e-11)", y=rand((2,), 0.5, 1.0), ts=np.array([0.1, 0.5]), k=0.8)],
     })  # fmt: skip
     NAMESPACE_SCIPY = {
-        n: getattr(runtime_scipy, n) for n in ("convolve_full", "convolve_crop", "odeint_vjp", "odeint_jvp")
+        n: getattr(scipy_helpers, n) for n in ("convolve_full", "convolve_crop", "odeint_vjp", "odeint_jvp")
     }
 
     def decay(y, t, k):
@@ -1736,8 +1735,8 @@ if SCIPY:
     held = dict(ys=scipy.integrate.odeint(decay, y0, ts, args=(0.8,), rtol=1e-11, atol=1e-11), y0=y0, ts=ts)
     ODE, OPTIONS = "ys, decay, y0, ts, (0.8,)", "0, 1e-11, 1e-11"  # the solution, the ODE; its options
     CASES.update({
-        runtime_scipy.odeint_vjp: [case(f"odeint_vjp(v, {ODE}, {OPTIONS})[{i}]", v=rand((3, 2)), **held, wrt=("v",)) for i in ("0", "1", "2][0")],
-        runtime_scipy.odeint_jvp: [case(f"odeint_jvp({ODE}, u, w, (k,), {OPTIONS})", u=rand((2,)), w=rand((3,)), k=rand(), **held, wrt=("u", "w", "k"))],
+        scipy_helpers.odeint_vjp: [case(f"odeint_vjp(v, {ODE}, {OPTIONS})[{i}]", v=rand((3, 2)), **held, wrt=("v",)) for i in ("0", "1", "2][0")],
+        scipy_helpers.odeint_jvp: [case(f"odeint_jvp({ODE}, u, w, (k,), {OPTIONS})", u=rand((2,)), w=rand((3,)), k=rand(), **held, wrt=("u", "w", "k"))],
     })  # fmt: skip
 
 # autograd.misc.flatten, for programs written for autograd (registered once autograd is imported).
@@ -1753,35 +1752,23 @@ CASES.update({
 
 # -- running a case ------------------------------------------------------------------------
 
-HELPERS = [n for n in dir(runtime) if not n.startswith("_") and callable(getattr(runtime, n)) and n != "Any"]
+HELPERS = sorted(n for n in runtime.HELPERS if callable(getattr(runtime, n)))
 HEADER = f"import math\nimport operator\n\nimport numpy as np\n\nfrom srcgrad.runtime import {', '.join(HELPERS)}\n"
 NAMESPACE = {"np": np, "math": math, "operator": operator, **{n: getattr(runtime, n) for n in HELPERS}}
-LONGTAIL = sorted(
-    n
-    for n, f in vars(_lt).items()
-    if callable(f) and getattr(f, "__module__", "") == _lt.__name__ and not n.startswith("_")
-)
-HEADER += f"from srcgrad.runtime_longtail import {', '.join(LONGTAIL)}\n"
-NAMESPACE.update({n: getattr(_lt, n) for n in LONGTAIL})
 HEADER += "from srcgrad import stop_gradient\n" + ("import scipy.special\nimport scipy.stats\n" * SCIPY)
 NAMESPACE.update(stop_gradient=srcgrad.stop_gradient, **({"scipy": scipy} if SCIPY else {}))
 HEADER += "import autograd.misc\nfrom srcgrad.rules.autograd import unflatten_like, zeros_filled\n"
 NAMESPACE.update(autograd=autograd, unflatten_like=unflatten_like, zeros_filled=zeros_filled)
 if SCIPY:  # scipy's helpers, and the ODE that odeint's cases integrate
     HEADER += "import scipy.integrate\nimport scipy.linalg\nimport scipy.signal\n"
-    HEADER += f"from srcgrad.runtime_scipy import {', '.join(NAMESPACE_SCIPY)}\n\n\n"
+    HEADER += f"from srcgrad.runtime.scipy_helpers import {', '.join(NAMESPACE_SCIPY)}\n\n\n"
     HEADER += "def decay(y, t, k):\n    return -k * y + np.sin(t) * y[::-1]\n\n\n"
     HEADER += "def decay_tfirst(t, y, k):\n    return decay(y, t, k)\n"
     NAMESPACE.update(NAMESPACE_SCIPY, decay=decay, decay_tfirst=decay_tfirst)
 
-# -- np.fft: its rules are registered once numpy.fft is imported; its helpers are runtime_fft's ---
+# -- np.fft: its rules are registered once numpy.fft is imported; its helpers are srcgrad/runtime/fft.py's
 
 srcgrad.rules.load_on_demand()
-FFT_HELPERS = [
-    n for n in dir(runtime_fft) if not n.startswith("_") and callable(getattr(runtime_fft, n)) and n != "Any"
-]
-HEADER += f"from srcgrad.runtime_fft import {', '.join(FFT_HELPERS)}\n"
-NAMESPACE.update({n: getattr(runtime_fft, n) for n in FFT_HELPERS})
 W2 = "* (1.0 - 2.0j))"  # np.real(y * (1 - 2j)) weighs the real and the imaginary part of y
 CASES.update({
     np.fft.fft: [case(f"np.real(np.fft.fft(x) {W2}", x=rand(V)), case(f"np.real(np.fft.fft(x + 1j * y, 6, 0, 'ortho') {W2}", x=rand(M), y=rand(M)), case(f"np.real(np.fft.fft(x, n=3, norm='forward') {W2}", x=rand(M))],
@@ -1802,15 +1789,15 @@ CASES.update({
     np.fft.ifftshift: [case("np.fft.ifftshift(x)", x=rand((5,))), case("np.fft.ifftshift(x, axes=1)", x=rand(T)), case("np.fft.ifftshift(x, (0, 1))", x=rand(M))],
     np.fft.fftfreq: [case("np.fft.fftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.fftfreq(5, d=d) * x", x=rand((5,)), d=rand(S, 0.5, 1.5))],
     np.fft.rfftfreq: [case("np.fft.rfftfreq(6, d)", d=rand(S, 0.5, 1.5)), case("np.fft.rfftfreq(7, d=d) * x", x=rand((4,)), d=rand(S, 0.5, 1.5))],
-    runtime_fft.unresize: [case("unresize(x, a)", x=rand(M), a=shape((2, 6))), case("unresize(x, a)", x=rand(V), a=shape((4,)))],
-    runtime_fft.rfft_vjp: [case("rfft_vjp(x + 1j * y, a, 8, -1, 'ortho')", x=rand((5,)), y=rand((5,)), a=shape((6,))), case("rfft_vjp(x + 1j * y, a, None, 0)", x=rand((4, 3)), y=rand((4, 3)), a=shape((7, 3)))],
-    runtime_fft.irfft_vjp: [case(f"np.real(irfft_vjp(x, a, None, 0) {W2}", x=rand((6, 2)), a=shape((4, 2))), case(f"np.real(irfft_vjp(x, a, 7, -1, 'forward') {W2}", x=rand((7,)), a=shape((3,)))],
-    runtime_fft.fftn_vjp: [case(f"np.real(fftn_vjp(x + 1j * y, a, (3, 5), (0, 1)) {W2}", x=rand((3, 5)), y=rand((3, 5)), a=shape((2, 6)))],
-    runtime_fft.ifftn_vjp: [case(f"np.real(ifftn_vjp(x + 1j * y, a, None, None, 'ortho') {W2}", x=rand(M), y=rand(M), a=shape(M))],
-    runtime_fft.rfftn_vjp: [case("rfftn_vjp(x + 1j * y, a, (4, 6), (0, 1))", x=rand((4, 4)), y=rand((4, 4)), a=shape((3, 5)))],
-    runtime_fft.irfftn_vjp: [case(f"np.real(irfftn_vjp(x, a, (4, 6), (0, 1), 'ortho') {W2}", x=rand((4, 6)), a=shape((3, 5)))],
+    runtime.unresize: [case("unresize(x, a)", x=rand(M), a=shape((2, 6))), case("unresize(x, a)", x=rand(V), a=shape((4,)))],
+    runtime.rfft_vjp: [case("rfft_vjp(x + 1j * y, a, 8, -1, 'ortho')", x=rand((5,)), y=rand((5,)), a=shape((6,))), case("rfft_vjp(x + 1j * y, a, None, 0)", x=rand((4, 3)), y=rand((4, 3)), a=shape((7, 3)))],
+    runtime.irfft_vjp: [case(f"np.real(irfft_vjp(x, a, None, 0) {W2}", x=rand((6, 2)), a=shape((4, 2))), case(f"np.real(irfft_vjp(x, a, 7, -1, 'forward') {W2}", x=rand((7,)), a=shape((3,)))],
+    runtime.fftn_vjp: [case(f"np.real(fftn_vjp(x + 1j * y, a, (3, 5), (0, 1)) {W2}", x=rand((3, 5)), y=rand((3, 5)), a=shape((2, 6)))],
+    runtime.ifftn_vjp: [case(f"np.real(ifftn_vjp(x + 1j * y, a, None, None, 'ortho') {W2}", x=rand(M), y=rand(M), a=shape(M))],
+    runtime.rfftn_vjp: [case("rfftn_vjp(x + 1j * y, a, (4, 6), (0, 1))", x=rand((4, 4)), y=rand((4, 4)), a=shape((3, 5)))],
+    runtime.irfftn_vjp: [case(f"np.real(irfftn_vjp(x, a, (4, 6), (0, 1), 'ortho') {W2}", x=rand((4, 6)), a=shape((3, 5)))],
 })  # fmt: skip
-NONDIFF_CASES[runtime_fft.swap_norm] = [case("x * len(swap_norm('ortho'))", x=rand(V))]
+NONDIFF_CASES[runtime.swap_norm] = [case("x * len(swap_norm('ortho'))", x=rand(V))]
 
 
 @dataclass
@@ -2044,18 +2031,18 @@ INLINED = {
     runtime.logsumexp_weights,
     runtime.eigvalsh_vjp,
     runtime.eigvalsh_jvp,
-    _lt.eig_vjp,
-    _lt.eig_jvp,
-    _lt.eigvals_vjp,
-    _lt.eigvals_jvp,
-    _lt.lstsq_vjp_a,
-    _lt.lstsq_vjp_b,
-    _lt.lstsq_jvp,
+    runtime.eig_vjp,
+    runtime.eig_jvp,
+    runtime.eigvals_vjp,
+    runtime.eigvals_jvp,
+    runtime.lstsq_vjp_a,
+    runtime.lstsq_vjp_b,
+    runtime.lstsq_jvp,
 }
 if SCIPY:  # scipy's rules' helpers: plain numpy and scipy, inlined (odeint's refuse inside, loudly)
-    from srcgrad import runtime_scipy
+    from srcgrad.runtime import scipy_helpers
 
-    INLINED |= {getattr(runtime_scipy, n) for n in runtime_scipy.INLINED}
+    INLINED |= {getattr(scipy_helpers, n) for n in scipy_helpers.INLINED}
 
 
 def _called(template: Any, names: dict[str, Any]) -> list[Any]:

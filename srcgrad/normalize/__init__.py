@@ -17,8 +17,9 @@ from typing import Any
 from ..ir import Program, gc_paused
 from ..optimize import share_common_subexpressions
 from ..parse import ParsedFunction
+from ..rules.registry import NAMES_FOR_GENERATED_CODE
 from .core import Normalizer
-from .primitives import APPEND, COPY, LIST_ITEM, NAMES_FOR_GENERATED_CODE, RESULT
+from .primitives import APPEND, COPY, LIST_ITEM, RESULT
 
 __all__ = [
     "APPEND",

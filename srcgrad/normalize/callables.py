@@ -28,7 +28,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .. import runtime_longtail
+from .. import runtime
 from ..errors import UnsupportedSyntaxError
 from ..ir import name, walk
 from ..resolve import UNRESOLVED
@@ -296,7 +296,7 @@ class _Lowering:
         return gast.Attribute(value=self.bound("np", np), attr=attr, ctx=gast.Load())
 
     def call(self, helper: str, *args: gast.expr) -> gast.Call:
-        func = self.bound(helper, getattr(runtime_longtail, helper))
+        func = self.bound(helper, getattr(runtime, helper))
         return gast.Call(func=func, args=[_copy(a) for a in args], keywords=[])
 
     def let(self, key: str, value: gast.expr, hint: str | None = None) -> None:

@@ -16,6 +16,7 @@ from ..ir import Bindings, Frame, LoopBlock, Namer, Op, Program, Stmt, assign, n
 from ..parse import ParsedFunction
 from ..resolve import Resolver, call_tree, resolved_calls
 from ..restructure import lower_loop_returns, restructure
+from ..rules.registry import NAMES_FOR_GENERATED_CODE
 from .analysis import _Conflict, _constant_cell, _is_simple, _live_after
 from .callables import Callables
 from .control import ControlFlow
@@ -23,7 +24,7 @@ from .expressions import Expressions
 from .indexing import Indexing
 from .inlining import Inlining
 from .nested import Nested
-from .primitives import NAMES_FOR_GENERATED_CODE, RESULT
+from .primitives import RESULT
 from .scope import Scope
 from .statements import Statements
 
@@ -47,7 +48,7 @@ class Normalizer(Statements, Nested, ControlFlow, Expressions, Indexing, Inlinin
         self.item_kinds: dict[str, type] = {}  # items of a list of objects passed in: their classes
         self.bound_self = bound_self  # for a bound method: the object its first parameter denotes
         known: dict[str, Any] = {}
-        reserved = set(NAMES_FOR_GENERATED_CODE) | {n for n in dir(runtime) if not n.startswith("_")}
+        reserved = set(NAMES_FOR_GENERATED_CODE) | runtime.HELPERS
         tree = call_tree(top, bound_self)
         self.deps = resolved_calls(tree)  # for the cache: if one of these changes, the code is stale
         for resolver in tree:  # reserve every free name of the call tree

@@ -19,7 +19,7 @@ from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
 from ..ir import CHILD_FIELDS, IfBlock, Op, Stmt, name, walk
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
-from ..rules.registry import REQUIRED, STAR
+from ..rules.registry import NAMES_FOR_GENERATED_CODE, REQUIRED, STAR
 from .analysis import (
     _base_name,
     _constant_cell,
@@ -39,7 +39,6 @@ from .primitives import (
     LIST_ITEM,
     METHOD_KEYWORDS,
     METHODS,
-    NAMES_FOR_GENERATED_CODE,
     SHAPE_ATTRIBUTES,
     VIEWS,
 )
@@ -810,7 +809,7 @@ class Expressions:
             head = self.bindings.value(NAMES_FOR_GENERATED_CODE[head], head)
         elif head == "operator":
             head = self.bindings.value(operator, head)
-        elif hasattr(runtime, head):
+        elif head in runtime.HELPERS:
             head = self.bindings.value(getattr(runtime, head), head)
         elif not rest and getattr(builtins, head, None) is rule.fn:  # sum: never a temporary named sum
             head = self.bindings.value(rule.fn, head)

@@ -48,9 +48,6 @@ SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 VIEWS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims, np.swapaxes}
 
 
-NAMES_FOR_GENERATED_CODE = {"np": np, "math": __import__("math")}
-
-
 def _template(text: str) -> gast.expr:
     return gast.parse(text, mode="eval").body
 

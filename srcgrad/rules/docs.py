@@ -23,7 +23,7 @@ Each differentiable function has an **adjoint** template per operand (reverse mo
 adjoint of the output, `ans` the output) and a **tangent** template (forward mode: `t` is the
 operand's tangent; the output's tangent is the sum over the operands that carry one, or the
 one `t=` expression shown). Operands listed under *zero* only give shapes, indices or masks.
-Runtime helpers (`expand`, `unbroadcast`, ...) live in `srcgrad/runtime.py`; they have rules
+Runtime helpers (`expand`, `unbroadcast`, ...) live in `srcgrad/runtime/`; they have rules
 too, so that generated code can be differentiated again (`hessian`, `grad(grad(f))`).
 
 Your own rules: `@srcgrad.adjoint(fn)` and `@srcgrad.tangent(fn)` above a small function whose
@@ -67,7 +67,7 @@ singular vectors numpy returns (for `'nuc'` and `2`, a subgradient).
 Functions returning several arrays (`split`, `slogdet`, `eigh`, `svd`, `qr`) may be unpacked,
 indexed or read by field (`.eigenvectors`); the items not used get a zero adjoint.
 
-The long tail (`srcgrad/rules/longtail.py`, helpers in `srcgrad/runtime_longtail.py`): `eig`
+The long tail (`srcgrad/rules/longtail.py`, helpers in `srcgrad/runtime/`): `eig`
 and `eigvals` assume distinct eigenvalues and keep numpy's normalization of the eigenvectors
 (norm 1, largest entry real), so every function of them is differentiated, not only those
 that ignore their phase; `lstsq` assumes a constant rank, and its `rank` has no derivative;

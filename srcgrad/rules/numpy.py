@@ -264,7 +264,8 @@ defrule(np.broadcast_arrays, "*args, subok=False", d_args="broadcast_arrays_vjp(
 # Complex numbers (autograd's and JAX's convention): the gradient of a real f of z = u + iv is
 # df/du - i df/dv. The rules above are those of real numbers and, for holomorphic functions,
 # of complex ones as written; these functions are not holomorphic. Each maps the adjoint of a
-# real output to Re(g) times a conjugated derivative (runtime.py: abs_vjp, angle_vjp ...).
+# real output to Re(g) times a conjugated derivative (abs_vjp, angle_vjp ... in
+# srcgrad/runtime/complex_numbers.py).
 # fmt: off
 defrule(np.real, "val", d_val="real_vjp(g, val)", t_val="np.real(t)", elementwise=True)
 defrule(np.imag, "val", d_val="imag_vjp(g, val)", t_val="np.imag(t)", elementwise=True)

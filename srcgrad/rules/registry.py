@@ -51,6 +51,8 @@ from typing import Any
 import gast
 import numpy as np
 
+from .. import runtime
+
 REQUIRED = object()
 # The default of a ``*operands`` parameter (the remaining positional arguments, as one list):
 # an expression no argument is equal to.
@@ -246,25 +248,30 @@ def spell_callable(fn: Any) -> tuple[str, dict[str, Any]]:
     return name, {name: fn}
 
 
+# The objects generated code reads by name wherever the differentiated function lives, beside the
+# runtime helpers: np and math, and what rules add with ``names=`` (:func:`bind_names`).
+NAMES_FOR_GENERATED_CODE: dict[str, Any] = {"np": np, "math": math}
+
+
 def bind_names(names: dict[str, Any]) -> dict[str, str]:
     """Make generated code able to read each object under (about) its name: ``{name: object}``
     goes into the names every transform binds (beside np and math). Returns the renames
     needed where a name already means something else there (a runtime helper, another object)."""
     if not names:
         return {}
-    from .. import runtime
-    from ..normalize.primitives import NAMES_FOR_GENERATED_CODE as known
-
+    known = NAMES_FOR_GENERATED_CODE
     renames = {}
     for name, obj in names.items():
-        if getattr(builtins, name, None) is obj or getattr(runtime, name, None) is obj:
+        if getattr(builtins, name, None) is obj or (
+            name in runtime.HELPERS and getattr(runtime, name) is obj
+        ):
             continue  # generated code reads builtins as Python does; transforms bind runtime helpers
         same = [k for k, v in known.items() if v is obj]
         if same:
             key = same[0]
         else:
             key, n = name, 0
-            while key in known or key in RESERVED or hasattr(runtime, key) or hasattr(builtins, key):
+            while key in known or key in RESERVED or key in runtime.HELPERS or hasattr(builtins, key):
                 n += 1
                 key = f"{name}_{n}"
             known[key] = obj

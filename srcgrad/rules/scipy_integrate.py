@@ -2,7 +2,7 @@
 parameters passed in ``args``.
 
 Registered when the program imports ``scipy.integrate``. Reverse mode is the adjoint method
-(``odeint_vjp`` in ``srcgrad/runtime_scipy.py``), forward mode the sensitivity equations
+(``odeint_vjp`` in ``srcgrad/runtime/scipy_helpers.py``), forward mode the sensitivity equations
 (``odeint_jvp``); both differentiate the user's ``func`` with srcgrad itself at each step, so
 ``func`` must be a function srcgrad can differentiate. Its tolerances are the call's. (The
 time grid is called ``times`` here: templates reserve ``t``; pass it by position.)
@@ -10,7 +10,7 @@ time grid is called ``times`` here: templates reserve ``t``; pass it by position
 
 import scipy.integrate
 
-from .. import runtime_scipy as rs
+from ..runtime import scipy_helpers as rs
 from .registry import defrule
 
 names = {"scipy": scipy, "odeint_vjp": rs.odeint_vjp, "odeint_jvp": rs.odeint_jvp}

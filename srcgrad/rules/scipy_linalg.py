@@ -13,7 +13,7 @@ Functions of Matrices, 3.2). ``cho_factor``'s ``c`` holds the factor in one tria
 import numpy as np  # noqa: F401  (templates name it)
 import scipy.linalg
 
-from .. import runtime_scipy as rs
+from ..runtime import scipy_helpers as rs
 from .registry import defrule
 
 names = {

@@ -9,7 +9,7 @@ full output's shape (``convolve_full``), with ``in2``: ``convolve(full(g), flip(
 import numpy as np  # noqa: F401  (templates name it)
 import scipy.signal
 
-from .. import runtime_scipy as rs
+from ..runtime import scipy_helpers as rs
 from .registry import defrule
 
 names = {"scipy": scipy, "convolve_full": rs.convolve_full, "convolve_crop": rs.convolve_crop}

@@ -16,7 +16,7 @@ registry finds its rule by the distribution object and the function.
 import numpy as np  # noqa: F401  (templates name it)
 import scipy.stats
 
-from .. import runtime_scipy as rs
+from ..runtime import scipy_helpers as rs
 from .registry import defrule
 
 names = {"scipy": scipy}

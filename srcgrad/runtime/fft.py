@@ -23,6 +23,17 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "swap_norm",
+    "unresize",
+    "rfft_vjp",
+    "irfft_vjp",
+    "fftn_vjp",
+    "ifftn_vjp",
+    "rfftn_vjp",
+    "irfftn_vjp",
+]
+
 # norm= of the transform whose scaling is the other one's: fft(x, norm) and ifft(x, dual(norm))
 # scale by the same factor (1, 1/sqrt(n) or 1/n)
 _DUAL = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}

@@ -16,7 +16,8 @@ import scipy.integrate
 import scipy.linalg
 import scipy.signal
 
-from .runtime import cholesky_jvp, cholesky_vjp, real_only, refuse
+from .checks import real_only, refuse
+from .decompositions import cholesky_jvp, cholesky_vjp
 
 # -- scipy.stats.multivariate_normal and dirichlet ------------------------------------------
 
@@ -219,7 +220,7 @@ def expm_frechet_block(a: Any, e: Any) -> Any:
 def _pullback(func: Any, tfirst: bool, y: Any, t: float, args: tuple, cotangent: Any) -> tuple:
     """``func(y, t, *args)`` (``func(t, y, *args)`` for ``tfirst``) and its adjoints of ``(y, t,
     *args)`` for ``cotangent``, from srcgrad's ``vjp`` of the user's ``func``."""
-    from . import api  # (the package imports this module's users, not this module)
+    from .. import api  # (the package imports this module's users, not this module)
 
     primals = (t, y, *args) if tfirst else (y, t, *args)
     out, pullback = api.vjp(func, *primals)
@@ -229,7 +230,7 @@ def _pullback(func: Any, tfirst: bool, y: Any, t: float, args: tuple, cotangent:
 
 def _pushforward(func: Any, tfirst: bool, y: Any, t: float, args: tuple, s: Any, t_args: tuple) -> tuple:
     """``func``'s value and its tangent along ``s`` in ``y`` and ``t_args`` in ``args`` (srcgrad's ``jvp``)."""
-    from . import api
+    from .. import api
 
     if tfirst:
         return api.jvp(func, (t, y, *args), (0.0, s, *t_args))

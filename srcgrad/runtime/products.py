@@ -1,0 +1,429 @@
+"""Products: the adjoints of each operand of dot, matmul, inner, tensordot, kron, multi_dot,
+einsum, convolve and correlate, for any dimensions. Each is linear in the adjoint, and its
+rule (``srcgrad/rules/runtime.py``) is another product, so generated code that calls them can
+be differentiated again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..twins import ndim_of, twin
+from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
+from .broadcasting import unbroadcast
+from .checks import real_only, refuse
+from .forward import zero_tangent
+
+__all__ = [
+    "dot_vjp_a",
+    "dot_vjp_b",
+    "matmul_vjp_a",
+    "matmul_vjp_b",
+    "inner_vjp",
+    "inner_vjp_a",
+    "inner_vjp_b",
+    "tensordot_vjp_a",
+    "tensordot_vjp_b",
+    "kron_vjp_a",
+    "kron_vjp_b",
+    "multi_dot_vjp",
+    "multi_dot_jvp",
+    "chain_subscripts",
+    "einsum_vjps",
+    "einsum_jvp",
+    "einsum_cross",
+    "einsum_jvp_cross",
+    "convolve_vjp_a",
+    "convolve_vjp_v",
+    "correlate_vjp_a",
+    "correlate_vjp_v",
+]
+
+
+def _ndim(x: Any) -> int:
+    """``np.ndim(x)``, without its dispatch overhead for arrays (the products' hot path)."""
+    return x.ndim if isinstance(x, np.ndarray) else np.ndim(x)
+
+
+def _transposed(x: Any) -> Any:
+    return x.T if isinstance(x, np.ndarray) else np.transpose(x)
+
+
+def dot_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.dot(a, b)``, for any dimensions."""
+    na, nb = _ndim(a), _ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * b, a) if nb == 0 else np.sum(g * b)
+    if nb == 1:  # an outer product; indexing is cheaper than np.multiply.outer
+        return g[..., None] * b if g.__class__ is _NDARRAY else np.multiply.outer(g, b)
+    if nb == 2:
+        return np.dot(g, _transposed(b))
+    # g has shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
+    axes_g = list(range(na - 1, na - 1 + nb - 2)) + [_ndim(g) - 1]
+    axes_b = list(range(nb - 2)) + [nb - 1]
+    return np.tensordot(g, b, (axes_g, axes_b))
+
+
+@twin(dot_vjp_a)
+def _dot_vjp_a(g, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na is None or nb is None:
+        return None
+    if na == 0 or nb == 0:
+        return (lambda g, a, b: (g * b).sum()) if nb != 0 and na == 0 else None
+    if nb == 1:
+        return (lambda g, a, b: g * b) if na == 1 else (lambda g, a, b: np.outer(g, b)) if na == 2 else None
+    if nb == 2 and na <= 2:
+        return lambda g, a, b: np.dot(g, b.T)
+    return None
+
+
+def dot_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.dot(a, b)``, for any dimensions."""
+    na, nb = _ndim(a), _ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * a, b) if na == 0 else np.sum(g * a)
+    if na == 1 and nb == 1:
+        return g * a
+    if na == 2 and nb <= 2:  # the common matrix case, without tensordot's overhead
+        return np.dot(g, a) if nb == 1 else np.dot(_transposed(a), g)
+    if na == 1 and nb == 2:  # a row vector times a matrix: an outer product
+        return a[:, None] * g if a.__class__ is _NDARRAY else np.outer(a, g)
+    lead = list(range(na - 1))
+    out = np.tensordot(a, g, (lead, lead))  # shape a.shape[-1:] + b.shape[:-2] + b.shape[-1:]
+    if nb == 1:
+        return out
+    return np.moveaxis(out, 0, -2)
+
+
+@twin(dot_vjp_b)
+def _dot_vjp_b(g, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na is None or nb is None:
+        return None
+    if na == 0 or nb == 0:
+        return (lambda g, a, b: (g * a).sum()) if na != 0 and nb == 0 else None
+    if na == 1 and nb == 1:
+        return lambda g, a, b: g * a
+    if na == 2 and nb == 1:
+        return lambda g, a, b: np.dot(g, a)
+    if na == 2 and nb == 2:
+        return lambda g, a, b: np.dot(a.T, g)
+    if na == 1 and nb == 2:
+        return lambda g, a, b: np.outer(a, g)
+    return None
+
+
+def matmul_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
+    if _ndim(b) == 1:
+        out = np.expand_dims(g, -1) * b
+    elif _ndim(a) == 1:
+        out = np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
+    else:
+        out = np.matmul(g, _swap(b))
+    return unbroadcast(out, a)
+
+
+@twin(matmul_vjp_a)
+def _matmul_vjp_a(g, a, b):
+    if ndim_of(a) in (1, 2) and ndim_of(b) in (1, 2):  # (there a @ b is np.dot(a, b))
+        return _dot_vjp_a(g, a, b)
+    return None
+
+
+def matmul_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``a @ b`` (vectors, matrices and stacks of matrices)."""
+    if _ndim(a) == 1:
+        out = np.expand_dims(a, -1) * np.expand_dims(g, -2) if _ndim(b) > 1 else g * a
+    elif _ndim(b) == 1:
+        out = np.matmul(_swap(a), np.expand_dims(g, -1))[..., 0]
+    else:
+        out = np.matmul(_swap(a), g)
+    return unbroadcast(out, b)
+
+
+@twin(matmul_vjp_b)
+def _matmul_vjp_b(g, a, b):
+    if ndim_of(a) in (1, 2) and ndim_of(b) in (1, 2):
+        return _dot_vjp_b(g, a, b)
+    return None
+
+
+def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
+    """The adjoint of operand ``which`` (0 or 1) of ``np.inner(a, b)``, for any dimensions."""
+    x, other = (a, b) if which == 0 else (b, a)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # inner with a scalar multiplies
+        return unbroadcast(g * other, x)
+    lead = np.ndim(other) - 1  # the axes of ``other`` that are not summed over
+    axes_g = range(np.ndim(g) - lead, np.ndim(g)) if which == 0 else range(lead)
+    return np.tensordot(g, other, (list(axes_g), list(range(lead))))
+
+
+def inner_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.inner(a, b)``."""
+    return inner_vjp(g, a, b, 0)
+
+
+def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.inner(a, b)``."""
+    return inner_vjp(g, a, b, 1)
+
+
+def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
+    if np.ndim(axes) == 0:
+        n = int(axes)
+        return list(range(np.ndim(a) - n, np.ndim(a))), list(range(n))
+    xa, xb = axes
+    xa = [xa] if np.ndim(xa) == 0 else list(xa)
+    xb = [xb] if np.ndim(xb) == 0 else list(xb)
+    return [i % np.ndim(a) for i in xa], [i % np.ndim(b) for i in xb]
+
+
+def tensordot_vjp_a(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
+    """The adjoint of ``a`` in ``np.tensordot(a, b, axes)``."""
+    xa, xb = _tensordot_axes(a, b, axes)
+    free_b = [i for i in range(np.ndim(b)) if i not in xb]
+    n_free_a = np.ndim(a) - len(xa)
+    out = np.tensordot(g, b, (list(range(n_free_a, np.ndim(g))), free_b))
+    # out: the free axes of a, then the contracted axes of b in b's order
+    order = sorted(range(len(xb)), key=lambda k: xb[k])
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    source = free_a + [xa[k] for k in order]
+    return np.transpose(out, _inverse(source)) if source else out
+
+
+def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
+    """The adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    xa, xb = _tensordot_axes(a, b, axes)
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    out = np.tensordot(a, g, (free_a, list(range(len(free_a)))))
+    # out: the contracted axes of a in a's order, then the free axes of b
+    order = sorted(range(len(xa)), key=lambda k: xa[k])
+    free_b = [i for i in range(np.ndim(b)) if i not in xb]
+    source = [xb[k] for k in order] + free_b
+    return np.transpose(out, _inverse(source)) if source else out
+
+
+def _kron_layout(g: Any, a: Any, b: Any) -> tuple:
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])  # (a0, b0, a1, b1, ...)
+    return blocks, nd, sa, sb
+
+
+def kron_vjp_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` dotted with ``b``."""
+    blocks, nd, sa, sb = _kron_layout(g, a, b)
+    out = np.tensordot(blocks, np.reshape(b, sb), (list(range(1, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(out, np.shape(a))
+
+
+def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` weighted by ``a`` and summed."""
+    blocks, nd, sa, sb = _kron_layout(g, a, b)
+    out = np.tensordot(np.reshape(a, sa), blocks, (list(range(nd)), list(range(0, 2 * nd, 2))))
+    return np.reshape(out, np.shape(b))
+
+
+def _chain(arrays: Any) -> list:
+    """The operands of ``multi_dot`` as matrices: a 1-d first one is a row, a 1-d last one a column."""
+    mats = list(arrays)
+    if np.ndim(mats[0]) == 1:
+        mats[0] = np.reshape(mats[0], (1, -1))
+    if np.ndim(mats[-1]) == 1:
+        mats[-1] = np.reshape(mats[-1], (-1, 1))
+    return mats
+
+
+def multi_dot_vjp(g: Any, arrays: Any) -> list:
+    """The adjoint of ``np.linalg.multi_dot(arrays)``: for the i-th factor, the product of the
+    factors before it, transposed, times ``g`` times the product of those after it, transposed."""
+    mats = _chain(arrays)
+    g = np.reshape(g, (np.shape(mats[0])[0], np.shape(mats[-1])[1]))
+    out = []
+    for i, x in enumerate(arrays):
+        part = g if i == 0 else np.matmul(_swap(np.linalg.multi_dot(mats[:i]) if i > 1 else mats[0]), g)
+        after = mats[i + 1 :]
+        if after:
+            part = np.matmul(part, _swap(np.linalg.multi_dot(after) if len(after) > 1 else after[0]))
+        out.append(np.reshape(part, np.shape(x)))
+    return out
+
+
+def multi_dot_jvp(t: Any, arrays: Any) -> Any:
+    """The tangent of ``np.linalg.multi_dot(arrays)``: multilinear, so the sum over the factors
+    of the product with that factor replaced by its tangent."""
+    arrays = list(arrays)
+    return sum(np.linalg.multi_dot(arrays[:i] + [t[i]] + arrays[i + 1 :]) for i in range(len(arrays)))
+
+
+def chain_subscripts(arrays: Any) -> str:
+    """``np.linalg.multi_dot(arrays)`` as einsum subscripts (``'ab,bc,cd->ad'``; a 1-d first or
+    last operand drops its outer label), so that multi_dot's helpers can be differentiated
+    again with einsum's."""
+    labels = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[: len(arrays) + 1]
+    specs = [labels[i : i + 2] for i in range(len(arrays))]
+    first, last = np.ndim(arrays[0]) == 1, np.ndim(arrays[-1]) == 1
+    specs[0] = specs[0][first:]  # multi_dot takes two arrays or more
+    specs[-1] = specs[-1][: 2 - last]
+    return ",".join(specs) + "->" + labels[0] * (not first) + labels[-1] * (not last)
+
+
+# np.einsum with any subscripts: each operand's adjoint is another einsum, of the output's
+# adjoint with the other operands, into that operand's labels (then copied along the labels
+# summed in that operand alone, summed over those it broadcast, put on the diagonal of
+# repeated ones). '...' is spelled out with unused letters first.
+
+
+def _einsum_specs(subscripts: Any, operands: Any) -> tuple[list[str], str]:
+    """The labels of each operand and of the output, with '...' spelled out and the output explicit."""
+    if not isinstance(subscripts, str):
+        raise refuse(
+            "srcgrad differentiates np.einsum with subscripts in a string only",
+            "write the subscripts as a string, e.g. np.einsum('ij,j->i', a, b).",
+            "einsum",
+        )
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, out = spec.partition("->")
+    specs = inputs.split(",")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    width = max((np.ndim(x) - len(s) + 3 for s, x in zip(specs, operands) if "..." in s), default=0)
+    dots = "".join(free[:width])
+    filled = [
+        s.replace("...", dots[width - (np.ndim(x) - len(s) + 3) :]) if "..." in s else s
+        for s, x in zip(specs, operands)
+    ]
+    if arrow:
+        return filled, out.replace("...", dots)
+    labels = inputs.replace(".", "").replace(",", "")
+    return filled, dots + "".join(sorted(c for c in set(labels) if labels.count(c) == 1))
+
+
+def _einsum_vjp(g: Any, specs: list[str], out: str, operands: Any, i: int) -> Any:
+    """The adjoint of operand ``i`` of the einsum ``specs -> out``."""
+    mine, x = specs[i], operands[i]
+    others = [s for j, s in enumerate(specs) if j != i]
+    unique = "".join(dict.fromkeys(mine))
+    known = set(out).union(*others)
+    kept = "".join(c for c in unique if c in known)
+    rest = [y for j, y in enumerate(operands) if j != i]
+    part = np.einsum(",".join([out, *others]) + "->" + kept, g, *rest, optimize=len(rest) > 1)
+    sizes = dict(zip(mine, np.shape(x)))
+    summed = tuple(k for k, c in enumerate(kept) if np.shape(part)[k] != sizes[c])
+    if summed:  # x broadcast along these (size 1 against n)
+        part = np.sum(part, axis=summed, keepdims=True)
+    if kept != unique:  # labels summed in x alone: the adjoint is the same all along them
+        part = np.expand_dims(part, tuple(k for k, c in enumerate(unique) if c not in known))
+        part = np.broadcast_to(part, tuple(sizes[c] for c in unique))
+    dtype = grad_dtype(x, g)
+    if unique == mine:
+        if _foreign(part) or _foreign(x):  # (in x's library even where g and the others are numpy)
+            return np.asarray(part, like=_array_of(part, x)).astype(dtype)
+        return np.array(part, dtype=dtype)  # a copy: never a read-only broadcast view
+    if _foreign(part):
+        raise refuse(
+            f"srcgrad differentiates einsum with a repeated label ({mine}) on numpy arrays only, not on "
+            f"{type(part).__module__}.{type(part).__name__}",
+            "take the diagonal first (np.diagonal), then einsum without the repeated label.",
+            "einsum",
+        )
+    out_ = np.zeros(np.shape(x), dtype=dtype)  # repeated labels: only the diagonal moves the output
+    view = np.einsum(f"{mine}->{unique}", out_)
+    if not np.shares_memory(view, out_):
+        raise refuse(
+            "srcgrad cannot differentiate this einsum with repeated labels",
+            "take the diagonal first (np.diagonal), then einsum without the repeated label.",
+            "einsum",
+        )
+    view[...] = part
+    return _like(out_, x)
+
+
+def einsum_vjps(g: Any, subscripts: str, operands: Any) -> list:
+    """The adjoints of all operands of ``np.einsum(subscripts, *operands)``."""
+    specs, out = _einsum_specs(subscripts, operands)
+    return [_einsum_vjp(g, specs, out, operands, i) for i in range(len(operands))]
+
+
+def einsum_jvp(t: Any, subscripts: str, operands: Any) -> Any:
+    """The tangent of ``np.einsum(subscripts, *operands)``, multilinear: the sum over the operands
+    of the einsum with that operand replaced by its tangent ``t[i]``."""
+    ops, many = list(operands), len(operands) > 2
+    return sum(np.einsum(subscripts, *ops[:i], t[i], *ops[i + 1 :], optimize=many) for i in range(len(ops)))
+
+
+def einsum_cross(g: Any, subscripts: str, operands: Any, other: Any) -> list:
+    """The derivative of ``einsum_vjps(g, subscripts, operands)`` with respect to the operands,
+    along ``other`` (a tangent, or an adjoint: the map is its own transpose). Operand ``k``'s
+    adjoint is linear in every other operand and does not depend on its own value, so it gets
+    ``sum over j != k of einsum_vjps(g, subscripts, operands with j replaced by other[j])[k]``."""
+    ops = list(operands)
+    out = [zero_tangent(x) for x in ops]
+    for j in range(len(ops)):
+        parts = einsum_vjps(g, subscripts, ops[:j] + [other[j]] + ops[j + 1 :])
+        out = [o if k == j else o + p for k, (o, p) in enumerate(zip(out, parts))]
+    return out
+
+
+def einsum_jvp_cross(u: Any, t: Any, subscripts: str, operands: Any) -> Any:
+    """The derivative of ``einsum_jvp(u, subscripts, operands)`` with respect to the operands
+    along ``t``: the einsums with two different operands replaced, one by ``u``, one by ``t``."""
+    ops = list(operands)
+    return sum(
+        einsum_jvp(u, subscripts, ops[:j] + [t[j]] + ops[j + 1 :])
+        - np.einsum(subscripts, *ops[:j], u[j], *ops[j + 1 :])
+        for j in range(len(ops))
+    )
+
+
+def _conv_offset(n: int, m: int, mode: str, correlate: bool) -> int:
+    """Where the output of ``np.convolve(a, v, mode)`` (``np.correlate``) starts in the full one."""
+    if mode == "full":
+        return 0
+    if mode == "valid":
+        return min(n, m) - 1
+    if mode == "same":
+        k = min(n, m) - 1
+        return k - k // 2 if correlate and n < m else k // 2
+    raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+
+
+def _conv_vjp(g: Any, a: Any, v: Any, mode: str, correlate: bool, wrt_a: bool) -> Any:
+    """The adjoint of ``a`` (``wrt_a``) or ``v`` in ``np.convolve(a, v, mode)`` (``np.correlate``):
+    ``g`` put back into the full output, correlated with the other operand."""
+    a1, v1 = np.ravel(a), np.ravel(v)  # numpy takes a scalar as a 1-d array
+    n, m = size_of(a1), size_of(v1)
+    full = np.zeros(n + m - 1, dtype=grad_dtype(a, grad_dtype(v, g)))
+    offset = _conv_offset(n, m, mode, correlate)
+    full[offset : offset + size_of(g)] = g
+    kernel = np.flip(v1) if correlate else v1  # correlate(a, v) is the convolution with v reversed
+    if wrt_a:
+        return np.reshape(np.correlate(full, kernel, "valid"), np.shape(a))
+    d_kernel = np.correlate(full, a1, "valid")
+    return np.reshape(np.flip(d_kernel) if correlate else d_kernel, np.shape(v))
+
+
+def convolve_vjp_a(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
+    """The adjoint of ``a`` in ``np.convolve(a, v, mode)``."""
+    return _conv_vjp(g, a, v, mode, False, True)
+
+
+def convolve_vjp_v(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
+    """The adjoint of ``v`` in ``np.convolve(a, v, mode)``."""
+    return _conv_vjp(g, a, v, mode, False, False)
+
+
+def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
+    """The adjoint of ``a`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    real_only(v, "np.correlate")
+    return _conv_vjp(g, a, v, mode, True, True)
+
+
+def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
+    """The adjoint of ``v`` in ``np.correlate(a, v, mode)`` (real arrays)."""
+    real_only(v, "np.correlate")
+    return _conv_vjp(g, a, v, mode, True, False)

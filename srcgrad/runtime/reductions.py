@@ -1,0 +1,442 @@
+"""Reductions: the builtin sum, max and min (ties share), prod (exact where entries are zero,
+to the third derivative), the NaN-ignoring forms, average, median, quantiles, trapezoid and
+logsumexp. Each gives the adjoint, or the derivative's weights, shaped like the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..twins import (
+    is_array,
+    is_number,
+    is_numeric,
+    literal,
+    reduced_axes,
+    sum_to_kernel,
+    twin,
+    with_kept_axes,
+)
+from .arrays import _normalize_axes, grad_dtype
+from .broadcasting import _keepdims, expand, unbroadcast
+from .checks import _call, refuse
+
+__all__ = [
+    "sum_vjp",
+    "sum_all",
+    "extremum_grad",
+    "extremum_jvp",
+    "prod_vjp",
+    "prod_jvp",
+    "prod_others_jvp",
+    "prod_others_jvp2",
+    "nan_weights",
+    "average_share",
+    "median_weights",
+    "nan_median_weights",
+    "trapezoid_weights",
+    "logsumexp_weights",
+    "quantile_vjp",
+    "quantile_jvp",
+    "quantile_vjp_q",
+    "quantile_jvp_q",
+]
+
+
+def sum_vjp(g: Any, items: Any) -> list:
+    """The adjoint of the builtin ``sum(items)``: ``g`` for every item, summed to its shape."""
+    return [unbroadcast(g, item) for item in items]
+
+
+@twin(sum_vjp)
+def _sum_vjp(g, items):
+    from numba.core import types
+
+    if isinstance(items, (types.List, types.UniTuple)) and is_numeric(items.dtype) and is_numeric(g):
+        return lambda g, items: [unbroadcast(g, item) for item in items]
+    return None
+
+
+def sum_all(gs: Any, v: Any) -> Any:
+    """The adjoint of ``sum_vjp(v, items)`` with respect to ``v``: every piece copied back and added."""
+    total = np.zeros_like(v, dtype=grad_dtype(v, 1.0))
+    for piece in gs:
+        total = total + expand(piece, v)
+    return total
+
+
+def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of max/min: ``g`` shared equally among the entries that attain it."""
+    hit = x == _keepdims(ans, x, axis, keepdims)
+    share = np.true_divide(hit, np.sum(hit, axis=axis, keepdims=True), dtype=grad_dtype(x, g))
+    return _keepdims(g, x, axis, keepdims) * share
+
+
+@twin(extremum_grad)
+def _extremum_grad(g, x, ans, axis=None, keepdims=False):
+    if is_number(x) and is_number(g):  # (the maximum of a number is that number)
+        return lambda g, x, ans, axis=None, keepdims=False: g
+    if not is_array(x):
+        return None
+    axes = reduced_axes(x.ndim, axis, keepdims)
+    if axes and len(set(axes)) == x.ndim and is_number(g):  # (every axis: a whole reduction)
+        axes = None
+    if axes is None and is_number(g) and is_number(ans):
+
+        def whole(g, x, ans, axis=None, keepdims=False):
+            hit = x == ans
+            return g * (hit / hit.sum())
+
+        return whole
+    if not axes or not is_array(g):
+        return None
+    kept, sum_to = with_kept_axes(x.ndim, axes), sum_to_kernel()
+
+    def impl(g, x, ans, axis=None, keepdims=False):
+        shape = kept(x.shape)
+        hit = x == np.broadcast_to(np.ascontiguousarray(ans).reshape(shape), x.shape)
+        count = sum_to(hit.astype(np.float64), shape)
+        spread = np.ascontiguousarray(g).reshape(shape) / count
+        return hit * np.broadcast_to(spread, x.shape)
+
+    return impl
+
+
+def extremum_jvp(t: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of max/min: the mean tangent of the entries that attain it."""
+    hit = x == _keepdims(ans, x, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return np.sum(t * hit / count, axis=axis, keepdims=keepdims)
+
+
+def _prod_layout(x: Any, axis: Any) -> tuple:
+    """``x`` with the reduced axes moved last and flattened into one: ``(flat, moved shape, axes, last)``."""
+    axes = _normalize_axes(axis, np.ndim(x))
+    last = tuple(range(np.ndim(x) - len(axes), np.ndim(x)))
+    moved = np.moveaxis(x, axes, last)
+    flat = np.reshape(moved, np.shape(moved)[: np.ndim(x) - len(axes)] + (-1,))
+    return flat, np.shape(moved), axes, last
+
+
+def _prod_others(x: Any, axis: Any) -> Any:
+    """For each entry of ``x``, the product of the *other* entries of its reduction.
+
+    Computed from products before and after each entry (``cumprod``), not as ``ans / x``,
+    so it is exact where ``x`` has zeros.
+    """
+    flat, shape, axes, last = _prod_layout(x, axis)
+    ones = np.ones_like(flat[..., :1])
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return np.moveaxis(np.reshape(before * after, shape), last, axes)
+
+
+def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The adjoint of ``np.prod``: ``g`` times the product of the *other* entries."""
+    return _prod_others(x, axis) * _keepdims(g, x, axis, keepdims)
+
+
+@twin(prod_vjp)
+def _prod_vjp(g, x, axis=None, keepdims=False):
+    if not (is_array(x) and is_number(g) and literal(axis) is None):
+        return None
+
+    def impl(g, x, axis=None, keepdims=False):  # exact where x has zeros: products before and after
+        flat = np.ascontiguousarray(x).reshape(-1)
+        others = np.empty_like(flat)
+        before = flat.dtype.type(1)
+        for i in range(flat.size):
+            others[i] = before
+            before *= flat[i]
+        after = flat.dtype.type(1)
+        for i in range(flat.size - 1, -1, -1):
+            others[i] *= after
+            after *= flat[i]
+        return others.reshape(x.shape) * g
+
+    return impl
+
+
+def prod_jvp(t: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of ``np.prod``: each entry's tangent times the product of the other entries."""
+    return np.sum(_prod_others(x, axis) * t, axis=axis, keepdims=keepdims)
+
+
+def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:
+    """The tangent of ``_prod_others(x, axis)`` (the second derivative of ``np.prod``), zeros included.
+
+    Products before each entry grow as ``before[i + 1] = before[i] * x[i]``, so their tangents
+    follow ``d_before[i + 1] = d_before[i] * x[i] + before[i] * t[i]``; likewise after it.
+    The operator is symmetric, so it is its own adjoint.
+    """
+    flat, shape, axes, last = _prod_layout(x, axis)
+    tflat = np.reshape(np.moveaxis(t, axes, last), np.shape(flat))
+    n = np.shape(flat)[-1]
+    before, after = np.ones_like(flat), np.ones_like(flat)
+    d_before, d_after = np.zeros_like(tflat), np.zeros_like(tflat)
+    for i in range(1, n):
+        before[..., i] = before[..., i - 1] * flat[..., i - 1]
+        d_before[..., i] = d_before[..., i - 1] * flat[..., i - 1] + before[..., i - 1] * tflat[..., i - 1]
+        j = n - 1 - i
+        after[..., j] = after[..., j + 1] * flat[..., j + 1]
+        d_after[..., j] = d_after[..., j + 1] * flat[..., j + 1] + after[..., j + 1] * tflat[..., j + 1]
+    return np.moveaxis(np.reshape(d_before * after + before * d_after, shape), last, axes)
+
+
+# -- np.prod's third derivative ----------------------------------------------------------------
+
+
+def prod_others_jvp2(x: Any, u: Any, s: Any, axis: Any = None) -> Any:
+    """The tangent along ``s`` of ``prod_others_jvp(x, u, axis)``: for each entry ``i``, the sum
+    over pairs ``j != l`` (both other than ``i``) of ``u_j s_l`` times the product of the entries
+    but ``i``, ``j`` and ``l``, zeros included. It is the coefficient of ``e d`` in the product
+    of ``x_k + e u_k + d s_k`` over ``k != i``, computed from the products before and after
+    each entry (as ``prod_others_jvp``); symmetric in ``u`` and ``s``, and its own adjoint."""
+    flat, shape, axes, last = _prod_layout(x, axis)
+    uf, sf = (
+        np.reshape(np.moveaxis(np.broadcast_to(v, np.shape(x)), axes, last), np.shape(flat)) for v in (u, s)
+    )
+    n = np.shape(flat)[-1]
+    # products before (b) and after (a) each entry, as polynomials 1, e, d, e d: four arrays each
+    b = [np.ones_like(flat), np.zeros_like(uf), np.zeros_like(sf), np.zeros_like(uf * sf)]
+    a = [np.ones_like(flat), np.zeros_like(uf), np.zeros_like(sf), np.zeros_like(uf * sf)]
+    for i in range(1, n):
+        k, j = i - 1, n - i
+        for p, m in ((b, k), (a, j)):
+            x_, u_, s_ = flat[..., m], uf[..., m], sf[..., m]
+            c0, cu, cs, cus = (q[..., i - 1] if p is b else q[..., j] for q in p)
+            at = i if p is b else j - 1
+            p[3][..., at] = cus * x_ + cu * s_ + cs * u_
+            p[1][..., at] = cu * x_ + c0 * u_
+            p[2][..., at] = cs * x_ + c0 * s_
+            p[0][..., at] = c0 * x_
+    out = b[0] * a[3] + b[1] * a[2] + b[2] * a[1] + b[3] * a[0]
+    return np.moveaxis(np.reshape(out, shape), last, axes)
+
+
+def nan_weights(a: Any, axis: Any = None, mean: bool = False) -> Any:
+    """The derivative of ``np.nansum`` (``mean=False``) or ``np.nanmean`` (``mean=True``) with
+    respect to each entry of ``a``: 0 at NaN, else 1 (or 1 / the number of non-NaN entries)."""
+    keep = ~np.isnan(a)
+    out = keep.astype(grad_dtype(a, 1.0))
+    if mean:
+        out = out / np.maximum(np.sum(keep, axis=axis, keepdims=True), 1)
+    return out
+
+
+def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool = False) -> Any:
+    """The derivative of ``np.average(a, axis, weights)`` with respect to each entry of ``a``:
+    ``weights / sum(weights)`` along ``axis`` (1/n without weights), shaped like ``a``."""
+    if returned:
+        raise refuse(
+            "srcgrad does not differentiate np.average(..., returned=True)",
+            "call np.average without returned=True, and np.sum(weights) for the sum of weights.",
+            "average",
+        )
+    if weights is None:
+        w = np.ones_like(a, dtype=grad_dtype(a, 1.0))
+    elif np.ndim(weights) == np.ndim(a) or axis is None:
+        w = np.broadcast_to(weights, np.shape(a))
+    else:
+        shape = [1] * np.ndim(a)
+        shape[axis] = -1  # 1-d weights along one axis, as numpy allows
+        w = np.broadcast_to(np.reshape(weights, shape), np.shape(a))
+    return w / np.sum(w, axis=axis, keepdims=True)
+
+
+def median_weights(a: Any, axis: Any = None) -> Any:
+    """The derivative of ``np.median(a, axis)`` with respect to each entry of ``a``: 1 at the
+    middle entry, 1/2 at each of the two middle ones for an even count (ties: in stable order)."""
+    return _middle_weights(a, axis, skip_nan=False)
+
+
+def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
+    if axis is None:
+        return np.reshape(_middle_weights(np.ravel(a), 0, skip_nan), np.shape(a))
+    flat, shape, axes, last = _prod_layout(a, axis)
+    n = np.sum(~np.isnan(flat), axis=-1, keepdims=True) if skip_nan else np.shape(flat)[-1]  # NaNs sort last
+    ranks = _call(np.argsort, _call(np.argsort, flat, axis=-1, kind="stable"), axis=-1, kind="stable")
+    odd = n % 2 == 1
+    weights = (ranks == n // 2) * np.where(odd, 1.0, 0.5) + (ranks == (n - 1) // 2) * np.where(odd, 0.0, 0.5)
+    weights = weights * (n > 0)
+    return np.moveaxis(np.reshape(weights, shape), last, axes).astype(grad_dtype(a, 1.0))
+
+
+def nan_median_weights(a: Any, axis: Any = None) -> Any:
+    """The derivative of ``np.nanmedian(a, axis)`` with respect to each entry of ``a``: as
+    ``median_weights`` among the entries that are not NaN; 0 at NaN (and in all-NaN slices)."""
+    return _middle_weights(a, axis, skip_nan=True)
+
+
+def trapezoid_weights(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    """The derivative of ``np.trapezoid(y, x, dx, axis)`` with respect to each entry of ``y``:
+    half the spacing at both ends, the mean of the two neighbouring spacings inside."""
+    n = np.shape(y)[axis]
+    if x is None:
+        spacing = np.full(n - 1, float(dx)) if n > 1 else np.zeros(0)
+    else:
+        spacing = np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
+    if np.ndim(spacing) <= 1:
+        shape = [1] * np.ndim(y)
+        shape[axis] = n - 1
+        spacing = np.reshape(spacing, shape)
+    pad = [(0, 0)] * np.ndim(y)
+    pad[axis % np.ndim(y)] = (1, 0)
+    left = np.pad(spacing, pad)
+    pad[axis % np.ndim(y)] = (0, 1)
+    return 0.5 * (left + np.pad(spacing, pad))
+
+
+# -- scipy.special.logsumexp (its rule is in srcgrad/rules/scipy.py) ----------------------------
+
+
+def logsumexp_weights(a: Any, ans: Any, axis: Any = None, b: Any = None, keepdims: bool = False) -> Any:
+    """The derivative of ``ans = scipy.special.logsumexp(a, axis, b, keepdims)`` with respect
+    to ``a``: ``b * exp(a - ans)`` (``b`` is 1 when None), ``ans`` spread back over ``a``."""
+    weights = np.exp(a - expand(ans, a, axis, keepdims))
+    if b is not None:
+        weights = weights * b
+    return weights
+
+
+# -- np.quantile, np.percentile and their NaN-ignoring forms ------------------------------------
+# Along the reduced axes, with s the sorted values and n their count, the quantile at q is
+# s[lo] + f (s[hi] - s[lo]) where numpy's method gives the position p = lo + f: for 'linear',
+# p = q (n - 1). Its derivative flows to the two order statistics s[lo] and s[hi] (weights 1 - f
+# and f), and in q it is the slope between them, (s[hi] - s[lo]) dp/dq: one-sided where p is
+# an integer (the slope of the segment that starts there), as np.interp's.
+
+# dp/dq per method: linear moves with q; the others are steps in q (0 where they have one).
+_SLOPES = {"linear": 1.0, "lower": 0.0, "higher": 0.0, "nearest": 0.0, "midpoint": 0.0}
+
+
+def _quantile_check(method: str, q: Any, scale: float) -> None:
+    if method not in _SLOPES:
+        raise refuse(
+            f"srcgrad differentiates np.quantile and np.percentile with method in "
+            f"{', '.join(map(repr, _SLOPES))}, not {method!r}",
+            "use method='linear' (the default).",
+            "percentile" if scale != 1.0 else "quantile",
+        )
+
+
+def _quantile_positions(a: Any, q: Any, axis: Any, method: str, scale: float, skip_nan: bool) -> tuple:
+    """``(flat, sorted, ranks, lo, hi, frac, dpdq, layout)``: ``a`` with its reduced axes last and
+    flattened, its values sorted there and the rank of each entry; ``lo``, ``hi`` and ``frac``
+    (shape ``(q.size,) + others``) the two order statistics each quantile reads and the weight
+    of the second; ``dpdq`` the rate at which the position moves with ``q``."""
+    _quantile_check(method, q, scale)
+    if np.ndim(a) == 0:
+        a = np.reshape(a, (1,))
+    flat, shape, axes, last = _prod_layout(a, axis)
+    order = _call(np.argsort, flat, axis=-1, kind="stable")  # NaNs sort last (dask has no argsort: refused)
+    ranks = _call(np.argsort, order, axis=-1, kind="stable")
+    others = np.shape(flat)[:-1]
+    qs = np.reshape(np.asarray(q, dtype=float) / scale, (-1,) + (1,) * len(others))
+    if skip_nan:
+        counts = np.sum(~np.isnan(flat), axis=-1)
+    else:
+        counts = np.full(others, np.shape(flat)[-1])
+    positions = np.zeros(np.shape(qs)[:1] + others)
+    for n in np.unique(counts):  # numpy's own position for each count (0: an all-NaN slice)
+        if n > 0:
+            at = np.quantile(np.arange(float(n)), np.ravel(qs), method=method)
+            positions = np.where(counts == n, np.reshape(at, np.shape(qs)), positions)
+    lo = np.floor(positions).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0))
+    frac = np.where(counts > 0, positions - lo, 0.0)
+    dpdq = _SLOPES[method] * np.maximum(counts - 1, 0) / scale
+    return flat, np.take_along_axis(flat, order, axis=-1), ranks, lo, hi, frac, dpdq, (shape, axes, last)
+
+
+def _quantile_weights(parts: tuple) -> Any:
+    """``W[j, ..., i]``: the derivative of the ``j``-th quantile of a slice in its ``i``-th entry."""
+    _, _, ranks, lo, hi, frac, _, _ = parts
+    lo, hi, frac = (np.expand_dims(v, -1) for v in (lo, hi, frac))
+    return (ranks == lo) * (1.0 - frac) + (ranks == hi) * frac
+
+
+def _restore(flat: Any, layout: tuple, like: Any) -> Any:
+    shape, axes, last = layout
+    return np.reshape(np.moveaxis(np.reshape(flat, shape), last, axes), np.shape(like))
+
+
+def quantile_vjp(
+    g: Any,
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    method: str = "linear",
+    scale: float = 1.0,
+    skip_nan: bool = False,
+) -> Any:
+    """The adjoint of ``a`` in ``np.quantile(a, q, axis)`` (``scale=100``: np.percentile;
+    ``skip_nan``: the nan forms, whose NaNs get none)."""
+    parts = _quantile_positions(a, q, axis, method, scale, skip_nan)
+    weights = _quantile_weights(parts)
+    gs = np.reshape(g, np.shape(weights)[:-1] + (1,))
+    out = np.sum(gs * weights, axis=0).astype(grad_dtype(a, g), copy=False)
+    return _restore(out, parts[-1], a)
+
+
+def quantile_jvp(
+    t: Any,
+    ans: Any,
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    method: str = "linear",
+    scale: float = 1.0,
+    skip_nan: bool = False,
+) -> Any:
+    """The tangent of ``np.quantile(a, q, axis)`` along a tangent ``t`` of ``a``."""
+    parts = _quantile_positions(a, q, axis, method, scale, skip_nan)
+    _, axes, last = parts[-1]
+    t = np.reshape(t, np.shape(a) or (1,))
+    tflat = np.reshape(np.moveaxis(t, axes, last), np.shape(parts[0]))
+    tflat = np.where(np.isnan(parts[0]), 0.0, tflat) if skip_nan else tflat
+    return np.reshape(np.sum(_quantile_weights(parts) * tflat, axis=-1), np.shape(ans))
+
+
+def _quantile_slope(parts: tuple) -> Any:
+    """d quantile / d q, shaped ``(q.size,) + others``: the slope between the two order statistics."""
+    _, ordered, _, lo, hi, _, dpdq, _ = parts
+    at = lambda k: np.take_along_axis(ordered, np.moveaxis(k, 0, -1), axis=-1)  # noqa: E731
+    return np.moveaxis(at(hi) - at(lo), -1, 0) * dpdq
+
+
+def quantile_vjp_q(
+    g: Any,
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    method: str = "linear",
+    scale: float = 1.0,
+    skip_nan: bool = False,
+) -> Any:
+    """The adjoint of ``q`` in ``np.quantile(a, q, axis)``: ``g`` times the slope, summed over the slices."""
+    parts = _quantile_positions(a, q, axis, method, scale, skip_nan)
+    slope = _quantile_slope(parts)
+    total = np.sum(
+        np.reshape(g, (np.shape(slope)[0], -1)) * np.reshape(slope, (np.shape(slope)[0], -1)), axis=-1
+    )
+    return np.reshape(total, np.shape(q)).astype(grad_dtype(q, g), copy=False)
+
+
+def quantile_jvp_q(
+    t: Any,
+    ans: Any,
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    method: str = "linear",
+    scale: float = 1.0,
+    skip_nan: bool = False,
+) -> Any:
+    """The tangent of ``np.quantile(a, q, axis)`` along a tangent ``t`` of ``q``."""
+    parts = _quantile_positions(a, q, axis, method, scale, skip_nan)
+    slope = _quantile_slope(parts)
+    ts = np.reshape(t, (-1,) + (1,) * (np.ndim(slope) - 1))
+    return np.reshape(ts * slope, np.shape(ans))

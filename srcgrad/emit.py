@@ -11,9 +11,10 @@ import sys
 
 import gast
 
-from .ir import Frame, IfBlock, Stmt, gc_paused
+from .ir import Frame, IfBlock, Stmt
 from .optimize import eliminate_dead_code, fold_single_use, read_counts, read_names, read_names_of
 from .reverse import Generated
+from .trees import gc_paused
 
 INDENT = "    "
 MAX_LINE = 96

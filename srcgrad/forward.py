@@ -23,24 +23,14 @@ import gast
 from . import runtime
 from .dtypes import infer_sources, output_checks
 from .errors import SrcGradError
-from .ir import (
-    IfBlock,
-    Program,
-    Stmt,
-    assign,
-    drop_default_args,
-    gc_paused,
-    missing_half,
-    name,
-    statements,
-    walk,
-)
+from .ir import IfBlock, Program, Stmt, assign, drop_default_args, missing_half, name, statements
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import simplify
 from .reverse import Generated
 from .rules import Rule
 from .rules.registry import REQUIRED
 from .shapes import SCALAR, Shape, infer_shapes
+from .trees import gc_paused, walk
 
 Returns = Literal["tangent", "both"]
 

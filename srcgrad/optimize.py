@@ -17,8 +17,9 @@ import gast
 import numpy as np
 
 from . import runtime
-from .ir import CHILD_FIELDS, IfBlock, Stmt, Transformer, name, names_of, statements, walk, walk_values
+from .ir import IfBlock, Stmt, name, names_of, statements
 from .rules.registry import lookup
+from .trees import CHILD_FIELDS, Transformer, walk, walk_values
 
 _FOLD = {
     gast.Add: operator.add,

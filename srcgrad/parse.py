@@ -26,7 +26,7 @@ from gast.ast3 import Ast3ToGAst
 
 from . import runtime
 from .errors import SourceUnavailableError, SrcGradError, UnsupportedSyntaxError
-from .ir import gc_paused, walk
+from .trees import gc_paused, walk
 
 
 @dataclass

@@ -15,7 +15,7 @@ import copy
 
 import gast
 
-from .ir import walk, walk_values
+from .trees import walk, walk_values
 
 EXITS = (gast.Return, gast.Break, gast.Continue)
 

@@ -28,16 +28,12 @@ from .ir import (
     Stmt,
     assign,
     assigned_names,
-    clone,
     drop_default_args,
-    gc_paused,
     missing_half,
     name,
     names_of,
     statements,
     store,
-    walk,
-    walk_values,
 )
 from .normalize import NAMES_FOR_GENERATED_CODE
 from .optimize import (
@@ -52,6 +48,7 @@ from .optimize import (
     simplify,
 )
 from .shapes import after_scalar_check, infer_shapes, symbols
+from .trees import clone, gc_paused, walk, walk_values
 
 Seed = Literal["grad", "elementwise", "vjp"]
 SUM_TERMS = 100  # the most adjoint contributions one statement adds up (see _Reverse.total)

@@ -14,7 +14,8 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, names_of, statements, walk
+from .ir import Bindings, IfBlock, Program, Stmt, assigned_names, names_of, statements
+from .trees import walk
 
 Shape = frozenset
 SCALAR: Shape = frozenset()

@@ -14,7 +14,7 @@ import gast
 import pytest
 
 import srcgrad
-from srcgrad import emit, ir, optimize, parse
+from srcgrad import emit, ir, optimize, parse, trees
 from srcgrad.normalize.scope import Env
 
 HERE = Path(__file__).resolve().parent
@@ -26,12 +26,12 @@ SOURCES = sorted((HERE.parent / "srcgrad").rglob("*.py"))[:12] + [HERE / "random
 
 
 @pytest.fixture(scope="module")
-def trees():
+def sources():
     return [(path.name, path.read_text()) for path in SOURCES]
 
 
-def test_parse_converts_as_gast_does(trees):
-    for filename, text in trees:
+def test_parse_converts_as_gast_does(sources):
+    for filename, text in sources:
         mine, theirs = parse._to_gast(ast.parse(text)), gast.parse(text)
         assert gast.dump(mine, include_attributes=True) == gast.dump(theirs, include_attributes=True), (
             filename
@@ -40,15 +40,15 @@ def test_parse_converts_as_gast_does(trees):
             assert list(a.__dict__) == list(b.__dict__), filename
 
 
-def test_walk_clone_and_key_agree_with_gast(trees):
-    for filename, text in trees:
+def test_walk_clone_and_key_agree_with_gast(sources):
+    for filename, text in sources:
         tree = gast.parse(text)
-        assert [id(n) for n in ir.walk(tree)] == [id(n) for n in gast.walk(tree)], filename
+        assert [id(n) for n in trees.walk(tree)] == [id(n) for n in gast.walk(tree)], filename
         wanted = (gast.Name, gast.Constant, gast.Call, gast.stmt)  # walk_values: these, in walk's order
-        assert [id(n) for n in ir.walk_values(tree) if isinstance(n, wanted)] == [
+        assert [id(n) for n in trees.walk_values(tree) if isinstance(n, wanted)] == [
             id(n) for n in gast.walk(tree) if isinstance(n, wanted)
         ]
-        cloned = ir.clone(tree)
+        cloned = trees.clone(tree)
         assert gast.dump(cloned, include_attributes=True) == gast.dump(
             copy.deepcopy(tree), include_attributes=True
         )
@@ -114,7 +114,7 @@ def test_env_counts_the_holders_of_each_name():
 
 
 def test_stages_restore_the_garbage_collector():
-    stage = ir.gc_paused(lambda: gc.isenabled())
+    stage = trees.gc_paused(lambda: gc.isenabled())
     assert gc.isenabled() and stage() is False and gc.isenabled()
     gc.disable()
     try:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir import Program, gc_paused
+from ..ir import Program
 from ..optimize import share_common_subexpressions
 from ..parse import ParsedFunction
 from ..rules.registry import NAMES_FOR_GENERATED_CODE
+from ..trees import gc_paused
 from .core import Normalizer
 from .primitives import APPEND, COPY, LIST_ITEM, RESULT
 

@@ -11,8 +11,9 @@ from typing import Any
 import gast
 
 from .. import runtime
-from ..ir import IfBlock, Stmt, clone, walk
+from ..ir import IfBlock, Stmt
 from ..rules import lookup
+from ..trees import clone, walk
 from .primitives import BINOPS, RESULT
 
 

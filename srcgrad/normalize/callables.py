@@ -30,8 +30,9 @@ import numpy as np
 
 from .. import runtime
 from ..errors import UnsupportedSyntaxError
-from ..ir import name, walk
+from ..ir import name
 from ..resolve import UNRESOLVED
+from ..trees import walk
 from .analysis import _copy
 
 _COUNTER = itertools.count(1)

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NeedsTypesError, UnsupportedSyntaxError
-from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name, walk
+from ..ir import IfBlock, LoopBlock, Op, Stmt, assign, name
+from ..trees import walk
 from .analysis import (
     _assigned,
     _base,

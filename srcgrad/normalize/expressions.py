@@ -16,10 +16,11 @@ import numpy as np
 
 from .. import runtime
 from ..errors import NeedsTypesError, NoRuleError, UnsupportedSyntaxError
-from ..ir import CHILD_FIELDS, IfBlock, Op, Stmt, name, walk
+from ..ir import IfBlock, Op, Stmt, name
 from ..resolve import UNRESOLVED
 from ..rules import Rule, lookup
 from ..rules.registry import NAMES_FOR_GENERATED_CODE, REQUIRED, STAR
+from ..trees import CHILD_FIELDS, walk
 from .analysis import (
     _base_name,
     _constant_cell,

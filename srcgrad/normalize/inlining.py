@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from ..errors import NoRuleError, SourceUnavailableError, UnsupportedSyntaxError
-from ..ir import name, walk
+from ..ir import name
 from ..parse import ParsedFunction, parse_function
 from ..resolve import LIBRARIES, Resolver
 from ..rules.registry import _installed
+from ..trees import walk
 from .analysis import _literal
 from .primitives import RESULT
 from .scope import Scope

@@ -23,9 +23,9 @@ import gast
 
 from .. import cache, parse
 from ..errors import SrcGradError, UnsupportedSyntaxError
-from ..ir import walk
 from ..parse import ParsedFunction
 from ..resolve import UNRESOLVED, unbound
+from ..trees import walk
 from .analysis import _is_user_function, _lambda_def
 from .primitives import RESULT
 

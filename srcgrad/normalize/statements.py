@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import runtime
 from ..errors import UnsupportedSyntaxError
-from ..ir import Op, Stmt, name, walk
+from ..ir import Op, Stmt, name
 from ..rules import lookup
+from ..trees import walk
 from .analysis import _base, _copy, _lambda_def
 from .primitives import APPEND, DELETED, LIST_ITEM, REFUSED, VIEWS
 

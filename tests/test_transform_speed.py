@@ -107,10 +107,11 @@ def test_env_counts_the_holders_of_each_name():
     env.update(d=ir.name("t"), e=ir.name("u"))
     env.pop("missing", None)
     env.setdefault("f", ir.name("u"))
-    counted = {n: env.holders(n) for n in ("t", "u")}
-    assert counted == {
-        n: sum(isinstance(v, gast.Name) and v.id == n for v in env.values()) for n in ("t", "u")
-    }
+    for each in (env, copy.copy(env), copy.deepcopy(env)):
+        counted = {n: each.holders(n) for n in ("t", "u")}
+        assert counted == {
+            n: sum(isinstance(v, gast.Name) and v.id == n for v in each.values()) for n in ("t", "u")
+        }
 
 
 def test_stages_restore_the_garbage_collector():

@@ -71,6 +71,9 @@ class Env(dict):
         self.update(other)
         return self
 
+    def __reduce__(self) -> tuple:  # (copy and deepcopy count the holders afresh)
+        return (Env, (dict(self),))
+
 
 @dataclass
 class Scope:

@@ -25,6 +25,7 @@ from .jit import compiled, numba_module
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
 from .reverse import Seed, reverse
+from .trees import gc_paused
 
 Wrt = int | str | Sequence[int | str]
 
@@ -162,7 +163,7 @@ def _transform(
         return entry
 
     try:
-        entry = cache.cached(key, build)
+        entry = cache.cached(key, gc_paused(build))
     except NeedsTypesError:
         if kinds is not None:
             raise
@@ -393,7 +394,7 @@ def _tangent_function(
         entry.program = program  # type: ignore[attr-defined]
         return entry
 
-    entry = cache.cached(key, build)
+    entry = cache.cached(key, gc_paused(build))
     return make_function(entry.compiled, f, entry.bindings), entry.tangents, entry.program
 
 
@@ -517,7 +518,7 @@ def _forward_grad(
         return driver.compile(f, parsed, program.deps, tangent)
 
     try:
-        entry = cache.cached(key, build)
+        entry = cache.cached(key, gc_paused(build))
     except NeedsTypesError:
         if kinds is not None:
             raise
@@ -551,7 +552,7 @@ def _forward_elementwise(f: Callable, wrt: Wrt, jit: bool = False) -> Callable:
         driver.ret(passes[0] if len(passes) == 1 and not many else passes)
         return driver.compile(f, parsed, program.deps, tangent)
 
-    entry = cache.cached(key, build)
+    entry = cache.cached(key, gc_paused(build))
     return _made(entry, f, jit)
 
 
@@ -729,7 +730,7 @@ def _jacobian_or_hessian(f: Callable, wrt: Wrt, hessian_: bool, jit: bool = Fals
             driver.ret(parts[0] if len(parts) == 1 and not many else parts)
         return driver.compile(f, parsed, program.deps, *shown)
 
-    entry = cache.cached(key, build)
+    entry = cache.cached(key, gc_paused(build))
     return _made(entry, f, jit)
 
 

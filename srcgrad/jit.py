@@ -1,9 +1,10 @@
 """``jit=True``: the generated gradient compiled by numba.
 
-numba compiles the very function ``.source`` shows, with one change made where nobody reads
-it: the values the code reads from the user's module or closure (``inputs``, a constant)
+numba compiles the very function ``.source`` shows, with two changes made where nobody reads
+them: the values the code reads from the user's module or closure (``inputs``, a constant)
 become parameters, passed at each call, because numba would freeze them at their first
-value and a later ``inputs = ...`` would be silently ignored. A short Python wrapper with the
+value and a later ``inputs = ...`` would be silently ignored; and ``while True:`` becomes a
+loop on a parameter that is always True, because numba miscompiles some ``while True:`` loops. A short Python wrapper with the
 gradient's own signature reads them and calls the compiled code. Each runtime helper the
 code calls has a numba twin (see ``srcgrad.twins``).
 
@@ -161,8 +162,13 @@ def _compile(numba: Any, fn: types.FunctionType, cells: dict) -> Callable:
         else:
             lifted.append((name, where))
     header = _header_end(lines)
+    body = lines[header + 1 :]
+    if any(_WHILE_TRUE.match(line) for line in body):  # numba miscompiles some `while True:` loops
+        always = _unused("always", set(params) | set(code.co_varnames) | set(_free_names(node)))
+        body = [_WHILE_TRUE.sub(rf"\1while {always}:", line) for line in body]
+        lifted.append((always, "True"))
     signature = ", ".join(params + [n for n, _ in lifted])
-    text = "\n".join([f"def {code.co_name}({signature}):"] + lines[header + 1 :]) + "\n"
+    text = "\n".join([f"def {code.co_name}({signature}):"] + body) + "\n"
     text = "".join(_located(text.splitlines(True)))
     names = sorted((k, cache._describe(v)) for k, v in namespace.items() if k != "__builtins__")
     filename = _store(code.co_name, text, repr(names))
@@ -179,6 +185,16 @@ def _compile(numba: Any, fn: types.FunctionType, cells: dict) -> Callable:
 
 
 _FALLBACK = "jit=False runs the same generated code without numba."
+# numba 0.68 can loop forever or compute stale values in a `while True:` loop that assigns a
+# name before `break` (numba issues 5267, 4915); a condition it cannot fold, a parameter that
+# is always True, avoids it.
+_WHILE_TRUE = re.compile(r"^(\s*)while True:(?=\s*(#.*)?$)")
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _header_end(lines: list[str]) -> int:

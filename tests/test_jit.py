@@ -197,6 +197,35 @@ def test_without_numba_jit_says_how_to_get_it(monkeypatch):
         srcgrad.grad(tanh, jit=True)
 
 
+def while_true(x, w):
+    k = 0
+    while True:
+        k += 1
+        if k > 1:
+            break
+        w = w * x
+    return np.sum(w * x)
+
+
+def test_while_true_loops_end():
+    """numba compiles some ``while True:`` loops into ones that never end (numba issue 5267):
+    srcgrad gives numba a loop on a flag that is always True. In a child process, so that a
+    regression fails the test instead of hanging it."""
+    script = textwrap.dedent(
+        f"""
+        import sys, numpy as np
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import srcgrad, test_jit
+        print(srcgrad.grad(test_jit.while_true, wrt=(0, 1), jit=True)(2.0, 3.0))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["(12.0,", "4.0)"]
+    assert srcgrad.grad(while_true, wrt=(0, 1))(2.0, 3.0) == (12.0, 4.0)  # w x^2, once multiplied
+
+
 def test_decorator_forms():
     @srcgrad.grad(jit=True)
     def d_square(x):

@@ -52,3 +52,16 @@ def test_extended_grammar_gives_programs_that_run():
             failed.append(f"{index}: {type(exc).__name__}: {exc}")
     assert len(failed) < 6, failed
     assert {"container_pairs", "star", "map", "layers_loop"} <= features, sorted(features)
+
+
+def test_compiled_random_programs_are_never_wrong(monkeypatch):
+    """``grad(f, jit=True)`` on random programs: each is compiled by numba and equal to the oracle,
+    or refused with a JitError (numba's numpy is a subset); never wrong, never a crash."""
+    import pytest
+
+    pytest.importorskip("numba")  # (the [test] extra installs it)
+    monkeypatch.setenv("SRCGRAD_CACHE", "0")
+    count = 30
+    report = random_programs.run_many(SEED + 1, count, modes=("jit",))
+    assert report.bad() == 0, random_programs.summary(report, ("jit",))
+    assert report.counts["jit"]["ok"] >= 3, random_programs.summary(report, ("jit",))

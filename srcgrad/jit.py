@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -258,6 +259,8 @@ def _wrapper(
         f"        raise _explain(error) from None\n"
         f"    except SystemError as error:  # (numba could not return a value it made to Python)\n"
         f"        raise _unreturnable(error) from None\n"
+        f"    except Exception as error:  # (numba's compiler failing inside, or the code raising)\n"
+        f"        raise _internal(error)\n"
         f"    if len(_jitted.overloads) != _plain[0]:  # (a new signature: does it return numba's dicts?)\n"
         f"        _plain[:] = _typed_dicts(_jitted)\n"
         f"    return out if _plain[1] else _as_python(out)\n"
@@ -274,6 +277,7 @@ def _wrapper(
         "_plain": [0, True],
         "_typed_dicts": _typed_dicts,
         "_unreturnable": lambda error: _unreturnable(error, code.co_name),
+        "_internal": lambda error: _internal(error, code.co_name),
         "_as_python": _as_python,
     }
     exec(compile(source, f"<srcgrad jit wrapper {code.co_name}>", "exec"), scope)  # noqa: S102
@@ -295,6 +299,18 @@ def _unreturnable(error: SystemError, name: str) -> Exception:
     if cause is None:
         return error
     return JitError(f"numba cannot return what {name} returns to Python: {cause}", hint=_FALLBACK)
+
+
+def _internal(error: Exception, name: str) -> Exception:
+    """A ``JitError`` for an exception numba's compiler raised by mistake (a bug of numba's:
+    ``AttributeError`` in one of its passes), or ``error`` itself where the compiled code raised
+    it (its frames are machine code: none of numba's compiler is in the traceback)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not any(f"numba{os.sep}core" in frame.filename for frame in frames):
+        return error
+    return JitError(
+        f"numba failed inside while compiling {name} ({type(error).__name__}: {error})", hint=_FALLBACK
+    )
 
 
 def _typed_dicts(dispatcher: Any) -> list:

@@ -56,11 +56,11 @@ def numba_module() -> Any:
         from numba.extending import overload
 
         from . import runtime  # noqa: F401  (its modules declare the twins)
-        from .twins import TWINS, numpy_for_scalars, numpy_reductions
+        from .twins import TWINS, numpy_beyond_numba, numpy_reductions
 
         for helper, typing in TWINS.items():
             overload(helper, prefer_literal=True)(typing)
-        numpy_for_scalars()
+        numpy_beyond_numba()
         numpy_reductions()
         _REGISTERED = True
     return numba

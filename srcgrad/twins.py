@@ -209,10 +209,10 @@ def ndim_of(t: Any) -> int | None:
     return 0 if is_number(t) else None
 
 
-def numpy_for_scalars() -> None:
-    """numpy functions generated code calls on Python and numpy scalars, which numba types
-    for arrays only: ``np.zeros_like(x)`` and ``np.reshape(t, ())`` of a float, and a
-    reversed ``range``."""
+def numpy_beyond_numba() -> None:
+    """numpy functions as generated code calls them, where numba takes other types only:
+    ``np.zeros_like(x)``, ``np.ones_like(x)`` and ``np.reshape(t, ())`` of a number,
+    ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``."""
     from numba.core import types
     from numba.extending import overload
 

@@ -291,7 +291,7 @@ def _constant_cell(cell: types.CellType) -> bool:
     builtin = getattr(builtins, getattr(value, "__name__", "?"), None)
     if isinstance(value, types.ModuleType) or builtin is value:
         return True
-    # (srcgrad.runtime, and the helper modules of rules beside it: srcgrad.runtime_fft)
+    # (the helpers of srcgrad.runtime and its modules, such as srcgrad.runtime.fft)
     return str(getattr(value, "__module__", None)).startswith(runtime.__name__) and callable(value)
 
 

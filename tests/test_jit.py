@@ -14,34 +14,7 @@ import srcgrad
 pytest.importorskip("numba")  # (the [test] extra installs it: this runs in CI)
 
 from numba.core.errors import NumbaWarning  # noqa: E402
-
-
-def oneline(x):
-    y = x / 2
-    return y
-
-
-def tanh(x):
-    y = np.exp(-2.0 * x)
-    return (1.0 - y) / (1.0 + y)
-
-
-inputs = np.array([[0.52, 1.12, 0.77], [0.88, -1.08, 0.15], [0.52, 0.06, -1.30], [0.74, -2.49, 1.39]])
-targets = np.array([True, True, False, True])
-
-
-def sigmoid(x):
-    return 0.5 * (np.tanh(x / 2.0) + 1)
-
-
-def logistic_predictions(weights, inputs):
-    return sigmoid(np.dot(inputs, weights))
-
-
-def training_loss(weights):
-    preds = logistic_predictions(weights, inputs)
-    label_probabilities = preds * targets + (1 - preds) * (1 - targets)
-    return -np.sum(np.log(label_probabilities))
+from test_tutorial import inputs, logistic_predictions, oneline, tanh, training_loss  # noqa: E402
 
 
 def mlp_loss(w1, b1, w2, b2, x, y):

@@ -105,6 +105,33 @@ def items_grad(x: Any, items: dict) -> Any:
     return _items_grad(x, items.items())
 
 
+def _position_dict(items):
+    """Is the numba type ``items`` a dict of array positions (ints, or tuples of ints)?"""
+    from numba.core import types
+
+    if not isinstance(items, types.DictType):
+        return False
+    key = items.key_type
+    return isinstance(key, types.Integer) or (
+        isinstance(key, types.UniTuple) and isinstance(key.dtype, types.Integer)
+    )
+
+
+@twin(items_grad)
+def _items_grad_twin(x, items):
+    if not (is_array(x) and _position_dict(items)):
+        return None
+    scalar = gradient_scalar(x)
+
+    def impl(x, items):
+        out = np.zeros(x.shape, scalar)
+        for key, g in items.items():
+            out[key] += g
+        return out
+
+    return impl
+
+
 def add_items(total: Any, items: dict) -> Any:
     """``total``, an adjoint of a container (or an array), with ``items`` added at their keys:
     only those items are added, the others are shared (nothing is copied but the container)."""
@@ -128,6 +155,21 @@ def add_items(total: Any, items: dict) -> Any:
         else:
             out[key] += g
     return out
+
+
+@twin(add_items)
+def _add_items(total, items):
+    if not (is_array(total) and _position_dict(items)):
+        return None
+    scalar = gradient_scalar(total)
+
+    def impl(total, items):
+        out = total.astype(scalar)  # (a copy)
+        for key, g in items.items():
+            out[key] += g
+        return out
+
+    return impl
 
 
 def add_item(total: Any, index: Any, g: Any) -> Any:

@@ -188,23 +188,16 @@ def add_item(total: Any, index: Any, g: Any) -> Any:
 
 @twin(add_item)
 def _add_item(total, index, g):
-    from numba.core import types
-
-    if not is_array(total):
+    if not (is_array(total) and is_basic_index(index)):
         return None
-    if is_basic_index(index):
+    scalar = gradient_scalar(total)
 
-        def basic(total, index, g):
-            out = (
-                total.astype(np.result_type(total.dtype, np.float64))
-                if total.dtype.kind != "f"
-                else total.copy()
-            )
-            out[index] += g
-            return out
+    def basic(total, index, g):
+        out = total.astype(scalar)  # (a copy)
+        out[index] += g
+        return out
 
-        return basic if isinstance(total.dtype, types.Float) else None
-    return None
+    return basic
 
 
 def items_of(g: Any, items: dict, like: Any = None) -> dict:

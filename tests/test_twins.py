@@ -1,0 +1,165 @@
+"""Every numba twin of a runtime helper (``@twin(helper)``, for ``jit=True``) gives the helper's
+own result.
+
+``CASES`` lists, per helper, calls written as generated code writes them (constants spelled in
+the call, as numba then sees them), with the arrays they take. Each call is compiled by numba
+and compared with the helper run by numpy. A helper given a twin without cases here fails
+``test_every_twin_has_cases``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")  # (the [test] extra installs it: this runs in CI)
+
+import numba  # noqa: E402
+
+from srcgrad import errors, runtime  # noqa: E402
+from srcgrad.jit import numba_module  # noqa: E402
+from srcgrad.twins import TWINS  # noqa: E402
+
+RNG = np.random.default_rng(7)
+V3, V4 = RNG.normal(size=3), RNG.normal(size=4)
+M34, M43, M14, M31 = (RNG.normal(size=s) for s in ((3, 4), (4, 3), (1, 4), (3, 1)))
+T234 = RNG.normal(size=(2, 3, 4))
+WITH_ZERO = np.array([0.5, 0.0, -2.0, 3.0])
+TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
+
+CASES: dict = {
+    runtime.check_scalar: [("check_scalar(a, 'f.py:1')", (1.5,)), ("check_scalar(a, 'f.py:1')", (V3[:1],))],
+    runtime.check_real: [("check_real('f.py:1', a, b)", (V3, 2.0))],
+    runtime.real_like: [("real_like(a, b)", (V3, V3)), ("real_like(a, b)", (V3 + 1j, V3))],
+    runtime.filled: [("filled(-1.0, a)", (V3,)), ("filled(2.0, a)", (V3.astype(np.float32),))],
+    runtime.unbroadcast: [
+        ("unbroadcast(a, b)", (M34, M14)),
+        ("unbroadcast(a, b)", (M34, M31)),
+        ("unbroadcast(a, b)", (T234, M14)),
+        ("unbroadcast(a, b)", (M34, 1.5)),
+        ("unbroadcast(a, b)", (2.0, 1.5)),
+        ("unbroadcast(a, b)", (M34, M34)),
+    ],
+    runtime.expand: [
+        ("expand(a, b)", (2.0, M34)),
+        ("expand(a, b, 1)", (V3, M34)),
+        ("expand(a, b, 0, True)", (M14, M34)),
+        ("expand(a, b)", (2.0, 1.5)),
+    ],
+    runtime.unexpand: [("unexpand(a, b)", (M34, M14))],
+    runtime.extremum_grad: [
+        ("extremum_grad(a, b, c)", (2.0, TIES, 3.0)),
+        ("extremum_grad(a, b, c, 1)", (np.array([1.0, 2.0]), TIES, np.max(TIES, axis=1))),
+        ("extremum_grad(a, b, c, 1, True)", (np.ones((2, 1)), TIES, np.max(TIES, axis=1, keepdims=True))),
+        ("extremum_grad(a, b, c, (0, 1))", (2.0, TIES, 3.0)),
+    ],
+    runtime.prod_vjp: [("prod_vjp(a, b)", (2.0, WITH_ZERO)), ("prod_vjp(a, b)", (2.0, M34))],
+    runtime.sum_vjp: [("sum_vjp(a, [b, c])", (V3, V3, V3)), ("sum_vjp(a, [b, c])", (2.0, 1.0, 3.0))],
+    runtime.dot_vjp_a: [
+        ("dot_vjp_a(a, b, c)", (V3, M34, V4)),
+        ("dot_vjp_a(a, b, c)", (M43 @ M34, M43, M34)),
+        ("dot_vjp_a(a, b, c)", (V4, V3, M34)),
+        ("dot_vjp_a(a, b, c)", (2.0, V3, V3)),
+    ],
+    runtime.dot_vjp_b: [
+        ("dot_vjp_b(a, b, c)", (V3, M34, V4)),
+        ("dot_vjp_b(a, b, c)", (M34 @ M43, M34, M43)),
+        ("dot_vjp_b(a, b, c)", (V4, V3, M34)),
+        ("dot_vjp_b(a, b, c)", (2.0, V3, V3)),
+    ],
+    runtime.matmul_vjp_a: [("matmul_vjp_a(a, b, c)", (M34 @ M43, M34, M43))],
+    runtime.matmul_vjp_b: [("matmul_vjp_b(a, b, c)", (V3, M34, V4))],
+    runtime.getitem_grad: [
+        ("getitem_grad(a, b, slice(1, None, None))", (V3[:2], V3)),
+        ("getitem_grad(a, b, 2)", (1.5, V4)),
+        ("getitem_grad(a, b, (0, 1))", (1.5, M34)),
+        ("getitem_grad(a, b, c)", (np.ones(3), V4, np.array([0, 2, 0]))),
+    ],
+    runtime.inside: [("inside(a, -0.5, 0.5)", (V4,)), ("inside(a, None, 0.5)", (V4,))],
+    runtime.size_of: [("size_of(a)", (M34,)), ("size_of(a)", (1.5,))],
+    runtime.safe_div: [("safe_div(a, b)", (V4, WITH_ZERO)), ("safe_div(a, b)", (1.5, 0.0))],
+    runtime.xdivy: [("xdivy(a, b)", (WITH_ZERO, V4)), ("xdivy(a, b)", (0.0, 2.0))],
+    runtime.safe_log: [
+        ("safe_log(a)", (np.abs(WITH_ZERO),)),
+        ("safe_log(a)", (0.0,)),
+        ("safe_log(a)", (2.0,)),
+    ],
+    runtime.zero_tangent: [("zero_tangent(a)", (M34,)), ("zero_tangent(a)", (1.5,))],
+    runtime.zero_adjoint: [
+        ("zero_adjoint(a)", (M34,)),
+        ("zero_adjoint(a)", (1.5,)),
+        ("zero_adjoint(None)", ()),
+    ],
+    runtime.not_a_dict: [("not_a_dict(a, 'f.py:1')", (V3,))],
+    runtime.with_item: [
+        ("with_item(a, 1, 5.0)", (V3,)),
+        ("with_item(a, slice(0, 2, None), b)", (M34, M34[:2])),
+    ],
+    runtime.without_item: [("without_item(a, 1)", (V3,))],
+    runtime.item_grad: [
+        ("item_grad(a, 1, b)", (V3, 1.5)),
+        ("item_grad(a, slice(0, 2, None), b)", (M34, M14)),
+    ],
+    runtime.add_item: [("add_item(a, 1, b)", (V3, 1.5)), ("add_item(a, slice(0, 2, None), b)", (M34, M14))],
+    runtime.add_lists: [("add_lists(a, b)", (V3, V3)), ("add_lists([a, b], [b, a])", (V3, V3))],
+    runtime.items_grad: [
+        ("items_grad(a, {1: b, 2: c})", (V3, 1.5, 2.5)),
+        ("items_grad(a, {0: b})", (M34, V4)),
+    ],
+    runtime.add_items: [("add_items(a, {1: b})", (V3, 1.5))],
+    runtime.unarray: [
+        ("unarray(a, [b, c])", (M34[:2, 0], 1.0, 2.0)),
+        ("unarray(a, [b, c])", (M34[:2], V4, V4)),
+    ],
+    runtime.unconcatenate: [("unconcatenate(a, [b, c])", (V4, V3[:1], V3))],
+    runtime.unstack: [("unstack(a, [b, c])", (M34[:2], V4, V4))],
+    runtime.untranspose: [
+        ("untranspose(a, None)", (M34,)),
+        ("untranspose(a, (1, 2, 0))", (T234.transpose(1, 2, 0),)),
+    ],
+    runtime.cumsum_vjp: [("cumsum_vjp(a, b)", (V4, V4)), ("cumsum_vjp(a, b)", (M34.ravel(), M34))],
+    runtime.real_vjp: [("real_vjp(a, b)", (V3, V3)), ("real_vjp(a, b)", (V3, V3 + 1j))],
+    runtime.abs_vjp: [("abs_vjp(a, b)", (V4, WITH_ZERO)), ("abs_vjp(a, b)", (V3, V3 + 1j * V3[::-1]))],
+}
+RAISING = {  # helpers whose twins refuse: the error they raise under numba
+    runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),
+}
+
+
+def _compile(call: str, n: int):
+    names = ["a", "b", "c"][:n]
+    namespace = {name: getattr(runtime, name) for name in runtime.HELPERS}
+    exec(f"def case({', '.join(names)}):\n    return {call}\n", namespace)  # noqa: S102
+    return namespace["case"]
+
+
+def _same(got, want) -> None:
+    if want is None:  # (check_real returns nothing)
+        assert got is None
+        return
+    if isinstance(want, (list, tuple)):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            _same(g, w)
+        return
+    assert np.shape(got) == np.shape(want), (got, want)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    assert np.result_type(got) == np.result_type(want) or np.ndim(want) == 0
+
+
+@pytest.mark.parametrize("helper", sorted(TWINS, key=lambda h: h.__name__), ids=lambda h: h.__name__)
+def test_twin_gives_the_helpers_result(helper):
+    numba_module()  # (registers the twins)
+    if helper in RAISING:
+        call, args, error = RAISING[helper]
+        with pytest.raises(error):
+            numba.njit(_compile(call, len(args)))(*args)
+        return
+    for call, args in CASES[helper]:
+        case = _compile(call, len(args))
+        _same(numba.njit(case)(*args), case(*args))
+
+
+def test_every_twin_has_cases():
+    missing = [h.__name__ for h in TWINS if h not in CASES and h not in RAISING]
+    assert not missing, f"twins without cases in {__file__}: {missing}"

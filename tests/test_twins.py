@@ -89,6 +89,8 @@ CASES: dict = {
         ("zero_adjoint(a)", (M34,)),
         ("zero_adjoint(a)", (1.5,)),
         ("zero_adjoint(None)", ()),
+        ("zero_adjoint(a if b > 0.0 else None)", (1.5, 1.0)),  # (numba: an Optional number)
+        ("zero_adjoint(a if b > 0.0 else None)", (1.5, -1.0)),
     ],
     runtime.not_a_dict: [("not_a_dict(a, 'f.py:1')", (V3,))],
     runtime.with_item: [

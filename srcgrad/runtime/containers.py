@@ -303,6 +303,8 @@ def _zero_adjoint(x):
 
     if isinstance(x, (types.NoneType, types.Omitted)) or x is None:
         return lambda x: 0.0
+    if isinstance(x, types.Optional) and is_number(x.type):  # (a number, or None before a loop)
+        return lambda x: 0.0
     if is_array(x):
         return lambda x: np.zeros_like(x)
     if is_number(x):

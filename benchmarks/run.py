@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--quick]
 
-Times, side by side in one run and single-threaded (BLAS threads pinned to 1), the plain
+Times, side by side in one run and single-threaded (the process pinned to one core, BLAS and XLA told to use one thread), the plain
 function, a hand-written numpy gradient, srcgrad's cached gradient and the peers that can be
 imported (autograd; JAX eager and ``jax.jit``; torch), on the workloads of
 ``benchmarks/workloads.py``. Every gradient is checked against the hand-written one with
@@ -17,8 +17,13 @@ four elements. ``--quick`` uses fewer rounds and smaller data, and finishes in s
 
 import os
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[var] = "1"
+# XLA's CPU client multithreads its dots unless told not to; one core for the whole process
+# makes "single thread" hold for every library, whatever threads it starts
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false " + os.environ.get("XLA_FLAGS", "")
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -307,7 +312,7 @@ def machine(peers):
         f"Python {platform.python_version()} ({platform.python_implementation()}), numpy {np.__version__}, "
         f"srcgrad {srcgrad.__version__}" + (f", {versions}" if versions else "") + "; "
         f"{platform.system()} {platform.machine()} ({platform.processor() or 'unknown CPU'}), "
-        f"{os.cpu_count()} CPUs; BLAS threads pinned to 1"
+        f"{os.cpu_count()} CPUs; pinned to one core, BLAS and XLA single-threaded"
     )
 
 
@@ -332,6 +337,7 @@ def main():
     parser.add_argument(
         "--no-jit", action="store_true", help="no srcgrad jit column (numba compiles for minutes)"
     )
+    parser.add_argument("--only", nargs="+", choices=workloads.NAMES, help="time these workloads only")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.jit)
@@ -354,6 +360,8 @@ def main():
 
     rows = []
     for w in workloads.make_workloads(quick=args.quick):
+        if args.only and w.name not in args.only:
+            continue
         want = w.by_hand(*w.args)
         g = srcgrad.grad(w.f, wrt=w.wrt)
         if not agrees(g(*w.args), want):

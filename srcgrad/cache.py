@@ -58,6 +58,7 @@ from .rules import BUILTIN, RULES, lookup
 FORMAT = 3  # 3: a helper's recipe names its module in the srcgrad.runtime package
 MAGIC = importlib.util.MAGIC_NUMBER.hex()  # marshalled code is read by this bytecode version only
 DEFAULT_LIMIT = 64 * 2**20  # bytes on disk before the least recently used entries go
+SCANS_PER_LIMIT = 16  # a process looks at the whole directory again each 1/16 of the limit it writes
 
 
 class Checks:
@@ -529,7 +530,25 @@ def store(key: str, tree: tuple[str, dict], entry: Entry, recipes_: dict[str, li
     except OSError as exc:
         warnings.warn(f"srcgrad: could not write to the cache directory {folder}: {exc}", stacklevel=3)
         return
-    evict(folder)
+    if _scan_due(folder, len(text)):
+        evict(folder)
+
+
+_unscanned: dict[Path, int] = {}  # bytes this process wrote to a folder since it last evicted there
+_unscanned_lock = threading.Lock()
+
+
+def _scan_due(folder: Path, written: int) -> bool:
+    """Whether to evict after writing ``written`` bytes: at a process's first write and then
+    after each ``1/SCANS_PER_LIMIT`` of the limit. Eviction lists and stats every entry, so
+    evicting at every write made N writes cost N^2 (seconds per write in a cache of
+    thousands of entries); now the directory overshoots the limit by at most that fraction
+    per writing process."""
+    with _unscanned_lock:
+        since = _unscanned.get(folder)
+        due = since is None or since + written >= limit() // SCANS_PER_LIMIT
+        _unscanned[folder] = 0 if due else since + written
+    return due
 
 
 def limit() -> int:
@@ -547,7 +566,7 @@ def evict(folder: Path, max_bytes: int | None = None) -> None:
     """Remove the least recently used entries until the directory fits in the size limit."""
     max_bytes = limit() if max_bytes is None else max_bytes
     files = []
-    for path in entries(folder):
+    for path in folder.glob("[0-9a-f]*.json"):
         try:
             info = path.stat()
         except OSError:

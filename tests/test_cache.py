@@ -1264,6 +1264,32 @@ def test_eviction_keeps_the_size_limit_and_the_most_recently_used(tmp_path, priv
         check(srcgrad.grad(f), f)
 
 
+def test_a_large_cache_is_scanned_once_per_sixteenth_of_the_limit(tmp_path, private_cache, monkeypatch):
+    """Eviction lists and stats every entry: once per write, N writes into a cache of thousands
+    of entries cost seconds each. A process evicts at its first write, then after writing each
+    1/16 of the limit, and the directory stays within the limit plus that."""
+    folder, _ = private_cache
+    mod = load_module(private_cache, tmp_path, MANY, "many")
+    fs = [getattr(mod, f"f{i}") for i in range(6)]
+    scans = []
+    evict = cache.evict
+    monkeypatch.setattr(cache, "evict", lambda folder: scans.append(folder) or evict(folder))
+    srcgrad.grad(fs[0])
+    size = entries(folder)[0].stat().st_size
+    monkeypatch.setenv("SRCGRAD_CACHE_SIZE", str(size * 40))  # a sixteenth: 2.5 entries
+    for f in fs[1:]:
+        srcgrad.grad(f)
+    assert len(entries(folder)) == 6
+    assert len(scans) == 2, "expected scans at the first write and the fourth (2.5 entries' worth on)"
+    monkeypatch.setenv("SRCGRAD_CACHE_SIZE", str(size * 4))
+    for f in fs:
+        cache.clear()
+        monkeypatch.setattr(cache, "_unscanned", {})  # a new process: its first write scans
+        srcgrad.value_and_grad(f)  # a new entry
+        sizes = [p.stat().st_size for p in entries(folder)]
+        assert sum(sizes) <= size * 4 + size * 4 // 16 + max(sizes)
+
+
 def test_cli_cache_info_and_clear(tmp_path, private_cache):
     folder, _ = private_cache
     mod = load_module(private_cache, tmp_path, MANY, "many")

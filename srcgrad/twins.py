@@ -71,20 +71,31 @@ def sum_to_kernel() -> Any:
         n, m = g.ndim, len(shape)
         out = np.zeros(shape, g.dtype)
         flat = out.reshape(-1)
-        strides = np.zeros(n, np.int64)
+        strides = np.zeros(n, np.int64)  # of out, along each axis of g (0 where summed)
         step = 1
         for i in range(m - 1, -1, -1):
             if shape[i] != 1:
                 strides[n - m + i] = step
             step *= shape[i]
         values = np.ascontiguousarray(g).reshape(-1)
+        width = g.shape[n - 1] if n > 0 else 1  # a row: g's last axis, kept or summed whole
+        if values.size == 0:
+            return out
+        keep_last = n > 0 and strides[n - 1] != 0
         index = np.zeros(n, np.int64)
-        for k in range(values.size):
+        for row in range(values.size // width):
             at = 0
-            for i in range(n):
+            for i in range(n - 1):
                 at += index[i] * strides[i]
-            flat[at] += values[k]
-            i = n - 1
+            start = row * width
+            if keep_last:
+                flat[at : at + width] += values[start : start + width]
+            else:
+                total = flat[at]
+                for j in range(width):
+                    total += values[start + j]
+                flat[at] = total
+            i = n - 2
             while i >= 0:
                 index[i] += 1
                 if index[i] < g.shape[i]:

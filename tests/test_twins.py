@@ -165,3 +165,24 @@ def test_twin_gives_the_helpers_result(helper):
 def test_every_twin_has_cases():
     missing = [h.__name__ for h in TWINS if h not in CASES and h not in RAISING]
     assert not missing, f"twins without cases in {__file__}: {missing}"
+
+
+def test_unbroadcast_kernel_sums_every_broadcast_pair():
+    """``sum_to``, the loop under ``unbroadcast``'s twin, on every way an array of one to four
+    axes sums to a shape of one or more axes (``()`` never reaches it: the twin sums a scalar's
+    adjoint whole): numpy's sum over the broadcast axes, to rounding."""
+    import itertools
+
+    from srcgrad.twins import sum_to_kernel
+
+    rng = np.random.default_rng(3)
+    full = (2, 3, 1, 4)
+    for n in range(1, len(full) + 1):
+        g = rng.normal(size=full[len(full) - n :])
+        for m in range(1, n + 1):
+            for ones in itertools.product((False, True), repeat=m):
+                shape = tuple(1 if one else k for one, k in zip(ones, g.shape[n - m :]))
+                lead = tuple(range(n - m))
+                kept = tuple(n - m + i for i, one in enumerate(ones) if one and g.shape[n - m + i] != 1)
+                want = np.sum(g, axis=lead + kept, keepdims=True).reshape(shape)
+                np.testing.assert_allclose(sum_to_kernel()(g, shape), want, rtol=1e-13, atol=1e-15)

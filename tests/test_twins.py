@@ -30,6 +30,40 @@ TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
 CASES: dict = {
     # -- twins-linalg: products, linear_algebra, decompositions. Matrices as numba's np.linalg
     # takes them (float64, 2-d); decompositions' outputs and adjoints as tuples (numba's own).
+    runtime.kron_vjp_a: [
+        ("kron_vjp_a(a, b, c)", ((RNG_LINALG := np.random.default_rng(17)).normal(size=12), V3, V4)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(12, 12)), M34, M43)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(3, 12)), V3, M34)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(3, 16)), M34, V4)),
+    ],
+    runtime.kron_vjp_b: [
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=12), V3, V4)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(12, 12)), M34, M43)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(3, 12)), V3, M34)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(3, 16)), M34, V4)),
+    ],
+    runtime.convolve_vjp_a: [
+        ("convolve_vjp_a(a, b, c)", (RNG_LINALG.normal(size=6), V4, V3)),
+        ("convolve_vjp_a(a, b, c, 'same')", (V4, V4, V3)),
+        ("convolve_vjp_a(a, b, c, 'same')", (V3, V3, V4)),
+        ("convolve_vjp_a(a, b, c, 'valid')", (V3[:2], V4, V3)),
+    ],
+    runtime.convolve_vjp_v: [
+        ("convolve_vjp_v(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V4, V3)),
+        ("convolve_vjp_v(a, b, c, 'same')", (V3, V3, V4)),
+        ("convolve_vjp_v(a, b, c, 'valid')", (V3[:2], V3, V4)),
+    ],
+    runtime.correlate_vjp_a: [
+        ("correlate_vjp_a(a, b, c)", (V3[:2], V4, V3)),
+        ("correlate_vjp_a(a, b, c, 'same')", (V4, V4, V3)),
+        ("correlate_vjp_a(a, b, c, 'same')", (V3, V3, V4)),
+        ("correlate_vjp_a(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V3, V4)),
+    ],
+    runtime.correlate_vjp_v: [
+        ("correlate_vjp_v(a, b, c, 'valid')", (V3[:2], V4, V3)),
+        ("correlate_vjp_v(a, b, c, 'same')", (V3, V3, V4)),
+        ("correlate_vjp_v(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V3, V4)),
+    ],
     runtime.norm_vjp: [
         ("norm_vjp(a, b, c)", (1.5, np.linalg.norm(V4), V4)),
         ("norm_vjp(a, b, c)", (1.5, 0.0, np.zeros(3))),

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import ndim_of, twin
+from ..twins import is_float64_array, literal, ndim_of, twin
 from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
 from .broadcasting import unbroadcast
 from .checks import real_only, refuse
@@ -229,6 +229,60 @@ def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
     return np.reshape(out, np.shape(b))
 
 
+def _kron_twin(g: Any, a: Any, b: Any, wrt_a: bool) -> Any:
+    """The twin of ``kron_vjp_a`` (``wrt_a``) or ``kron_vjp_b``, for vectors and matrices (those
+    numba's np.kron takes): ``g`` cut into blocks of ``b``'s shape, one per entry of ``a``."""
+    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+        return None
+    if not is_float64_array(g, max(a.ndim, b.ndim)):
+        return None
+    from .decompositions import numba_njit
+
+    row = numba_njit(lambda x: np.ascontiguousarray(x).reshape((1, x.shape[0])))
+    same = numba_njit(lambda x: np.ascontiguousarray(x))
+    matrix_a, matrix_b = (row if x.ndim == 1 else same for x in (a, b))
+
+    def blocks(g, a, b):
+        a2, b2 = matrix_a(a), matrix_b(b)
+        (pa, qa), (pb, qb) = a2.shape, b2.shape
+        return a2, b2, np.ascontiguousarray(g).reshape((pa * pb, qa * qb))
+
+    blocks = numba_njit(blocks)
+    if wrt_a:
+
+        def impl_a(g, a, b):  # each block of g dotted with b
+            a2, b2, g2 = blocks(g, a, b)
+            (pa, qa), (pb, qb) = a2.shape, b2.shape
+            out = np.zeros((pa, qa))
+            for i in range(pa):
+                for j in range(qa):
+                    out[i, j] = np.sum(g2[i * pb : (i + 1) * pb, j * qb : (j + 1) * qb] * b2)
+            return out.reshape(a.shape)
+
+        return impl_a
+
+    def impl_b(g, a, b):  # the blocks of g weighted by a and summed
+        a2, b2, g2 = blocks(g, a, b)
+        (pa, qa), (pb, qb) = a2.shape, b2.shape
+        out = np.zeros((pb, qb))
+        for i in range(pa):
+            for j in range(qa):
+                out += a2[i, j] * g2[i * pb : (i + 1) * pb, j * qb : (j + 1) * qb]
+        return out.reshape(b.shape)
+
+    return impl_b
+
+
+@twin(kron_vjp_a)
+def _kron_vjp_a(g, a, b):
+    return _kron_twin(g, a, b, True)
+
+
+@twin(kron_vjp_b)
+def _kron_vjp_b(g, a, b):
+    return _kron_twin(g, a, b, False)
+
+
 def _chain(arrays: Any) -> list:
     """The operands of ``multi_dot`` as matrices: a 1-d first one is a row, a 1-d last one a column."""
     mats = list(arrays)
@@ -407,14 +461,60 @@ def _conv_vjp(g: Any, a: Any, v: Any, mode: str, correlate: bool, wrt_a: bool) -
     return np.reshape(np.flip(d_kernel) if correlate else d_kernel, np.shape(v))
 
 
+def _conv_twin(g: Any, a: Any, v: Any, mode: Any, correlate: bool, wrt_a: bool) -> Any:
+    """The twin of ``_conv_vjp``, for real vectors and a mode spelled in the call."""
+    mode = literal(mode)
+    if mode is None:  # (omitted: the helper's default)
+        mode = "valid" if correlate else "full"
+    if mode not in ("full", "same", "valid"):
+        return None
+    if not (is_float64_array(g, 1) and is_float64_array(a, 1) and is_float64_array(v, 1)):
+        return None
+    from .decompositions import numba_njit
+
+    if mode == "full":  # (``_conv_offset``)
+        offset_of = numba_njit(lambda n, m: 0)
+    elif mode == "valid":
+        offset_of = numba_njit(lambda n, m: min(n, m) - 1)
+    elif correlate:
+        offset_of = numba_njit(
+            lambda n, m: (min(n, m) - 1) - (min(n, m) - 1) // 2 if n < m else (min(n, m) - 1) // 2
+        )
+    else:
+        offset_of = numba_njit(lambda n, m: (min(n, m) - 1) // 2)
+    default = "valid" if correlate else "full"
+
+    def impl(g, a, v, mode=default):
+        n, m = a.shape[0], v.shape[0]
+        full = np.zeros(n + m - 1)
+        offset = offset_of(n, m)
+        full[offset : offset + g.shape[0]] = g
+        if wrt_a:  # (correlate(a, v) is the convolution with v reversed)
+            return np.correlate(full, np.ascontiguousarray(v[::-1]) if correlate else v, "valid")
+        d_kernel = np.correlate(full, a, "valid")
+        return np.ascontiguousarray(d_kernel[::-1]) if correlate else d_kernel
+
+    return impl
+
+
 def convolve_vjp_a(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
     """The adjoint of ``a`` in ``np.convolve(a, v, mode)``."""
     return _conv_vjp(g, a, v, mode, False, True)
 
 
+@twin(convolve_vjp_a)
+def _convolve_vjp_a(g, a, v, mode="full"):
+    return _conv_twin(g, a, v, mode, False, True)
+
+
 def convolve_vjp_v(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
     """The adjoint of ``v`` in ``np.convolve(a, v, mode)``."""
     return _conv_vjp(g, a, v, mode, False, False)
+
+
+@twin(convolve_vjp_v)
+def _convolve_vjp_v(g, a, v, mode="full"):
+    return _conv_twin(g, a, v, mode, False, False)
 
 
 def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
@@ -423,7 +523,17 @@ def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     return _conv_vjp(g, a, v, mode, True, True)
 
 
+@twin(correlate_vjp_a)
+def _correlate_vjp_a(g, a, v, mode="valid"):
+    return _conv_twin(g, a, v, mode, True, True)
+
+
 def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     """The adjoint of ``v`` in ``np.correlate(a, v, mode)`` (real arrays)."""
     real_only(v, "np.correlate")
     return _conv_vjp(g, a, v, mode, True, False)
+
+
+@twin(correlate_vjp_v)
+def _correlate_vjp_v(g, a, v, mode="valid"):
+    return _conv_twin(g, a, v, mode, True, False)

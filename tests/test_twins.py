@@ -64,6 +64,18 @@ CASES: dict = {
         ("correlate_vjp_v(a, b, c, 'same')", (V3, V3, V4)),
         ("correlate_vjp_v(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V3, V4)),
     ],
+    runtime.inner_vjp_a: [
+        ("inner_vjp_a(a, b, c)", (1.5, V3, V3)),
+        ("inner_vjp_a(a, b, c)", (V3, M34, V4)),
+        ("inner_vjp_a(a, b, c)", (V3, V4, M34)),
+        ("inner_vjp_a(a, b, c)", (M34[:, :2], M34, M34[:2])),
+    ],
+    runtime.inner_vjp_b: [
+        ("inner_vjp_b(a, b, c)", (1.5, V3, V3)),
+        ("inner_vjp_b(a, b, c)", (V3, M34, V4)),
+        ("inner_vjp_b(a, b, c)", (V3, V4, M34)),
+        ("inner_vjp_b(a, b, c)", (M34[:, :2], M34, M34[:2])),
+    ],
     runtime.norm_vjp: [
         ("norm_vjp(a, b, c)", (1.5, np.linalg.norm(V4), V4)),
         ("norm_vjp(a, b, c)", (1.5, 0.0, np.zeros(3))),

@@ -172,6 +172,39 @@ def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
     return inner_vjp(g, a, b, 1)
 
 
+@twin(inner_vjp_a)
+def _inner_vjp_a(g, a, b):
+    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+        return None
+    if a.ndim == 1 and b.ndim == 1:
+        return (lambda g, a, b: g * b) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2):
+        return None
+    if a.ndim == 1:  # (np.inner(a, b) = b @ a)
+        return lambda g, a, b: g @ b
+    return (lambda g, a, b: np.outer(g, b)) if b.ndim == 1 else (lambda g, a, b: g @ b)
+
+
+@twin(inner_vjp_b)
+def _inner_vjp_b(g, a, b):
+    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+        return None
+    if a.ndim == 1 and b.ndim == 1:
+        return (lambda g, a, b: g * a) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2):
+        return None
+    if a.ndim == 1:
+        return lambda g, a, b: np.outer(g, a)
+    return (lambda g, a, b: a.T @ g) if b.ndim == 1 else (lambda g, a, b: g.T @ a)
+
+
+def is_float64(t: Any) -> bool:
+    """Is the numba type ``t`` a float64 number's?"""
+    from numba.core import types
+
+    return t == types.float64
+
+
 def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
     if np.ndim(axes) == 0:
         n = int(axes)

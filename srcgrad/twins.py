@@ -221,7 +221,10 @@ def numpy_beyond_numba() -> None:
     """numpy functions as generated code calls them, where numba takes other types only:
     ``np.zeros_like(x)``, ``np.ones_like(x)`` and ``np.reshape(t, ())`` of a number,
     ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``;
-    and ``np.inner`` of vectors and matrices, which numba lacks."""
+    and the products numba lacks (``srcgrad.runtime.products.numpy_products``)."""
+    from .runtime.products import numpy_products
+
+    numpy_products()
     from numba.core import types
     from numba.extending import overload
 
@@ -290,16 +293,6 @@ def numpy_beyond_numba() -> None:
             return out
 
         return impl
-
-    @overload(np.inner)
-    def _inner(a, b):  # (vectors and matrices of one float or complex dtype)
-        if not (is_array(a) and is_array(b) and a.dtype == b.dtype and a.ndim <= 2 and b.ndim <= 2):
-            return None
-        if not isinstance(a.dtype, (types.Float, types.Complex)) or 0 in (a.ndim, b.ndim):
-            return None
-        if a.ndim == 1:
-            return lambda a, b: np.dot(b, a)
-        return (lambda a, b: np.dot(a, b)) if b.ndim == 1 else (lambda a, b: np.dot(a, b.T))
 
     @overload(reversed)
     def _reversed(r):

@@ -76,6 +76,19 @@ CASES: dict = {
         ("inner_vjp_b(a, b, c)", (V3, V4, M34)),
         ("inner_vjp_b(a, b, c)", (M34[:, :2], M34, M34[:2])),
     ],
+    runtime.tensordot_vjp_a: [
+        ("tensordot_vjp_a(a, b, c)", (1.5, M34, M34)),
+        ("tensordot_vjp_a(a, b, c, 1)", (M34 @ M43 @ M34, M34, M43 @ M34)),
+        ("tensordot_vjp_a(a, b, c, 0)", (np.outer(V4, V3), V4, V3)),
+        ("tensordot_vjp_a(a, b, c, 2)", (V4[:2], T234, M34)),
+        ("tensordot_vjp_a(a, b, c, 2)", (V4[:2], T234.transpose(0, 2, 1), M43)),
+    ],
+    runtime.tensordot_vjp_b: [
+        ("tensordot_vjp_b(a, b, c)", (1.5, M34, M34)),
+        ("tensordot_vjp_b(a, b, c, 1)", (M34 @ M43 @ M34, M34, M43 @ M34)),
+        ("tensordot_vjp_b(a, b, c, 0)", (np.outer(V4, V3), V4, V3)),
+        ("tensordot_vjp_b(a, b, c, 1)", (RNG_LINALG.normal(size=(2, 3, 3)), T234, M43)),
+    ],
     runtime.norm_vjp: [
         ("norm_vjp(a, b, c)", (1.5, np.linalg.norm(V4), V4)),
         ("norm_vjp(a, b, c)", (1.5, 0.0, np.zeros(3))),

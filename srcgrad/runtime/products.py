@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_float64_array, literal, ndim_of, twin
+from ..twins import is_array, is_float64_array, literal, ndim_of, twin
 from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
 from .broadcasting import unbroadcast
 from .checks import real_only, refuse
+from .decompositions import numba_njit
 from .forward import zero_tangent
 
 __all__ = [
@@ -205,6 +206,67 @@ def is_float64(t: Any) -> bool:
     return t == types.float64
 
 
+def _integer_axes(a: Any, b: Any, axes: Any) -> int | None:
+    """``tensordot``'s ``axes`` where the call spells an integer that fits ``a`` and ``b`` (numba
+    types), else None: what the twins and numba's ``np.tensordot`` below take."""
+    n = literal(axes)
+    if not (isinstance(n, int) and not isinstance(n, bool) and is_array(a) and is_array(b)):
+        return None
+    if min(a.ndim, b.ndim) == 0:
+        return None
+    return n if 0 <= n <= min(a.ndim, b.ndim) else None
+
+
+def _product(shape: Any, k: int) -> int:
+    """The product of the first ``k`` integers in ``shape`` (1 for none), as numba compiles it
+    (where a slice of a shape could be an empty tuple, which numba cannot loop over)."""
+    out = 1
+    for i in range(k):
+        out *= shape[i]
+    return out
+
+
+def numpy_products() -> None:
+    """``np.inner`` of vectors and matrices and ``np.tensordot`` with integer ``axes`` for numba,
+    which has neither (so that their rules, and their adjoints' twins, compile)."""
+    from numba.core import types
+    from numba.extending import overload
+
+    def same_dtype(a, b):  # (numba's np.dot: one float or complex dtype)
+        return (
+            is_array(a)
+            and is_array(b)
+            and a.dtype == b.dtype
+            and isinstance(a.dtype, (types.Float, types.Complex))
+        )
+
+    @overload(np.inner)
+    def _inner(a, b):
+        if not (same_dtype(a, b) and a.ndim in (1, 2) and b.ndim in (1, 2)):
+            return None
+        if a.ndim == 1:
+            return lambda a, b: np.dot(b, a)
+        return (lambda a, b: np.dot(a, b)) if b.ndim == 1 else (lambda a, b: np.dot(a, b.T))
+
+    @overload(np.tensordot)
+    def _tensordot(a, b, axes=2):
+        n = _integer_axes(a, b, axes)
+        if n is None or not same_dtype(a, b):
+            return None
+        free, product = a.ndim - n, numba_njit(_product)
+        number = a.ndim == b.ndim == n
+
+        def impl(a, b, axes=2):  # (free a, contracted) times (contracted, free b)
+            for i in range(n):
+                if a.shape[free + i] != b.shape[i]:
+                    raise ValueError("shape-mismatch for sum")
+            a2 = np.ascontiguousarray(a).reshape((product(a.shape, free), -1))
+            out = a2 @ np.ascontiguousarray(b).reshape((a2.shape[1], -1))
+            return out[0, 0] if number else out.reshape(a.shape[:free] + b.shape[n:])
+
+        return impl
+
+
 def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
     if np.ndim(axes) == 0:
         n = int(axes)
@@ -240,6 +302,45 @@ def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     return np.transpose(out, _inverse(source)) if source else out
 
 
+@twin(tensordot_vjp_a)
+def _tensordot_vjp_a(g, a, b, axes=2):
+    n = _integer_axes(a, b, axes)
+    if n is None or not (is_float64_array(a) and is_float64_array(b)):
+        return None
+    if a.ndim == b.ndim == n:  # a number
+        return (lambda g, a, b, axes=2: g * b) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2 * n):
+        return None
+
+    product = numba_njit(_product)
+
+    def impl(g, a, b, axes=2):  # g (free a, free b) times b (contracted, free b) transposed
+        b2 = np.ascontiguousarray(b).reshape((product(b.shape, n), -1))
+        g2 = np.ascontiguousarray(g).reshape((-1, b2.shape[1]))
+        return (g2 @ b2.T).reshape(a.shape)
+
+    return impl
+
+
+@twin(tensordot_vjp_b)
+def _tensordot_vjp_b(g, a, b, axes=2):
+    n = _integer_axes(a, b, axes)
+    if n is None or not (is_float64_array(a) and is_float64_array(b)):
+        return None
+    if a.ndim == b.ndim == n:
+        return (lambda g, a, b, axes=2: g * a) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2 * n):
+        return None
+    free, product = a.ndim - n, numba_njit(_product)
+
+    def impl(g, a, b, axes=2):  # a (free a, contracted) transposed times g (free a, free b)
+        a2 = np.ascontiguousarray(a).reshape((product(a.shape, free), -1))
+        g2 = np.ascontiguousarray(g).reshape((a2.shape[0], -1))
+        return (a2.T @ g2).reshape(b.shape)
+
+    return impl
+
+
 def _kron_layout(g: Any, a: Any, b: Any) -> tuple:
     nd = max(np.ndim(a), np.ndim(b))
     sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
@@ -269,7 +370,6 @@ def _kron_twin(g: Any, a: Any, b: Any, wrt_a: bool) -> Any:
         return None
     if not is_float64_array(g, max(a.ndim, b.ndim)):
         return None
-    from .decompositions import numba_njit
 
     row = numba_njit(lambda x: np.ascontiguousarray(x).reshape((1, x.shape[0])))
     same = numba_njit(lambda x: np.ascontiguousarray(x))
@@ -503,7 +603,6 @@ def _conv_twin(g: Any, a: Any, v: Any, mode: Any, correlate: bool, wrt_a: bool) 
         return None
     if not (is_float64_array(g, 1) and is_float64_array(a, 1) and is_float64_array(v, 1)):
         return None
-    from .decompositions import numba_njit
 
     if mode == "full":  # (``_conv_offset``)
         offset_of = numba_njit(lambda n, m: 0)

@@ -64,3 +64,13 @@ def test_what_numba_is_not_given_stays_refused():
     numba_module()
     with pytest.raises(numba.core.errors.TypingError):
         numba.njit(lambda a, b: np.tensordot(a, b, ([1], [0])))(np.ones((2, 3)), np.ones((3, 2)))
+
+
+def multi_dot(a, b, c):
+    return np.linalg.multi_dot([a, b, c])
+
+
+def test_multi_dot():
+    numba_module()
+    x, y, z = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2))
+    np.testing.assert_allclose(numba.njit(multi_dot)(x, y, z), multi_dot(x, y, z), rtol=1e-13)

@@ -169,6 +169,14 @@ CASES: dict = {
         ),
     ],
     runtime.eigvals_vjp: [("eigvals_vjp(a, b)", (V3, NS))],
+    runtime.multi_dot_vjp: [
+        ("multi_dot_vjp(a, [b, c])", (M34 @ M34.T, M34, M43)),
+        ("multi_dot_vjp(a, [b, c, b.T])", (M43 @ M34, M43, S33)),
+    ],
+    runtime.multi_dot_jvp: [
+        ("multi_dot_jvp([b.T, a.T], [a, b])", (M34, M43)),
+        ("multi_dot_jvp([a, b, c], [c, b, a])", (S33, S33.T, SPD)),
+    ],
     runtime.check_scalar: [("check_scalar(a, 'f.py:1')", (1.5,)), ("check_scalar(a, 'f.py:1')", (V3[:1],))],
     runtime.check_real: [("check_real('f.py:1', a, b)", (V3, 2.0))],
     runtime.real_like: [("real_like(a, b)", (V3, V3)), ("real_like(a, b)", (V3 + 1j, V3))],

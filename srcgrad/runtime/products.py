@@ -227,8 +227,9 @@ def _product(shape: Any, k: int) -> int:
 
 
 def numpy_products() -> None:
-    """``np.inner`` of vectors and matrices and ``np.tensordot`` with integer ``axes`` for numba,
-    which has neither (so that their rules, and their adjoints' twins, compile)."""
+    """``np.inner`` of vectors and matrices, ``np.tensordot`` with integer ``axes`` and
+    ``np.linalg.multi_dot`` of a list of matrices for numba, which has none of them (so that
+    their rules, and their adjoints' twins, compile)."""
     from numba.core import types
     from numba.extending import overload
 
@@ -247,6 +248,19 @@ def numpy_products() -> None:
         if a.ndim == 1:
             return lambda a, b: np.dot(b, a)
         return (lambda a, b: np.dot(a, b)) if b.ndim == 1 else (lambda a, b: np.dot(a, b.T))
+
+    @overload(np.linalg.multi_dot)
+    def _multi_dot(arrays):  # (a list of float64 matrices, multiplied from the left)
+        if not _matrices(arrays):
+            return None
+        chain = numba_njit(_chain_product)
+
+        def impl(arrays):
+            if len(arrays) < 2:
+                raise ValueError("Expecting at least two arrays.")
+            return chain(arrays, 0, len(arrays))
+
+        return impl
 
     @overload(np.tensordot)
     def _tensordot(a, b, axes=2):
@@ -446,6 +460,65 @@ def multi_dot_jvp(t: Any, arrays: Any) -> Any:
     of the product with that factor replaced by its tangent."""
     arrays = list(arrays)
     return sum(np.linalg.multi_dot(arrays[:i] + [t[i]] + arrays[i + 1 :]) for i in range(len(arrays)))
+
+
+def _matrices(arrays: Any) -> bool:
+    """Is the numba type ``arrays`` a list of float64 matrices (what multi_dot's twins take)?"""
+    from numba.core import types
+
+    return isinstance(arrays, types.List) and is_float64_array(arrays.dtype, 2)
+
+
+def _chain_product(arrays: Any, start: int, stop: int) -> Any:
+    """``arrays[start] @ ... @ arrays[stop - 1]`` (at least one), as numba compiles it."""
+    out = np.ascontiguousarray(arrays[start])
+    for k in range(start + 1, stop):
+        out = out @ arrays[k]
+    return out
+
+
+@twin(multi_dot_vjp)
+def _multi_dot_vjp(g, arrays):
+    if not (_matrices(arrays) and is_float64_array(g, 2)):
+        return None
+    chain = numba_njit(_chain_product)
+
+    def impl(g, arrays):  # the factors before, transposed, times g times those after, transposed
+        n = len(arrays)
+        out = []
+        for i in range(n):
+            part = np.ascontiguousarray(g)
+            if i > 0:
+                part = chain(arrays, 0, i).T @ part
+            if i < n - 1:
+                part = part @ chain(arrays, i + 1, n).T
+            out.append(part)
+        return out
+
+    return impl
+
+
+@twin(multi_dot_jvp)
+def _multi_dot_jvp(t, arrays):
+    from numba.core import types
+
+    if not (_matrices(arrays) and isinstance(t, types.List) and is_float64_array(t.dtype, 2)):
+        return None
+    chain = numba_njit(_chain_product)
+
+    def impl(t, arrays):  # the sum over the factors of the chain with that factor's tangent
+        n = len(arrays)
+        out = np.zeros((arrays[0].shape[0], arrays[n - 1].shape[1]))
+        for i in range(n):
+            part = np.ascontiguousarray(t[i])
+            if i > 0:
+                part = chain(arrays, 0, i) @ part
+            if i < n - 1:
+                part = part @ chain(arrays, i + 1, n)
+            out += part
+        return out
+
+    return impl
 
 
 def chain_subscripts(arrays: Any) -> str:

@@ -174,7 +174,7 @@ def _eigh_vjp(g, ans, uplo="L"):
         w, v = ans
         gw, gv = g
         n = w.shape[-1]
-        inner = gw.reshape((1, n)) * np.eye(n)
+        inner = np.diag(gw)
         if np.any(gv):
             inner = inner + gaps(w) * (v.T @ gv)
         full = v @ (inner @ v.T)
@@ -287,8 +287,8 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
 
     def core(u, s, vh, gu, gs, gvh, m, n, vectors):  # (svd_vjp's formula, for matrices)
         k = s.shape[0]
-        rows, cols = s.reshape((k, 1)), s.reshape((1, k))
-        inner = gs.reshape((1, k)) * np.eye(k)
+        rows, cols = np.ascontiguousarray(s).reshape((k, 1)), np.ascontiguousarray(s).reshape((1, k))
+        inner = np.diag(gs)
         if np.any(gu):
             j = gaps(s**2) * (u.T @ gu)
             inner = inner + (j + j.T) * cols
@@ -462,7 +462,7 @@ def _eigvalsh_vjp(g, a, uplo="L"):
     def impl(g, a, uplo="L"):  # (v diag(g) v^T does not depend on the eigenvectors' signs)
         w, v = eigh(a)
         n = w.shape[-1]
-        full = v @ ((g.reshape((1, n)) * np.eye(n)) @ v.T)
+        full = v @ (np.diag(g) @ v.T)
         return full * np.eye(n) + (full + full.T) * triangle(n)
 
     return impl
@@ -559,11 +559,10 @@ def _eig_vjp(g, ans, a):
     def impl(g, ans, a):
         w, u = ans
         gw, gu = g
-        n = w.shape[-1]
-        inner = gw.reshape((1, n)) * np.eye(n)
+        inner = np.diag(gw)
         if np.any(gu):
             s = np.sum(u * gu, axis=0)  # diag(u^T gu)
-            inner = inner + gaps(w) * (u.T @ (gu - s.reshape((1, n)) * u))
+            inner = inner + gaps(w) * (u.T @ (gu - s * u))
         return np.linalg.solve(u.T, inner @ u.T)
 
     return impl
@@ -582,7 +581,7 @@ def _eigvals_vjp(g, a):
 
     def impl(g, a):  # (numba's eig of a real matrix: real eigenvalues, in numpy's order)
         w, u = np.linalg.eig(a)
-        return np.linalg.solve(u.T, (g.reshape((1, w.shape[0])) * np.eye(w.shape[0])) @ u.T)
+        return np.linalg.solve(u.T, np.diag(g) @ u.T)
 
     return impl
 

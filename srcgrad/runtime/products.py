@@ -153,6 +153,19 @@ def _matmul_vjp_b(g, a, b):
     return None
 
 
+def _shaped(t: Any, *ndims: int) -> bool:
+    """Is the numba type ``t`` a real array (with one of ``ndims`` dimensions, if given)? The
+    operand whose adjoint a product's helper computes is read for its shape only: any real
+    dtype will do (the others must be float64 for numba's products)."""
+    from numba.core import types
+
+    return (
+        is_array(t)
+        and isinstance(t.dtype, (types.Integer, types.Float, types.Boolean))
+        and (not ndims or t.ndim in ndims)
+    )
+
+
 def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
     """The adjoint of operand ``which`` (0 or 1) of ``np.inner(a, b)``, for any dimensions."""
     x, other = (a, b) if which == 0 else (b, a)
@@ -175,7 +188,7 @@ def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
 
 @twin(inner_vjp_a)
 def _inner_vjp_a(g, a, b):
-    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+    if not (_shaped(a, 1, 2) and is_float64_array(b, 1, 2)):
         return None
     if a.ndim == 1 and b.ndim == 1:
         return (lambda g, a, b: g * b) if is_float64(g) else None
@@ -188,7 +201,7 @@ def _inner_vjp_a(g, a, b):
 
 @twin(inner_vjp_b)
 def _inner_vjp_b(g, a, b):
-    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+    if not (is_float64_array(a, 1, 2) and _shaped(b, 1, 2)):
         return None
     if a.ndim == 1 and b.ndim == 1:
         return (lambda g, a, b: g * a) if is_float64(g) else None
@@ -319,7 +332,7 @@ def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
 @twin(tensordot_vjp_a)
 def _tensordot_vjp_a(g, a, b, axes=2):
     n = _integer_axes(a, b, axes)
-    if n is None or not (is_float64_array(a) and is_float64_array(b)):
+    if n is None or not (_shaped(a) and is_float64_array(b)):
         return None
     if a.ndim == b.ndim == n:  # a number
         return (lambda g, a, b, axes=2: g * b) if is_float64(g) else None
@@ -339,7 +352,7 @@ def _tensordot_vjp_a(g, a, b, axes=2):
 @twin(tensordot_vjp_b)
 def _tensordot_vjp_b(g, a, b, axes=2):
     n = _integer_axes(a, b, axes)
-    if n is None or not (is_float64_array(a) and is_float64_array(b)):
+    if n is None or not (is_float64_array(a) and _shaped(b)):
         return None
     if a.ndim == b.ndim == n:
         return (lambda g, a, b, axes=2: g * a) if is_float64(g) else None
@@ -380,7 +393,7 @@ def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
 def _kron_twin(g: Any, a: Any, b: Any, wrt_a: bool) -> Any:
     """The twin of ``kron_vjp_a`` (``wrt_a``) or ``kron_vjp_b``, for vectors and matrices (those
     numba's np.kron takes): ``g`` cut into blocks of ``b``'s shape, one per entry of ``a``."""
-    if not (is_float64_array(a, 1, 2) and is_float64_array(b, 1, 2)):
+    if not (_shaped(a, 1, 2) and _shaped(b, 1, 2)) or not is_float64_array(b if wrt_a else a):
         return None
     if not is_float64_array(g, max(a.ndim, b.ndim)):
         return None
@@ -674,7 +687,9 @@ def _conv_twin(g: Any, a: Any, v: Any, mode: Any, correlate: bool, wrt_a: bool) 
         mode = "valid" if correlate else "full"
     if mode not in ("full", "same", "valid"):
         return None
-    if not (is_float64_array(g, 1) and is_float64_array(a, 1) and is_float64_array(v, 1)):
+    if not (
+        is_float64_array(g, 1) and _shaped(a, 1) and _shaped(v, 1) and is_float64_array(v if wrt_a else a)
+    ):
         return None
 
     if mode == "full":  # (``_conv_offset``)

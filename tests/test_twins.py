@@ -104,7 +104,7 @@ CASES: dict = {
         ("norm_vjp(a, b, c)", (1.5, 0.0, np.zeros(3))),
         ("norm_vjp(a, b, c, None, 1)", (V3, np.linalg.norm(M34, axis=1), M34)),
         ("norm_vjp(a, b, c, 2, -1, True)", (M31, np.linalg.norm(M34, axis=-1, keepdims=True), M34)),
-        ("norm_vjp(a, b, c, 'fro', (0, 1))", (1.5, np.linalg.norm(M34), M34)),
+        ("norm_vjp(a, b, c, None, (0, 1))", (1.5, np.linalg.norm(M34), M34)),
         ("norm_vjp(a, b, c, None, (2, 0), True)", (np.ones((1, 3, 1)), np.ones((1, 3, 1)), T234)),
         ("norm_vjp(a, b, c, None, 0)", (V3, np.array([1.0, 0.0, 2.0]), M34[:, :3] * [1.0, 0.0, 1.0])),
         ("norm_vjp(a, b, c, 1)", (1.5, np.abs(WITH_ZERO).sum(), WITH_ZERO)),

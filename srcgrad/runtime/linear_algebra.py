@@ -122,8 +122,10 @@ def _norm_vjp_twin(g, ans, x, ord=None, axis=None, keepdims=False):
     order, axis_, keep = literal(ord), literal(axis), literal(keepdims)
     if not (is_float64_array(x) and isinstance(keep, bool)) or isinstance(order, bool):
         return None
-    if not (order is None or isinstance(order, (int, str))):
-        return None  # (an ord known at run time only: numba has no float literals, np.inf is one)
+    # An ord known at run time only is not taken (numba has no float literals: np.inf is one),
+    # nor 'fro' (numba's own np.linalg.norm(x, 'fro') raises at run time: the line stays refused).
+    if not (order is None or isinstance(order, int)):
+        return None
     ndim = x.ndim
     if axis_ is None:
         axes = tuple(range(ndim))
@@ -132,7 +134,7 @@ def _norm_vjp_twin(g, ans, x, ord=None, axis=None, keepdims=False):
     else:
         return None
     matrix = ndim > 1 if axis_ is None else len(axes) == 2
-    if order is None or order == "fro" or (order == 2 and not matrix):
+    if order is None or (order == 2 and not matrix):
         if len(axes) == ndim and not keep:  # a number: zero at the origin
             if not (is_number(g) and is_number(ans)):
                 return None
@@ -150,7 +152,7 @@ def _norm_vjp_twin(g, ans, x, ord=None, axis=None, keepdims=False):
             return np.where(ak == 0, 0.0, gk * x / np.where(ak == 0, 1.0, ak))
 
         return two_norm
-    if ndim != 1 or keep or isinstance(order, str) or not is_number(g):
+    if ndim != 1 or keep or not is_number(g):
         return None  # (the other norms of vectors only)
     if order == 0:  # counts nonzero entries
         return lambda g, ans, x, ord=None, axis=None, keepdims=False: np.zeros(x.shape)

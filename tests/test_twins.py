@@ -112,6 +112,13 @@ CASES: dict = {
         ("norm_vjp(a, b, c, 3)", (1.5, np.linalg.norm(WITH_ZERO, 3), WITH_ZERO)),
         ("norm_vjp(a, b, c, -1)", (1.5, np.linalg.norm(V3, -1), V3)),
     ],
+    runtime.norm_jvp: [
+        ("norm_jvp(a, b, c)", (M34.T, np.linalg.norm(M43), M43)),
+        ("norm_jvp(a, b, c)", (V4, 0.0, np.zeros(4))),
+        ("norm_jvp(a, b, c, 2)", (V4, np.linalg.norm(WITH_ZERO), WITH_ZERO)),
+        ("norm_jvp(a, b, c, 1)", (V4, np.linalg.norm(WITH_ZERO, 1), WITH_ZERO)),
+        ("norm_jvp(a, b, c, 0)", (V4, 3.0, WITH_ZERO)),
+    ],
     runtime.solve_vjp_a: [
         ("solve_vjp_a(a, b, c, b)", (V3, np.linalg.solve(S33 := M34 @ M43 + 3 * np.eye(3), V3), S33)),
         ("solve_vjp_a(a, b, c, a)", (M34, np.linalg.solve(S33, M34), S33)),
@@ -167,6 +174,13 @@ CASES: dict = {
         ("svd_vjp(a, b, c, True, False)", (V3, np.linalg.svd(M34, compute_uv=False), M34)),
         ("svd_vjp(a, b, c, False, False)", (V3, np.linalg.svd(M43, compute_uv=False), M43)),
     ],
+    runtime.svd_jvp: [
+        ("svd_jvp(a, b, c)", (S33.T, tuple(np.linalg.svd(S33)), S33)),
+        ("svd_jvp(a, b, c, False)", (M43[::-1], tuple(np.linalg.svd(M43, False)), M43)),
+        ("svd_jvp(a, b, c, False)", (M34, tuple(np.linalg.svd(M34, False)), M34)),
+        ("svd_jvp(a, b, c, False, False)", (M34, np.linalg.svd(M34, compute_uv=False), M34)),
+    ],
+    runtime.qr_jvp: [("qr_jvp(a, b, c)", (M43[::-1], tuple(np.linalg.qr(M43)), M43))],
     runtime.qr_vjp: [
         ("qr_vjp(a, b, c)", ((M43, S33), tuple(np.linalg.qr(M43)), M43)),
         ("qr_vjp(a, b, c, 'reduced')", ((S33.T, S33), tuple(np.linalg.qr(S33)), S33)),
@@ -178,6 +192,8 @@ CASES: dict = {
             ((V3, S33), tuple(np.linalg.eig(NS := S33 @ np.diag([1.0, 2.0, 4.0]) @ np.linalg.inv(S33))), NS),
         ),
     ],
+    runtime.eig_jvp: [("eig_jvp(a, b)", (S33, tuple(np.linalg.eig(NS))))],
+    runtime.eigvals_jvp: [("eigvals_jvp(a, b)", (S33, NS))],
     runtime.eigvals_vjp: [("eigvals_vjp(a, b)", (V3, NS))],
     runtime.multi_dot_vjp: [
         ("multi_dot_vjp(a, [b, c])", (M34 @ M34.T, M34, M43)),

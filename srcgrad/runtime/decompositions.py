@@ -366,6 +366,48 @@ def svd_jvp(
     return (du, ds, _swap(dv))
 
 
+@twin(svd_jvp)
+def _svd_jvp(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    full, uv, herm = (literal(x) for x in (full_matrices, compute_uv, hermitian))
+    if herm is not False or not isinstance(full, bool) or not isinstance(uv, bool):
+        return None
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2)):
+        return None
+    if not uv:
+
+        def values_only(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            return np.diag(u.T @ (t @ vh.T))
+
+        return values_only
+    if not _pair_of(ans, 2, 1, 2):
+        return None
+    gaps = gaps_kernel()
+    fail = raising(refuse(*_FULL_SVD))
+
+    def impl(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+        m, n = a.shape
+        if full_matrices and m != n:
+            fail()
+        u, s, vh = ans
+        k = s.shape[0]
+        v = vh.T
+        p = u.T @ (t @ v)
+        rows, cols = np.ascontiguousarray(s).reshape((k, 1)), np.ascontiguousarray(s).reshape((1, k))
+        f = gaps(s**2)
+        du = u @ (f * (p * cols + rows * p.T))
+        dv = v @ (f * (rows * p + p.T * cols))
+        if m > k:
+            tv = t @ v
+            du = du + (tv - u @ (u.T @ tv)) / cols
+        if n > k:
+            tu = t.T @ u
+            dv = dv + (tu - v @ (vh @ tu)) / cols
+        return (du, np.diag(p), np.ascontiguousarray(dv.T))
+
+    return impl
+
+
 def _qr_check(a: Any, mode: str) -> None:
     m, n = np.shape(a)[-2:]
     if m < n or mode not in ("reduced", "complete") or (mode == "complete" and m != n):
@@ -433,6 +475,27 @@ def qr_jvp(t: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
     low = np.tril(c, -1)
     w = low - _swap(low)
     return (np.matmul(q, w) + tr - np.matmul(q, c), np.matmul(c - w, r))
+
+
+@twin(qr_jvp)
+def _qr_jvp(t, ans, a, mode="reduced"):
+    if literal(mode) != "reduced" or not (
+        is_float64_array(t, 2) and _pair_of(ans, 2, 2) and is_float64_array(a, 2)
+    ):
+        return None
+    fail = raising(refuse(*_WIDE_QR))
+
+    def impl(t, ans, a, mode="reduced"):
+        if a.shape[0] < a.shape[1]:
+            fail()
+        q, r = ans
+        tr = np.linalg.solve(r.T, t.T).T
+        c = q.T @ tr
+        low = np.tril(c, -1)
+        w = low - low.T
+        return (q @ w + tr - q @ c, (c - w) @ r)
+
+    return impl
 
 
 def eigvalsh_vjp(g: Any, a: Any, uplo: str = "L") -> Any:
@@ -529,6 +592,22 @@ def eig_jvp(t: Any, ans: Any) -> tuple:
     return (dw, _eig_gauge_jvp(np.matmul(u, _gaps(w) * p), u))
 
 
+@twin(eig_jvp)
+def _eig_jvp(t, ans):
+    # real eigenvalues and eigenvectors only (numba's eig of a real matrix has no others)
+    if not (is_float64_array(t, 2) and _pair_of(ans, 1, 2)):
+        return None
+    gaps = gaps_kernel()
+
+    def impl(t, ans):
+        w, u = ans
+        p = np.linalg.solve(u, t @ u)
+        du = u @ (gaps(w) * p)
+        return (np.diag(p), du - u * np.sum(u * du, axis=0))  # (each eigenvector keeps norm 1)
+
+    return impl
+
+
 def eig_vjp(g: Any, ans: Any, a: Any) -> Any:
     """The adjoint of ``(w, v) = np.linalg.eig(a)``, the transpose of :func:`eig_jvp`:
     ``v^-T (diag(gw) + F * (v^T gv')) v^T``, where ``gv'`` is ``gv`` made to respect numpy's
@@ -590,3 +669,15 @@ def eigvals_jvp(t: Any, a: Any) -> Any:
     """The tangent of ``np.linalg.eigvals(a)``: ``diag(v^-1 t v)``."""
     w, u = np.linalg.eig(a)
     return np.diagonal(np.linalg.solve(u, np.matmul(t, u)), axis1=-2, axis2=-1)
+
+
+@twin(eigvals_jvp)
+def _eigvals_jvp(t, a):
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2)):
+        return None
+
+    def impl(t, a):  # (numba's eig of a real matrix: real eigenvalues, in numpy's order)
+        w, u = np.linalg.eig(a)
+        return np.diag(np.linalg.solve(u, t @ u))
+
+    return impl

@@ -187,6 +187,24 @@ def _norm_jvp(t: Any, ans: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> 
     return np.where(ans == 0, 0.0, dot / safe)
 
 
+@twin(norm_jvp)
+def _norm_jvp_twin(t, ans, x, ord=None, axis=None, keepdims=False):
+    # the norm of a whole array, a number: the 2-norm (the Frobenius norm of a matrix), and the
+    # 0 and 1 norms of a vector (numba's np.linalg.norm takes no axis)
+    order, axis_, keep = literal(ord), literal(axis), literal(keepdims)
+    if axis_ is not None or keep is not False or not is_number(ans) or isinstance(order, bool):
+        return None
+    if not (is_float64_array(x) and is_float64_array(t, x.ndim)):
+        return None
+    if order is None or (order == 2 and x.ndim == 1):
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: 0.0 if ans == 0 else np.sum(x * t) / ans
+    if x.ndim == 1 and order == 1:
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: np.sum(np.sign(x) * t)
+    if x.ndim == 1 and order == 0:
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: 0.0
+    return None
+
+
 def _solve_transposed(a: Any, g: Any, b: Any) -> Any:
     """``solve(a.T, g)`` for the adjoint ``g`` of ``solve(a, b)``, as a (stack of) matrices."""
     return np.linalg.solve(_swap(a), np.expand_dims(g, -1) if np.ndim(b) == 1 else g)

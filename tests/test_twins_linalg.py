@@ -71,6 +71,16 @@ def test_what_numba_is_not_given_stays_refused():
         numba.njit(lambda a, b: np.tensordot(a, b, ([1], [0])))(np.ones((2, 3)), np.ones((3, 2)))
 
 
+def expand_dims(a):
+    return np.expand_dims(a * 2.0, (-2, -1))
+
+
+def test_expand_dims_of_a_number():
+    numba_module()
+    got = numba.njit(expand_dims)(1.5)
+    assert got.shape == expand_dims(1.5).shape == (1, 1) and got[0, 0] == 3.0
+
+
 def multi_dot(a, b, c):
     return np.linalg.multi_dot([a, b, c])
 

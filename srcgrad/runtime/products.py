@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, is_float64_array, literal, ndim_of, twin
+from ..twins import is_array, is_float64_array, is_number, literal, ndim_of, twin
 from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
 from .broadcasting import unbroadcast
 from .checks import real_only, refuse
@@ -239,10 +239,11 @@ def _product(shape: Any, k: int) -> int:
     return out
 
 
-def numpy_products() -> None:
+def numpy_linear_algebra() -> None:
     """``np.inner`` of vectors and matrices, ``np.tensordot`` with integer ``axes`` and
     ``np.linalg.multi_dot`` of a list of matrices for numba, which has none of them (so that
-    their rules, and their adjoints' twins, compile)."""
+    their rules, and their adjoints' twins, compile), and ``np.expand_dims`` of a number with
+    a tuple of axes (``np.linalg.det``'s rule; numba's takes one axis)."""
     from numba.core import types
     from numba.extending import overload
 
@@ -253,6 +254,18 @@ def numpy_products() -> None:
             and a.dtype == b.dtype
             and isinstance(a.dtype, (types.Float, types.Complex))
         )
+
+    @overload(np.expand_dims)
+    def _expand_dims(a, axis):
+        axes = literal(axis)
+        if not (is_number(a) and isinstance(axes, tuple) and all(isinstance(i, int) for i in axes)):
+            return None
+        if len(set(i % len(axes) for i in axes)) != len(axes) or not all(
+            -len(axes) <= i < len(axes) for i in axes
+        ):
+            return None  # (numpy raises)
+        shape = (1,) * len(axes)
+        return lambda a, axis: np.full(shape, a)
 
     @overload(np.inner)
     def _inner(a, b):

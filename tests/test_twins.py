@@ -112,6 +112,7 @@ CASES: dict = {
         ("norm_vjp(a, b, c, 3)", (1.5, np.linalg.norm(WITH_ZERO, 3), WITH_ZERO)),
         ("norm_vjp(a, b, c, -1)", (1.5, np.linalg.norm(V3, -1), V3)),
     ],
+    runtime.curvature_ord: [("curvature_ord(None, a, None)", (M34,)), ("curvature_ord(None, a, 1)", (V3,))],
     runtime.norm_jvp: [
         ("norm_jvp(a, b, c)", (M34.T, np.linalg.norm(M43), M43)),
         ("norm_jvp(a, b, c)", (V4, 0.0, np.zeros(4))),

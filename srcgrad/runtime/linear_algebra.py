@@ -100,6 +100,15 @@ def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
     )
 
 
+@twin(curvature_ord)
+def _curvature_ord(ord, x, axis):
+    # the default ord only: it comes back None, which norm_vjp's twin reads when typing (an ord
+    # computed in compiled code is no literal)
+    if literal(ord) is None and is_float64_array(x):
+        return lambda ord, x, axis: None
+    return None
+
+
 def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of ``np.linalg.norm``; zero at the origin, never NaN. For complex ``x`` the
     conjugate of the real formula's, with ``Re(g)`` (``g conj(x) / norm`` for the 2-norm)."""

@@ -71,6 +71,16 @@ def test_what_numba_is_not_given_stays_refused():
         numba.njit(lambda a, b: np.tensordot(a, b, ([1], [0])))(np.ones((2, 3)), np.ones((3, 2)))
 
 
+def singular_values(a):
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def test_singular_values():
+    numba_module()
+    a = RNG.normal(size=(4, 3))
+    np.testing.assert_allclose(numba.njit(singular_values)(a), singular_values(a), rtol=1e-13)
+
+
 def expand_dims(a):
     return np.expand_dims(a * 2.0, (-2, -1))
 

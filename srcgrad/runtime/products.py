@@ -242,8 +242,9 @@ def _product(shape: Any, k: int) -> int:
 def numpy_linear_algebra() -> None:
     """``np.inner`` of vectors and matrices, ``np.tensordot`` with integer ``axes`` and
     ``np.linalg.multi_dot`` of a list of matrices for numba, which has none of them (so that
-    their rules, and their adjoints' twins, compile), and ``np.expand_dims`` of a number with
-    a tuple of axes (``np.linalg.det``'s rule; numba's takes one axis)."""
+    their rules, and their adjoints' twins, compile), ``np.linalg.svd(a, compute_uv=False)``
+    and ``np.expand_dims`` of a number with a tuple of axes (``np.linalg.det``'s rule), where
+    numba's take no ``compute_uv`` and one axis."""
     from numba.core import types
     from numba.extending import overload
 
@@ -266,6 +267,12 @@ def numpy_linear_algebra() -> None:
             return None  # (numpy raises)
         shape = (1,) * len(axes)
         return lambda a, axis: np.full(shape, a)
+
+    @overload(np.linalg.svd)
+    def _singular_values(a, full_matrices=True, compute_uv=True, hermitian=False):
+        if literal(compute_uv) is not False or literal(hermitian) is not False or not is_float64_array(a, 2):
+            return None  # (numba's own takes no compute_uv)
+        return lambda a, full_matrices=True, compute_uv=True, hermitian=False: np.linalg.svd(a, False)[1]
 
     @overload(np.inner)
     def _inner(a, b):

@@ -130,6 +130,14 @@ def is_complex_type(t: Any) -> bool:
     return isinstance(t, types.Complex)
 
 
+def is_float64_array(t: Any, *ndims: int) -> bool:
+    """Is the numba type ``t`` a float64 array (with one of ``ndims`` dimensions, if given)? What
+    the linear algebra twins take: numba's ``np.linalg`` wants one dtype and matrices."""
+    from numba.core import types
+
+    return isinstance(t, types.Array) and t.dtype == types.float64 and (not ndims or t.ndim in ndims)
+
+
 def raising(error: Any) -> Any:
     """A numba function that raises ``error`` (a srcgrad error made when typing the call)."""
     return _raiser(type(error), error.message, error.filename, error.lineno, error.line, error.hint)
@@ -223,7 +231,11 @@ def ndim_of(t: Any) -> int | None:
 def numpy_beyond_numba() -> None:
     """numpy functions as generated code calls them, where numba takes other types only:
     ``np.zeros_like(x)``, ``np.ones_like(x)`` and ``np.reshape(t, ())`` of a number,
-    ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``."""
+    ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``;
+    and the products numba lacks (``srcgrad.runtime.products.numpy_linear_algebra``)."""
+    from .runtime.products import numpy_linear_algebra
+
+    numpy_linear_algebra()
     from numba.core import types
     from numba.extending import overload
 

@@ -28,6 +28,182 @@ WITH_ZERO = np.array([0.5, 0.0, -2.0, 3.0])
 TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
 
 CASES: dict = {
+    # -- twins-linalg: products, linear_algebra, decompositions. Matrices as numba's np.linalg
+    # takes them (float64, 2-d); decompositions' outputs and adjoints as tuples (numba's own).
+    runtime.kron_vjp_a: [
+        ("kron_vjp_a(a, b, c)", ((RNG_LINALG := np.random.default_rng(17)).normal(size=12), V3, V4)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(12, 12)), M34, M43)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(3, 12)), V3, M34)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=(3, 16)), M34, V4)),
+        ("kron_vjp_a(a, b, c)", (RNG_LINALG.normal(size=12), np.arange(3), V4)),
+    ],
+    runtime.kron_vjp_b: [
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=12), V3, V4)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(12, 12)), M34, M43)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(3, 12)), V3, M34)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(3, 16)), M34, V4)),
+        ("kron_vjp_b(a, b, c)", (RNG_LINALG.normal(size=(3, 12)), V3, np.ones((3, 4), np.int64))),
+    ],
+    runtime.convolve_vjp_a: [
+        ("convolve_vjp_a(a, b, c)", (RNG_LINALG.normal(size=6), V4, V3)),
+        ("convolve_vjp_a(a, b, c, 'same')", (V4, V4, V3)),
+        ("convolve_vjp_a(a, b, c, 'same')", (V3, V3, V4)),
+        ("convolve_vjp_a(a, b, c, 'valid')", (V3[:2], V4, V3)),
+        ("convolve_vjp_a(a, b, c, 'same')", (V4, np.arange(4), V3)),
+    ],
+    runtime.convolve_vjp_v: [
+        ("convolve_vjp_v(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V4, V3)),
+        ("convolve_vjp_v(a, b, c, 'same')", (V3, V3, V4)),
+        ("convolve_vjp_v(a, b, c, 'valid')", (V3[:2], V3, V4)),
+        ("convolve_vjp_v(a, b, c, 'same')", (V4, V4, np.arange(3))),
+    ],
+    runtime.correlate_vjp_a: [
+        ("correlate_vjp_a(a, b, c)", (V3[:2], V4, V3)),
+        ("correlate_vjp_a(a, b, c, 'same')", (V4, V4, V3)),
+        ("correlate_vjp_a(a, b, c, 'same')", (V3, V3, V4)),
+        ("correlate_vjp_a(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V3, V4)),
+        ("correlate_vjp_a(a, b, c, 'same')", (V4, np.arange(4), V3)),
+    ],
+    runtime.correlate_vjp_v: [
+        ("correlate_vjp_v(a, b, c, 'valid')", (V3[:2], V4, V3)),
+        ("correlate_vjp_v(a, b, c, 'same')", (V3, V3, V4)),
+        ("correlate_vjp_v(a, b, c, 'full')", (RNG_LINALG.normal(size=6), V3, V4)),
+        ("correlate_vjp_v(a, b, c, 'same')", (V4, V4, np.arange(3))),
+    ],
+    runtime.inner_vjp_a: [
+        ("inner_vjp_a(a, b, c)", (1.5, V3, V3)),
+        ("inner_vjp_a(a, b, c)", (V3, M34, V4)),
+        ("inner_vjp_a(a, b, c)", (V3, V4, M34)),
+        ("inner_vjp_a(a, b, c)", (M34[:, :2], M34, M34[:2])),
+        ("inner_vjp_a(a, b, c)", (V3, np.ones((3, 4), np.int64), V4)),  # (a read for its shape)
+    ],
+    runtime.inner_vjp_b: [
+        ("inner_vjp_b(a, b, c)", (1.5, V3, V3)),
+        ("inner_vjp_b(a, b, c)", (V3, M34, V4)),
+        ("inner_vjp_b(a, b, c)", (V3, V4, M34)),
+        ("inner_vjp_b(a, b, c)", (M34[:, :2], M34, M34[:2])),
+        ("inner_vjp_b(a, b, c)", (V3, M34, np.ones(4, np.int64))),
+    ],
+    runtime.tensordot_vjp_a: [
+        ("tensordot_vjp_a(a, b, c)", (1.5, M34, M34)),
+        ("tensordot_vjp_a(a, b, c, 1)", (M34 @ M43 @ M34, M34, M43 @ M34)),
+        ("tensordot_vjp_a(a, b, c, 0)", (np.outer(V4, V3), V4, V3)),
+        ("tensordot_vjp_a(a, b, c, 2)", (V4[:2], T234, M34)),
+        ("tensordot_vjp_a(a, b, c, 2)", (V4[:2], T234.transpose(0, 2, 1), M43)),
+        ("tensordot_vjp_a(a, b, c, 1)", (M34 @ M43 @ M34, np.ones((3, 4), np.int64), M43 @ M34)),
+    ],
+    runtime.tensordot_vjp_b: [
+        ("tensordot_vjp_b(a, b, c)", (1.5, M34, M34)),
+        ("tensordot_vjp_b(a, b, c, 1)", (M34 @ M43 @ M34, M34, M43 @ M34)),
+        ("tensordot_vjp_b(a, b, c, 0)", (np.outer(V4, V3), V4, V3)),
+        ("tensordot_vjp_b(a, b, c, 1)", (RNG_LINALG.normal(size=(2, 3, 3)), T234, M43)),
+        ("tensordot_vjp_b(a, b, c, 1)", (M34 @ M43 @ M34, M34, np.ones((4, 4), np.int64))),
+    ],
+    runtime.norm_vjp: [
+        ("norm_vjp(a, b, c)", (1.5, np.linalg.norm(V4), V4)),
+        ("norm_vjp(a, b, c)", (1.5, 0.0, np.zeros(3))),
+        ("norm_vjp(a, b, c, None, 1)", (V3, np.linalg.norm(M34, axis=1), M34)),
+        ("norm_vjp(a, b, c, 2, -1, True)", (M31, np.linalg.norm(M34, axis=-1, keepdims=True), M34)),
+        ("norm_vjp(a, b, c, None, (0, 1))", (1.5, np.linalg.norm(M34), M34)),
+        ("norm_vjp(a, b, c, None, (2, 0), True)", (np.ones((1, 3, 1)), np.ones((1, 3, 1)), T234)),
+        ("norm_vjp(a, b, c, None, 0)", (V3, np.array([1.0, 0.0, 2.0]), M34[:, :3] * [1.0, 0.0, 1.0])),
+        ("norm_vjp(a, b, c, 1)", (1.5, np.abs(WITH_ZERO).sum(), WITH_ZERO)),
+        ("norm_vjp(a, b, c, 0)", (1.5, 3.0, WITH_ZERO)),
+        ("norm_vjp(a, b, c, 3)", (1.5, np.linalg.norm(WITH_ZERO, 3), WITH_ZERO)),
+        ("norm_vjp(a, b, c, -1)", (1.5, np.linalg.norm(V3, -1), V3)),
+    ],
+    runtime.curvature_ord: [("curvature_ord(None, a, None)", (M34,)), ("curvature_ord(None, a, 1)", (V3,))],
+    runtime.norm_jvp: [
+        ("norm_jvp(a, b, c)", (M34.T, np.linalg.norm(M43), M43)),
+        ("norm_jvp(a, b, c)", (V4, 0.0, np.zeros(4))),
+        ("norm_jvp(a, b, c, 2)", (V4, np.linalg.norm(WITH_ZERO), WITH_ZERO)),
+        ("norm_jvp(a, b, c, 1)", (V4, np.linalg.norm(WITH_ZERO, 1), WITH_ZERO)),
+        ("norm_jvp(a, b, c, 0)", (V4, 3.0, WITH_ZERO)),
+    ],
+    runtime.solve_vjp_a: [
+        ("solve_vjp_a(a, b, c, b)", (V3, np.linalg.solve(S33 := M34 @ M43 + 3 * np.eye(3), V3), S33)),
+        ("solve_vjp_a(a, b, c, a)", (M34, np.linalg.solve(S33, M34), S33)),
+    ],
+    runtime.solve_vjp_b: [("solve_vjp_b(a, b, c)", (V3, S33, V3)), ("solve_vjp_b(a, b, c)", (M34, S33, M34))],
+    runtime.solve_jvp_a: [
+        ("solve_jvp_a(a, b, c, b)", (M34 @ M43 / 4, np.linalg.solve(S33, V3), S33)),
+        ("solve_jvp_a(a, b, c, b)", (S33.T, np.linalg.solve(S33, M34), S33)),
+    ],
+    runtime.matrix_power_vjp: [
+        ("matrix_power_vjp(a, b, 3)", (S33.T, S33)),
+        ("matrix_power_vjp(a, b, -2)", (S33.T, S33)),
+        ("matrix_power_vjp(a, b, 0)", (S33.T, S33)),
+        ("matrix_power_vjp(a, b, c)", (S33.T, S33, 1)),
+    ],
+    runtime.matrix_power_jvp: [
+        ("matrix_power_jvp(a, b, 2)", (S33.T, S33)),
+        ("matrix_power_jvp(a, b, -1)", (S33.T, S33)),
+    ],
+    runtime.slogdet_vjp: [
+        ("slogdet_vjp((0.0, a), b)", (1.5, S33)),
+        ("slogdet_vjp(a, b)", ((0.0, 2.0), -S33)),
+    ],
+    runtime.slogdet_jvp: [("slogdet_jvp(a, (1.0, 2.0), b)", (S33.T, S33))],
+    runtime.pinv_vjp: [
+        ("pinv_vjp(a, b, c)", (M43, np.linalg.pinv(M34), M34)),
+        ("pinv_vjp(a, b, c)", (S33, np.linalg.inv(S33), S33)),
+    ],
+    runtime.pinv_jvp: [("pinv_jvp(a, b, c)", (M34, np.linalg.pinv(M34), M34))],
+    runtime.cholesky_vjp: [
+        ("cholesky_vjp(a, b)", (S33.T, np.linalg.cholesky(SPD := M34 @ M34.T + np.eye(3))))
+    ],
+    runtime.cholesky_jvp: [("cholesky_jvp(a, b)", (SPD.T + SPD, np.linalg.cholesky(SPD)))],
+    runtime.eigh_vjp: [
+        ("eigh_vjp((a, b), c)", (V3, S33, tuple(np.linalg.eigh(SPD)))),
+        ("eigh_vjp((a, b * 0.0), c, 'U')", (V3, S33, tuple(np.linalg.eigh(S33, "U")))),
+        ("eigh_vjp((a, b), c, 'L')", (V3 * 0.0, S33, tuple(np.linalg.eigh(S33)))),
+    ],
+    runtime.eigh_jvp: [
+        ("eigh_jvp(a, b)", (S33, tuple(np.linalg.eigh(SPD)))),
+        ("eigh_jvp(a, b, 'U')", (S33, tuple(np.linalg.eigh(S33, "U")))),
+    ],
+    runtime.eigvalsh_vjp: [("eigvalsh_vjp(a, b)", (V3, S33)), ("eigvalsh_vjp(a, b, 'U')", (V3, S33))],
+    runtime.eigvalsh_jvp: [
+        ("eigvalsh_jvp(a, b)", (M34 @ M43, S33)),
+        ("eigvalsh_jvp(a, b, 'U')", (M34 @ M43, S33)),
+    ],
+    runtime.svd_vjp: [
+        ("svd_vjp(a, b, c)", ((S33, V3, S33.T), tuple(np.linalg.svd(S33)), S33)),
+        ("svd_vjp((a[0] * 0.0, a[1], a[2]), b, c)", ((S33, V3, S33.T), tuple(np.linalg.svd(S33)), S33)),
+        ("svd_vjp(a, b, c, False)", ((M43, V3, S33), tuple(np.linalg.svd(M43, False)), M43)),
+        ("svd_vjp(a, b, c, False)", ((M34.T[:3], V3, M34), tuple(np.linalg.svd(M34, False)), M34)),
+        ("svd_vjp(a, b, c, True, False)", (V3, np.linalg.svd(M34, compute_uv=False), M34)),
+        ("svd_vjp(a, b, c, False, False)", (V3, np.linalg.svd(M43, compute_uv=False), M43)),
+    ],
+    runtime.svd_jvp: [
+        ("svd_jvp(a, b, c)", (S33.T, tuple(np.linalg.svd(S33)), S33)),
+        ("svd_jvp(a, b, c, False)", (M43[::-1], tuple(np.linalg.svd(M43, False)), M43)),
+        ("svd_jvp(a, b, c, False)", (M34, tuple(np.linalg.svd(M34, False)), M34)),
+        ("svd_jvp(a, b, c, False, False)", (M34, np.linalg.svd(M34, compute_uv=False), M34)),
+    ],
+    runtime.qr_jvp: [("qr_jvp(a, b, c)", (M43[::-1], tuple(np.linalg.qr(M43)), M43))],
+    runtime.qr_vjp: [
+        ("qr_vjp(a, b, c)", ((M43, S33), tuple(np.linalg.qr(M43)), M43)),
+        ("qr_vjp(a, b, c, 'reduced')", ((S33.T, S33), tuple(np.linalg.qr(S33)), S33)),
+    ],
+    runtime.eig_vjp: [
+        ("eig_vjp(a, b, c)", ((V3, S33), tuple(np.linalg.eig(SPD)), SPD)),
+        (
+            "eig_vjp((a[0], a[1] * 0.0), b, c)",
+            ((V3, S33), tuple(np.linalg.eig(NS := S33 @ np.diag([1.0, 2.0, 4.0]) @ np.linalg.inv(S33))), NS),
+        ),
+    ],
+    runtime.eig_jvp: [("eig_jvp(a, b)", (S33, tuple(np.linalg.eig(NS))))],
+    runtime.eigvals_jvp: [("eigvals_jvp(a, b)", (S33, NS))],
+    runtime.eigvals_vjp: [("eigvals_vjp(a, b)", (V3, NS))],
+    runtime.multi_dot_vjp: [
+        ("multi_dot_vjp(a, [b, c])", (M34 @ M34.T, M34, M43)),
+        ("multi_dot_vjp(a, [b, c, b.T])", (M43 @ M34, M43, S33)),
+    ],
+    runtime.multi_dot_jvp: [
+        ("multi_dot_jvp([b.T, a.T], [a, b])", (M34, M43)),
+        ("multi_dot_jvp([a, b, c], [c, b, a])", (S33, S33.T, SPD)),
+    ],
     runtime.check_scalar: [("check_scalar(a, 'f.py:1')", (1.5,)), ("check_scalar(a, 'f.py:1')", (V3[:1],))],
     runtime.check_real: [("check_real('f.py:1', a, b)", (V3, 2.0))],
     runtime.real_like: [("real_like(a, b)", (V3, V3)), ("real_like(a, b)", (V3 + 1j, V3))],

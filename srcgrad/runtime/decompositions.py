@@ -8,10 +8,12 @@ linear algebra functions" (2018) for QR.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
+from ..twins import is_float64_array, literal, raising, twin
 from .arrays import _foreign, _is_complex, _swap
 from .checks import real_only, refuse
 
@@ -48,6 +50,33 @@ def _gaps(w: Any) -> Any:
     return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
 
 
+def _vector_gaps(w: Any) -> Any:
+    """``_gaps(w)`` of a vector ``w``, as numba compiles it."""
+    n = w.shape[0]
+    w = np.ascontiguousarray(w)
+    eye = np.eye(n) == 1.0
+    diff = w.reshape((1, n)) - w.reshape((n, 1))
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
+
+
+@functools.cache
+def gaps_kernel() -> Any:
+    """``_gaps`` of a vector, compiled by numba (for the twins)."""
+    return numba_njit(_vector_gaps)
+
+
+def _pair_of(g: Any, *ndims: int) -> bool:
+    """Is the numba type ``g`` a tuple of float64 arrays of dimensions ``ndims`` (the adjoints
+    or the outputs of a decomposition)?"""
+    from numba.core import types
+
+    return (
+        isinstance(g, types.BaseTuple)
+        and len(g) == len(ndims)
+        and all(is_float64_array(t, n) for t, n in zip(g, ndims))
+    )
+
+
 def _triangle(n: int, uplo: str) -> Any:
     """The strict triangle that ``eigh(a, UPLO)`` reads, as a 0/1 matrix."""
     if uplo not in ("L", "U"):
@@ -67,12 +96,50 @@ def cholesky_vjp(g: Any, L: Any) -> Any:
     return 0.5 * (s + np.swapaxes(s, -1, -2))
 
 
+@twin(cholesky_vjp)
+def _cholesky_vjp(g, L):
+    if not (is_float64_array(g, 2) and is_float64_array(L, 2)):
+        return None
+
+    def impl(g, L):
+        n = L.shape[-1]
+        phi = np.tril(L.T @ g) / (1.0 + np.eye(n))
+        s = np.linalg.solve(L.T, np.linalg.solve(L.T, phi.T).T)
+        return 0.5 * (s + s.T)
+
+    return impl
+
+
 def cholesky_jvp(t: Any, L: Any) -> Any:
     """The tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 t L^-T)`` (``t`` symmetric)."""
     real_only(L, "np.linalg.cholesky")
     n = np.shape(L)[-1]
     x = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, np.swapaxes(t, -1, -2)), -1, -2))
     return np.matmul(L, np.tril(x) / (1.0 + np.eye(n)))
+
+
+@twin(cholesky_jvp)
+def _cholesky_jvp(t, L):
+    if not (is_float64_array(t, 2) and is_float64_array(L, 2)):
+        return None
+
+    def impl(t, L):
+        x = np.linalg.solve(L, np.linalg.solve(L, t.T).T)
+        return L @ (np.tril(x) / (1.0 + np.eye(L.shape[-1])))
+
+    return impl
+
+
+def _triangle_twin(uplo: Any) -> Any:
+    """``_triangle`` for the twins, the triangle chosen when typing (None: not a literal 'L' or 'U')."""
+    import numba
+
+    uplo = literal(uplo)
+    if uplo not in ("L", "U"):
+        return None
+    if uplo == "L":
+        return numba.njit(lambda n: np.tril(np.ones((n, n)), -1))
+    return numba.njit(lambda n: np.triu(np.ones((n, n)), 1))
 
 
 def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
@@ -96,6 +163,26 @@ def eigh_vjp(g: Any, ans: Any, uplo: str = "L") -> Any:
     return full * np.eye(n) + (full + _swap(full)) * _triangle(n, uplo)
 
 
+@twin(eigh_vjp)
+def _eigh_vjp(g, ans, uplo="L"):
+    triangle = _triangle_twin(uplo)
+    if triangle is None or not (_pair_of(g, 1, 2) and _pair_of(ans, 1, 2)):
+        return None
+    gaps = gaps_kernel()
+
+    def impl(g, ans, uplo="L"):
+        w, v = ans
+        gw, gv = g
+        n = w.shape[-1]
+        inner = np.diag(gw)
+        if np.any(gv):
+            inner = inner + gaps(w) * (v.T @ gv)
+        full = v @ (inner @ v.T)
+        return full * np.eye(n) + (full + full.T) * triangle(n)
+
+    return impl
+
+
 def eigh_jvp(t: Any, ans: Any, uplo: str = "L") -> tuple:
     """The tangent of ``(w, v) = np.linalg.eigh(a)``: ``(diag(P), v (F * P))`` with
     ``P = v^T s v``, where ``s`` is the symmetric tangent eigh sees (one triangle mirrored)."""
@@ -106,6 +193,24 @@ def eigh_jvp(t: Any, ans: Any, uplo: str = "L") -> tuple:
     s = t * np.eye(n) + t * tri + _swap(t * tri)
     p = np.matmul(_swap(v), np.matmul(s, v))
     return (np.diagonal(p, axis1=-2, axis2=-1), np.matmul(v, _gaps(w) * p))
+
+
+@twin(eigh_jvp)
+def _eigh_jvp(t, ans, uplo="L"):
+    triangle = _triangle_twin(uplo)
+    if triangle is None or not (is_float64_array(t, 2) and _pair_of(ans, 1, 2)):
+        return None
+    gaps = gaps_kernel()
+
+    def impl(t, ans, uplo="L"):
+        w, v = ans
+        n = w.shape[-1]
+        tri = triangle(n)
+        s = t * np.eye(n) + t * tri + (t * tri).T
+        p = v.T @ (s @ v)
+        return (np.diag(p), v @ (gaps(w) * p))
+
+    return impl
 
 
 def _svd_parts(ans: Any, a: Any, full_matrices: bool, compute_uv: bool, hermitian: bool) -> tuple:
@@ -162,6 +267,74 @@ def svd_vjp(
     return out
 
 
+_FULL_SVD = (
+    "srcgrad differentiates np.linalg.svd of a non-square matrix with full_matrices=False "
+    "only: the extra columns of the full U or V have no unique derivative",
+    "pass full_matrices=False.",
+    "svd",
+)
+
+
+@twin(svd_vjp)
+def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    full, uv, herm = (literal(x) for x in (full_matrices, compute_uv, hermitian))
+    if herm is not False or not isinstance(full, bool) or not isinstance(uv, bool):
+        return None  # (hermitian=True: the helper refuses; a flag known at run time only)
+    if not is_float64_array(a, 2):
+        return None
+    gaps = gaps_kernel()
+    fail = raising(refuse(*_FULL_SVD))
+
+    def core(u, s, vh, gu, gs, gvh, m, n, vectors):  # (svd_vjp's formula, for matrices)
+        k = s.shape[0]
+        rows, cols = np.ascontiguousarray(s).reshape((k, 1)), np.ascontiguousarray(s).reshape((1, k))
+        inner = np.diag(gs)
+        if np.any(gu):
+            j = gaps(s**2) * (u.T @ gu)
+            inner = inner + (j + j.T) * cols
+        if np.any(gvh):
+            kk = gaps(s**2) * (vh @ gvh.T)
+            inner = inner + rows * (kk + kk.T)
+        out = u @ (inner @ vh)
+        if vectors and m > k:
+            out = out + (gu - u @ (u.T @ gu)) @ (vh / rows)
+        if vectors and n > k:
+            out = out + (u / cols) @ (gvh - (gvh @ vh.T) @ vh)
+        return out
+
+    if not uv:
+        if not is_float64_array(g, 1):
+            return None
+        core_ = numba_njit(core)
+
+        def values_only(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            zero = np.zeros((0, 0))
+            return core_(u, s, vh, zero, g, zero, u.shape[0], vh.shape[1], False)
+
+        return values_only
+    if not (_pair_of(g, 2, 1, 2) and _pair_of(ans, 2, 1, 2)):
+        return None
+    core_ = numba_njit(core)
+
+    def impl(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+        m, n = a.shape
+        if full_matrices and m != n:
+            fail()
+        u, s, vh = ans
+        gu, gs, gvh = g
+        return core_(u, s, vh, gu, gs, gvh, m, n, True)
+
+    return impl
+
+
+def numba_njit(fn: Any) -> Any:
+    """``numba.njit(fn)`` (numba imported only when a twin is typed)."""
+    import numba
+
+    return numba.njit(fn)
+
+
 def svd_jvp(
     t: Any, ans: Any, a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
@@ -193,6 +366,48 @@ def svd_jvp(
     return (du, ds, _swap(dv))
 
 
+@twin(svd_jvp)
+def _svd_jvp(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    full, uv, herm = (literal(x) for x in (full_matrices, compute_uv, hermitian))
+    if herm is not False or not isinstance(full, bool) or not isinstance(uv, bool):
+        return None
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2)):
+        return None
+    if not uv:
+
+        def values_only(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            return np.diag(u.T @ (t @ vh.T))
+
+        return values_only
+    if not _pair_of(ans, 2, 1, 2):
+        return None
+    gaps = gaps_kernel()
+    fail = raising(refuse(*_FULL_SVD))
+
+    def impl(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+        m, n = a.shape
+        if full_matrices and m != n:
+            fail()
+        u, s, vh = ans
+        k = s.shape[0]
+        v = vh.T
+        p = u.T @ (t @ v)
+        rows, cols = np.ascontiguousarray(s).reshape((k, 1)), np.ascontiguousarray(s).reshape((1, k))
+        f = gaps(s**2)
+        du = u @ (f * (p * cols + rows * p.T))
+        dv = v @ (f * (rows * p + p.T * cols))
+        if m > k:
+            tv = t @ v
+            du = du + (tv - u @ (u.T @ tv)) / cols
+        if n > k:
+            tu = t.T @ u
+            dv = dv + (tu - v @ (vh @ tu)) / cols
+        return (du, np.diag(p), np.ascontiguousarray(dv.T))
+
+    return impl
+
+
 def _qr_check(a: Any, mode: str) -> None:
     m, n = np.shape(a)[-2:]
     if m < n or mode not in ("reduced", "complete") or (mode == "complete" and m != n):
@@ -222,6 +437,33 @@ def qr_vjp(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
     return _swap(np.linalg.solve(r, _swap(gq + np.matmul(q, m))))
 
 
+@twin(qr_vjp)
+def _qr_vjp(g, ans, a, mode="reduced"):
+    if literal(mode) != "reduced" or not (
+        _pair_of(g, 2, 2) and _pair_of(ans, 2, 2) and is_float64_array(a, 2)
+    ):
+        return None
+    fail = raising(refuse(*_WIDE_QR))
+
+    def impl(g, ans, a, mode="reduced"):
+        if a.shape[0] < a.shape[1]:
+            fail()
+        q, r = ans
+        gq, gr = g
+        m = r @ gr.T - gq.T @ q
+        m = np.tril(m) + np.tril(m, -1).T
+        return np.linalg.solve(r, (gq + q @ m).T).T
+
+    return impl
+
+
+_WIDE_QR = (
+    "srcgrad differentiates np.linalg.qr of a square or tall matrix in mode='reduced' only",
+    "use mode='reduced'; for a wide matrix, factor its transpose.",
+    "qr",
+)
+
+
 def qr_jvp(t: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
     """The tangent of ``(q, r) = np.linalg.qr(a)``: with ``C = q^T t r^-1`` and the antisymmetric
     ``W = tril(C, -1) - tril(C, -1)^T``: ``dq = q W + (I - q q^T) t r^-1``, ``dr = (C - W) r``."""
@@ -235,12 +477,58 @@ def qr_jvp(t: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
     return (np.matmul(q, w) + tr - np.matmul(q, c), np.matmul(c - w, r))
 
 
+@twin(qr_jvp)
+def _qr_jvp(t, ans, a, mode="reduced"):
+    if literal(mode) != "reduced" or not (
+        is_float64_array(t, 2) and _pair_of(ans, 2, 2) and is_float64_array(a, 2)
+    ):
+        return None
+    fail = raising(refuse(*_WIDE_QR))
+
+    def impl(t, ans, a, mode="reduced"):
+        if a.shape[0] < a.shape[1]:
+            fail()
+        q, r = ans
+        tr = np.linalg.solve(r.T, t.T).T
+        c = q.T @ tr
+        low = np.tril(c, -1)
+        w = low - low.T
+        return (q @ w + tr - q @ c, (c - w) @ r)
+
+    return impl
+
+
 def eigvalsh_vjp(g: Any, a: Any, uplo: str = "L") -> Any:
     """The adjoint of ``np.linalg.eigvalsh(a, UPLO)``: that of the eigenvalues of ``eigh``
     (no eigenvector adjoint, so no gaps: ties are fine)."""
     real_only(a, "np.linalg.eigvalsh")
     w, v = np.linalg.eigh(a, uplo)
     return eigh_vjp([g, np.zeros_like(v)], (w, v), uplo)
+
+
+def _eigh_of_twin(uplo: Any) -> Any:
+    """``np.linalg.eigh(a, uplo)`` for the twins (numba's eigh reads the lower triangle)."""
+    uplo = literal(uplo)
+    if uplo == "L":
+        return numba_njit(lambda a: np.linalg.eigh(a))
+    if uplo == "U":  # (a.T's lower triangle is a's upper one)
+        return numba_njit(lambda a: np.linalg.eigh(a.T))
+    return None
+
+
+@twin(eigvalsh_vjp)
+def _eigvalsh_vjp(g, a, uplo="L"):
+    eigh, triangle = _eigh_of_twin(uplo), _triangle_twin(uplo)
+    if eigh is None or not (is_float64_array(g, 1) and is_float64_array(a, 2)):
+        return None
+
+    def impl(g, a, uplo="L"):  # (v diag(g) v^T does not depend on the eigenvectors' signs)
+        w, v = eigh(a)
+        n = w.shape[-1]
+        full = v @ (np.diag(g) @ v.T)
+        return full * np.eye(n) + (full + full.T) * triangle(n)
+
+    return impl
 
 
 def eigvalsh_jvp(t: Any, a: Any, uplo: str = "L") -> Any:
@@ -252,6 +540,22 @@ def eigvalsh_jvp(t: Any, a: Any, uplo: str = "L") -> Any:
     tri = _triangle(n, uplo)
     s = t * np.eye(n) + t * tri + _swap(t * tri)
     return np.sum(v * np.matmul(s, v), axis=-2)
+
+
+@twin(eigvalsh_jvp)
+def _eigvalsh_jvp(t, a, uplo="L"):
+    eigh, triangle = _eigh_of_twin(uplo), _triangle_twin(uplo)
+    if eigh is None or not (is_float64_array(t, 2) and is_float64_array(a, 2)):
+        return None
+
+    def impl(t, a, uplo="L"):
+        w, v = eigh(a)
+        n = w.shape[-1]
+        tri = triangle(n)
+        s = t * np.eye(n) + t * tri + (t * tri).T
+        return np.sum(v * (s @ v), axis=0)
+
+    return impl
 
 
 # -- np.linalg.eig and eigvals -------------------------------------------------------------
@@ -288,6 +592,22 @@ def eig_jvp(t: Any, ans: Any) -> tuple:
     return (dw, _eig_gauge_jvp(np.matmul(u, _gaps(w) * p), u))
 
 
+@twin(eig_jvp)
+def _eig_jvp(t, ans):
+    # real eigenvalues and eigenvectors only (numba's eig of a real matrix has no others)
+    if not (is_float64_array(t, 2) and _pair_of(ans, 1, 2)):
+        return None
+    gaps = gaps_kernel()
+
+    def impl(t, ans):
+        w, u = ans
+        p = np.linalg.solve(u, t @ u)
+        du = u @ (gaps(w) * p)
+        return (np.diag(p), du - u * np.sum(u * du, axis=0))  # (each eigenvector keeps norm 1)
+
+    return impl
+
+
 def eig_vjp(g: Any, ans: Any, a: Any) -> Any:
     """The adjoint of ``(w, v) = np.linalg.eig(a)``, the transpose of :func:`eig_jvp`:
     ``v^-T (diag(gw) + F * (v^T gv')) v^T``, where ``gv'`` is ``gv`` made to respect numpy's
@@ -308,13 +628,56 @@ def eig_vjp(g: Any, ans: Any, a: Any) -> Any:
     return out if _is_complex(a) else np.real(out)
 
 
+@twin(eig_vjp)
+def _eig_vjp(g, ans, a):
+    # real eigenvalues and eigenvectors only (numba's eig of a real matrix has no others)
+    if not (_pair_of(g, 1, 2) and _pair_of(ans, 1, 2) and is_float64_array(a, 2)):
+        return None
+    gaps = gaps_kernel()
+
+    def impl(g, ans, a):
+        w, u = ans
+        gw, gu = g
+        inner = np.diag(gw)
+        if np.any(gu):
+            s = np.sum(u * gu, axis=0)  # diag(u^T gu)
+            inner = inner + gaps(w) * (u.T @ (gu - s * u))
+        return np.linalg.solve(u.T, inner @ u.T)
+
+    return impl
+
+
 def eigvals_vjp(g: Any, a: Any) -> Any:
     """The adjoint of ``np.linalg.eigvals(a)``: that of eig's eigenvalues, ``v^-T diag(g) v^T``."""
     w, u = np.linalg.eig(a)
     return eig_vjp([g, np.zeros_like(u)], (w, u), a)
 
 
+@twin(eigvals_vjp)
+def _eigvals_vjp(g, a):
+    if not (is_float64_array(g, 1) and is_float64_array(a, 2)):
+        return None
+
+    def impl(g, a):  # (numba's eig of a real matrix: real eigenvalues, in numpy's order)
+        w, u = np.linalg.eig(a)
+        return np.linalg.solve(u.T, np.diag(g) @ u.T)
+
+    return impl
+
+
 def eigvals_jvp(t: Any, a: Any) -> Any:
     """The tangent of ``np.linalg.eigvals(a)``: ``diag(v^-1 t v)``."""
     w, u = np.linalg.eig(a)
     return np.diagonal(np.linalg.solve(u, np.matmul(t, u)), axis1=-2, axis2=-1)
+
+
+@twin(eigvals_jvp)
+def _eigvals_jvp(t, a):
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2)):
+        return None
+
+    def impl(t, a):  # (numba's eig of a real matrix: real eigenvalues, in numpy's order)
+        w, u = np.linalg.eig(a)
+        return np.diag(np.linalg.solve(u, t @ u))
+
+    return impl

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from ..twins import is_float64_array, is_number, literal, twin, with_kept_axes
 from .arrays import _is_complex, _normalize_axes, _swap, grad_dtype
 from .broadcasting import _keepdims, unbroadcast
 from .checks import real_only, refuse
-from .decompositions import _used, svd_vjp
+from .decompositions import _used, numba_njit, svd_vjp
 
 __all__ = [
     "curvature_ord",
@@ -99,6 +100,15 @@ def curvature_ord(ord: Any, x: Any, axis: Any) -> Any:
     )
 
 
+@twin(curvature_ord)
+def _curvature_ord(ord, x, axis):
+    # the default ord only: it comes back None, which norm_vjp's twin reads when typing (an ord
+    # computed in compiled code is no literal)
+    if literal(ord) is None and is_float64_array(x):
+        return lambda ord, x, axis: None
+    return None
+
+
 def norm_vjp(g: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """The adjoint of ``np.linalg.norm``; zero at the origin, never NaN. For complex ``x`` the
     conjugate of the real formula's, with ``Re(g)`` (``g conj(x) / norm`` for the 2-norm)."""
@@ -114,6 +124,59 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> 
     ans = _keepdims(ans, x, axis, keepdims)
     safe = np.where(ans == 0, 1.0, ans)
     return np.where(ans == 0, 0.0, g * x / safe)
+
+
+@twin(norm_vjp)
+def _norm_vjp_twin(g, ans, x, ord=None, axis=None, keepdims=False):
+    order, axis_, keep = literal(ord), literal(axis), literal(keepdims)
+    if not (is_float64_array(x) and isinstance(keep, bool)) or isinstance(order, bool):
+        return None
+    # An ord known at run time only is not taken (numba has no float literals: np.inf is one),
+    # nor 'fro' (numba's own np.linalg.norm(x, 'fro') raises at run time: the line stays refused).
+    if not (order is None or isinstance(order, int)):
+        return None
+    ndim = x.ndim
+    if axis_ is None:
+        axes = tuple(range(ndim))
+    elif isinstance(axis_, int) or (isinstance(axis_, tuple) and all(isinstance(a, int) for a in axis_)):
+        axes = tuple(a % ndim for a in (axis_ if isinstance(axis_, tuple) else (axis_,)))
+    else:
+        return None
+    matrix = ndim > 1 if axis_ is None else len(axes) == 2
+    if order is None or (order == 2 and not matrix):
+        if len(axes) == ndim and not keep:  # a number: zero at the origin
+            if not (is_number(g) and is_number(ans)):
+                return None
+            return lambda g, ans, x, ord=None, axis=None, keepdims=False: (
+                np.zeros(x.shape) if ans == 0 else g * x / ans
+            )
+        reduced = ndim if keep else ndim - len(axes)
+        if not (is_float64_array(g, reduced) and is_float64_array(ans, reduced)):
+            return None
+        kept = with_kept_axes(ndim, axes)
+
+        def two_norm(g, ans, x, ord=None, axis=None, keepdims=False):
+            shape = kept(x.shape)
+            gk, ak = np.ascontiguousarray(g).reshape(shape), np.ascontiguousarray(ans).reshape(shape)
+            return np.where(ak == 0, 0.0, gk * x / np.where(ak == 0, 1.0, ak))
+
+        return two_norm
+    if ndim != 1 or keep or not is_number(g):
+        return None  # (the other norms of vectors only)
+    if order == 0:  # counts nonzero entries
+        return lambda g, ans, x, ord=None, axis=None, keepdims=False: np.zeros(x.shape)
+    if order == 1:
+        return lambda g, ans, x, ord=None, axis=None, keepdims=False: g * np.sign(x)
+    p = float(order)
+
+    def p_norm(g, ans, x, ord=None, axis=None, keepdims=False):  # zeros get 0, as the origin
+        a = np.abs(x)
+        n = np.sum(a**p) ** (1.0 / p)
+        zero = (a == 0) | (n == 0)
+        w = np.sign(x) * (np.where(zero, 1.0, a) / (1.0 if n == 0 else n)) ** (p - 1)
+        return g * np.where(zero, 0.0, w)
+
+    return p_norm
 
 
 def norm_jvp(t: Any, ans: Any, x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
@@ -133,6 +196,24 @@ def _norm_jvp(t: Any, ans: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> 
     return np.where(ans == 0, 0.0, dot / safe)
 
 
+@twin(norm_jvp)
+def _norm_jvp_twin(t, ans, x, ord=None, axis=None, keepdims=False):
+    # the norm of a whole array, a number: the 2-norm (the Frobenius norm of a matrix), and the
+    # 0 and 1 norms of a vector (numba's np.linalg.norm takes no axis)
+    order, axis_, keep = literal(ord), literal(axis), literal(keepdims)
+    if axis_ is not None or keep is not False or not is_number(ans) or isinstance(order, bool):
+        return None
+    if not (is_float64_array(x) and is_float64_array(t, x.ndim)):
+        return None
+    if order is None or (order == 2 and x.ndim == 1):
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: 0.0 if ans == 0 else np.sum(x * t) / ans
+    if x.ndim == 1 and order == 1:
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: np.sum(np.sign(x) * t)
+    if x.ndim == 1 and order == 0:
+        return lambda t, ans, x, ord=None, axis=None, keepdims=False: 0.0
+    return None
+
+
 def _solve_transposed(a: Any, g: Any, b: Any) -> Any:
     """``solve(a.T, g)`` for the adjoint ``g`` of ``solve(a, b)``, as a (stack of) matrices."""
     return np.linalg.solve(_swap(a), np.expand_dims(g, -1) if np.ndim(b) == 1 else g)
@@ -150,11 +231,47 @@ def solve_vjp_b(g: Any, a: Any, b: Any) -> Any:
     return unbroadcast(out[..., 0] if np.ndim(b) == 1 else out, b)
 
 
+def _solvable(g: Any, a: Any, b: Any) -> bool:
+    """Do the numba types fit numba's ``np.linalg.solve``: a matrix and a vector or matrix?"""
+    return is_float64_array(a, 2) and is_float64_array(b, 1, 2) and is_float64_array(g, b.ndim)
+
+
+@twin(solve_vjp_a)
+def _solve_vjp_a(g, ans, a, b):
+    if not (_solvable(g, a, b) and is_float64_array(ans, b.ndim)):
+        return None
+    if b.ndim == 1:
+        return lambda g, ans, a, b: -np.outer(np.linalg.solve(a.T, g), ans)
+    return lambda g, ans, a, b: -(np.linalg.solve(a.T, g) @ ans.T)
+
+
+@twin(solve_vjp_b)
+def _solve_vjp_b(g, a, b):
+    if not _solvable(g, a, b):
+        return None
+    return lambda g, a, b: np.linalg.solve(a.T, g)
+
+
 def solve_jvp_a(t: Any, ans: Any, a: Any, b: Any) -> Any:
     """The tangent of ``ans = np.linalg.solve(a, b)`` for a tangent ``t`` of ``a``: ``-solve(a, t @ ans)``."""
     x = np.expand_dims(ans, -1) if np.ndim(b) == 1 else ans
     out = -np.linalg.solve(a, np.matmul(t, x))
     return out[..., 0] if np.ndim(b) == 1 else out
+
+
+@twin(solve_jvp_a)
+def _solve_jvp_a(t, ans, a, b):
+    if not (is_float64_array(t, 2) and _solvable(ans, a, b)):
+        return None
+    return lambda t, ans, a, b: -np.linalg.solve(a, t @ ans)
+
+
+def _powers(b: Any, m: int) -> list:
+    """``[I, b, b^2, ..., b^(m-1)]`` (compiled by numba in the twins)."""
+    powers = [np.eye(b.shape[0])]
+    for _ in range(1, m):
+        powers.append(powers[-1] @ b)
+    return powers
 
 
 def matrix_power_vjp(g: Any, a: Any, n: int) -> Any:
@@ -174,6 +291,29 @@ def matrix_power_vjp(g: Any, a: Any, n: int) -> Any:
     return out
 
 
+@twin(matrix_power_vjp)
+def _matrix_power_vjp(g, a, n):
+    from numba.core import types
+
+    if not (is_float64_array(g, 2) and is_float64_array(a, 2) and isinstance(n, types.Integer)):
+        return None
+    powers = numba_njit(_powers)
+
+    def impl(g, a, n):
+        b = np.linalg.inv(a) if n < 0 else np.ascontiguousarray(a)
+        m = -n if n < 0 else n
+        bt = np.ascontiguousarray(b.T)
+        p = powers(bt, m)
+        out = np.zeros(a.shape)
+        for k in range(m):
+            out = out + p[k] @ (g @ p[m - 1 - k])
+        if n < 0:
+            out = -(bt @ (out @ bt))
+        return out
+
+    return impl
+
+
 def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
     """The tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k b^k u b^(m-1-k)`` with ``b^m = a^n``
     and ``u`` the tangent of ``b`` (``-inv(a) t inv(a)`` for ``n < 0``)."""
@@ -189,6 +329,27 @@ def matrix_power_jvp(t: Any, a: Any, n: int) -> Any:
     return out
 
 
+@twin(matrix_power_jvp)
+def _matrix_power_jvp(t, a, n):
+    from numba.core import types
+
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2) and isinstance(n, types.Integer)):
+        return None
+    powers = numba_njit(_powers)
+
+    def impl(t, a, n):
+        b = np.linalg.inv(a) if n < 0 else np.ascontiguousarray(a)
+        m = -n if n < 0 else n
+        u = -(b @ (t @ b)) if n < 0 else np.ascontiguousarray(t)
+        p = powers(b, m)
+        out = np.zeros(a.shape)
+        for k in range(m):
+            out = out + p[k] @ (u @ p[m - 1 - k])
+        return out
+
+    return impl
+
+
 def slogdet_vjp(g: Any, a: Any) -> Any:
     """The adjoint of ``np.linalg.slogdet(a)``: ``g`` is that of ``(sign, logabsdet)``; the sign
     is piecewise constant, so only ``g[1]`` counts: ``g[1] * inv(a).T``."""
@@ -196,10 +357,30 @@ def slogdet_vjp(g: Any, a: Any) -> Any:
     return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
+@twin(slogdet_vjp)
+def _slogdet_vjp(g, a):
+    from numba.core import types
+
+    if not (isinstance(g, types.BaseTuple) and len(g) == 2 and is_number(g[1]) and is_float64_array(a, 2)):
+        return None
+    return lambda g, a: g[1] * np.linalg.inv(a).T
+
+
 def slogdet_jvp(t: Any, ans: Any, a: Any) -> tuple:
     """The tangent of ``(sign, logabsdet) = np.linalg.slogdet(a)``: ``(0, trace(solve(a, t)))``."""
     real_only(a, "np.linalg.slogdet")
     return (np.zeros_like(ans[0]), np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))
+
+
+@twin(slogdet_jvp)
+def _slogdet_jvp(t, ans, a):
+    from numba.core import types
+
+    if not (is_float64_array(t, 2) and is_float64_array(a, 2) and isinstance(ans, types.BaseTuple)):
+        return None
+    if not (len(ans) == 2 and is_number(ans[0])):
+        return None
+    return lambda t, ans, a: (0.0, np.trace(np.linalg.solve(a, t)))
 
 
 def pinv_jvp(t: Any, p: Any, a: Any) -> Any:
@@ -216,6 +397,19 @@ def pinv_jvp(t: Any, p: Any, a: Any) -> Any:
     )
 
 
+@twin(pinv_jvp)
+def _pinv_jvp(t, p, a):
+    if not (is_float64_array(t, 2) and is_float64_array(p, 2) and is_float64_array(a, 2)):
+        return None
+
+    def impl(t, p, a):
+        left = np.eye(a.shape[0]) - a @ p
+        right = np.eye(a.shape[1]) - p @ a
+        return -(p @ (t @ p)) + (p @ p.T) @ (t.T @ left) + right @ (t.T @ (p.T @ p))
+
+    return impl
+
+
 def pinv_vjp(g: Any, p: Any, a: Any) -> Any:
     """The adjoint of ``p = np.linalg.pinv(a)`` (constant rank), the transpose of ``pinv_jvp``:
     ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
@@ -228,6 +422,19 @@ def pinv_vjp(g: Any, p: Any, a: Any) -> Any:
         + np.matmul(left, np.matmul(gt, np.matmul(p, pt)))
         + np.matmul(np.matmul(pt, p), np.matmul(gt, right))
     )
+
+
+@twin(pinv_vjp)
+def _pinv_vjp(g, p, a):
+    if not (is_float64_array(g, 2) and is_float64_array(p, 2) and is_float64_array(a, 2)):
+        return None
+
+    def impl(g, p, a):
+        left = np.eye(a.shape[0]) - a @ p
+        right = np.eye(a.shape[1]) - p @ a
+        return -(p.T @ (g @ p.T)) + left @ (g.T @ (p @ p.T)) + (p.T @ p) @ (g.T @ right)
+
+    return impl
 
 
 # -- np.linalg.lstsq ------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import ndim_of, twin
+from ..twins import is_array, is_float64_array, is_number, literal, ndim_of, twin
 from .arrays import _NDARRAY, _array_of, _foreign, _inverse, _like, _swap, grad_dtype, size_of
 from .broadcasting import unbroadcast
 from .checks import real_only, refuse
+from .decompositions import numba_njit
 from .forward import zero_tangent
 
 __all__ = [
@@ -152,6 +153,19 @@ def _matmul_vjp_b(g, a, b):
     return None
 
 
+def _shaped(t: Any, *ndims: int) -> bool:
+    """Is the numba type ``t`` a real array (with one of ``ndims`` dimensions, if given)? The
+    operand whose adjoint a product's helper computes is read for its shape only: any real
+    dtype will do (the others must be float64 for numba's products)."""
+    from numba.core import types
+
+    return (
+        is_array(t)
+        and isinstance(t.dtype, (types.Integer, types.Float, types.Boolean))
+        and (not ndims or t.ndim in ndims)
+    )
+
+
 def inner_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
     """The adjoint of operand ``which`` (0 or 1) of ``np.inner(a, b)``, for any dimensions."""
     x, other = (a, b) if which == 0 else (b, a)
@@ -170,6 +184,134 @@ def inner_vjp_a(g: Any, a: Any, b: Any) -> Any:
 def inner_vjp_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``np.inner(a, b)``."""
     return inner_vjp(g, a, b, 1)
+
+
+@twin(inner_vjp_a)
+def _inner_vjp_a(g, a, b):
+    if not (_shaped(a, 1, 2) and is_float64_array(b, 1, 2)):
+        return None
+    if a.ndim == 1 and b.ndim == 1:
+        return (lambda g, a, b: g * b) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2):
+        return None
+    if a.ndim == 1:  # (np.inner(a, b) = b @ a)
+        return lambda g, a, b: g @ b
+    return (lambda g, a, b: np.outer(g, b)) if b.ndim == 1 else (lambda g, a, b: g @ b)
+
+
+@twin(inner_vjp_b)
+def _inner_vjp_b(g, a, b):
+    if not (is_float64_array(a, 1, 2) and _shaped(b, 1, 2)):
+        return None
+    if a.ndim == 1 and b.ndim == 1:
+        return (lambda g, a, b: g * a) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2):
+        return None
+    if a.ndim == 1:
+        return lambda g, a, b: np.outer(g, a)
+    return (lambda g, a, b: a.T @ g) if b.ndim == 1 else (lambda g, a, b: g.T @ a)
+
+
+def is_float64(t: Any) -> bool:
+    """Is the numba type ``t`` a float64 number's?"""
+    from numba.core import types
+
+    return t == types.float64
+
+
+def _integer_axes(a: Any, b: Any, axes: Any) -> int | None:
+    """``tensordot``'s ``axes`` where the call spells an integer that fits ``a`` and ``b`` (numba
+    types), else None: what the twins and numba's ``np.tensordot`` below take."""
+    n = literal(axes)
+    if not (isinstance(n, int) and not isinstance(n, bool) and is_array(a) and is_array(b)):
+        return None
+    if min(a.ndim, b.ndim) == 0:
+        return None
+    return n if 0 <= n <= min(a.ndim, b.ndim) else None
+
+
+def _product(shape: Any, k: int) -> int:
+    """The product of the first ``k`` integers in ``shape`` (1 for none), as numba compiles it
+    (where a slice of a shape could be an empty tuple, which numba cannot loop over)."""
+    out = 1
+    for i in range(k):
+        out *= shape[i]
+    return out
+
+
+def numpy_linear_algebra() -> None:
+    """``np.inner`` of vectors and matrices, ``np.tensordot`` with integer ``axes`` and
+    ``np.linalg.multi_dot`` of a list of matrices for numba, which has none of them (so that
+    their rules, and their adjoints' twins, compile), ``np.linalg.svd(a, compute_uv=False)``
+    and ``np.expand_dims`` of a number with a tuple of axes (``np.linalg.det``'s rule), where
+    numba's take no ``compute_uv`` and one axis."""
+    from numba.core import types
+    from numba.extending import overload
+
+    def same_dtype(a, b):  # (numba's np.dot: one float or complex dtype)
+        return (
+            is_array(a)
+            and is_array(b)
+            and a.dtype == b.dtype
+            and isinstance(a.dtype, (types.Float, types.Complex))
+        )
+
+    @overload(np.expand_dims)
+    def _expand_dims(a, axis):
+        axes = literal(axis)
+        if not (is_number(a) and isinstance(axes, tuple) and all(isinstance(i, int) for i in axes)):
+            return None
+        if len(set(i % len(axes) for i in axes)) != len(axes) or not all(
+            -len(axes) <= i < len(axes) for i in axes
+        ):
+            return None  # (numpy raises)
+        shape = (1,) * len(axes)
+        return lambda a, axis: np.full(shape, a)
+
+    @overload(np.linalg.svd)
+    def _singular_values(a, full_matrices=True, compute_uv=True, hermitian=False):
+        if literal(compute_uv) is not False or literal(hermitian) is not False or not is_float64_array(a, 2):
+            return None  # (numba's own takes no compute_uv)
+        return lambda a, full_matrices=True, compute_uv=True, hermitian=False: np.linalg.svd(a, False)[1]
+
+    @overload(np.inner)
+    def _inner(a, b):
+        if not (same_dtype(a, b) and a.ndim in (1, 2) and b.ndim in (1, 2)):
+            return None
+        if a.ndim == 1:
+            return lambda a, b: np.dot(b, a)
+        return (lambda a, b: np.dot(a, b)) if b.ndim == 1 else (lambda a, b: np.dot(a, b.T))
+
+    @overload(np.linalg.multi_dot)
+    def _multi_dot(arrays):  # (a list of float64 matrices, multiplied from the left)
+        if not _matrices(arrays):
+            return None
+        chain = numba_njit(_chain_product)
+
+        def impl(arrays):
+            if len(arrays) < 2:
+                raise ValueError("Expecting at least two arrays.")
+            return chain(arrays, 0, len(arrays))
+
+        return impl
+
+    @overload(np.tensordot)
+    def _tensordot(a, b, axes=2):
+        n = _integer_axes(a, b, axes)
+        if n is None or not same_dtype(a, b):
+            return None
+        free, product = a.ndim - n, numba_njit(_product)
+        number = a.ndim == b.ndim == n
+
+        def impl(a, b, axes=2):  # (free a, contracted) times (contracted, free b)
+            for i in range(n):
+                if a.shape[free + i] != b.shape[i]:
+                    raise ValueError("shape-mismatch for sum")
+            a2 = np.ascontiguousarray(a).reshape((product(a.shape, free), -1))
+            out = a2 @ np.ascontiguousarray(b).reshape((a2.shape[1], -1))
+            return out[0, 0] if number else out.reshape(a.shape[:free] + b.shape[n:])
+
+        return impl
 
 
 def _tensordot_axes(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
@@ -207,6 +349,45 @@ def tensordot_vjp_b(g: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     return np.transpose(out, _inverse(source)) if source else out
 
 
+@twin(tensordot_vjp_a)
+def _tensordot_vjp_a(g, a, b, axes=2):
+    n = _integer_axes(a, b, axes)
+    if n is None or not (_shaped(a) and is_float64_array(b)):
+        return None
+    if a.ndim == b.ndim == n:  # a number
+        return (lambda g, a, b, axes=2: g * b) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2 * n):
+        return None
+
+    product = numba_njit(_product)
+
+    def impl(g, a, b, axes=2):  # g (free a, free b) times b (contracted, free b) transposed
+        b2 = np.ascontiguousarray(b).reshape((product(b.shape, n), -1))
+        g2 = np.ascontiguousarray(g).reshape((-1, b2.shape[1]))
+        return (g2 @ b2.T).reshape(a.shape)
+
+    return impl
+
+
+@twin(tensordot_vjp_b)
+def _tensordot_vjp_b(g, a, b, axes=2):
+    n = _integer_axes(a, b, axes)
+    if n is None or not (is_float64_array(a) and _shaped(b)):
+        return None
+    if a.ndim == b.ndim == n:
+        return (lambda g, a, b, axes=2: g * a) if is_float64(g) else None
+    if not is_float64_array(g, a.ndim + b.ndim - 2 * n):
+        return None
+    free, product = a.ndim - n, numba_njit(_product)
+
+    def impl(g, a, b, axes=2):  # a (free a, contracted) transposed times g (free a, free b)
+        a2 = np.ascontiguousarray(a).reshape((product(a.shape, free), -1))
+        g2 = np.ascontiguousarray(g).reshape((a2.shape[0], -1))
+        return (a2.T @ g2).reshape(b.shape)
+
+    return impl
+
+
 def _kron_layout(g: Any, a: Any, b: Any) -> tuple:
     nd = max(np.ndim(a), np.ndim(b))
     sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
@@ -227,6 +408,59 @@ def kron_vjp_b(g: Any, a: Any, b: Any) -> Any:
     blocks, nd, sa, sb = _kron_layout(g, a, b)
     out = np.tensordot(np.reshape(a, sa), blocks, (list(range(nd)), list(range(0, 2 * nd, 2))))
     return np.reshape(out, np.shape(b))
+
+
+def _kron_twin(g: Any, a: Any, b: Any, wrt_a: bool) -> Any:
+    """The twin of ``kron_vjp_a`` (``wrt_a``) or ``kron_vjp_b``, for vectors and matrices (those
+    numba's np.kron takes): ``g`` cut into blocks of ``b``'s shape, one per entry of ``a``."""
+    if not (_shaped(a, 1, 2) and _shaped(b, 1, 2)) or not is_float64_array(b if wrt_a else a):
+        return None
+    if not is_float64_array(g, max(a.ndim, b.ndim)):
+        return None
+
+    row = numba_njit(lambda x: np.ascontiguousarray(x).reshape((1, x.shape[0])))
+    same = numba_njit(lambda x: np.ascontiguousarray(x))
+    matrix_a, matrix_b = (row if x.ndim == 1 else same for x in (a, b))
+
+    def blocks(g, a, b):
+        a2, b2 = matrix_a(a), matrix_b(b)
+        (pa, qa), (pb, qb) = a2.shape, b2.shape
+        return a2, b2, np.ascontiguousarray(g).reshape((pa * pb, qa * qb))
+
+    blocks = numba_njit(blocks)
+    if wrt_a:
+
+        def impl_a(g, a, b):  # each block of g dotted with b
+            a2, b2, g2 = blocks(g, a, b)
+            (pa, qa), (pb, qb) = a2.shape, b2.shape
+            out = np.zeros((pa, qa))
+            for i in range(pa):
+                for j in range(qa):
+                    out[i, j] = np.sum(g2[i * pb : (i + 1) * pb, j * qb : (j + 1) * qb] * b2)
+            return out.reshape(a.shape)
+
+        return impl_a
+
+    def impl_b(g, a, b):  # the blocks of g weighted by a and summed
+        a2, b2, g2 = blocks(g, a, b)
+        (pa, qa), (pb, qb) = a2.shape, b2.shape
+        out = np.zeros((pb, qb))
+        for i in range(pa):
+            for j in range(qa):
+                out += a2[i, j] * g2[i * pb : (i + 1) * pb, j * qb : (j + 1) * qb]
+        return out.reshape(b.shape)
+
+    return impl_b
+
+
+@twin(kron_vjp_a)
+def _kron_vjp_a(g, a, b):
+    return _kron_twin(g, a, b, True)
+
+
+@twin(kron_vjp_b)
+def _kron_vjp_b(g, a, b):
+    return _kron_twin(g, a, b, False)
 
 
 def _chain(arrays: Any) -> list:
@@ -259,6 +493,65 @@ def multi_dot_jvp(t: Any, arrays: Any) -> Any:
     of the product with that factor replaced by its tangent."""
     arrays = list(arrays)
     return sum(np.linalg.multi_dot(arrays[:i] + [t[i]] + arrays[i + 1 :]) for i in range(len(arrays)))
+
+
+def _matrices(arrays: Any) -> bool:
+    """Is the numba type ``arrays`` a list of float64 matrices (what multi_dot's twins take)?"""
+    from numba.core import types
+
+    return isinstance(arrays, types.List) and is_float64_array(arrays.dtype, 2)
+
+
+def _chain_product(arrays: Any, start: int, stop: int) -> Any:
+    """``arrays[start] @ ... @ arrays[stop - 1]`` (at least one), as numba compiles it."""
+    out = np.ascontiguousarray(arrays[start])
+    for k in range(start + 1, stop):
+        out = out @ arrays[k]
+    return out
+
+
+@twin(multi_dot_vjp)
+def _multi_dot_vjp(g, arrays):
+    if not (_matrices(arrays) and is_float64_array(g, 2)):
+        return None
+    chain = numba_njit(_chain_product)
+
+    def impl(g, arrays):  # the factors before, transposed, times g times those after, transposed
+        n = len(arrays)
+        out = []
+        for i in range(n):
+            part = np.ascontiguousarray(g)
+            if i > 0:
+                part = chain(arrays, 0, i).T @ part
+            if i < n - 1:
+                part = part @ chain(arrays, i + 1, n).T
+            out.append(part)
+        return out
+
+    return impl
+
+
+@twin(multi_dot_jvp)
+def _multi_dot_jvp(t, arrays):
+    from numba.core import types
+
+    if not (_matrices(arrays) and isinstance(t, types.List) and is_float64_array(t.dtype, 2)):
+        return None
+    chain = numba_njit(_chain_product)
+
+    def impl(t, arrays):  # the sum over the factors of the chain with that factor's tangent
+        n = len(arrays)
+        out = np.zeros((arrays[0].shape[0], arrays[n - 1].shape[1]))
+        for i in range(n):
+            part = np.ascontiguousarray(t[i])
+            if i > 0:
+                part = chain(arrays, 0, i) @ part
+            if i < n - 1:
+                part = part @ chain(arrays, i + 1, n)
+            out += part
+        return out
+
+    return impl
 
 
 def chain_subscripts(arrays: Any) -> str:
@@ -407,14 +700,61 @@ def _conv_vjp(g: Any, a: Any, v: Any, mode: str, correlate: bool, wrt_a: bool) -
     return np.reshape(np.flip(d_kernel) if correlate else d_kernel, np.shape(v))
 
 
+def _conv_twin(g: Any, a: Any, v: Any, mode: Any, correlate: bool, wrt_a: bool) -> Any:
+    """The twin of ``_conv_vjp``, for real vectors and a mode spelled in the call."""
+    mode = literal(mode)
+    if mode is None:  # (omitted: the helper's default)
+        mode = "valid" if correlate else "full"
+    if mode not in ("full", "same", "valid"):
+        return None
+    if not (
+        is_float64_array(g, 1) and _shaped(a, 1) and _shaped(v, 1) and is_float64_array(v if wrt_a else a)
+    ):
+        return None
+
+    if mode == "full":  # (``_conv_offset``)
+        offset_of = numba_njit(lambda n, m: 0)
+    elif mode == "valid":
+        offset_of = numba_njit(lambda n, m: min(n, m) - 1)
+    elif correlate:
+        offset_of = numba_njit(
+            lambda n, m: (min(n, m) - 1) - (min(n, m) - 1) // 2 if n < m else (min(n, m) - 1) // 2
+        )
+    else:
+        offset_of = numba_njit(lambda n, m: (min(n, m) - 1) // 2)
+    default = "valid" if correlate else "full"
+
+    def impl(g, a, v, mode=default):
+        n, m = a.shape[0], v.shape[0]
+        full = np.zeros(n + m - 1)
+        offset = offset_of(n, m)
+        full[offset : offset + g.shape[0]] = g
+        if wrt_a:  # (correlate(a, v) is the convolution with v reversed)
+            return np.correlate(full, np.ascontiguousarray(v[::-1]) if correlate else v, "valid")
+        d_kernel = np.correlate(full, a, "valid")
+        return np.ascontiguousarray(d_kernel[::-1]) if correlate else d_kernel
+
+    return impl
+
+
 def convolve_vjp_a(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
     """The adjoint of ``a`` in ``np.convolve(a, v, mode)``."""
     return _conv_vjp(g, a, v, mode, False, True)
 
 
+@twin(convolve_vjp_a)
+def _convolve_vjp_a(g, a, v, mode="full"):
+    return _conv_twin(g, a, v, mode, False, True)
+
+
 def convolve_vjp_v(g: Any, a: Any, v: Any, mode: str = "full") -> Any:
     """The adjoint of ``v`` in ``np.convolve(a, v, mode)``."""
     return _conv_vjp(g, a, v, mode, False, False)
+
+
+@twin(convolve_vjp_v)
+def _convolve_vjp_v(g, a, v, mode="full"):
+    return _conv_twin(g, a, v, mode, False, False)
 
 
 def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
@@ -423,7 +763,17 @@ def correlate_vjp_a(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     return _conv_vjp(g, a, v, mode, True, True)
 
 
+@twin(correlate_vjp_a)
+def _correlate_vjp_a(g, a, v, mode="valid"):
+    return _conv_twin(g, a, v, mode, True, True)
+
+
 def correlate_vjp_v(g: Any, a: Any, v: Any, mode: str = "valid") -> Any:
     """The adjoint of ``v`` in ``np.correlate(a, v, mode)`` (real arrays)."""
     real_only(v, "np.correlate")
     return _conv_vjp(g, a, v, mode, True, False)
+
+
+@twin(correlate_vjp_v)
+def _correlate_vjp_v(g, a, v, mode="valid"):
+    return _conv_twin(g, a, v, mode, True, False)

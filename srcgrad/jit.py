@@ -304,12 +304,19 @@ def _unreturnable(error: SystemError, name: str) -> Exception:
 def _internal(error: Exception, name: str) -> Exception:
     """A ``JitError`` for an exception numba's compiler raised by mistake (a bug of numba's:
     ``AttributeError`` in one of its passes) or its code raised where Python's would not (None
-    met where numba typed a number), or ``error`` itself where the code raised it as Python
-    would (its frames are machine code: none of numba's compiler is in the traceback)."""
+    met where numba typed a number, complex eigenvalues numba's eig cannot return), or
+    ``error`` itself where the code raised it as Python would (its frames are machine code:
+    none of numba's compiler is in the traceback)."""
     if isinstance(error, TypeError) and re.fullmatch(r"expected \S+, got None", str(error)):
         return JitError(  # (numba typed a name that may hold None as a number: Optional)
             f"numba's code for {name} met None where it typed a number ({error}): a name that "
             "holds None in one path and a number in another",
+            hint=_FALLBACK,
+        )
+    if isinstance(error, ValueError) and "must not cause a domain change" in str(error):
+        return JitError(  # (numba's eig and eigvals of a real matrix: real eigenvalues only)
+            f"numba's code for {name} met a real matrix with complex eigenvalues ({error}), which "
+            "numba's np.linalg.eig and eigvals cannot return",
             hint=_FALLBACK,
         )
     frames = traceback.extract_tb(error.__traceback__)

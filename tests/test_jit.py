@@ -14,6 +14,7 @@ import srcgrad
 pytest.importorskip("numba")  # (the [test] extra installs it: this runs in CI)
 
 from numba.core.errors import NumbaWarning  # noqa: E402
+from oracle import numeric_grad  # noqa: E402
 from test_tutorial import inputs, logistic_predictions, oneline, tanh, training_loss  # noqa: E402
 
 
@@ -267,6 +268,21 @@ def test_what_numba_cannot_compile_is_refused_at_the_users_line():
     np.testing.assert_allclose(srcgrad.grad(uses_fft)(np.ones(4)), np.full(4, 8.0))  # jit=False works
     with pytest.raises(srcgrad.JitError, match="jit=False"):
         srcgrad.grad(method_loss, wrt=1, jit=True)(Model(), np.ones(3))
+
+
+def rotation_eigenvalues(x):
+    return np.sum(np.real(np.linalg.eigvals(x)) ** 2)
+
+
+def test_complex_eigenvalues_numba_cannot_return_are_refused():
+    """numba's eigvals of a real matrix returns real eigenvalues only, and raises a ValueError
+    where they are complex; jit=False computes them."""
+    x = np.array([[0.0, -1.0], [1.0, 0.5]])
+    with pytest.raises(srcgrad.JitError, match="(?s)complex eigenvalues.*jit=False"):
+        srcgrad.grad(rotation_eigenvalues, jit=True)(x)
+    np.testing.assert_allclose(
+        srcgrad.grad(rotation_eigenvalues)(x), numeric_grad(rotation_eigenvalues, [x], 0), rtol=1e-6
+    )
 
 
 def vector_out(x):

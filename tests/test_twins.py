@@ -26,6 +26,11 @@ M34, M43, M14, M31 = (RNG.normal(size=s) for s in ((3, 4), (4, 3), (1, 4), (3, 1
 T234 = RNG.normal(size=(2, 3, 4))
 WITH_ZERO = np.array([0.5, 0.0, -2.0, 3.0])
 TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
+NANS = np.array([np.nan, 0.5, 0.5, np.nan])
+M34_NANS, T234_NANS, M34_ZEROS = M34.copy(), T234.copy(), M34.copy()
+M34_NANS[[0, 0, 2], [1, 3, 3]] = T234_NANS[[0, 1, 1], [0, 0, 2], [1, 1, 3]] = np.nan
+M34_NANS[1] = M34_ZEROS[[0, 2, 2], [2, 1, 3]] = 0.0
+M34_NANS[1] = np.nan  # (a row of NaNs only)
 
 CASES: dict = {
     runtime.check_scalar: [("check_scalar(a, 'f.py:1')", (1.5,)), ("check_scalar(a, 'f.py:1')", (V3[:1],))],
@@ -122,6 +127,63 @@ CASES: dict = {
     runtime.cumsum_vjp: [("cumsum_vjp(a, b)", (V4, V4)), ("cumsum_vjp(a, b)", (M34.ravel(), M34))],
     runtime.real_vjp: [("real_vjp(a, b)", (V3, V3)), ("real_vjp(a, b)", (V3, V3 + 1j))],
     runtime.abs_vjp: [("abs_vjp(a, b)", (V4, WITH_ZERO)), ("abs_vjp(a, b)", (V3, V3 + 1j * V3[::-1]))],
+    # -- twins-arrays: reductions, scans, reshaping, indexing, ranges, interpolation, elementwise,
+    # broadcasting, complex_numbers
+    runtime.xlogy: [
+        ("xlogy(a, b)", (WITH_ZERO, np.abs(V4))),
+        ("xlogy(a, b)", (0.0, 2.0)),
+        ("xlogy(a, b)", (1.5, np.abs(V4))),
+        ("xlogy(a, b)", (WITH_ZERO.astype(np.float32), np.abs(V4).astype(np.float32))),
+    ],
+    runtime.nan_max_share: [
+        ("nan_max_share(a, b)", (NANS, V4)),
+        ("nan_max_share(a, b)", (V4, NANS)),
+        ("nan_max_share(a, b)", (NANS, 0.5)),
+        ("nan_max_share(a, b)", (1.0, 1.0)),
+        ("nan_max_share(a, b)", (M34, M14)),
+    ],
+    runtime.nan_weights: [
+        ("nan_weights(a)", (NANS,)),
+        ("nan_weights(a, None, True)", (NANS,)),
+        ("nan_weights(a, 1, True)", (M34_NANS,)),
+        ("nan_weights(a, -2, True)", (M34_NANS,)),
+        ("nan_weights(a, (0, 2), True)", (T234_NANS,)),
+        ("nan_weights(a, 0, True)", (M34_NANS.astype(np.float32),)),
+        ("nan_weights(a, None)", (np.arange(4),)),
+    ],
+    runtime.cumprod_vjp: [
+        ("cumprod_vjp(a, b)", (V4, WITH_ZERO)),
+        ("cumprod_vjp(a, b)", (M34.ravel(), M34_ZEROS)),
+        ("cumprod_vjp(a, b, 1)", (M34, M34_ZEROS)),
+        ("cumprod_vjp(a, b, 0)", (M34, M34_ZEROS)),
+        ("cumprod_vjp(a, b, -2)", (T234, T234)),
+    ],
+    runtime.cumprod_jvp: [
+        ("cumprod_jvp(a, b)", (V4, WITH_ZERO)),
+        ("cumprod_jvp(a, b)", (M34, M34_ZEROS)),
+        ("cumprod_jvp(a, b, 1)", (M34, M34_ZEROS)),
+        ("cumprod_jvp(a, b, 0)", (1.5, M34_ZEROS)),
+        ("cumprod_jvp(a, b, -2)", (T234, T234)),
+    ],
+    runtime.diff_vjp: [
+        ("diff_vjp(a, b)", (V3, V4)),
+        ("diff_vjp(a, b, 2, 0)", (M34[:1], M34)),
+        ("diff_vjp(a, b, 1, 1)", (M34[:, :3], M34)),
+        ("diff_vjp(a, b, 0)", (M34, M34)),
+        ("diff_vjp(a, b, 3)", (T234[..., :1], T234)),
+    ],
+    runtime.drop_initial: [
+        ("drop_initial(a)", (V4,)),
+        ("drop_initial(a, None, True)", (V4,)),
+        ("drop_initial(a, 1, True)", (M34,)),
+        ("drop_initial(a, -3, True)", (T234,)),
+    ],
+    runtime.with_initial: [
+        ("with_initial(a)", (V4,)),
+        ("with_initial(a, None, True)", (V4,)),
+        ("with_initial(a, 1, True)", (M34,)),
+        ("with_initial(a, -3, True)", (T234,)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),
@@ -145,7 +207,8 @@ def _same(got, want) -> None:
             _same(g, w)
         return
     assert np.shape(got) == np.shape(want), (got, want)
-    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    single = np.result_type(want) in (np.float32, np.complex64)  # (rounded as float32: to its precision)
+    np.testing.assert_allclose(got, want, rtol=1e-6 if single else 1e-13, atol=1e-7 if single else 1e-15)
     assert np.result_type(got) == np.result_type(want) or np.ndim(want) == 0
 
 

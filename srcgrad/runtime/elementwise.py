@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, is_number, is_numeric, literal, twin
+from ..twins import is_array, is_complex_type, is_number, is_numeric, literal, result_scalar, twin
 from .arrays import _is_complex, grad_dtype
 from .checks import real_like
 
@@ -23,6 +23,16 @@ def xlogy(a: Any, b: Any) -> Any:
     zero = a == 0
     out = np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
     return out.astype(np.result_type(a, b, 1.0), copy=False)  # float32 stays float32
+
+
+@twin(xlogy)
+def _xlogy(a, b):
+    scalar = result_scalar(a, b)
+    if scalar is None or is_complex_type(a) or is_complex_type(b):
+        return None
+    if is_number(a) and is_number(b):
+        return lambda a, b: scalar(0.0 if a == 0 else a * np.log(b))
+    return lambda a, b: np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1.0, b))).astype(scalar)
 
 
 def xdivy(a: Any, b: Any) -> Any:
@@ -106,6 +116,21 @@ def nan_max_share(x: Any, y: Any) -> Any:
     """The share of ``x`` in ``np.fmax(x, y)``: 1 where it is picked (``y`` NaN included), 1/2 at ties."""
     share = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (x > y) + 0.5 * (x == y)))
     return share.astype(np.result_type(x, y, 1.0), copy=False)
+
+
+@twin(nan_max_share)
+def _nan_max_share(x, y):
+    scalar = result_scalar(x, y)
+    if scalar is None or is_complex_type(x) or is_complex_type(y):
+        return None
+    if is_number(x) and is_number(y):
+        return lambda x, y: scalar(1.0 if np.isnan(y) else 0.0 if np.isnan(x) else (x > y) + 0.5 * (x == y))
+
+    def impl(x, y):
+        share = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (x > y) + 0.5 * (x == y)))
+        return share.astype(scalar)
+
+    return impl
 
 
 def _float_cast(dtype: Any) -> bool:

@@ -15,6 +15,8 @@ from ..twins import (
     is_numeric,
     literal,
     reduced_axes,
+    result_scalar,
+    rows_layout,
     sum_to_kernel,
     twin,
     with_kept_axes,
@@ -224,6 +226,29 @@ def nan_weights(a: Any, axis: Any = None, mean: bool = False) -> Any:
     if mean:
         out = out / np.maximum(np.sum(keep, axis=axis, keepdims=True), 1)
     return out
+
+
+@twin(nan_weights)
+def _nan_weights(a, axis=None, mean=False):
+    mean, scalar = literal(mean), result_scalar(a)
+    if not is_array(a) or scalar is None or not isinstance(mean, bool):
+        return None
+    if not mean:
+        return lambda a, axis=None, mean=False: (~np.isnan(a)).astype(scalar)
+    layout = rows_layout(a.ndim, axis)
+    if layout is None:
+        return None
+    to_rows, from_rows = layout
+    divided = np.result_type(scalar, np.int64).type  # (numpy divides by the integer counts)
+
+    def impl(a, axis=None, mean=False):  # 1 / the number of entries that are not NaN
+        keep = ~np.isnan(to_rows(a))
+        out = np.empty(keep.shape, divided)
+        for i in range(keep.shape[0]):
+            out[i] = keep[i] / divided(max(keep[i].sum(), 1))
+        return from_rows(out, a)
+
+    return impl
 
 
 def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool = False) -> Any:

@@ -184,6 +184,40 @@ CASES: dict = {
         ("with_initial(a, 1, True)", (M34,)),
         ("with_initial(a, -3, True)", (T234,)),
     ],
+    runtime.quantile_vjp: [
+        ("quantile_vjp(a, b, 0.3, None, 'linear', 1.0, False)", (2.0, TIES)),
+        ("quantile_vjp(a, b, c, 1, 'linear', 100.0, False)", (M34[:2, :3], M34, np.array([25.0, 80.0]))),
+        ("quantile_vjp(a, b, c, (0, 2), 'lower', 1.0, False)", (M43, T234, np.array([0.0, 0.5, 1.0, 0.7]))),
+        ("quantile_vjp(a, b, 0.5, 0, 'higher', 1.0, True)", (V4, M34_NANS)),
+        (
+            "quantile_vjp(a, b, c, -1, 'linear', 1.0, True)",
+            (M34[:, :3].T, M34_NANS, np.array([0.1, 0.5, 1.0])),
+        ),
+    ],
+    runtime.quantile_jvp: [
+        ("quantile_jvp(a, b, c, 0.3, None, 'linear', 1.0, False)", (TIES, 1.0, TIES)),
+        (
+            "quantile_jvp(a, b, c, d, 1, 'linear', 100.0, False)",
+            (M34, M34[:2, :3], M34, np.array([25.0, 80.0])),
+        ),
+        ("quantile_jvp(a, b, c, 0.5, -1, 'linear', 1.0, True)", (M34, V3, M34_NANS)),
+    ],
+    runtime.quantile_vjp_q: [
+        ("quantile_vjp_q(a, b, 0.3, None, 'linear', 1.0, False)", (2.0, TIES)),
+        ("quantile_vjp_q(a, b, c, 1, 'linear', 100.0, False)", (M34[:2, :3], M34, np.array([25.0, 80.0]))),
+        (
+            "quantile_vjp_q(a, b, c, -1, 'linear', 1.0, True)",
+            (M34[:, :3].T, M34_NANS, np.array([0.1, 0.5, 1.0])),
+        ),
+        ("quantile_vjp_q(a, b, c, (0, 2), 'lower', 1.0, False)", (M43, T234, np.array([0.0, 0.5, 1.0, 0.7]))),
+    ],
+    runtime.quantile_jvp_q: [
+        ("quantile_jvp_q(a, b, c, 0.3, None, 'linear', 1.0, False)", (2.0, 1.0, TIES)),
+        (
+            "quantile_jvp_q(a, b, c, d, 1, 'linear', 100.0, True)",
+            (V3[:2], M34[:2, :3], M34_NANS, np.array([25.0, 80.0])),
+        ),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),
@@ -191,7 +225,7 @@ RAISING = {  # helpers whose twins refuse: the error they raise under numba
 
 
 def _compile(call: str, n: int):
-    names = ["a", "b", "c"][:n]
+    names = ["a", "b", "c", "d"][:n]
     namespace = {name: getattr(runtime, name) for name in runtime.HELPERS}
     exec(f"def case({', '.join(names)}):\n    return {call}\n", namespace)  # noqa: S102
     return namespace["case"]

@@ -5,12 +5,14 @@ logsumexp. Each gives the adjoint, or the derivative's weights, shaped like the 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from ..twins import (
     is_array,
+    is_complex_type,
     is_number,
     is_numeric,
     literal,
@@ -465,3 +467,176 @@ def quantile_jvp_q(
     slope = _quantile_slope(parts)
     ts = np.reshape(t, (-1,) + (1,) * (np.ndim(slope) - 1))
     return np.reshape(ts * slope, np.shape(ans))
+
+
+# -- their twins: one kernel computes, for every slice and quantile, the two order statistics
+# and the weight of the second, as _quantile_positions (numpy's positions for 'linear', 'lower'
+# and 'higher'; 'nearest' and 'midpoint' are left to jit=False).
+
+_METHODS = {"linear": 0, "lower": 1, "higher": 2}
+
+
+def _quantile_typing(a, q, axis, method, skip_nan, *others):
+    """``(to_rows, from_rows, kernel)`` for a call with these numba types, None where the twins
+    do not take them."""
+    method, skip_nan = literal(method), literal(skip_nan)
+    if method not in _METHODS or not isinstance(skip_nan, bool) or not is_array(a) or not is_numeric(q):
+        return None
+    if any(is_complex_type(t) or not is_numeric(t) for t in (a, q, *others)):
+        return None
+    layout = rows_layout(a.ndim, axis)
+    return None if layout is None else (*layout, _quantile_kernel(_METHODS[method], skip_nan), _flat(q))
+
+
+def _flat(t: Any) -> Any:
+    """A compiled function giving a number or an array of numba type ``t`` as a flat array."""
+    import numba
+
+    if is_number(t):
+        return numba.njit(lambda v: np.full(1, v))
+    return numba.njit(lambda v: np.ascontiguousarray(v).ravel())
+
+
+def _shaped(t: Any) -> Any:
+    """A compiled function giving a flat array the shape of ``t``'s value (its first entry for a number)."""
+    import numba
+
+    if is_number(t):
+        return numba.njit(lambda v, like: v[0])
+    return numba.njit(lambda v, like: v.reshape(like.shape))
+
+
+@functools.cache
+def _quantile_kernel(method: int, skip_nan: bool) -> Any:
+    import numba
+
+    @numba.njit
+    def position(n, q):  # numpy's: np.quantile(np.arange(float(n)), q, method=method)
+        v = (n - 1) * q
+        if method == 1:
+            return np.floor(v)
+        if method == 2:
+            return np.ceil(v)
+        if v >= n - 1:
+            return float(n - 1)
+        lo = np.floor(v)
+        t = v - lo
+        return lo + 1.0 * t if t < 0.5 else (lo + 1.0) - 1.0 * (1.0 - t)
+
+    @numba.njit
+    def kernel(x, q, scale):
+        """ranks (rows, m), sorted rows, lo, hi, frac (quantiles, rows) and dpdq (rows), for
+        the quantiles ``q`` (flat) / ``scale``."""
+        qs = q.astype(np.float64) / scale
+        rows, m = x.shape
+        ranks, ordered = np.empty((rows, m), np.int64), np.empty((rows, m), x.dtype)
+        lo, hi = np.zeros((qs.size, rows), np.int64), np.zeros((qs.size, rows), np.int64)
+        frac, dpdq = np.zeros((qs.size, rows)), np.zeros(rows)
+        for r in range(rows):
+            order = np.argsort(x[r], kind="mergesort")  # stable, NaNs last
+            for i in range(m):
+                ranks[r, order[i]] = i
+                ordered[r, i] = x[r, order[i]]
+            n = m
+            if skip_nan:
+                n = m - np.isnan(x[r]).sum()
+            dpdq[r] = (1.0 if method == 0 else 0.0) * max(n - 1, 0) / scale
+            for j in range(qs.size):
+                p = position(n, qs[j]) if n > 0 else 0.0
+                lo[j, r] = int(np.floor(p))
+                hi[j, r] = min(lo[j, r] + 1, max(n - 1, 0))
+                frac[j, r] = p - lo[j, r] if n > 0 else 0.0
+        return ranks, ordered, lo, hi, frac, dpdq
+
+    return kernel
+
+
+@twin(quantile_vjp)
+def _quantile_vjp(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+    typing, scalar = _quantile_typing(a, q, axis, method, skip_nan, g), result_scalar(a, g)
+    if typing is None or scalar is None:
+        return None
+    to_rows, from_rows, kernel, flat_q = typing
+    flat_g = _flat(g)
+
+    def impl(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+        ranks, _, lo, hi, frac, _ = kernel(to_rows(a), flat_q(q), scale)
+        gs = flat_g(g)
+        out = np.zeros(ranks.shape, scalar)
+        for j in range(lo.shape[0]):
+            for r in range(lo.shape[1]):
+                w = gs[j * lo.shape[1] + r]
+                for i in range(ranks.shape[1]):
+                    out[r, i] += w * (
+                        (ranks[r, i] == lo[j, r]) * (1.0 - frac[j, r])
+                        + (ranks[r, i] == hi[j, r]) * frac[j, r]
+                    )
+        return from_rows(out, a)
+
+    return impl
+
+
+@twin(quantile_jvp)
+def _quantile_jvp(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+    typing = _quantile_typing(a, q, axis, method, skip_nan, t, ans)
+    if typing is None or not (is_array(t) and t.ndim == a.ndim):
+        return None
+    to_rows, _, kernel, flat_q = typing
+    shaped = _shaped(ans)
+
+    def impl(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+        x, ts = to_rows(a), to_rows(t)
+        ranks, _, lo, hi, frac, _ = kernel(x, flat_q(q), scale)
+        out = np.zeros(lo.size)
+        for j in range(lo.shape[0]):
+            for r in range(lo.shape[1]):
+                for i in range(ranks.shape[1]):
+                    tangent = 0.0 if skip_nan and np.isnan(x[r, i]) else ts[r, i]
+                    w = (ranks[r, i] == lo[j, r]) * (1.0 - frac[j, r]) + (ranks[r, i] == hi[j, r]) * frac[
+                        j, r
+                    ]
+                    out[j * lo.shape[1] + r] += w * tangent
+        return shaped(out, ans)
+
+    return impl
+
+
+@twin(quantile_vjp_q)
+def _quantile_vjp_q(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+    typing, scalar = _quantile_typing(a, q, axis, method, skip_nan, g), result_scalar(q, g)
+    if typing is None or scalar is None:
+        return None
+    to_rows, _, kernel, flat_q = typing
+    shaped, flat_g = _shaped(q), _flat(g)
+
+    def impl(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+        _, ordered, lo, hi, _, dpdq = kernel(to_rows(a), flat_q(q), scale)
+        gs = flat_g(g)
+        out = np.zeros(lo.shape[0], scalar)
+        for j in range(lo.shape[0]):
+            for r in range(lo.shape[1]):
+                slope = (ordered[r, hi[j, r]] - ordered[r, lo[j, r]]) * dpdq[r]
+                out[j] += gs[j * lo.shape[1] + r] * slope
+        return shaped(out, q)
+
+    return impl
+
+
+@twin(quantile_jvp_q)
+def _quantile_jvp_q(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+    typing = _quantile_typing(a, q, axis, method, skip_nan, t, ans)
+    if typing is None:
+        return None
+    to_rows, _, kernel, flat_q = typing
+    shaped, flat_t = _shaped(ans), _flat(t)
+
+    def impl(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
+        _, ordered, lo, hi, _, dpdq = kernel(to_rows(a), flat_q(q), scale)
+        ts = flat_t(t)
+        out = np.zeros(lo.size)
+        for j in range(lo.shape[0]):
+            for r in range(lo.shape[1]):
+                out[j * lo.shape[1] + r] = ts[j] * ((ordered[r, hi[j, r]] - ordered[r, lo[j, r]]) * dpdq[r])
+        return shaped(out, ans)
+
+    return impl

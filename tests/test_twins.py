@@ -218,6 +218,37 @@ CASES: dict = {
             (V3[:2], M34[:2, :3], M34_NANS, np.array([25.0, 80.0])),
         ),
     ],
+    runtime.is_start: [("is_start(None)", ()), ("is_start(a)", (1.5,))],
+    runtime.linspace_weights: [
+        ("linspace_weights(a, b, 5)", (1.5, -2.0)),
+        ("linspace_weights(a, b, 4, False)", (1.5, -2.0)),
+        ("linspace_weights(a, 2.0, 1)", (1.5,)),
+        ("linspace_weights(-1.0, a, 7, True, False)", (1.5,)),
+    ],
+    runtime.logspace_exponents: [
+        ("logspace_exponents(a, b, 5, True, 10.0)", (1.5, -2.0)),
+        ("logspace_exponents(a, b, 6, False, 2.0)", (1.5, -2.0)),
+    ],
+    runtime.geomspace_weights: [
+        ("geomspace_weights(a, b, 5)", (1.5, 3.0)),
+        ("geomspace_weights(a, b, 3, False)", (1.5, 3.0)),
+    ],
+    runtime.take_along_axis_vjp: [
+        ("take_along_axis_vjp(a, b, c, 1)", (M34[:, :2], M34, np.array([[0, 3], [1, 1], [2, -1]]))),
+        ("take_along_axis_vjp(a, b, c, 0)", (M14, M34, np.array([[0, 2, 2, 1]]))),
+        ("take_along_axis_vjp(a, b, c, 0)", (M34, M34, np.array([[0], [2], [2]]))),
+        ("take_along_axis_vjp(a, b, c, 0)", (V3, V4, np.array([3, 3, 0]))),
+        ("take_along_axis_vjp(a, b, c, None)", (V3, M34, np.array([11, 0, 0]))),
+        ("take_along_axis_vjp(a, b, c, -2)", (T234, T234, np.argsort(T234, axis=1))),
+        ("take_along_axis_vjp(a, b, c, 1)", (M34, M31, np.array([[0, 0, 0, 0]]))),
+    ],
+    runtime.sort_indices: [
+        ("sort_indices(a)", (TIES,)),
+        ("sort_indices(a, 0)", (TIES,)),
+        ("sort_indices(a, None)", (TIES,)),
+        ("sort_indices(a, 1)", (T234,)),
+        ("sort_indices(a, -1)", (NANS,)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import gradient_scalar, is_array, is_basic_index, twin
+from ..twins import gradient_scalar, is_array, is_basic_index, literal, result_scalar, rows_layout, twin
 from .arrays import (
     _add_at,
     _array_of,
@@ -218,10 +218,77 @@ def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     return out
 
 
+@twin(take_along_axis_vjp)
+def _take_along_axis_vjp(g, arr, indices, axis=-1):
+    from numba.core import types
+
+    scalar = result_scalar(arr, g)
+    if not (is_array(arr) and is_array(g) and is_array(indices) and isinstance(indices.dtype, types.Integer)):
+        return None
+    if scalar is None or g.ndim != indices.ndim:
+        return None
+    if literal(axis) is None:  # (1-d indices into the flattened arr)
+
+        def flat(g, arr, indices, axis=-1):
+            out = np.zeros(arr.size, scalar)
+            for k in range(indices.size):
+                i = indices[k]
+                out[i + arr.size if i < 0 else i] += g[k]
+            return out.reshape(arr.shape)
+
+        return flat
+    layout = rows_layout(arr.ndim, axis) if isinstance(literal(axis), int) else None
+    if layout is None or arr.ndim != indices.ndim:
+        return None
+    to_rows, from_rows = layout
+
+    others = np.array([i for i in range(arr.ndim) if i != literal(axis) % arr.ndim], np.int64)
+
+    def impl(g, arr, indices, axis=-1):  # along the axis moved last
+        gs, ids = to_rows(g), to_rows(np.broadcast_to(indices, g.shape))
+        out = np.zeros(to_rows(arr).shape, scalar)
+        n = out.shape[1]
+        for r in range(gs.shape[0]):
+            row, rest, step = 0, r, 1  # the row of arr that row r of g took from (arr may broadcast)
+            for d in range(others.size - 1, -1, -1):
+                size = arr.shape[others[d]]
+                if size > 1:
+                    row += (rest % g.shape[others[d]]) * step
+                rest //= g.shape[others[d]]
+                step *= size
+            for k in range(gs.shape[1]):
+                i = ids[r, k]
+                out[row, i + n if i < 0 else i] += gs[r, k]
+        return from_rows(out, arr)
+
+    return impl
+
+
 def sort_indices(a: Any, axis: Any = -1) -> Any:
     """The permutation ``np.sort`` applies (stable: tied entries keep their order, and their
     derivatives follow that order)."""
     return _call(np.argsort, a, axis=axis, kind="stable")
+
+
+@twin(sort_indices)
+def _sort_indices(a, axis=-1):
+    if not is_array(a) or a.ndim == 0:
+        return None
+    if literal(axis) is None:
+        return lambda a, axis=-1: np.argsort(a.ravel(), kind="mergesort")  # (stable)
+    layout = rows_layout(a.ndim, axis) if isinstance(literal(axis), int) else None
+    if layout is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(a, axis=-1):
+        rows = to_rows(a)
+        out = np.empty(rows.shape, np.intp)
+        for r in range(rows.shape[0]):
+            out[r] = np.argsort(rows[r], kind="mergesort")  # (stable)
+        return from_rows(out, a)
+
+    return impl
 
 
 def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:

@@ -249,6 +249,35 @@ CASES: dict = {
         ("sort_indices(a, 1)", (T234,)),
         ("sort_indices(a, -1)", (NANS,)),
     ],
+    runtime.average_share: [
+        ("average_share(a)", (M34,)),
+        ("average_share(a, 1)", (M34.astype(np.float32),)),
+        ("average_share(a, (0, 2))", (T234,)),
+        ("average_share(a, None, b)", (M34, np.abs(M34))),
+        ("average_share(a, 1, b)", (M34, np.abs(V4))),
+        ("average_share(a, 0, b)", (M34, np.arange(1, 4))),
+        ("average_share(a, -1, b)", (M34, np.abs(M14))),
+    ],
+    runtime.median_weights: [
+        ("median_weights(a)", (V4,)),
+        ("median_weights(a)", (V3,)),
+        ("median_weights(a, 1)", (TIES,)),
+        ("median_weights(a, (0, 2))", (T234,)),
+        ("median_weights(a, 0)", (np.arange(12).reshape(3, 4) % 5,)),
+    ],
+    runtime.nan_median_weights: [
+        ("nan_median_weights(a)", (NANS,)),
+        ("nan_median_weights(a, 1)", (M34_NANS,)),
+        ("nan_median_weights(a, (0, 2))", (T234_NANS,)),
+    ],
+    runtime.trapezoid_weights: [
+        ("trapezoid_weights(a, None, 1.0, -1)", (V4,)),
+        ("trapezoid_weights(a, None, 0.5, 0)", (M34,)),
+        ("trapezoid_weights(a, b, 1.0, 0)", (M34, np.cumsum(np.abs(V3)))),
+        ("trapezoid_weights(a, b, 1.0, 1)", (T234, np.cumsum(np.abs(T234), axis=1))),
+        ("trapezoid_weights(a, b, 1.0, -1)", (M34, np.cumsum(np.abs(M14), axis=1))),
+        ("trapezoid_weights(a, b, 1.0, -1)", (M34, np.arange(4))),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -273,10 +273,57 @@ def average_share(a: Any, axis: Any = None, weights: Any = None, returned: bool 
     return w / np.sum(w, axis=axis, keepdims=True)
 
 
+@twin(average_share)
+def _average_share(a, axis=None, weights=None, returned=False):
+    from numba.np.numpy_support import as_dtype
+
+    layout = rows_layout(a.ndim, axis) if is_array(a) else None
+    if layout is None or literal(returned) not in (False, None):
+        return None
+    to_rows, from_rows = layout
+    if literal(weights) is None:
+        scalar = result_scalar(a)
+
+        def even(a, axis=None, weights=None, returned=False):  # 1 / the number of entries
+            rows = to_rows(a)
+            return from_rows(np.full(rows.shape, scalar(1.0) / scalar(rows.shape[1])), a)
+
+        return even
+    if not is_array(weights) or is_complex_type(weights):
+        return None
+    scalar = np.true_divide(np.ones(1, as_dtype(weights.dtype)), 1).dtype.type  # (int weights: float64)
+    if weights.ndim == a.ndim or literal(axis) is None:
+        row_of = lambda w, r: w[r]  # noqa: E731  (weights broadcast to a's shape)
+    elif weights.ndim == 1 and isinstance(literal(axis), int):
+        row_of = lambda w, r: w[0]  # noqa: E731  (1-d weights along the axis: the same for every row)
+    else:
+        return None
+    import numba
+
+    row_of = numba.njit(row_of)
+    full = weights.ndim == a.ndim or literal(axis) is None
+
+    def impl(a, axis=None, weights=None, returned=False):  # the weights / their sum, along the axis
+        rows = to_rows(a)
+        w = to_rows(np.broadcast_to(weights, a.shape)) if full else weights.reshape((1, weights.size))
+        out = np.empty(rows.shape, scalar)
+        for r in range(rows.shape[0]):
+            row = row_of(w, r)
+            out[r] = row / row.sum()
+        return from_rows(out, a)
+
+    return impl
+
+
 def median_weights(a: Any, axis: Any = None) -> Any:
     """The derivative of ``np.median(a, axis)`` with respect to each entry of ``a``: 1 at the
     middle entry, 1/2 at each of the two middle ones for an even count (ties: in stable order)."""
     return _middle_weights(a, axis, skip_nan=False)
+
+
+@twin(median_weights)
+def _median_weights(a, axis=None):
+    return _middle_typing(a, axis, skip_nan=False)
 
 
 def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
@@ -291,10 +338,37 @@ def _middle_weights(a: Any, axis: Any, skip_nan: bool) -> Any:
     return np.moveaxis(np.reshape(weights, shape), last, axes).astype(grad_dtype(a, 1.0))
 
 
+def _middle_typing(a, axis, skip_nan):
+    scalar = result_scalar(a) if is_array(a) and not is_complex_type(a) else None
+    layout = rows_layout(a.ndim, axis) if scalar is not None else None
+    if layout is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(a, axis=None):  # 1 at the middle entry (1/2 at each of two), in stable order
+        rows = to_rows(a)
+        out = np.zeros(rows.shape, scalar)
+        for r in range(rows.shape[0]):
+            order = np.argsort(rows[r], kind="mergesort")  # (stable, NaNs last)
+            n = rows.shape[1] - (np.isnan(rows[r]).sum() if skip_nan else 0)
+            if n > 0:
+                odd = n % 2 == 1
+                out[r, order[n // 2]] += 1.0 if odd else 0.5
+                out[r, order[(n - 1) // 2]] += 0.0 if odd else 0.5
+        return from_rows(out, a)
+
+    return impl
+
+
 def nan_median_weights(a: Any, axis: Any = None) -> Any:
     """The derivative of ``np.nanmedian(a, axis)`` with respect to each entry of ``a``: as
     ``median_weights`` among the entries that are not NaN; 0 at NaN (and in all-NaN slices)."""
     return _middle_weights(a, axis, skip_nan=True)
+
+
+@twin(nan_median_weights)
+def _nan_median_weights(a, axis=None):
+    return _middle_typing(a, axis, skip_nan=True)
 
 
 def trapezoid_weights(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
@@ -314,6 +388,54 @@ def trapezoid_weights(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> A
     left = np.pad(spacing, pad)
     pad[axis % np.ndim(y)] = (0, 1)
     return 0.5 * (left + np.pad(spacing, pad))
+
+
+@twin(trapezoid_weights)
+def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    k, ndim = literal(axis), y.ndim if is_array(y) else 0
+    if not (ndim and isinstance(k, int) and -ndim <= k < ndim) or not is_number(dx):
+        return None
+    k %= ndim
+    if literal(x) is None:
+        scalar, spaced = np.float64, None
+    elif is_array(x) and not is_complex_type(x) and x.ndim in (1, ndim):
+        scalar, spaced = result_scalar(x), x.ndim == ndim
+    else:
+        return None
+    if spaced:  # x shaped like y: the spacing along the axis, row by row
+        to_rows, from_rows = rows_layout(ndim, k)
+
+        def each(y, x=None, dx=1.0, axis=-1):
+            xs = to_rows(x)
+            out = np.zeros(xs.shape, scalar)
+            for r in range(xs.shape[0]):
+                for i in range(xs.shape[1] - 1):
+                    out[r, i] += 0.5 * (xs[r, i + 1] - xs[r, i])
+                    out[r, i + 1] += 0.5 * (xs[r, i + 1] - xs[r, i])
+            return from_rows(out, x)
+
+        return each
+    import numba
+
+    if spaced is None:  # (no x: dx apart)
+        steps = numba.njit(lambda x, dx, n: np.full(max(n - 1, 0), float(dx)))
+    else:
+        steps = numba.njit(lambda x, dx, n: np.diff(x))
+
+    def impl(y, x=None, dx=1.0, axis=-1):  # one spacing for every row: shaped 1 but along the axis
+        n = y.shape[k]
+        step = steps(x, dx, n)
+        out = np.zeros(n, scalar)
+        for i in range(n - 1):
+            out[i] += 0.5 * step[i]
+            out[i + 1] += 0.5 * step[i]
+        shape = np.ones(ndim, np.int64)
+        shape[k] = n
+        return out.reshape(to_fixed_tuple(shape, ndim))
+
+    return impl
 
 
 # -- scipy.special.logsumexp (its rule is in srcgrad/rules/scipy.py) ----------------------------

@@ -58,7 +58,14 @@ CASES: dict = {
         ("extremum_grad(a, b, c, 1, True)", (np.ones((2, 1)), TIES, np.max(TIES, axis=1, keepdims=True))),
         ("extremum_grad(a, b, c, (0, 1))", (2.0, TIES, 3.0)),
     ],
-    runtime.prod_vjp: [("prod_vjp(a, b)", (2.0, WITH_ZERO)), ("prod_vjp(a, b)", (2.0, M34))],
+    runtime.prod_vjp: [
+        ("prod_vjp(a, b)", (2.0, WITH_ZERO)),
+        ("prod_vjp(a, b)", (2.0, M34)),
+        ("prod_vjp(a, b, 1)", (V3, M34_ZEROS)),
+        ("prod_vjp(a, b, 0, True)", (M14, M34_ZEROS)),
+        ("prod_vjp(a, b, (0, 2))", (V3, T234)),
+        ("prod_vjp(a, b, None, True)", (np.ones((1, 1)), M34)),
+    ],
     runtime.sum_vjp: [("sum_vjp(a, [b, c])", (V3, V3, V3)), ("sum_vjp(a, [b, c])", (2.0, 1.0, 3.0))],
     runtime.dot_vjp_a: [
         ("dot_vjp_a(a, b, c)", (V3, M34, V4)),

@@ -144,6 +144,8 @@ def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 @twin(prod_vjp)
 def _prod_vjp(g, x, axis=None, keepdims=False):
+    if is_array(x) and is_array(g):  # (with keepdims or not, g holds one entry per row)
+        return _prod_vjp_rows(g, x, axis)
     if not (is_array(x) and is_number(g) and literal(axis) is None):
         return None
 
@@ -159,6 +161,31 @@ def _prod_vjp(g, x, axis=None, keepdims=False):
             others[i] *= after
             after *= flat[i]
         return others.reshape(x.shape) * g
+
+    return impl
+
+
+def _prod_vjp_rows(g, x, axis):
+    """``prod_vjp``'s twin for an array ``g``: a row of products for each of its entries."""
+    scalar, layout = result_scalar(x, g), rows_layout(x.ndim, axis)
+    if scalar is None or layout is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(g, x, axis=None, keepdims=False):  # the products before and after each entry
+        rows, gs = to_rows(x), np.ascontiguousarray(g).ravel()
+        out, others = np.empty(rows.shape, scalar), np.empty(rows.shape[1], rows.dtype)
+        for r in range(rows.shape[0]):
+            before = rows.dtype.type(1)
+            for i in range(rows.shape[1]):
+                others[i] = before
+                before *= rows[r, i]
+            after = rows.dtype.type(1)
+            for i in range(rows.shape[1] - 1, -1, -1):
+                others[i] *= after
+                after *= rows[r, i]
+            out[r] = others * gs[r]
+        return from_rows(out, x)
 
     return impl
 

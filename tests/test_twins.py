@@ -285,6 +285,32 @@ CASES: dict = {
         ("trapezoid_weights(a, b, 1.0, -1)", (M34, np.cumsum(np.abs(M14), axis=1))),
         ("trapezoid_weights(a, b, 1.0, -1)", (M34, np.arange(4))),
     ],
+    runtime.abs_jvp: [
+        ("abs_jvp(a, b)", (V4, WITH_ZERO)),
+        ("abs_jvp(a, b)", (V3, V3 + 1j * V3[::-1])),
+        ("abs_jvp(a, b)", (V3 + 0.5j, np.array([1.0 + 1j, 0.0, 2.0 - 1j]))),
+        ("abs_jvp(a, b)", (1.5, -2.0)),
+    ],
+    runtime.angle_vjp: [
+        ("angle_vjp(a, b)", (V3, V3 + 0.5j)),
+        ("angle_vjp(a, b, True)", (V3, V3 * (1 + 1j))),
+        ("angle_vjp(a, b)", (V4, V4)),
+        ("angle_vjp(a, b)", (1.5, 2.0 + 0.5j)),
+        ("angle_vjp(a, b)", (V3, np.zeros(3, complex))),
+    ],
+    runtime.angle_jvp: [
+        ("angle_jvp(a, b)", (V3, V3 + 0.5j)),
+        ("angle_jvp(a, b, True)", (V3 - 1j, V3 * (1 + 1j))),
+        ("angle_jvp(a, b)", (V4, V4)),
+        ("angle_jvp(a, b)", (V3, np.zeros(3, complex))),
+    ],
+    runtime.imag_vjp: [
+        ("imag_vjp(a, b)", (V3, V3 + 1j)),
+        ("imag_vjp(a, b)", (V3, V3)),
+        ("imag_vjp(a, b)", (1.5, 2.0)),
+    ],
+    runtime.imag_of: [("imag_of(a, b)", (V3 + 2j * V3, V3 + 1j)), ("imag_of(a, b)", (V3, V3))],
+    runtime.real_zero: [("real_zero(a, 'x')", (V3,)), ("real_zero(a, 'x')", (1.5,))],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -243,6 +243,30 @@ def _rows_layout(ndim: int, axes: tuple) -> Any:
     return to_rows, from_rows
 
 
+def swap_first(ndim: int, axis: Any) -> Any:
+    """The permutation of ``ndim`` axes that swaps axis 0 with ``axis`` (a literal int, or None:
+    0), None for another ``axis``: ``a.transpose(perm)[i]`` is ``a``'s slice ``i`` along it."""
+    axis = 0 if literal(axis) is None else literal(axis)
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        return None
+    perm = list(range(ndim))
+    perm[0], perm[axis % ndim] = axis % ndim, 0
+    return tuple(perm)
+
+
+def constant(t: Any) -> Any:
+    """The constant a numba type of a literal or of a (nested) tuple of literals stands for
+    (``((1, 0), (2, 3))``), None for another type."""
+    from numba.core import types
+
+    if isinstance(t, types.Literal):
+        return t.literal_value
+    if isinstance(t, types.BaseTuple):
+        items = [constant(i) for i in t]
+        return None if any(i is None for i in items) else tuple(items)
+    return None
+
+
 def is_numeric(t: Any) -> bool:
     """Is the numba type ``t`` an array's or a number's?"""
     return is_array(t) or is_number(t)

@@ -311,6 +311,49 @@ CASES: dict = {
     ],
     runtime.imag_of: [("imag_of(a, b)", (V3 + 2j * V3, V3 + 1j)), ("imag_of(a, b)", (V3, V3))],
     runtime.real_zero: [("real_zero(a, 'x')", (V3,)), ("real_zero(a, 'x')", (1.5,))],
+    runtime.unstack_like: [
+        ("unstack_like(a, [b, c], 1)", (V4[:3], V3[:1], V3[:2])),
+        ("unstack_like(a, [b, c], 1)", (M34, M34[:, :1], M34[:, 1:])),
+        ("unstack_like(a, (b, c), 1)", (V3[:2], 1.0, 2.0)),
+        ("unstack_like(a, [b, c], 0)", (M34[:2], V4, V4)),
+        ("unstack_like(a, [b, c], 0)", (T234.reshape(6, 4)[:5], M34[:2], M34)),
+        ("unstack_like(a, (b, c), 0)", (M31[:2], 1.0, 2.0)),
+    ],
+    runtime.uncolumn_stack: [
+        ("uncolumn_stack(a, [b, c])", (M43[:, :2], V4, V4)),
+        ("uncolumn_stack(a, (b, c))", (M43, M43[:, :2], M43[:, :1])),
+    ],
+    runtime.untile: [
+        ("untile(a, b, 2)", (np.tile(V4, 2), V4)),
+        ("untile(a, b, (2, 3))", (np.tile(M34, (2, 3)), M34)),
+        ("untile(a, b, (2, 1, 2))", (np.tile(M34, (2, 1, 2)), M34)),
+        ("untile(a, b, 3)", (V3, 1.5)),
+    ],
+    runtime.unrepeat: [
+        ("unrepeat(a, b, 2)", (np.repeat(M34, 2), M34)),
+        ("unrepeat(a, b, 3, 1)", (np.repeat(M34, 3, axis=1), M34)),
+        ("unrepeat(a, b, [1, 0, 2], 0)", (np.repeat(M34, [1, 0, 2], axis=0), M34)),
+        ("unrepeat(a, b, c, -1)", (np.repeat(T234, [2, 1, 0, 3], axis=-1), T234, np.array([2, 1, 0, 3]))),
+        ("unrepeat(a, b, 3)", (V3, 1.5)),
+    ],
+    runtime.unpad: [
+        ("unpad(a, 1)", (np.pad(M34, 1),)),
+        ("unpad(a, ((1, 0), (2, 3)))", (np.pad(M34, ((1, 0), (2, 3))),)),
+        ("unpad(a, (0, 2), 'constant')", (np.pad(V4, (0, 2)),)),
+    ],
+    runtime.unappend_arr: [
+        ("unappend_arr(a, b, c)", (np.append(V4, V3), V4, V3)),
+        ("unappend_arr(a, b, 1.5)", (np.append(M34, 1.5), M34)),
+        ("unappend_arr(a, b, c, 0)", (np.append(M34, M34[:2], 0), M34, M34[:2])),
+        ("unappend_arr(a, b, c, -1)", (np.append(T234, T234[..., :2], -1), T234, T234[..., :2])),
+        ("unappend_arr(a, b, [1.0, 2.0])", (np.append(M34, [1.0, 2.0]), M34)),
+    ],
+    runtime.unappend_values: [
+        ("unappend_values(a, b, c)", (np.append(V4, V3), V4, V3)),
+        ("unappend_values(a, b, c)", (np.append(M34, 1.5), M34, 1.5)),
+        ("unappend_values(a, b, c, 1)", (np.append(M34, M31, 1), M34, M31)),
+        ("unappend_values(a, b, c, -1)", (np.append(T234, T234[..., :2], -1), T234, T234[..., :2])),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, is_number, literal, result_scalar, rows_layout, twin
+from ..twins import is_array, is_number, literal, result_scalar, rows_layout, swap_first, twin
 from .arrays import grad_dtype
 
 __all__ = ["cumsum_vjp", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "drop_initial", "with_initial"]
@@ -172,16 +172,6 @@ def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any
     return np.delete(v, 0, axis=0 if axis is None else axis)
 
 
-def _swap_first(ndim: int, axis: Any) -> Any:
-    """The permutation that swaps axis 0 with ``axis`` (a literal int or None: 0), None for another."""
-    axis = 0 if literal(axis) is None else literal(axis)
-    if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
-        return None
-    perm = list(range(ndim))
-    perm[0], perm[axis % ndim] = axis % ndim, 0
-    return tuple(perm)
-
-
 @twin(drop_initial)
 def _drop_initial(v, axis=None, include_initial=False):
     include = literal(include_initial)
@@ -189,7 +179,7 @@ def _drop_initial(v, axis=None, include_initial=False):
         return None
     if not include:
         return lambda v, axis=None, include_initial=False: v.copy()
-    perm = _swap_first(v.ndim, axis)
+    perm = swap_first(v.ndim, axis)
     if perm is None:
         return None
     return lambda v, axis=None, include_initial=False: np.ascontiguousarray(
@@ -212,7 +202,7 @@ def _with_initial(v, axis=None, include_initial=False):
         return None
     if not include:
         return lambda v, axis=None, include_initial=False: v.copy()
-    perm = _swap_first(v.ndim, axis)
+    perm = swap_first(v.ndim, axis)
     if perm is None:
         return None
     from numba.np.unsafe.ndarray import to_fixed_tuple

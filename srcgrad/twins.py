@@ -267,6 +267,16 @@ def constant(t: Any) -> Any:
     return None
 
 
+def flat_of(t: Any) -> Any:
+    """A compiled function giving a value of numba type ``t`` (a number or an array) as a flat
+    C-contiguous array, in numpy's order."""
+    import numba
+
+    if is_number(t):
+        return numba.njit(lambda v: np.full(1, v))
+    return numba.njit(lambda v: np.ascontiguousarray(v).ravel())
+
+
 def is_numeric(t: Any) -> bool:
     """Is the numba type ``t`` an array's or a number's?"""
     return is_array(t) or is_number(t)

@@ -9,7 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import gradient_scalar, is_array, is_basic_index, literal, result_scalar, rows_layout, twin
+from ..twins import (
+    flat_of,
+    gradient_scalar,
+    is_array,
+    is_basic_index,
+    literal,
+    result_scalar,
+    rows_layout,
+    twin,
+)
 from .arrays import (
     _add_at,
     _array_of,
@@ -199,6 +208,70 @@ def take_vjp(g: Any, a: Any, indices: Any, axis: Any = None, mode: str = "raise"
     return _add_at(out, (slice(None),) * (axis % np.ndim(a)) + (indices,), g)
 
 
+def _flat_ints(t: Any) -> Any:
+    """A compiled function giving an integer, or a list or array of them, as a flat int array;
+    None for another numba type ``t``."""
+    import numba
+    from numba.core import types
+
+    if isinstance(t, types.Integer):
+        return numba.njit(lambda i: np.full(1, i, np.int64))
+    if isinstance(t, types.Array) and isinstance(t.dtype, types.Integer):
+        return numba.njit(lambda i: np.ascontiguousarray(i).ravel().astype(np.int64))
+    if isinstance(t, types.List) and isinstance(t.dtype, types.Integer):
+        return numba.njit(lambda i: np.array(i, np.int64))
+    return None
+
+
+def _pre_post(ndim: int, axis: Any) -> Any:
+    """A compiled ``(before, n, after)``: the sizes of a ``ndim``-d shape before, along and
+    after ``axis`` (a literal int; None: the flattened array), None for another ``axis``."""
+    import numba
+
+    k = literal(axis)
+    if k is None:
+        return numba.njit(lambda shape: (1, int(np.prod(np.array(shape))), 1))
+    if not isinstance(k, int) or isinstance(k, bool) or not -ndim <= k < ndim:
+        return None
+    k %= ndim
+
+    @numba.njit
+    def sizes(shape):
+        before, after = 1, 1
+        for i in range(ndim):
+            if i < k:
+                before *= shape[i]
+            elif i > k:
+                after *= shape[i]
+        return before, shape[k], after
+
+    return sizes
+
+
+@twin(take_vjp)
+def _take_vjp(g, a, indices, axis=None, mode="raise"):
+    mode, scalar, ids = literal(mode), result_scalar(a, g), _flat_ints(indices)
+    if not is_array(a) or scalar is None or ids is None or mode not in ("raise", "wrap", "clip", None):
+        return None
+    sizes, flat_g, wrap, clip = _pre_post(a.ndim, axis), flat_of(g), mode == "wrap", mode == "clip"
+    if sizes is None:
+        return None
+
+    def impl(g, a, indices, axis=None, mode="raise"):  # g added back where it was taken
+        before, n, after = sizes(a.shape)
+        out, gs, taken = np.zeros((before, n, after), scalar), flat_g(g), ids(indices)
+        gs = gs.reshape((before, taken.size, after))
+        for j in range(taken.size):
+            i = taken[j]
+            i = i % n if wrap else min(max(i, 0), n - 1) if clip else i + n if i < 0 else i
+            if not 0 <= i < n:
+                raise IndexError("index out of range in np.take")
+            out[:, i] += gs[:, j]
+        return out.reshape(a.shape)
+
+    return impl
+
+
 def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     """The adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back where it was taken."""
     out = np.zeros_like(arr, dtype=grad_dtype(arr, g))
@@ -299,12 +372,63 @@ def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -
     return _like(eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g, x)
 
 
+@twin(trace_vjp)
+def _trace_vjp(g, x, offset=0, axis1=0, axis2=1):
+    put = _diagonal_typing(g, x, offset, axis1, axis2, along=False)
+    return None if put is None else lambda g, x, offset=0, axis1=0, axis2=1: put(g, x, offset)
+
+
 def undiag(g: Any, v: Any, k: int = 0) -> Any:
     """The adjoint of ``np.diag(v, k)``: for a vector ``v`` the diagonal of ``g``; for a matrix
     ``v`` the vector ``g`` placed on its ``k``-th diagonal, zeros elsewhere."""
     if np.ndim(v) == 1:
         return np.diag(g, k)
     return undiagonal(g, v, k, 0, 1)
+
+
+@twin(undiag)
+def _undiag(g, v, k=0):
+    if not (is_array(g) and is_array(v)) or v.ndim not in (1, 2):
+        return None
+    if v.ndim == 1:
+        return lambda g, v, k=0: np.diag(g, k)
+    return lambda g, v, k=0: undiagonal(g, v, k, 0, 1)
+
+
+def _diagonal_typing(g, a, offset, axis1, axis2, along):
+    """For the twins of ``undiagonal`` (``along``: ``g`` runs along the diagonal) and ``trace_vjp``
+    (``g`` is the same along it): a compiled ``put(g, a, offset)``, ``g`` put on the diagonal of
+    zeros shaped like ``a``; None where they do not take these types."""
+    import numba
+    from numba.core import types
+
+    axes, scalar = (literal(axis1), literal(axis2)), result_scalar(a, g)
+    if not is_array(a) or scalar is None or not isinstance(offset, (int, types.Integer, types.Omitted)):
+        return None
+    if (
+        not all(isinstance(i, int) and -a.ndim <= i < a.ndim for i in axes)
+        or axes[0] % a.ndim == axes[1] % a.ndim
+    ):
+        return None
+    pair = tuple(i % a.ndim for i in axes)
+    perm = tuple(i for i in range(a.ndim) if i not in pair) + pair
+    back = tuple(int(i) for i in np.argsort(perm))
+    flat_g = flat_of(g)
+
+    @numba.njit
+    def put(g, a, offset):
+        moved = a.transpose(perm).shape
+        rows, cols = moved[-2], moved[-1]
+        out = np.zeros((a.size // max(rows * cols, 1), rows, cols), scalar)
+        r0, c0 = max(-offset, 0), max(offset, 0)
+        n = max(min(rows - r0, cols - c0), 0)
+        gs = flat_g(g).reshape((out.shape[0], n if along else 1))
+        for p in range(out.shape[0]):
+            for i in range(n):
+                out[p, r0 + i, c0 + i] = gs[p, i if along else 0]
+        return np.ascontiguousarray(out.reshape(moved).transpose(back))
+
+    return put
 
 
 def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
@@ -322,6 +446,12 @@ def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) 
     i = np.arange(np.shape(g)[-1]) if np.ndim(g) else np.arange(0)
     moved[..., i + max(-offset, 0), i + max(offset, 0)] = g
     return out
+
+
+@twin(undiagonal)
+def _undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    put = _diagonal_typing(g, a, offset, axis1, axis2, along=True)
+    return None if put is None else lambda g, a, offset=0, axis1=0, axis2=1: put(g, a, offset)
 
 
 def _gather_back(g: Any, where: Any, like: Any) -> Any:
@@ -357,6 +487,55 @@ def uninsert_values(g: Any, arr: Any, obj: Any, values: Any, axis: Any = None) -
 def undelete(g: Any, arr: Any, obj: Any, axis: Any = None) -> Any:
     """The adjoint of ``np.delete(arr, obj, axis)``: ``g`` where the kept entries were, zeros elsewhere."""
     return _gather_back(g, np.delete(_flat_indices(arr), obj, axis=axis), arr)
+
+
+@twin(undelete)
+def _undelete(g, arr, obj, axis=None):
+    import numba
+    from numba.core import types
+
+    scalar = result_scalar(arr, g)
+    sizes = _pre_post(arr.ndim, axis) if is_array(arr) and is_array(g) and scalar is not None else None
+    if sizes is None:
+        return None
+    if isinstance(obj, types.SliceType):
+
+        def mark(deleted, obj):
+            deleted[obj] = True
+
+    elif isinstance(obj, types.Array) and isinstance(obj.dtype, types.Boolean) and obj.ndim == 1:
+
+        def mark(deleted, obj):  # (a mask of the entries to delete)
+            if obj.size != deleted.size:
+                raise ValueError("np.delete: a boolean obj must have the length of the axis")
+            deleted[:] = obj
+
+    else:
+        ids = _flat_ints(obj)
+        if ids is None:
+            return None
+
+        def mark(deleted, obj):
+            for i in ids(obj):
+                if not -deleted.size <= i < deleted.size:
+                    raise IndexError("np.delete: index out of bounds")
+                deleted[i] = True
+
+    mark = numba.njit(mark)
+
+    def impl(g, arr, obj, axis=None):  # g where the kept entries were, zeros elsewhere
+        before, n, after = sizes(arr.shape)
+        deleted = np.zeros(n, np.bool_)
+        mark(deleted, obj)
+        out, gs = np.zeros((before, n, after), scalar), np.ascontiguousarray(g).reshape((before, -1, after))
+        j = 0
+        for i in range(n):
+            if not deleted[i]:
+                out[:, i] = gs[:, j]
+                j += 1
+        return out.reshape(arr.shape)
+
+    return impl
 
 
 def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..twins import (
+    flat_of,
     is_array,
     is_complex_type,
     is_number,
@@ -144,7 +145,9 @@ def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 @twin(prod_vjp)
 def _prod_vjp(g, x, axis=None, keepdims=False):
-    if is_array(x) and is_array(g):  # (with keepdims or not, g holds one entry per row)
+    if is_number(x) and is_number(g):  # (the product of one number)
+        return lambda g, x, axis=None, keepdims=False: g * 1.0
+    if is_array(x) and (is_array(g) or literal(axis) is not None):  # (g: one entry per row)
         return _prod_vjp_rows(g, x, axis)
     if not (is_array(x) and is_number(g) and literal(axis) is None):
         return None
@@ -171,9 +174,10 @@ def _prod_vjp_rows(g, x, axis):
     if scalar is None or layout is None:
         return None
     to_rows, from_rows = layout
+    flat_g = flat_of(g)
 
     def impl(g, x, axis=None, keepdims=False):  # the products before and after each entry
-        rows, gs = to_rows(x), np.ascontiguousarray(g).ravel()
+        rows, gs = to_rows(x), flat_g(g)
         out, others = np.empty(rows.shape, scalar), np.empty(rows.shape[1], rows.dtype)
         for r in range(rows.shape[0]):
             before = rows.dtype.type(1)
@@ -634,16 +638,7 @@ def _quantile_typing(a, q, axis, method, skip_nan, *others):
     if any(is_complex_type(t) or not is_numeric(t) for t in (a, q, *others)):
         return None
     layout = rows_layout(a.ndim, axis)
-    return None if layout is None else (*layout, _quantile_kernel(_METHODS[method], skip_nan), _flat(q))
-
-
-def _flat(t: Any) -> Any:
-    """A compiled function giving a number or an array of numba type ``t`` as a flat array."""
-    import numba
-
-    if is_number(t):
-        return numba.njit(lambda v: np.full(1, v))
-    return numba.njit(lambda v: np.ascontiguousarray(v).ravel())
+    return None if layout is None else (*layout, _quantile_kernel(_METHODS[method], skip_nan), flat_of(q))
 
 
 def _shaped(t: Any) -> Any:
@@ -706,7 +701,7 @@ def _quantile_vjp(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False
     if typing is None or scalar is None:
         return None
     to_rows, from_rows, kernel, flat_q = typing
-    flat_g = _flat(g)
+    flat_g = flat_of(g)
 
     def impl(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
         ranks, _, lo, hi, frac, _ = kernel(to_rows(a), flat_q(q), scale)
@@ -756,7 +751,7 @@ def _quantile_vjp_q(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=Fal
     if typing is None or scalar is None:
         return None
     to_rows, _, kernel, flat_q = typing
-    shaped, flat_g = _shaped(q), _flat(g)
+    shaped, flat_g = _shaped(q), flat_of(g)
 
     def impl(g, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
         _, ordered, lo, hi, _, dpdq = kernel(to_rows(a), flat_q(q), scale)
@@ -777,7 +772,7 @@ def _quantile_jvp_q(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_na
     if typing is None:
         return None
     to_rows, _, kernel, flat_q = typing
-    shaped, flat_t = _shaped(ans), _flat(t)
+    shaped, flat_t = _shaped(ans), flat_of(t)
 
     def impl(t, ans, a, q, axis=None, method="linear", scale=1.0, skip_nan=False):
         _, ordered, lo, hi, _, dpdq = kernel(to_rows(a), flat_q(q), scale)

@@ -27,6 +27,7 @@ T234 = RNG.normal(size=(2, 3, 4))
 WITH_ZERO = np.array([0.5, 0.0, -2.0, 3.0])
 TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
 NANS = np.array([np.nan, 0.5, 0.5, np.nan])
+KNOTS = np.array([0.0, 0.25, 0.5, 1.0])
 M34_NANS, T234_NANS, M34_ZEROS = M34.copy(), T234.copy(), M34.copy()
 M34_NANS[[0, 0, 2], [1, 3, 3]] = T234_NANS[[0, 1, 1], [0, 0, 2], [1, 1, 3]] = np.nan
 M34_NANS[1] = M34_ZEROS[[0, 2, 2], [2, 1, 3]] = 0.0
@@ -394,6 +395,36 @@ CASES: dict = {
         ("undelete(a, b, slice(0, 2), -1)", (T234[..., :2], T234)),
         ("undelete(a, b, c, 1)", (M34[:, :2], M34, np.array([True, False, True, False]))),
         ("undelete(a, b, -1, 1)", (M34[:, :3], M34)),
+    ],
+    runtime.polyval_vjp_p: [
+        ("polyval_vjp_p(a, b, c)", (1.5, V3, 0.7)),
+        ("polyval_vjp_p(a, b, c)", (V4, V4, V4)),
+        ("polyval_vjp_p(a, b, c)", (M34, V3[:1], M34)),
+        ("polyval_vjp_p(a, b, c)", (T234, np.append(V4, 1.0), T234)),
+    ],
+    runtime.interp_segment: [
+        ("interp_segment(a, b)", (np.linspace(-0.5, 1.5, 9), KNOTS)),
+        ("interp_segment(a, b)", (0.3, KNOTS)),
+        ("interp_segment(a, b)", (M34, KNOTS[:1])),
+    ],
+    runtime.interp_inside: [
+        ("interp_inside(a, b)", (np.linspace(-0.5, 1.5, 9), KNOTS)),
+        ("interp_inside(a, b)", (0.3, KNOTS)),
+    ],
+    runtime.interp_below: [("interp_below(a, b)", (M34, KNOTS))],
+    runtime.interp_above: [("interp_above(a, b)", (M34, KNOTS)), ("interp_above(a, b)", (1.5, KNOTS))],
+    runtime.interp_vjp_fp: [
+        ("interp_vjp_fp(a, b, c)", (np.ones(9), np.linspace(-0.5, 1.5, 9), KNOTS)),
+        ("interp_vjp_fp(a, b, c, 0.5, 2.0)", (V4, np.array([-1.0, 0.2, 0.5, 3.0]), KNOTS)),
+        ("interp_vjp_fp(a, b, c, None, 2.0)", (M34, M34, KNOTS)),
+        ("interp_vjp_fp(a, b, c)", (1.5, 0.3, KNOTS)),
+        ("interp_vjp_fp(a, b, c)", (V4, V4, KNOTS[:1])),
+    ],
+    runtime.interp_jvp_fp: [
+        ("interp_jvp_fp(a, b, c)", (V4, np.linspace(-0.5, 1.5, 9), KNOTS)),
+        ("interp_jvp_fp(a, b, c, 0.5, 2.0)", (V4, np.array([-1.0, 0.2, 0.5, 3.0]), KNOTS)),
+        ("interp_jvp_fp(a, b, c, None, 2.0)", (V4, M34, KNOTS)),
+        ("interp_jvp_fp(a, b, c)", (V4, 0.3, KNOTS)),
     ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba

@@ -426,6 +426,16 @@ CASES: dict = {
         ("interp_jvp_fp(a, b, c, None, 2.0)", (V4, M34, KNOTS)),
         ("interp_jvp_fp(a, b, c)", (V4, 0.3, KNOTS)),
     ],
+    runtime.select_untaken: [
+        ("select_untaken([a < -0.3, a > 0.3])", (V4,)),
+        ("select_untaken([a < 0.0])", (M34,)),
+        ("select_untaken([a < 0.0, b > 0.0])", (M34, M14)),
+    ],
+    runtime.select_vjp: [
+        ("select_vjp(a, [b < -0.3, b > 0.3], [b, c])", (V4, V4, V4)),
+        ("select_vjp(a, [b < 0.0], [b])", (M34, M34)),
+        ("select_vjp(a, [b < 0.0, c > 0.0], [b, c])", (M34, M34, M14)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -14,6 +14,7 @@ from ..twins import (
     gradient_scalar,
     is_array,
     is_basic_index,
+    is_complex_type,
     literal,
     result_scalar,
     rows_layout,
@@ -557,6 +558,31 @@ def select_untaken(condlist: Any) -> Any:
     return ~np.any(np.stack(conditions) if _foreign(conditions) else conditions, axis=0)
 
 
+def _bool_arrays(t: Any) -> bool:
+    """Is ``t`` the numba type of a list or tuple of bool arrays (of one type)?"""
+    from numba.core import types
+
+    return (
+        isinstance(t, (types.List, types.UniTuple))
+        and is_array(t.dtype)
+        and isinstance(t.dtype.dtype, types.Boolean)
+    )
+
+
+@twin(select_untaken)
+def _select_untaken(condlist):
+    if not _bool_arrays(condlist):
+        return None
+
+    def impl(condlist):  # no condition holds
+        out = ~condlist[0]
+        for c in condlist[1:]:
+            out = out & ~c
+        return out
+
+    return impl
+
+
 def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
     """The adjoint of the choices of ``np.select``: ``g`` where a choice is the first whose
     condition holds, summed back to its shape."""
@@ -567,6 +593,26 @@ def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
         out.append(unbroadcast(np.where(mine, g, 0.0), choice))
         taken = taken | mine
     return out
+
+
+@twin(select_vjp)
+def _select_vjp(g, condlist, choicelist):
+    from numba.core import types
+
+    if not (is_array(g) and _bool_arrays(condlist) and isinstance(choicelist, (types.List, types.UniTuple))):
+        return None
+    if not is_array(choicelist.dtype) or is_complex_type(g):
+        return None
+
+    def impl(g, condlist, choicelist):  # g where each choice is the first whose condition holds
+        taken, out = np.zeros(g.shape, np.bool_), []
+        for k in range(len(choicelist)):
+            mine = np.broadcast_to(condlist[k], g.shape) & ~taken
+            out.append(unbroadcast(np.where(mine, g, 0.0), choicelist[k]))
+            taken = taken | mine
+        return out
+
+    return impl
 
 
 # -- np.unique ------------------------------------------------------------------------------

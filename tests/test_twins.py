@@ -436,6 +436,22 @@ CASES: dict = {
         ("select_vjp(a, [b < 0.0], [b])", (M34, M34)),
         ("select_vjp(a, [b < 0.0, c > 0.0], [b, c])", (M34, M34, M14)),
     ],
+    runtime.astype_vjp: [
+        ("astype_vjp(a, b, np.float64)", (M34, M34)),
+        ("astype_vjp(a, b, float)", (V4, V4.astype(np.float32))),
+        ("astype_vjp(a, b, int)", (M34, M34)),
+        ("astype_vjp(a, b, bool)", (1.5, 2.0)),
+        ("astype_vjp(a, b, 'float64')", (V4, V4)),
+        ("astype_vjp(a, b, np.float64)", (V4 + 1j, V4 + 1j)),
+        ("astype_vjp(a, b, np.complex128)", (V4 + 1j, V4 + 1j)),
+    ],
+    runtime.astype_jvp: [
+        ("astype_jvp(a, np.float32)", (M34,)),
+        ("astype_jvp(a, int)", (M34,)),
+        ("astype_jvp(a, float)", (V4 + 1j,)),
+        ("astype_jvp(a, 'float64')", (1.5,)),
+        ("astype_jvp(a, bool)", (V4 + 1j,)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),
@@ -444,7 +460,7 @@ RAISING = {  # helpers whose twins refuse: the error they raise under numba
 
 def _compile(call: str, n: int):
     names = ["a", "b", "c", "d"][:n]
-    namespace = {name: getattr(runtime, name) for name in runtime.HELPERS}
+    namespace = {"np": np, **{name: getattr(runtime, name) for name in runtime.HELPERS}}
     exec(f"def case({', '.join(names)}):\n    return {call}\n", namespace)  # noqa: S102
     return namespace["case"]
 

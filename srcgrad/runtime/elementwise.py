@@ -153,6 +153,44 @@ def astype_vjp(g: Any, a: Any, dtype: Any) -> Any:
     return g.astype(dt) if hasattr(g, "astype") else dt.type(g)
 
 
+def _cast_to(dtype: Any) -> Any:
+    """The numpy dtype a numba type of ``astype``'s argument stands for (``np.float32``, ``float``,
+    ``'float64'``), None for another."""
+    from numba.core import types
+    from numba.np.numpy_support import as_dtype
+
+    if isinstance(dtype, types.NumberClass):
+        return as_dtype(dtype.instance_type)
+    if isinstance(dtype, types.Function) and dtype.typing_key in (float, int, bool, complex):
+        return np.dtype(dtype.typing_key)
+    if isinstance(literal(dtype), str):
+        try:
+            return np.dtype(literal(dtype))
+        except TypeError:
+            return None
+    return None
+
+
+@twin(astype_vjp)
+def _astype_vjp(g, a, dtype):
+    target, dt = _cast_to(dtype), result_scalar(a)
+    if target is None or dt is None or not (is_numeric(g) and is_numeric(a)):
+        return None
+    cast = (lambda v: v.astype(dt)) if is_array(g) else (lambda v: dt(v))
+    import numba
+
+    cast = numba.njit(cast)
+    if not _float_cast(target):  # (a step: no derivative)
+        if is_array(a):
+            return lambda g, a, dtype: np.zeros(a.shape, dt)
+        return lambda g, a, dtype: dt(0)
+    if np.dtype(dt).kind == "c" and target.kind != "c":  # (the real part kept)
+        return lambda g, a, dtype: cast(np.real(g))
+    if np.dtype(dt).kind == "c":
+        return lambda g, a, dtype: cast(g)
+    return lambda g, a, dtype: cast(real_like(g, a))
+
+
 def astype_jvp(t: Any, dtype: Any) -> Any:
     """The tangent of ``a.astype(dtype)``: ``t`` cast to ``dtype`` for a float or complex
     ``dtype`` (the real part for a real one), zero (of float type) for an integer or bool one."""
@@ -161,3 +199,23 @@ def astype_jvp(t: Any, dtype: Any) -> Any:
     if _is_complex(t) and not np.issubdtype(dtype, np.complexfloating):
         t = np.real(t)
     return t.astype(dtype) if hasattr(t, "astype") else np.dtype(dtype).type(t)
+
+
+@twin(astype_jvp)
+def _astype_jvp(t, dtype):
+    target = _cast_to(dtype)
+    if target is None or not is_numeric(t):
+        return None
+    if not _float_cast(target):
+        real = np.result_type(np.dtype(result_scalar(t)).type(0).real, 1.0).type
+        if is_array(t):
+            return lambda t, dtype: np.zeros(t.shape, real)
+        return lambda t, dtype: real(0)
+    kind = target.type
+    if is_complex_type(t) and target.kind != "c":
+        if is_array(t):
+            return lambda t, dtype: np.real(t).astype(kind)
+        return lambda t, dtype: kind(np.real(t))
+    if is_array(t):
+        return lambda t, dtype: t.astype(kind)
+    return lambda t, dtype: kind(t)

@@ -452,6 +452,21 @@ CASES: dict = {
         ("astype_jvp(a, 'float64')", (1.5,)),
         ("astype_jvp(a, bool)", (V4 + 1j,)),
     ],
+    runtime.meshgrid_vjp: [
+        ("meshgrid_vjp([a, b], [c, c[:2]])", (M34[:2, :3], M34[:2, :3] * 2, V3)),
+        ("meshgrid_vjp([a, b], [c, c[:2]], False, 'ij')", (M34[:, :2], M34[:, :2] * 2, V3)),
+        (
+            "meshgrid_vjp([a, a, b], [c, c[:2], c[:1]], False, 'ij')",
+            (T234.reshape(3, 2, 4)[..., :1], T234.reshape(3, 2, 4)[..., 1:2], V3),
+        ),
+        ("meshgrid_vjp([a, b], [c, c[:2]], True)", (M34[:1, :3], M34[:2, :1], V3)),
+        ("meshgrid_vjp([a], [b])", (V4, V4)),
+    ],
+    runtime.broadcast_arrays_vjp: [
+        ("broadcast_arrays_vjp([a, a], [b, c])", (M34, M34, M14)),
+        ("broadcast_arrays_vjp([a, a], [b, c])", (M34, M31, M14)),
+        ("broadcast_arrays_vjp([a], [b])", (V4, V4)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -467,6 +467,16 @@ CASES: dict = {
         ("broadcast_arrays_vjp([a, a], [b, c])", (M34, M31, M14)),
         ("broadcast_arrays_vjp([a], [b])", (V4, V4)),
     ],
+    runtime.unique_vjp: [
+        ("unique_vjp(a, b)", (V3, np.array([2.0, 1.0, 2.0, 3.0]))),
+        ("unique_vjp(a, b)", (V4, np.array([[np.nan, 1.0], [np.nan, 3.0], [0.5, 1.0]]))),
+        ("unique_vjp(a, b, None)", (V4, M34.ravel()[:4])),
+        ("unique_vjp(a, b)", (V3, np.array([2, 1, 2, 3]))),
+    ],
+    runtime.unique_jvp: [
+        ("unique_jvp(a, b)", (V4, np.array([2.0, 1.0, 2.0, 3.0]))),
+        ("unique_jvp(a, b)", (M34[:, :2], np.array([[np.nan, 1.0], [np.nan, 3.0], [0.5, 1.0]]))),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

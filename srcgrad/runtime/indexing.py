@@ -651,6 +651,66 @@ def unique_jvp(t: Any, ar: Any, axis: Any = None) -> Any:
     return out if axis is None else np.moveaxis(out, 0, axis)
 
 
+def _unique_kernel() -> Any:
+    """A compiled ``groups(flat)``: the index of each entry's unique value and their counts, as
+    ``np.unique(..., return_inverse=True, return_counts=True)`` (NaNs one value, as numpy's)."""
+    import numba
+
+    @numba.njit
+    def groups(flat):
+        order = np.argsort(flat, kind="mergesort")
+        inverse, counts = np.empty(flat.size, np.int64), np.zeros(flat.size, np.int64)
+        k = -1
+        for i in range(flat.size):
+            v = flat[order[i]]
+            if i == 0 or not (v == flat[order[i - 1]] or (np.isnan(v) and np.isnan(flat[order[i - 1]]))):
+                k += 1
+            inverse[order[i]] = k
+            counts[k] += 1
+        return inverse, counts[: k + 1]
+
+    return groups
+
+
+@twin(unique_vjp)
+def _unique_vjp(g, ar, axis=None):
+    scalar = result_scalar(ar, g)
+    if literal(axis) is not None or not is_array(ar) or scalar is None or is_complex_type(ar):
+        return None
+    groups, flat_g = _unique_kernel(), flat_of(g)
+
+    def impl(g, ar, axis=None):  # each value's adjoint shared among its entries
+        inverse, counts = groups(np.ascontiguousarray(ar).ravel())
+        gs, out = flat_g(g), np.empty(inverse.size, scalar)
+        for i in range(inverse.size):
+            out[i] = gs[inverse[i]] / counts[inverse[i]]
+        return out.reshape(ar.shape)
+
+    return impl
+
+
+@twin(unique_jvp)
+def _unique_jvp(t, ar, axis=None):
+    scalar = result_scalar(t)
+    if (
+        literal(axis) is not None
+        or not (is_array(ar) and is_array(t))
+        or scalar is None
+        or is_complex_type(ar)
+    ):
+        return None
+    groups = _unique_kernel()
+
+    def impl(t, ar, axis=None):  # the mean tangent of each value's entries
+        inverse, counts = groups(np.ascontiguousarray(ar).ravel())
+        ts, out = np.ascontiguousarray(t).ravel(), np.zeros(counts.size, scalar)
+        for i in range(inverse.size):
+            out[inverse[i]] += ts[i]
+        return out / counts
+
+    return impl
+
+
 # -- np.piecewise ---------------------------------------------------------------------------
 # np.piecewise(x, condlist, funclist) is lowered (srcgrad/normalize/callables.py) to the pieces
 # funclist[i](x[condlist[i]]) and this join: zeros shaped like x, each piece put where its

@@ -477,6 +477,20 @@ CASES: dict = {
         ("unique_jvp(a, b)", (V4, np.array([2.0, 1.0, 2.0, 3.0]))),
         ("unique_jvp(a, b)", (M34[:, :2], np.array([[np.nan, 1.0], [np.nan, 3.0], [0.5, 1.0]]))),
     ],
+    runtime.extremum_jvp: [
+        ("extremum_jvp(a, b, c)", (TIES, TIES, 3.0)),
+        ("extremum_jvp(a, b, c, 1)", (M34[:2, :3], TIES, np.max(TIES, axis=1))),
+        ("extremum_jvp(a, b, c, 0, True)", (M34[:2, :3], TIES, np.max(TIES, axis=0, keepdims=True))),
+        ("extremum_jvp(a, b, c, (0, 2))", (T234, T234, np.min(T234, axis=(0, 2)))),
+        ("extremum_jvp(a, b, c, None, True)", (TIES, TIES, np.full((1, 1), 3.0))),
+    ],
+    runtime.prod_jvp: [
+        ("prod_jvp(a, b)", (V4, WITH_ZERO)),
+        ("prod_jvp(a, b, 1)", (M34, M34_ZEROS)),
+        ("prod_jvp(a, b, 0, True)", (M34, M34_ZEROS)),
+        ("prod_jvp(a, b, (0, 2))", (T234, T234)),
+        ("prod_jvp(a, b, None, True)", (M34, M34)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

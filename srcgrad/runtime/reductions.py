@@ -116,6 +116,56 @@ def extremum_jvp(t: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = Fa
     return np.sum(t * hit / count, axis=axis, keepdims=keepdims)
 
 
+def _reduced(x, axis, keepdims):
+    """For a reduction of the array type ``x`` over ``axis``: a compiled ``shaped(values, x)``
+    giving one value per row (``rows_layout``'s rows) the reduction's shape (a number for a
+    whole reduction without keepdims), None where ``axis`` or ``keepdims`` is not a constant."""
+    import numba
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    keepdims = literal(keepdims)
+    axes = reduced_axes(x.ndim, axis, keepdims) if is_array(x) else False
+    if axes is False or not isinstance(keepdims, bool):
+        return None
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    if not keepdims and len(set(axes)) == x.ndim:
+        return numba.njit(lambda values, x: values[0])
+    kept = np.array([i not in axes or keepdims for i in range(x.ndim)])
+    size = int(kept.sum())
+
+    @numba.njit
+    def shaped(values, x):
+        shape, k = np.empty(size, np.int64), 0
+        for i in range(x.ndim):
+            if kept[i]:
+                shape[k] = x.shape[i] if i not in axes else 1
+                k += 1
+        return values.reshape(to_fixed_tuple(shape, size))
+
+    return shaped
+
+
+@twin(extremum_jvp)
+def _extremum_jvp(t, x, ans, axis=None, keepdims=False):
+    layout, shaped = rows_layout(x.ndim, axis) if is_array(x) else None, _reduced(x, axis, keepdims)
+    if layout is None or shaped is None or not (is_array(t) and t.ndim == x.ndim) or is_complex_type(x):
+        return None
+    to_rows, _ = layout
+    flat_ans, scalar = flat_of(ans), np.result_type(result_scalar(t), np.int64).type  # (t * hit / count)
+
+    def impl(t, x, ans, axis=None, keepdims=False):  # the mean tangent of the entries that attain it
+        rows, ts, best = to_rows(x), to_rows(np.broadcast_to(t, x.shape)), flat_ans(ans)
+        out = np.zeros(rows.shape[0], scalar)
+        for r in range(rows.shape[0]):
+            count = (rows[r] == best[r]).sum()
+            for i in range(rows.shape[1]):
+                if rows[r, i] == best[r]:
+                    out[r] += ts[r, i] / count
+        return shaped(out, x)
+
+    return impl
+
+
 def _prod_layout(x: Any, axis: Any) -> tuple:
     """``x`` with the reduced axes moved last and flattened into one: ``(flat, moved shape, axes, last)``."""
     axes = _normalize_axes(axis, np.ndim(x))
@@ -197,6 +247,37 @@ def _prod_vjp_rows(g, x, axis):
 def prod_jvp(t: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The tangent of ``np.prod``: each entry's tangent times the product of the other entries."""
     return np.sum(_prod_others(x, axis) * t, axis=axis, keepdims=keepdims)
+
+
+@twin(prod_jvp)
+def _prod_jvp(t, x, axis=None, keepdims=False):
+    layout, shaped = rows_layout(x.ndim, axis) if is_array(x) else None, _reduced(x, axis, keepdims)
+    if (
+        layout is None
+        or shaped is None
+        or not (is_array(t) and t.ndim == x.ndim)
+        or result_scalar(x, t) is None
+    ):
+        return None
+    to_rows, _ = layout
+    scalar = result_scalar(x, t)
+
+    def impl(t, x, axis=None, keepdims=False):  # each tangent times the product of the other entries
+        rows, ts = to_rows(x), to_rows(np.broadcast_to(t, x.shape))
+        out, others = np.zeros(rows.shape[0], scalar), np.empty(rows.shape[1], rows.dtype)
+        for r in range(rows.shape[0]):
+            before = rows.dtype.type(1)
+            for i in range(rows.shape[1]):
+                others[i] = before
+                before *= rows[r, i]
+            after = rows.dtype.type(1)
+            for i in range(rows.shape[1] - 1, -1, -1):
+                others[i] *= after
+                after *= rows[r, i]
+            out[r] = (others * ts[r]).sum()
+        return shaped(out, x)
+
+    return impl
 
 
 def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:

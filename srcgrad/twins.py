@@ -208,8 +208,8 @@ def with_kept_axes(ndim: int, axes: tuple) -> Any:
 
 def rows_layout(ndim: int, axis: Any) -> Any:
     """``(to_rows, from_rows)`` for an ``ndim``-d array and the axes ``axis`` spells (a literal
-    int, tuple or None: all), None for another ``axis``: ``to_rows(a)`` is a C-contiguous copy
-    of ``a`` with those axes moved last (in order) and flattened into one, one row per entry of
+    int, tuple or None: all), None for another ``axis``: ``to_rows(a)`` is ``a`` (C-contiguous:
+    a view where ``a`` already is one, never to be written into) with those axes moved last (in order) and flattened into one, one row per entry of
     the other axes (numpy's ``np.moveaxis(a, axes, last)`` reshaped); ``from_rows(rows, a)``
     puts such rows back in ``a``'s shape."""
     axis = literal(axis)

@@ -134,7 +134,12 @@ CASES: dict = {
         ("untranspose(a, None)", (M34,)),
         ("untranspose(a, (1, 2, 0))", (T234.transpose(1, 2, 0),)),
     ],
-    runtime.cumsum_vjp: [("cumsum_vjp(a, b)", (V4, V4)), ("cumsum_vjp(a, b)", (M34.ravel(), M34))],
+    runtime.cumsum_vjp: [
+        ("cumsum_vjp(a, b)", (V4, V4)),
+        ("cumsum_vjp(a, b)", (M34.ravel(), M34)),
+        ("cumsum_vjp(a, b, 1)", (M34, M34)),
+        ("cumsum_vjp(a, b, -3)", (T234, T234)),
+    ],
     runtime.real_vjp: [("real_vjp(a, b)", (V3, V3)), ("real_vjp(a, b)", (V3, V3 + 1j))],
     runtime.abs_vjp: [("abs_vjp(a, b)", (V4, WITH_ZERO)), ("abs_vjp(a, b)", (V3, V3 + 1j * V3[::-1]))],
     # -- twins-arrays: reductions, scans, reshaping, indexing, ranges, interpolation, elementwise,

@@ -496,6 +496,14 @@ CASES: dict = {
         ("prod_jvp(a, b, (0, 2))", (T234, T234)),
         ("prod_jvp(a, b, None, True)", (M34, M34)),
     ],
+    runtime.stack_like: [
+        ("stack_like([a, b], 1)", (V3, V4)),
+        ("stack_like([a, b], 1)", (M34, M34[:, :2])),
+        ("stack_like([a, b], 0)", (V4, V4)),
+        ("stack_like([a, b], 0)", (M34, M14)),
+        ("stack_like([a, b], 1)", (1.0, 2.0)),
+        ("stack_like([a, b], 0)", (1.0, 2.0)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -161,6 +161,37 @@ def stack_like(parts: Any, axis: int) -> Any:
     return np.vstack(parts) if axis == 0 else np.hstack(parts)
 
 
+@twin(stack_like)
+def _stack_like(parts, axis):
+    item, axis = _items(parts), literal(axis)
+    if item is None or axis not in (0, 1) or isinstance(axis, bool):
+        return None
+    d = ndim_of(item)
+    if d == 0:  # numbers: a row (hstack) or a column (vstack)
+        if axis == 1:
+            return lambda parts, axis: np.array(parts)
+        return lambda parts, axis: np.array(parts).reshape((-1, 1))
+    if d == 1 and axis == 0:
+        return lambda parts, axis: np.stack(parts)
+    if d == 1 or axis == 0:
+        return lambda parts, axis: np.concatenate(parts)
+    if d != 2:
+        return None
+
+    def columns(parts, axis):  # matrices side by side
+        width = 0
+        for p in parts:
+            width += p.shape[1]
+        out = np.empty((parts[0].shape[0], width), parts[0].dtype)
+        start = 0
+        for p in parts:
+            out[:, start : start + p.shape[1]] = p
+            start += p.shape[1]
+        return out
+
+    return columns
+
+
 def uncolumn_stack(g: Any, arrays: Any) -> list:
     """The adjoint of ``np.column_stack``: ``g`` split back into the inputs (1-d ones were columns)."""
     widths = [1 if np.ndim(a) < 2 else np.shape(a)[1] for a in arrays]

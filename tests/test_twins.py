@@ -504,6 +504,11 @@ CASES: dict = {
         ("stack_like([a, b], 1)", (1.0, 2.0)),
         ("stack_like([a, b], 0)", (1.0, 2.0)),
     ],
+    runtime.prod_others_jvp: [
+        ("prod_others_jvp(a, b)", (WITH_ZERO, V4)),
+        ("prod_others_jvp(a, b, 1)", (M34_ZEROS, M34)),
+        ("prod_others_jvp(a, b, (0, 2))", (T234, T234 * 2.0)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

@@ -301,6 +301,33 @@ def prod_others_jvp(x: Any, t: Any, axis: Any = None) -> Any:
     return np.moveaxis(np.reshape(d_before * after + before * d_after, shape), last, axes)
 
 
+@twin(prod_others_jvp)
+def _prod_others_jvp(x, t, axis=None):
+    scalar = result_scalar(x, t)
+    layout = rows_layout(x.ndim, axis) if is_array(x) and is_array(t) and t.ndim == x.ndim else None
+    if layout is None or scalar is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(x, t, axis=None):  # the products before and after each entry, and their tangents
+        xs, ts = to_rows(x), to_rows(t)
+        n = xs.shape[1]
+        out = np.empty(xs.shape, scalar)
+        before, after = np.ones(n, scalar), np.ones(n, scalar)
+        d_before, d_after = np.zeros(n, scalar), np.zeros(n, scalar)
+        for r in range(xs.shape[0]):
+            for i in range(1, n):
+                before[i] = before[i - 1] * xs[r, i - 1]
+                d_before[i] = d_before[i - 1] * xs[r, i - 1] + before[i - 1] * ts[r, i - 1]
+                j = n - 1 - i
+                after[j] = after[j + 1] * xs[r, j + 1]
+                d_after[j] = d_after[j + 1] * xs[r, j + 1] + after[j + 1] * ts[r, j + 1]
+            out[r] = d_before * after + before * d_after
+        return from_rows(out, x)
+
+    return impl
+
+
 # -- np.prod's third derivative ----------------------------------------------------------------
 
 

@@ -509,6 +509,12 @@ CASES: dict = {
         ("prod_others_jvp(a, b, 1)", (M34_ZEROS, M34)),
         ("prod_others_jvp(a, b, (0, 2))", (T234, T234 * 2.0)),
     ],
+    runtime.select_where: [
+        ("select_where([a < -0.3, a > 0.3], [a * 2.0, b], c)", (V4, V4 + 1.0, V4 - 1.0)),
+        ("select_where([a < 0.0], [a], 0.5)", (M34,)),
+        ("select_where([a < 0.0, a > 0.5], [a, a * 3.0], 0.0)", (V4,)),
+        ("select_where([a < 0.0, a > 0.5], [b, b * 3.0], c)", (M34, M14, M31)),
+    ],
 }
 RAISING = {  # helpers whose twins refuse: the error they raise under numba
     runtime.size_one_gradient: ("size_one_gradient(None, a)", (V3,), errors.NonScalarOutputError),

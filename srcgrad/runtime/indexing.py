@@ -15,6 +15,7 @@ from ..twins import (
     is_array,
     is_basic_index,
     is_complex_type,
+    is_number,
     literal,
     result_scalar,
     rows_layout,
@@ -548,6 +549,27 @@ def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     for cond, choice in zip(reversed(condlist), reversed(choicelist)):
         out = np.where(cond, choice, out)
     return out
+
+
+@twin(select_where)
+def _select_where(condlist, choicelist, default=0):
+    from numba.core import types
+
+    if not (_bool_arrays(condlist) and isinstance(choicelist, (types.List, types.UniTuple))):
+        return None
+    if not is_array(choicelist.dtype) or not (is_array(default) or is_number(default)):
+        return None
+
+    def impl(condlist, choicelist, default=0):  # the first choice whose condition holds
+        n = len(condlist)
+        if n == 0 or len(choicelist) != n:
+            raise ValueError("np.select: condlist and choicelist must be non-empty and of one length")
+        out = np.where(condlist[n - 1], choicelist[n - 1], default)
+        for k in range(n - 2, -1, -1):
+            out = np.where(condlist[k], choicelist[k], out)
+        return out
+
+    return impl
 
 
 def select_untaken(condlist: Any) -> Any:

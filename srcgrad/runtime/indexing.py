@@ -256,8 +256,8 @@ def _take_vjp(g, a, indices, axis=None, mode="raise"):
     if not is_array(a) or scalar is None or ids is None or mode not in ("raise", "wrap", "clip", None):
         return None
     sizes, flat_g, wrap, clip = _pre_post(a.ndim, axis), flat_of(g), mode == "wrap", mode == "clip"
-    if sizes is None:
-        return None
+    if sizes is None or (literal(axis) is not None and is_array(indices) and indices.ndim > 1):
+        return None  # (numba's own np.take(a, indices, axis) gets n-d indices wrong: not compiled)
 
     def impl(g, a, indices, axis=None, mode="raise"):  # g added back where it was taken
         before, n, after = sizes(a.shape)

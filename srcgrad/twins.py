@@ -176,6 +176,25 @@ def gradient_scalar(x: Any) -> Any:
     return np.float64
 
 
+def result_scalar(*ts: Any) -> Any:
+    """numpy's result type of values of numba types ``ts`` and a Python float (as ``grad_dtype``
+    and ``np.result_type(x, y, 1.0)``), None where numba's types cannot tell it: a number next
+    to a float32 (or complex64) array, which is weak as a Python number and strong as a numpy
+    scalar, or a type that is neither an array's nor a number's."""
+    from numba.core import types
+    from numba.np.numpy_support import as_dtype
+
+    ts = [types.unliteral(t) for t in ts]
+    if not all(is_array(t) or is_number(t) for t in ts):
+        return None
+    arrays = [as_dtype(t.dtype) for t in ts if is_array(t)]
+    numbers = [as_dtype(t) for t in ts if is_number(t) and not isinstance(t, types.Boolean)]
+    strong = np.result_type(*arrays, *numbers, 1.0)
+    if arrays and numbers and np.result_type(*arrays, 1.0) != strong:
+        return None
+    return strong.type
+
+
 def reduced_axes(ndim: int, axis: Any, keepdims: Any) -> Any:
     """Which axes of an ``ndim``-d array a reduction over ``axis`` removed (None: all)."""
     axis = literal(axis)
@@ -204,6 +223,77 @@ def with_kept_axes(ndim: int, axes: tuple) -> Any:
         return to_fixed_tuple(out, ndim)
 
     return kept
+
+
+def rows_layout(ndim: int, axis: Any) -> Any:
+    """``(to_rows, from_rows)`` for an ``ndim``-d array and the axes ``axis`` spells (a literal
+    int, tuple or None: all), None for another ``axis``: ``to_rows(a)`` is ``a`` (C-contiguous:
+    a view where ``a`` already is one, never to be written into) with those axes moved last (in order) and flattened into one, one row per entry of
+    the other axes (numpy's ``np.moveaxis(a, axes, last)`` reshaped); ``from_rows(rows, a)``
+    puts such rows back in ``a``'s shape."""
+    axis = literal(axis)
+    axes = tuple(range(ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    if ndim == 0 or not all(isinstance(i, int) and not isinstance(i, bool) for i in axes):
+        return None
+    return _rows_layout(ndim, tuple(sorted({i % ndim for i in axes})))
+
+
+@functools.cache
+def _rows_layout(ndim: int, axes: tuple) -> Any:
+    import numba
+
+    perm = tuple(i for i in range(ndim) if i not in axes) + axes
+    back = tuple(int(i) for i in np.argsort(perm))
+
+    @numba.njit
+    def to_rows(a):
+        moved = np.ascontiguousarray(a.transpose(perm))
+        width = 1
+        for i in axes:
+            width *= a.shape[i]
+        return moved.reshape((moved.size // width if width else 0, width))
+
+    @numba.njit
+    def from_rows(rows, a):
+        return np.ascontiguousarray(
+            np.ascontiguousarray(rows).reshape(a.transpose(perm).shape).transpose(back)
+        )
+
+    return to_rows, from_rows
+
+
+def swap_first(ndim: int, axis: Any) -> Any:
+    """The permutation of ``ndim`` axes that swaps axis 0 with ``axis`` (a literal int, or None:
+    0), None for another ``axis``: ``a.transpose(perm)[i]`` is ``a``'s slice ``i`` along it."""
+    axis = 0 if literal(axis) is None else literal(axis)
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        return None
+    perm = list(range(ndim))
+    perm[0], perm[axis % ndim] = axis % ndim, 0
+    return tuple(perm)
+
+
+def constant(t: Any) -> Any:
+    """The constant a numba type of a literal or of a (nested) tuple of literals stands for
+    (``((1, 0), (2, 3))``), None for another type."""
+    from numba.core import types
+
+    if isinstance(t, types.Literal):
+        return t.literal_value
+    if isinstance(t, types.BaseTuple):
+        items = [constant(i) for i in t]
+        return None if any(i is None for i in items) else tuple(items)
+    return None
+
+
+def flat_of(t: Any) -> Any:
+    """A compiled function giving a value of numba type ``t`` (a number or an array) as a flat
+    C-contiguous array, in numpy's order."""
+    import numba
+
+    if is_number(t):
+        return numba.njit(lambda v: np.full(1, v))
+    return numba.njit(lambda v: np.ascontiguousarray(v).ravel())
 
 
 def is_numeric(t: Any) -> bool:

@@ -16,6 +16,7 @@ from ..twins import (
     is_number,
     literal,
     reduced_axes,
+    result_scalar,
     sum_to_kernel,
     twin,
     with_kept_axes,
@@ -180,6 +181,40 @@ def meshgrid_vjp(g: Any, xi: Any, sparse: bool = False, indexing: str = "xy") ->
     return out
 
 
+def _same_arrays(t: Any) -> bool:
+    """Is ``t`` the numba type of a list or tuple of arrays of one type?"""
+    from numba.core import types
+
+    return isinstance(t, (types.List, types.UniTuple)) and is_array(t.dtype)
+
+
+@twin(meshgrid_vjp)
+def _meshgrid_vjp(g, xi, sparse=False, indexing="xy"):
+    indexing = literal(indexing)
+    if indexing not in ("xy", "ij") or not (_same_arrays(g) and _same_arrays(xi)):
+        return None
+    scalar = result_scalar(xi.dtype, g.dtype)
+    if scalar is None:
+        return None
+    swap = indexing == "xy"
+
+    def impl(g, xi, sparse=False, indexing="xy"):  # each output summed over all axes but its input's
+        out = []
+        for i in range(len(xi)):
+            k = (1 - i if i < 2 else i) if swap and len(xi) > 1 else i
+            gi = np.ascontiguousarray(g[i])
+            flat, summed = gi.ravel(), np.zeros(gi.shape[k], scalar)
+            inner = 1
+            for d in range(k + 1, gi.ndim):
+                inner *= gi.shape[d]
+            for f in range(flat.size):
+                summed[(f // inner) % gi.shape[k]] += flat[f]
+            out.append(summed.reshape(xi[i].shape))
+        return out
+
+    return impl
+
+
 def meshgrid_jvp(ts: Any, sparse: bool = False, indexing: str = "xy") -> list:
     """The tangents of ``np.meshgrid``'s outputs: the meshgrid of the inputs' tangents (copies)."""
     return [_copy(t) for t in np.meshgrid(*ts, sparse=sparse, indexing=indexing)]
@@ -188,6 +223,13 @@ def meshgrid_jvp(ts: Any, sparse: bool = False, indexing: str = "xy") -> list:
 def broadcast_arrays_vjp(g: Any, args: Any) -> list:
     """The adjoints of the inputs of ``np.broadcast_arrays(*args)``: each summed back to its shape."""
     return [unbroadcast(gi, x) for gi, x in zip(g, args)]
+
+
+@twin(broadcast_arrays_vjp)
+def _broadcast_arrays_vjp(g, args):
+    if _same_arrays(g) and _same_arrays(args):
+        return lambda g, args: [unbroadcast(g[i], args[i]) for i in range(len(args))]
+    return None
 
 
 def broadcast_arrays_jvp(ts: Any) -> list:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, is_number, is_numeric, literal, twin
+from ..twins import is_array, is_complex_type, is_number, is_numeric, literal, result_scalar, twin
 from .arrays import _is_complex, grad_dtype
 from .checks import real_like
 
@@ -23,6 +23,16 @@ def xlogy(a: Any, b: Any) -> Any:
     zero = a == 0
     out = np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
     return out.astype(np.result_type(a, b, 1.0), copy=False)  # float32 stays float32
+
+
+@twin(xlogy)
+def _xlogy(a, b):
+    scalar = result_scalar(a, b)
+    if scalar is None or is_complex_type(a) or is_complex_type(b):
+        return None
+    if is_number(a) and is_number(b):
+        return lambda a, b: scalar(0.0 if a == 0 else a * np.log(b))
+    return lambda a, b: np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1.0, b))).astype(scalar)
 
 
 def xdivy(a: Any, b: Any) -> Any:
@@ -108,6 +118,21 @@ def nan_max_share(x: Any, y: Any) -> Any:
     return share.astype(np.result_type(x, y, 1.0), copy=False)
 
 
+@twin(nan_max_share)
+def _nan_max_share(x, y):
+    scalar = result_scalar(x, y)
+    if scalar is None or is_complex_type(x) or is_complex_type(y):
+        return None
+    if is_number(x) and is_number(y):
+        return lambda x, y: scalar(1.0 if np.isnan(y) else 0.0 if np.isnan(x) else (x > y) + 0.5 * (x == y))
+
+    def impl(x, y):
+        share = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (x > y) + 0.5 * (x == y)))
+        return share.astype(scalar)
+
+    return impl
+
+
 def _float_cast(dtype: Any) -> bool:
     """Does casting to ``dtype`` keep derivatives? Yes for a float or complex type; an integer
     or bool type truncates (a step function: derivative 0 wherever it has one)."""
@@ -128,6 +153,44 @@ def astype_vjp(g: Any, a: Any, dtype: Any) -> Any:
     return g.astype(dt) if hasattr(g, "astype") else dt.type(g)
 
 
+def _cast_to(dtype: Any) -> Any:
+    """The numpy dtype a numba type of ``astype``'s argument stands for (``np.float32``, ``float``,
+    ``'float64'``), None for another."""
+    from numba.core import types
+    from numba.np.numpy_support import as_dtype
+
+    if isinstance(dtype, types.NumberClass):
+        return as_dtype(dtype.instance_type)
+    if isinstance(dtype, types.Function) and dtype.typing_key in (float, int, bool, complex):
+        return np.dtype(dtype.typing_key)
+    if isinstance(literal(dtype), str):
+        try:
+            return np.dtype(literal(dtype))
+        except TypeError:
+            return None
+    return None
+
+
+@twin(astype_vjp)
+def _astype_vjp(g, a, dtype):
+    target, dt = _cast_to(dtype), result_scalar(a)
+    if target is None or dt is None or not (is_numeric(g) and is_numeric(a)):
+        return None
+    cast = (lambda v: v.astype(dt)) if is_array(g) else (lambda v: dt(v))
+    import numba
+
+    cast = numba.njit(cast)
+    if not _float_cast(target):  # (a step: no derivative)
+        if is_array(a):
+            return lambda g, a, dtype: np.zeros(a.shape, dt)
+        return lambda g, a, dtype: dt(0)
+    if np.dtype(dt).kind == "c" and target.kind != "c":  # (the real part kept)
+        return lambda g, a, dtype: cast(np.real(g))
+    if np.dtype(dt).kind == "c":
+        return lambda g, a, dtype: cast(g)
+    return lambda g, a, dtype: cast(real_like(g, a))
+
+
 def astype_jvp(t: Any, dtype: Any) -> Any:
     """The tangent of ``a.astype(dtype)``: ``t`` cast to ``dtype`` for a float or complex
     ``dtype`` (the real part for a real one), zero (of float type) for an integer or bool one."""
@@ -136,3 +199,23 @@ def astype_jvp(t: Any, dtype: Any) -> Any:
     if _is_complex(t) and not np.issubdtype(dtype, np.complexfloating):
         t = np.real(t)
     return t.astype(dtype) if hasattr(t, "astype") else np.dtype(dtype).type(t)
+
+
+@twin(astype_jvp)
+def _astype_jvp(t, dtype):
+    target = _cast_to(dtype)
+    if target is None or not is_numeric(t):
+        return None
+    if not _float_cast(target):
+        real = np.result_type(np.dtype(result_scalar(t)).type(0).real, 1.0).type
+        if is_array(t):
+            return lambda t, dtype: np.zeros(t.shape, real)
+        return lambda t, dtype: real(0)
+    kind = target.type
+    if is_complex_type(t) and target.kind != "c":
+        if is_array(t):
+            return lambda t, dtype: np.real(t).astype(kind)
+        return lambda t, dtype: kind(np.real(t))
+    if is_array(t):
+        return lambda t, dtype: t.astype(kind)
+    return lambda t, dtype: kind(t)

@@ -9,7 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import gradient_scalar, is_array, is_basic_index, twin
+from ..twins import (
+    flat_of,
+    gradient_scalar,
+    is_array,
+    is_basic_index,
+    is_complex_type,
+    is_number,
+    literal,
+    result_scalar,
+    rows_layout,
+    twin,
+)
 from .arrays import (
     _add_at,
     _array_of,
@@ -199,6 +210,70 @@ def take_vjp(g: Any, a: Any, indices: Any, axis: Any = None, mode: str = "raise"
     return _add_at(out, (slice(None),) * (axis % np.ndim(a)) + (indices,), g)
 
 
+def _flat_ints(t: Any) -> Any:
+    """A compiled function giving an integer, or a list or array of them, as a flat int array;
+    None for another numba type ``t``."""
+    import numba
+    from numba.core import types
+
+    if isinstance(t, types.Integer):
+        return numba.njit(lambda i: np.full(1, i, np.int64))
+    if isinstance(t, types.Array) and isinstance(t.dtype, types.Integer):
+        return numba.njit(lambda i: np.ascontiguousarray(i).ravel().astype(np.int64))
+    if isinstance(t, types.List) and isinstance(t.dtype, types.Integer):
+        return numba.njit(lambda i: np.array(i, np.int64))
+    return None
+
+
+def _pre_post(ndim: int, axis: Any) -> Any:
+    """A compiled ``(before, n, after)``: the sizes of a ``ndim``-d shape before, along and
+    after ``axis`` (a literal int; None: the flattened array), None for another ``axis``."""
+    import numba
+
+    k = literal(axis)
+    if k is None:
+        return numba.njit(lambda shape: (1, int(np.prod(np.array(shape))), 1))
+    if not isinstance(k, int) or isinstance(k, bool) or not -ndim <= k < ndim:
+        return None
+    k %= ndim
+
+    @numba.njit
+    def sizes(shape):
+        before, after = 1, 1
+        for i in range(ndim):
+            if i < k:
+                before *= shape[i]
+            elif i > k:
+                after *= shape[i]
+        return before, shape[k], after
+
+    return sizes
+
+
+@twin(take_vjp)
+def _take_vjp(g, a, indices, axis=None, mode="raise"):
+    mode, scalar, ids = literal(mode), result_scalar(a, g), _flat_ints(indices)
+    if not is_array(a) or scalar is None or ids is None or mode not in ("raise", "wrap", "clip", None):
+        return None
+    sizes, flat_g, wrap, clip = _pre_post(a.ndim, axis), flat_of(g), mode == "wrap", mode == "clip"
+    if sizes is None or (literal(axis) is not None and is_array(indices) and indices.ndim > 1):
+        return None  # (numba's own np.take(a, indices, axis) gets n-d indices wrong: not compiled)
+
+    def impl(g, a, indices, axis=None, mode="raise"):  # g added back where it was taken
+        before, n, after = sizes(a.shape)
+        out, gs, taken = np.zeros((before, n, after), scalar), flat_g(g), ids(indices)
+        gs = gs.reshape((before, taken.size, after))
+        for j in range(taken.size):
+            i = taken[j]
+            i = i % n if wrap else min(max(i, 0), n - 1) if clip else i + n if i < 0 else i
+            if not 0 <= i < n:
+                raise IndexError("index out of range in np.take")
+            out[:, i] += gs[:, j]
+        return out.reshape(a.shape)
+
+    return impl
+
+
 def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     """The adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back where it was taken."""
     out = np.zeros_like(arr, dtype=grad_dtype(arr, g))
@@ -218,10 +293,77 @@ def take_along_axis_vjp(g: Any, arr: Any, indices: Any, axis: Any = -1) -> Any:
     return out
 
 
+@twin(take_along_axis_vjp)
+def _take_along_axis_vjp(g, arr, indices, axis=-1):
+    from numba.core import types
+
+    scalar = result_scalar(arr, g)
+    if not (is_array(arr) and is_array(g) and is_array(indices) and isinstance(indices.dtype, types.Integer)):
+        return None
+    if scalar is None or g.ndim != indices.ndim:
+        return None
+    if literal(axis) is None:  # (1-d indices into the flattened arr)
+
+        def flat(g, arr, indices, axis=-1):
+            out = np.zeros(arr.size, scalar)
+            for k in range(indices.size):
+                i = indices[k]
+                out[i + arr.size if i < 0 else i] += g[k]
+            return out.reshape(arr.shape)
+
+        return flat
+    layout = rows_layout(arr.ndim, axis) if isinstance(literal(axis), int) else None
+    if layout is None or arr.ndim != indices.ndim:
+        return None
+    to_rows, from_rows = layout
+
+    others = np.array([i for i in range(arr.ndim) if i != literal(axis) % arr.ndim], np.int64)
+
+    def impl(g, arr, indices, axis=-1):  # along the axis moved last
+        gs, ids = to_rows(g), to_rows(np.broadcast_to(indices, g.shape))
+        out = np.zeros(to_rows(arr).shape, scalar)
+        n = out.shape[1]
+        for r in range(gs.shape[0]):
+            row, rest, step = 0, r, 1  # the row of arr that row r of g took from (arr may broadcast)
+            for d in range(others.size - 1, -1, -1):
+                size = arr.shape[others[d]]
+                if size > 1:
+                    row += (rest % g.shape[others[d]]) * step
+                rest //= g.shape[others[d]]
+                step *= size
+            for k in range(gs.shape[1]):
+                i = ids[r, k]
+                out[row, i + n if i < 0 else i] += gs[r, k]
+        return from_rows(out, arr)
+
+    return impl
+
+
 def sort_indices(a: Any, axis: Any = -1) -> Any:
     """The permutation ``np.sort`` applies (stable: tied entries keep their order, and their
     derivatives follow that order)."""
     return _call(np.argsort, a, axis=axis, kind="stable")
+
+
+@twin(sort_indices)
+def _sort_indices(a, axis=-1):
+    if not is_array(a) or a.ndim == 0:
+        return None
+    if literal(axis) is None:
+        return lambda a, axis=-1: np.argsort(a.ravel(), kind="mergesort")  # (stable)
+    layout = rows_layout(a.ndim, axis) if isinstance(literal(axis), int) else None
+    if layout is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(a, axis=-1):
+        rows = to_rows(a)
+        out = np.empty(rows.shape, np.intp)
+        for r in range(rows.shape[0]):
+            out[r] = np.argsort(rows[r], kind="mergesort")  # (stable)
+        return from_rows(out, a)
+
+    return impl
 
 
 def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
@@ -232,12 +374,63 @@ def trace_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -
     return _like(eye * np.expand_dims(g, (axis1, axis2)) if np.ndim(g) else eye * g, x)
 
 
+@twin(trace_vjp)
+def _trace_vjp(g, x, offset=0, axis1=0, axis2=1):
+    put = _diagonal_typing(g, x, offset, axis1, axis2, along=False)
+    return None if put is None else lambda g, x, offset=0, axis1=0, axis2=1: put(g, x, offset)
+
+
 def undiag(g: Any, v: Any, k: int = 0) -> Any:
     """The adjoint of ``np.diag(v, k)``: for a vector ``v`` the diagonal of ``g``; for a matrix
     ``v`` the vector ``g`` placed on its ``k``-th diagonal, zeros elsewhere."""
     if np.ndim(v) == 1:
         return np.diag(g, k)
     return undiagonal(g, v, k, 0, 1)
+
+
+@twin(undiag)
+def _undiag(g, v, k=0):
+    if not (is_array(g) and is_array(v)) or v.ndim not in (1, 2):
+        return None
+    if v.ndim == 1:
+        return lambda g, v, k=0: np.diag(g, k)
+    return lambda g, v, k=0: undiagonal(g, v, k, 0, 1)
+
+
+def _diagonal_typing(g, a, offset, axis1, axis2, along):
+    """For the twins of ``undiagonal`` (``along``: ``g`` runs along the diagonal) and ``trace_vjp``
+    (``g`` is the same along it): a compiled ``put(g, a, offset)``, ``g`` put on the diagonal of
+    zeros shaped like ``a``; None where they do not take these types."""
+    import numba
+    from numba.core import types
+
+    axes, scalar = (literal(axis1), literal(axis2)), result_scalar(a, g)
+    if not is_array(a) or scalar is None or not isinstance(offset, (int, types.Integer, types.Omitted)):
+        return None
+    if (
+        not all(isinstance(i, int) and -a.ndim <= i < a.ndim for i in axes)
+        or axes[0] % a.ndim == axes[1] % a.ndim
+    ):
+        return None
+    pair = tuple(i % a.ndim for i in axes)
+    perm = tuple(i for i in range(a.ndim) if i not in pair) + pair
+    back = tuple(int(i) for i in np.argsort(perm))
+    flat_g = flat_of(g)
+
+    @numba.njit
+    def put(g, a, offset):
+        moved = a.transpose(perm).shape
+        rows, cols = moved[-2], moved[-1]
+        out = np.zeros((a.size // max(rows * cols, 1), rows, cols), scalar)
+        r0, c0 = max(-offset, 0), max(offset, 0)
+        n = max(min(rows - r0, cols - c0), 0)
+        gs = flat_g(g).reshape((out.shape[0], n if along else 1))
+        for p in range(out.shape[0]):
+            for i in range(n):
+                out[p, r0 + i, c0 + i] = gs[p, i if along else 0]
+        return np.ascontiguousarray(out.reshape(moved).transpose(back))
+
+    return put
 
 
 def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
@@ -255,6 +448,12 @@ def undiagonal(g: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) 
     i = np.arange(np.shape(g)[-1]) if np.ndim(g) else np.arange(0)
     moved[..., i + max(-offset, 0), i + max(offset, 0)] = g
     return out
+
+
+@twin(undiagonal)
+def _undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    put = _diagonal_typing(g, a, offset, axis1, axis2, along=True)
+    return None if put is None else lambda g, a, offset=0, axis1=0, axis2=1: put(g, a, offset)
 
 
 def _gather_back(g: Any, where: Any, like: Any) -> Any:
@@ -292,6 +491,55 @@ def undelete(g: Any, arr: Any, obj: Any, axis: Any = None) -> Any:
     return _gather_back(g, np.delete(_flat_indices(arr), obj, axis=axis), arr)
 
 
+@twin(undelete)
+def _undelete(g, arr, obj, axis=None):
+    import numba
+    from numba.core import types
+
+    scalar = result_scalar(arr, g)
+    sizes = _pre_post(arr.ndim, axis) if is_array(arr) and is_array(g) and scalar is not None else None
+    if sizes is None:
+        return None
+    if isinstance(obj, types.SliceType):
+
+        def mark(deleted, obj):
+            deleted[obj] = True
+
+    elif isinstance(obj, types.Array) and isinstance(obj.dtype, types.Boolean) and obj.ndim == 1:
+
+        def mark(deleted, obj):  # (a mask of the entries to delete)
+            if obj.size != deleted.size:
+                raise ValueError("np.delete: a boolean obj must have the length of the axis")
+            deleted[:] = obj
+
+    else:
+        ids = _flat_ints(obj)
+        if ids is None:
+            return None
+
+        def mark(deleted, obj):
+            for i in ids(obj):
+                if not -deleted.size <= i < deleted.size:
+                    raise IndexError("np.delete: index out of bounds")
+                deleted[i] = True
+
+    mark = numba.njit(mark)
+
+    def impl(g, arr, obj, axis=None):  # g where the kept entries were, zeros elsewhere
+        before, n, after = sizes(arr.shape)
+        deleted = np.zeros(n, np.bool_)
+        mark(deleted, obj)
+        out, gs = np.zeros((before, n, after), scalar), np.ascontiguousarray(g).reshape((before, -1, after))
+        j = 0
+        for i in range(n):
+            if not deleted[i]:
+                out[:, i] = gs[:, j]
+                j += 1
+        return out.reshape(arr.shape)
+
+    return impl
+
+
 def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """``np.select(condlist, choicelist, default)``; for other array libraries nested ``np.where``
     (dask names every result of its np.select "select": two in one graph would collide)."""
@@ -303,12 +551,58 @@ def select_where(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     return out
 
 
+@twin(select_where)
+def _select_where(condlist, choicelist, default=0):
+    from numba.core import types
+
+    if not (_bool_arrays(condlist) and isinstance(choicelist, (types.List, types.UniTuple))):
+        return None
+    if not is_array(choicelist.dtype) or not (is_array(default) or is_number(default)):
+        return None
+
+    def impl(condlist, choicelist, default=0):  # the first choice whose condition holds
+        n = len(condlist)
+        if n == 0 or len(choicelist) != n:
+            raise ValueError("np.select: condlist and choicelist must be non-empty and of one length")
+        out = np.where(condlist[n - 1], choicelist[n - 1], default)
+        for k in range(n - 2, -1, -1):
+            out = np.where(condlist[k], choicelist[k], out)
+        return out
+
+    return impl
+
+
 def select_untaken(condlist: Any) -> Any:
     """Where ``np.select(condlist, ...)`` falls back to its default: no condition holds."""
     if not len(condlist):
         return np.True_
     conditions = np.broadcast_arrays(*condlist)
     return ~np.any(np.stack(conditions) if _foreign(conditions) else conditions, axis=0)
+
+
+def _bool_arrays(t: Any) -> bool:
+    """Is ``t`` the numba type of a list or tuple of bool arrays (of one type)?"""
+    from numba.core import types
+
+    return (
+        isinstance(t, (types.List, types.UniTuple))
+        and is_array(t.dtype)
+        and isinstance(t.dtype.dtype, types.Boolean)
+    )
+
+
+@twin(select_untaken)
+def _select_untaken(condlist):
+    if not _bool_arrays(condlist):
+        return None
+
+    def impl(condlist):  # no condition holds
+        out = ~condlist[0]
+        for c in condlist[1:]:
+            out = out & ~c
+        return out
+
+    return impl
 
 
 def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
@@ -321,6 +615,26 @@ def select_vjp(g: Any, condlist: Any, choicelist: Any) -> list:
         out.append(unbroadcast(np.where(mine, g, 0.0), choice))
         taken = taken | mine
     return out
+
+
+@twin(select_vjp)
+def _select_vjp(g, condlist, choicelist):
+    from numba.core import types
+
+    if not (is_array(g) and _bool_arrays(condlist) and isinstance(choicelist, (types.List, types.UniTuple))):
+        return None
+    if not is_array(choicelist.dtype) or is_complex_type(g):
+        return None
+
+    def impl(g, condlist, choicelist):  # g where each choice is the first whose condition holds
+        taken, out = np.zeros(g.shape, np.bool_), []
+        for k in range(len(choicelist)):
+            mine = np.broadcast_to(condlist[k], g.shape) & ~taken
+            out.append(unbroadcast(np.where(mine, g, 0.0), choicelist[k]))
+            taken = taken | mine
+        return out
+
+    return impl
 
 
 # -- np.unique ------------------------------------------------------------------------------
@@ -357,6 +671,66 @@ def unique_jvp(t: Any, ar: Any, axis: Any = None) -> Any:
     np.add.at(out, inverse, moved)
     out = out / np.reshape(counts, (-1,) + (1,) * (np.ndim(out) - 1))
     return out if axis is None else np.moveaxis(out, 0, axis)
+
+
+def _unique_kernel() -> Any:
+    """A compiled ``groups(flat)``: the index of each entry's unique value and their counts, as
+    ``np.unique(..., return_inverse=True, return_counts=True)`` (NaNs one value, as numpy's)."""
+    import numba
+
+    @numba.njit
+    def groups(flat):
+        order = np.argsort(flat, kind="mergesort")
+        inverse, counts = np.empty(flat.size, np.int64), np.zeros(flat.size, np.int64)
+        k = -1
+        for i in range(flat.size):
+            v = flat[order[i]]
+            if i == 0 or not (v == flat[order[i - 1]] or (np.isnan(v) and np.isnan(flat[order[i - 1]]))):
+                k += 1
+            inverse[order[i]] = k
+            counts[k] += 1
+        return inverse, counts[: k + 1]
+
+    return groups
+
+
+@twin(unique_vjp)
+def _unique_vjp(g, ar, axis=None):
+    scalar = result_scalar(ar, g)
+    if literal(axis) is not None or not is_array(ar) or scalar is None or is_complex_type(ar):
+        return None
+    groups, flat_g = _unique_kernel(), flat_of(g)
+
+    def impl(g, ar, axis=None):  # each value's adjoint shared among its entries
+        inverse, counts = groups(np.ascontiguousarray(ar).ravel())
+        gs, out = flat_g(g), np.empty(inverse.size, scalar)
+        for i in range(inverse.size):
+            out[i] = gs[inverse[i]] / counts[inverse[i]]
+        return out.reshape(ar.shape)
+
+    return impl
+
+
+@twin(unique_jvp)
+def _unique_jvp(t, ar, axis=None):
+    scalar = result_scalar(t)
+    if (
+        literal(axis) is not None
+        or not (is_array(ar) and is_array(t))
+        or scalar is None
+        or is_complex_type(ar)
+    ):
+        return None
+    groups = _unique_kernel()
+
+    def impl(t, ar, axis=None):  # the mean tangent of each value's entries
+        inverse, counts = groups(np.ascontiguousarray(ar).ravel())
+        ts, out = np.ascontiguousarray(t).ravel(), np.zeros(counts.size, scalar)
+        for i in range(inverse.size):
+            out[inverse[i]] += ts[i]
+        return out / counts
+
+    return impl
 
 
 # -- np.piecewise ---------------------------------------------------------------------------

@@ -9,7 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, is_numeric, literal, twin
+from ..twins import (
+    constant,
+    is_array,
+    is_number,
+    is_numeric,
+    literal,
+    ndim_of,
+    result_scalar,
+    rows_layout,
+    swap_first,
+    twin,
+)
 from .arrays import _add_at, _array_of, _foreign, _inverse, _split, grad_dtype, size_of
 from .broadcasting import expand, unbroadcast
 from .checks import refuse
@@ -103,9 +114,82 @@ def unstack_like(g: Any, arrays: Any, axis: int) -> list:
     return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
 
 
+def _items(arrays: Any) -> Any:
+    """The numba type of the items of a list or tuple of one type, None for another type."""
+    from numba.core import types
+
+    if isinstance(arrays, (types.List, types.UniTuple)) and is_numeric(arrays.dtype):
+        return arrays.dtype
+    return None
+
+
+@twin(unstack_like)
+def _unstack_like(g, arrays, axis):
+    item, axis = _items(arrays), literal(axis)
+    if not is_array(g) or item is None or axis not in (0, 1) or isinstance(axis, bool):
+        return None
+    d = ndim_of(item)
+    if d == 0:  # numbers: hstack laid them in a row, vstack in a column
+        if axis == 1:
+            return lambda g, arrays, axis: [g[k] for k in range(len(arrays))]
+        return lambda g, arrays, axis: [g[k, 0] for k in range(len(arrays))]
+    if d == 1 and axis == 0:  # vstack: each vector is one row
+        return lambda g, arrays, axis: [g[k] for k in range(len(arrays))]
+    if d == 1 or axis == 0:  # hstack of vectors (joined end to end), vstack along the first axis
+
+        def first(g, arrays, axis):
+            pieces, start = [], 0
+            for a in arrays:
+                pieces.append(g[start : start + a.shape[0]])
+                start += a.shape[0]
+            return pieces
+
+        return first
+
+    def second(g, arrays, axis):
+        pieces, start = [], 0
+        for a in arrays:
+            pieces.append(g[:, start : start + a.shape[1]])
+            start += a.shape[1]
+        return pieces
+
+    return second
+
+
 def stack_like(parts: Any, axis: int) -> Any:
     """``np.vstack`` (axis 0) or ``np.hstack`` (axis 1) of ``parts``: the adjoint of ``unstack_like``."""
     return np.vstack(parts) if axis == 0 else np.hstack(parts)
+
+
+@twin(stack_like)
+def _stack_like(parts, axis):
+    item, axis = _items(parts), literal(axis)
+    if item is None or axis not in (0, 1) or isinstance(axis, bool):
+        return None
+    d = ndim_of(item)
+    if d == 0:  # numbers: a row (hstack) or a column (vstack)
+        if axis == 1:
+            return lambda parts, axis: np.array(parts)
+        return lambda parts, axis: np.array(parts).reshape((-1, 1))
+    if d == 1 and axis == 0:
+        return lambda parts, axis: np.stack(parts)
+    if d == 1 or axis == 0:
+        return lambda parts, axis: np.concatenate(parts)
+    if d != 2:
+        return None
+
+    def columns(parts, axis):  # matrices side by side
+        width = 0
+        for p in parts:
+            width += p.shape[1]
+        out = np.empty((parts[0].shape[0], width), parts[0].dtype)
+        start = 0
+        for p in parts:
+            out[:, start : start + p.shape[1]] = p
+            start += p.shape[1]
+        return out
+
+    return columns
 
 
 def uncolumn_stack(g: Any, arrays: Any) -> list:
@@ -113,6 +197,24 @@ def uncolumn_stack(g: Any, arrays: Any) -> list:
     widths = [1 if np.ndim(a) < 2 else np.shape(a)[1] for a in arrays]
     pieces = _split(g, widths, 1)
     return [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)]
+
+
+@twin(uncolumn_stack)
+def _uncolumn_stack(g, arrays):
+    item = _items(arrays)
+    if not is_array(g) or g.ndim != 2 or ndim_of(item) not in (1, 2):
+        return None
+    if item.ndim == 1:  # each vector is one column
+        return lambda g, arrays: [np.ascontiguousarray(g[:, k]) for k in range(len(arrays))]
+
+    def impl(g, arrays):
+        pieces, start = [], 0
+        for a in arrays:
+            pieces.append(g[:, start : start + a.shape[1]])
+            start += a.shape[1]
+        return pieces
+
+    return impl
 
 
 def untile(g: Any, a: Any, reps: Any) -> Any:
@@ -123,6 +225,39 @@ def untile(g: Any, a: Any, reps: Any) -> Any:
     reps = (1,) * (nd - len(reps)) + reps
     interleaved = np.reshape(g, [n for pair in zip(reps, shape) for n in pair])
     return np.reshape(np.sum(interleaved, axis=tuple(range(0, 2 * nd, 2))), np.shape(a))
+
+
+@twin(untile)
+def _untile(g, a, reps):
+    reps, d = constant(reps), ndim_of(a)
+    reps = (reps,) if isinstance(reps, int) else reps
+    if not is_array(g) or d is None or not isinstance(reps, tuple) or g.ndim != max(len(reps), d):
+        return None
+    nd = g.ndim
+    shaped = (lambda out, a: out.reshape(a.shape)) if d else (lambda out, a: out[0])
+    shaped = _compiled(shaped)
+
+    def impl(g, a, reps):  # each entry of g added to the entry of a it copies
+        shape = np.ones(nd, np.int64)
+        for i in range(d):
+            shape[nd - d + i] = np.shape(a)[i]
+        out, gs = np.zeros(max(shape.prod(), 1), g.dtype), np.ascontiguousarray(g).ravel()
+        for f in range(gs.size):
+            rest, at, step = f, 0, 1
+            for i in range(nd - 1, -1, -1):
+                at += (rest % g.shape[i]) % shape[i] * step
+                rest //= g.shape[i]
+                step *= shape[i]
+            out[at] += gs[f]
+        return shaped(out, a)
+
+    return impl
+
+
+def _compiled(fn: Any) -> Any:
+    import numba
+
+    return numba.njit(fn)
 
 
 def unrepeat(g: Any, a: Any, repeats: Any, axis: Any = None) -> Any:
@@ -137,6 +272,47 @@ def unrepeat(g: Any, a: Any, repeats: Any, axis: Any = None) -> Any:
     return np.reshape(np.moveaxis(out, 0, ax), np.shape(a))
 
 
+@twin(unrepeat)
+def _unrepeat(g, a, repeats, axis=None):
+    from numba.core import types
+
+    scalar, d = result_scalar(a, g), ndim_of(a)
+    if scalar is None or not is_array(g) or isinstance(literal(axis), tuple):
+        return None
+    if isinstance(repeats, types.Integer):
+        count = _compiled(lambda repeats, i: repeats)
+    elif isinstance(repeats, (types.Array, types.List)) and isinstance(repeats.dtype, types.Integer):
+        count = _compiled(lambda repeats, i: repeats[i])
+    else:
+        return None
+    if literal(axis) is None:  # (a flattened: g is 1-d)
+        to_rows = _compiled(lambda g, a: np.ascontiguousarray(g).reshape((1, g.size)))
+        from_rows = _compiled((lambda out, a: out.reshape(np.shape(a))) if d else (lambda out, a: out[0, 0]))
+        width = _compiled((lambda a: a.size) if d else (lambda a: 1))
+    else:
+        layout = rows_layout(d, axis) if d else None
+        if layout is None or g.ndim != d:
+            return None
+        rows, from_rows = layout
+        k = literal(axis) % d
+        to_rows = _compiled(lambda g, a: rows(g))
+        width = _compiled(lambda a: a.shape[k])
+
+    def impl(g, a, repeats, axis=None):  # each entry's copies added up
+        gs = to_rows(g, a)
+        n = width(a)
+        out = np.zeros((gs.shape[0], n), scalar)
+        j = 0
+        for i in range(n):
+            for _ in range(count(repeats, i)):
+                for r in range(gs.shape[0]):
+                    out[r, i] += gs[r, j]
+                j += 1
+        return from_rows(out, a)
+
+    return impl
+
+
 def unpad(g: Any, pad_width: Any, mode: str = "constant") -> Any:
     """The adjoint of ``np.pad(a, pad_width)`` with constant padding: the middle of ``g``."""
     if mode != "constant":
@@ -147,6 +323,37 @@ def unpad(g: Any, pad_width: Any, mode: str = "constant") -> Any:
         )
     widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
     return g[tuple(slice(int(lo), n - int(hi)) for (lo, hi), n in zip(widths, np.shape(g)))]
+
+
+@twin(unpad)
+def _unpad(g, pad_width, mode="constant"):
+    from numba.core import types
+
+    def integers(t, count):
+        return (
+            isinstance(t, types.BaseTuple)
+            and len(t) in count
+            and all(isinstance(i, types.Integer) for i in t)
+        )
+
+    if not is_array(g) or literal(mode) not in ("constant", None):
+        return None
+    if isinstance(pad_width, types.Integer):  # the same width everywhere
+        lo, hi = ["pad_width"] * g.ndim, ["pad_width"] * g.ndim
+    elif integers(pad_width, (1, 2)):  # (before, after) for every axis
+        lo, hi = ["pad_width[0]"] * g.ndim, [f"pad_width[{len(pad_width) - 1}]"] * g.ndim
+    elif (
+        isinstance(pad_width, types.BaseTuple)
+        and len(pad_width) == g.ndim
+        and all(integers(t, (2,)) for t in pad_width)
+    ):
+        lo, hi = [f"pad_width[{i}][0]" for i in range(g.ndim)], [f"pad_width[{i}][1]" for i in range(g.ndim)]
+    else:
+        return None
+    cut = ", ".join(f"{lo[i]} : g.shape[{i}] - {hi[i]}" for i in range(g.ndim))
+    namespace: dict = {}
+    exec(f"def impl(g, pad_width, mode='constant'):\n    return g[{cut}]\n", namespace)  # noqa: S102
+    return namespace["impl"]  # (the slices written out: numba takes no tuple of slices built in a loop)
 
 
 def unappend_arr(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
@@ -161,6 +368,38 @@ def unappend_values(g: Any, arr: Any, values: Any, axis: Any = None) -> Any:
     if axis is None:
         return np.reshape(np.ravel(g)[size_of(arr) :], np.shape(values)).copy()
     return _split(g, [np.shape(arr)[axis], np.shape(g)[axis] - np.shape(arr)[axis]], axis)[1].copy()
+
+
+def _unappend(g, arr, values, axis, own):
+    """The twins of ``unappend_arr`` (``own``: the part of ``arr``) and ``unappend_values``."""
+    if not (is_array(g) and is_array(arr) and (is_numeric(values) or own)):
+        return None
+    if literal(axis) is None:  # (both flattened, one after the other)
+        if own:
+            return lambda g, arr, values, axis=None: g.ravel()[: arr.size].reshape(arr.shape).copy()
+        if is_number(values):
+            return lambda g, arr, values, axis=None: g.ravel()[arr.size]
+        return lambda g, arr, values, axis=None: g.ravel()[arr.size :].reshape(values.shape).copy()
+    perm = swap_first(g.ndim, axis)
+    if perm is None or arr.ndim != g.ndim:
+        return None
+    if own:
+        return lambda g, arr, values, axis=None: np.ascontiguousarray(
+            g.transpose(perm)[: arr.transpose(perm).shape[0]].transpose(perm)
+        )
+    return lambda g, arr, values, axis=None: np.ascontiguousarray(
+        g.transpose(perm)[arr.transpose(perm).shape[0] :].transpose(perm)
+    )
+
+
+@twin(unappend_arr)
+def _unappend_arr(g, arr, values, axis=None):
+    return _unappend(g, arr, values, axis, own=True)
+
+
+@twin(unappend_values)
+def _unappend_values(g, arr, values, axis=None):
+    return _unappend(g, arr, values, axis, own=False)
 
 
 def unarray(g: Any, obj: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..twins import is_array, literal, twin
+from ..twins import is_array, is_number, literal, result_scalar, rows_layout, swap_first, twin
 from .arrays import grad_dtype
 
 __all__ = ["cumsum_vjp", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "drop_initial", "with_initial"]
@@ -23,6 +23,17 @@ def cumsum_vjp(g: Any, a: Any, axis: Any = None) -> Any:
 
 @twin(cumsum_vjp)
 def _cumsum_vjp(g, a, axis=None):
+    if is_array(g) and is_array(a) and g.ndim == a.ndim and isinstance(literal(axis), int):
+        to_rows, from_rows = rows_layout(g.ndim, axis)
+
+        def along(g, a, axis=None):  # along the axis moved last: sums from each entry to the end
+            rows = to_rows(g)
+            out = np.empty_like(rows)
+            for r in range(rows.shape[0]):
+                out[r] = np.cumsum(rows[r][::-1])[::-1]
+            return from_rows(out, g)
+
+        return along
     if not (is_array(g) and literal(axis) is None):
         return None
 
@@ -61,6 +72,34 @@ def cumprod_vjp(g: Any, a: Any, axis: Any = None) -> Any:
     return np.reshape(out, np.shape(a)) if axis is None else np.moveaxis(out, 0, axis)
 
 
+@twin(cumprod_vjp)
+def _cumprod_vjp(g, a, axis=None):
+    scalar = result_scalar(a, g)
+    layout = rows_layout(a.ndim, axis) if is_array(a) and is_array(g) else None
+    if layout is None or scalar is None:
+        return None
+    to_rows, from_rows = layout
+    flat = literal(axis) is None
+
+    def impl(g, a, axis=None):  # from the last entry back, as the helper
+        x = to_rows(a)
+        gs = np.ascontiguousarray(g).reshape((1, g.size)) if flat else to_rows(g)
+        out = np.zeros(x.shape, scalar)
+        n = x.shape[1]
+        for k in range(x.shape[0]):
+            before = np.ones(n, x.dtype)
+            for i in range(1, n):
+                before[i] = before[i - 1] * x[k, i - 1]
+            r = gs[k, n - 1] * 1.0 if n else 0.0
+            for i in range(n - 1, -1, -1):
+                if i < n - 1:
+                    r = gs[k, i] + x[k, i + 1] * r
+                out[k, i] = before[i] * r
+        return from_rows(out, a)
+
+    return impl
+
+
 def cumprod_jvp(t: Any, a: Any, axis: Any = None) -> Any:
     """The tangent of ``np.cumprod(a, axis)``: ``d[i] = d[i - 1] * a[i] + ans[i - 1] * t[i]``."""
     x, _ = _scan_layout(a, axis)
@@ -79,11 +118,61 @@ def cumprod_jvp(t: Any, a: Any, axis: Any = None) -> Any:
     return out if axis is None else np.moveaxis(out, 0, axis)
 
 
+@twin(cumprod_jvp)
+def _cumprod_jvp(t, a, axis=None):
+    scalar = result_scalar(a, t)
+    layout = rows_layout(a.ndim, axis) if is_array(a) else None
+    if layout is None or scalar is None or not (is_number(t) or (is_array(t) and t.ndim == a.ndim)):
+        return None
+    to_rows, from_rows = layout
+    flat = literal(axis) is None
+
+    def impl(t, a, axis=None):  # d[i] = d[i - 1] * a[i] + prod[i - 1] * t[i]
+        x = to_rows(a)
+        ts = to_rows(np.broadcast_to(t, a.shape))
+        out = np.zeros(x.shape, scalar)
+        for k in range(x.shape[0]):
+            if x.shape[1]:
+                prod, d = x[k, 0], ts[k, 0]
+                out[k, 0] = d
+                for i in range(1, x.shape[1]):
+                    d = d * x[k, i] + prod * ts[k, i]
+                    prod = prod * x[k, i]
+                    out[k, i] = d
+        return out.reshape(a.size) if flat else from_rows(out, a)
+
+    return impl
+
+
 def diff_vjp(g: Any, a: Any, n: int = 1, axis: int = -1) -> Any:
     """The adjoint of ``np.diff(a, n, axis)``: ``n`` times the adjoint of one difference."""
     for _ in range(n):
         g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
     return g + np.zeros_like(a, dtype=grad_dtype(a, g))  # n = 0: a copy, shaped like a
+
+
+@twin(diff_vjp)
+def _diff_vjp(g, a, n=1, axis=-1):
+    scalar = result_scalar(a, g)
+    if not (is_array(a) and is_array(g) and g.ndim == a.ndim) or scalar is None or literal(axis) is None:
+        return None
+    layout = rows_layout(a.ndim, axis)
+    if layout is None:
+        return None
+    to_rows, from_rows = layout
+
+    def impl(g, a, n=1, axis=-1):  # each time: minus the differences of g padded with a zero each side
+        rows = to_rows(g).astype(scalar)
+        for _ in range(n):
+            m = rows.shape[1]
+            out = np.empty((rows.shape[0], m + 1), scalar)
+            for k in range(rows.shape[0]):
+                for j in range(m + 1):
+                    out[k, j] = (rows[k, j - 1] if j else 0.0) - (rows[k, j] if j < m else 0.0)
+            rows = out
+        return from_rows(rows, a)
+
+    return impl
 
 
 def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any:
@@ -94,9 +183,48 @@ def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any
     return np.delete(v, 0, axis=0 if axis is None else axis)
 
 
+@twin(drop_initial)
+def _drop_initial(v, axis=None, include_initial=False):
+    include = literal(include_initial)
+    if not is_array(v) or not isinstance(include, bool):
+        return None
+    if not include:
+        return lambda v, axis=None, include_initial=False: v.copy()
+    perm = swap_first(v.ndim, axis)
+    if perm is None:
+        return None
+    return lambda v, axis=None, include_initial=False: np.ascontiguousarray(
+        v.transpose(perm)[1:].transpose(perm)
+    )
+
+
 def with_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any:
     """``v`` with a zero slice put first along ``axis`` (the tangent of the initial value of
     ``np.cumulative_sum`` or ``np.cumulative_prod`` with ``include_initial=True``)."""
     if not include_initial:
         return np.array(v, copy=True)
     return np.insert(v, 0, 0.0, axis=0 if axis is None else axis)
+
+
+@twin(with_initial)
+def _with_initial(v, axis=None, include_initial=False):
+    include = literal(include_initial)
+    if not is_array(v) or not isinstance(include, bool):
+        return None
+    if not include:
+        return lambda v, axis=None, include_initial=False: v.copy()
+    perm = swap_first(v.ndim, axis)
+    if perm is None:
+        return None
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    ndim = v.ndim
+
+    def impl(v, axis=None, include_initial=False):  # a zero slice first along axis
+        shape = np.array(v.transpose(perm).shape)
+        shape[0] += 1
+        out = np.zeros(to_fixed_tuple(shape, ndim), v.dtype)
+        out[1:] = v.transpose(perm)
+        return np.ascontiguousarray(out.transpose(perm))
+
+    return impl

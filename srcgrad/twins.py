@@ -406,11 +406,11 @@ def _reduction(op, a, axis, keepdims):
     """numpy's ``op(a, axis=..., keepdims=...)`` for numba, which takes neither for most ``op``s."""
     from numba.np.unsafe.ndarray import to_fixed_tuple
 
-    axis, keepdims = literal(axis), bool(literal(keepdims))
-    if not is_array(a) or (axis is None and not keepdims):
+    axis, keepdims = literal(axis), literal(keepdims)
+    if not is_array(a) or not isinstance(keepdims, bool):  # (keepdims known when typing, or no twin)
         return None
     axes = tuple(range(a.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
-    if not all(isinstance(i, int) for i in axes) or not isinstance(keepdims, bool):
+    if not all(isinstance(i, int) for i in axes):
         return None
     ndim = a.ndim
     axes = tuple(sorted(i % ndim for i in axes))
@@ -455,11 +455,13 @@ def _compiled_op(op):
 
 def numpy_reductions() -> None:
     """``axis`` and ``keepdims`` for numpy's reductions under numba (it has ``np.sum(a, axis)`` only)."""
+    from numba.core import types
     from numba.extending import overload
 
     def declare(fn, op, always):
         def typing(a, axis=None, keepdims=False):
-            if not always and literal(keepdims) is False and not isinstance(literal(axis), tuple):
+            omitted = keepdims is False or isinstance(keepdims, types.Omitted)
+            if not always and omitted and isinstance(literal(axis), int):
                 return None  # numba's own np.sum(a, axis)
             return _reduction(op, a, axis, keepdims)
 

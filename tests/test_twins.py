@@ -757,3 +757,35 @@ def test_unbroadcast_kernel_sums_every_broadcast_pair():
                 kept = tuple(n - m + i for i, one in enumerate(ones) if one and g.shape[n - m + i] != 1)
                 want = np.sum(g, axis=lead + kept, keepdims=True).reshape(shape)
                 np.testing.assert_allclose(sum_to_kernel()(g, shape), want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min", "mean", "prod"])
+def test_reductions_take_axis_and_keepdims_as_numpy_does(name):
+    """``axis=``/``keepdims=`` spelled in the call (as generated code spells the user's), for
+    the reductions numba lacks them for; a ``keepdims`` known only at run time is refused, never
+    guessed (it decides the result's shape)."""
+    numba_module()
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    calls = [
+        "np.{}(a)",
+        "np.{}(a, axis=None)",
+        "np.{}(a, axis=None, keepdims=False)",
+        "np.{}(a, axis=None, keepdims=True)",
+        "np.{}(a, axis=0)",
+        "np.{}(a, axis=-1, keepdims=False)",
+        "np.{}(a, axis=1, keepdims=True)",
+        "np.{}(a, axis=(0, 1))",
+        "np.{}(a, axis=(0, 1), keepdims=True)",
+    ]
+    for call in calls:
+        for a in (x, x[0]):
+            if a.ndim == 1 and "1" in call:
+                continue
+            case = _compile(call.format(name), 1)
+            got, want = numba.njit(case)(a), case(a)
+            assert np.shape(got) == np.shape(want), call
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+    namespace = {"np": np}
+    exec(f"def case(a, k):\n    return np.{name}(a, axis=0, keepdims=k)\n", namespace)  # noqa: S102
+    with pytest.raises(numba.core.errors.TypingError):
+        numba.njit(namespace["case"])(x, False)

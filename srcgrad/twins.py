@@ -321,7 +321,8 @@ def ndim_of(t: Any) -> int | None:
 def numpy_beyond_numba() -> None:
     """numpy functions as generated code calls them, where numba takes other types only:
     ``np.zeros_like(x)``, ``np.ones_like(x)`` and ``np.reshape(t, ())`` of a number,
-    ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``;
+    ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``,
+    ``np.take`` of n-d indices along an axis;
     and the products numba lacks (``srcgrad.runtime.products.numpy_linear_algebra``)."""
     from .runtime.products import numpy_linear_algebra
 
@@ -342,6 +343,33 @@ def numpy_beyond_numba() -> None:
             one = gradient_scalar(x)(1) if not isinstance(x, types.Integer) else 1
             return lambda x, dtype=None: one
         return None
+
+    @overload(np.take, prefer_literal=True)
+    def _take(a, indices, axis=None):
+        """numba's own np.take of indices of two or more axes along an axis drops their
+        shape (a (2, 1) index gives (2, 4), not (2, 1, 4)): taken flat, then shaped."""
+        k = literal(axis)
+        if not (is_array(a) and is_array(indices) and indices.ndim > 1 and k is not None):
+            return None
+        if not isinstance(k, int):
+
+            def unknown(a, indices, axis=None):
+                raise NotImplementedError("np.take of n-d indices along an axis known at run time only")
+
+            return unknown
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+
+        k %= a.ndim
+        m, out = indices.ndim, a.ndim + indices.ndim - 1
+
+        def impl(a, indices, axis=None):
+            flat = np.take(a, indices.ravel(), axis=k)
+            shape = np.empty(out, np.int64)  # a.shape[:k] + indices.shape + a.shape[k + 1:]
+            for i in range(out):
+                shape[i] = a.shape[i] if i < k else indices.shape[i - k] if i < k + m else a.shape[i - m + 1]
+            return np.ascontiguousarray(flat).reshape(to_fixed_tuple(shape, out))
+
+        return impl
 
     @overload(np.reshape)
     def _reshape(x, shape):

@@ -789,3 +789,15 @@ def test_reductions_take_axis_and_keepdims_as_numpy_does(name):
     exec(f"def case(a, k):\n    return np.{name}(a, axis=0, keepdims=k)\n", namespace)  # noqa: S102
     with pytest.raises(numba.core.errors.TypingError):
         numba.njit(namespace["case"])(x, False)
+
+
+def test_take_of_nd_indices_along_an_axis_keeps_their_shape():
+    """numba's own ``np.take(a, i, axis=k)`` of a 2-d ``i`` drops its shape ((2, 4) for numpy's
+    (2, 1, 4)): a wrong forward value under jit; srcgrad's overload takes them flat and shapes."""
+    numba_module()
+    a = np.arange(24.0).reshape(2, 3, 4)
+    i = np.array([[0], [1]])
+    for axis in (0, 1, 2, -1):
+        case = _compile(f"np.take(a, b, axis={axis})", 2)
+        got, want = numba.njit(case)(a, i), case(a, i)
+        assert got.shape == want.shape and np.array_equal(got, want)

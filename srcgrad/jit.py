@@ -55,13 +55,14 @@ def numba_module() -> Any:
     if not _REGISTERED:
         from numba.extending import overload
 
-        from . import runtime  # noqa: F401  (its modules declare the twins)
+        from . import runtime  # (its modules declare the twins)
         from .twins import TWINS, numpy_beyond_numba, numpy_reductions
 
         for helper, typing in TWINS.items():
             overload(helper, prefer_literal=True)(typing)
         numpy_beyond_numba()
         numpy_reductions()
+        runtime.products.numpy_linear_algebra()
         _REGISTERED = True
     return numba
 

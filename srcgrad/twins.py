@@ -322,11 +322,8 @@ def numpy_beyond_numba() -> None:
     """numpy functions as generated code calls them, where numba takes other types only:
     ``np.zeros_like(x)``, ``np.ones_like(x)`` and ``np.reshape(t, ())`` of a number,
     ``np.concatenate`` and ``np.stack`` of a list (numba's take tuples), ``reversed(range)``,
-    ``np.take`` of n-d indices along an axis;
-    and the products numba lacks (``srcgrad.runtime.products.numpy_linear_algebra``)."""
-    from .runtime.products import numpy_linear_algebra
-
-    numpy_linear_algebra()
+    ``np.take`` of n-d indices along an axis
+    (and the products numba lacks: ``srcgrad.runtime.products.numpy_linear_algebra``)."""
     from numba.core import types
     from numba.extending import overload
 

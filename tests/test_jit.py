@@ -317,6 +317,7 @@ def test_compiled_code_is_cached_across_processes(tmp_path):
         """
     )
     env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path))
+    env.pop("NUMBA_OPT", None)  # numba's default, as users run it (under NUMBA_OPT=0 it hit no cache)
     runs = [
         subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
         for _ in range(2)

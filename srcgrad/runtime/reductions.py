@@ -193,6 +193,27 @@ def prod_vjp(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _prod_others(x, axis) * _keepdims(g, x, axis, keepdims)
 
 
+@functools.cache
+def others_kernel() -> Any:
+    """``others_of(row, others)``: each entry of ``others`` the product of ``row``'s other
+    entries, without dividing (exact where a zero is), for the twins of ``prod_vjp`` and
+    ``prod_jvp``; compiled on first use."""
+    import numba
+
+    @numba.njit
+    def others_of(row, others):
+        before = row.dtype.type(1)
+        for i in range(row.shape[0]):
+            others[i] = before
+            before *= row[i]
+        after = row.dtype.type(1)
+        for i in range(row.shape[0] - 1, -1, -1):
+            others[i] *= after
+            after *= row[i]
+
+    return others_of
+
+
 @twin(prod_vjp)
 def _prod_vjp(g, x, axis=None, keepdims=False):
     if is_number(x) and is_number(g):  # (the product of one number)
@@ -201,18 +222,12 @@ def _prod_vjp(g, x, axis=None, keepdims=False):
         return _prod_vjp_rows(g, x, axis)
     if not (is_array(x) and is_number(g) and literal(axis) is None):
         return None
+    others_of = others_kernel()
 
     def impl(g, x, axis=None, keepdims=False):  # exact where x has zeros: products before and after
         flat = np.ascontiguousarray(x).reshape(-1)
         others = np.empty_like(flat)
-        before = flat.dtype.type(1)
-        for i in range(flat.size):
-            others[i] = before
-            before *= flat[i]
-        after = flat.dtype.type(1)
-        for i in range(flat.size - 1, -1, -1):
-            others[i] *= after
-            after *= flat[i]
+        others_of(flat, others)
         return others.reshape(x.shape) * g
 
     return impl
@@ -224,20 +239,13 @@ def _prod_vjp_rows(g, x, axis):
     if scalar is None or layout is None:
         return None
     to_rows, from_rows = layout
-    flat_g = flat_of(g)
+    flat_g, others_of = flat_of(g), others_kernel()
 
     def impl(g, x, axis=None, keepdims=False):  # the products before and after each entry
         rows, gs = to_rows(x), flat_g(g)
         out, others = np.empty(rows.shape, scalar), np.empty(rows.shape[1], rows.dtype)
         for r in range(rows.shape[0]):
-            before = rows.dtype.type(1)
-            for i in range(rows.shape[1]):
-                others[i] = before
-                before *= rows[r, i]
-            after = rows.dtype.type(1)
-            for i in range(rows.shape[1] - 1, -1, -1):
-                others[i] *= after
-                after *= rows[r, i]
+            others_of(rows[r], others)
             out[r] = others * gs[r]
         return from_rows(out, x)
 
@@ -260,20 +268,13 @@ def _prod_jvp(t, x, axis=None, keepdims=False):
     ):
         return None
     to_rows, _ = layout
-    scalar = result_scalar(x, t)
+    scalar, others_of = result_scalar(x, t), others_kernel()
 
     def impl(t, x, axis=None, keepdims=False):  # each tangent times the product of the other entries
         rows, ts = to_rows(x), to_rows(np.broadcast_to(t, x.shape))
         out, others = np.zeros(rows.shape[0], scalar), np.empty(rows.shape[1], rows.dtype)
         for r in range(rows.shape[0]):
-            before = rows.dtype.type(1)
-            for i in range(rows.shape[1]):
-                others[i] = before
-                before *= rows[r, i]
-            after = rows.dtype.type(1)
-            for i in range(rows.shape[1] - 1, -1, -1):
-                others[i] *= after
-                after *= rows[r, i]
+            others_of(rows[r], others)
             out[r] = (others * ts[r]).sum()
         return shaped(out, x)
 

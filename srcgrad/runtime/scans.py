@@ -183,16 +183,22 @@ def drop_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any
     return np.delete(v, 0, axis=0 if axis is None else axis)
 
 
-@twin(drop_initial)
-def _drop_initial(v, axis=None, include_initial=False):
+def _initial_twin(v: Any, axis: Any, include_initial: Any) -> Any:
+    """What the twins of ``drop_initial`` and ``with_initial`` decide when typing: None (no
+    twin), a copy of ``v`` (no initial slice), or the permutation putting ``axis`` first."""
     include = literal(include_initial)
     if not is_array(v) or not isinstance(include, bool):
         return None
     if not include:
         return lambda v, axis=None, include_initial=False: v.copy()
-    perm = swap_first(v.ndim, axis)
-    if perm is None:
-        return None
+    return swap_first(v.ndim, axis)
+
+
+@twin(drop_initial)
+def _drop_initial(v, axis=None, include_initial=False):
+    perm = _initial_twin(v, axis, include_initial)
+    if not isinstance(perm, tuple):
+        return perm
     return lambda v, axis=None, include_initial=False: np.ascontiguousarray(
         v.transpose(perm)[1:].transpose(perm)
     )
@@ -208,14 +214,9 @@ def with_initial(v: Any, axis: Any = None, include_initial: bool = False) -> Any
 
 @twin(with_initial)
 def _with_initial(v, axis=None, include_initial=False):
-    include = literal(include_initial)
-    if not is_array(v) or not isinstance(include, bool):
-        return None
-    if not include:
-        return lambda v, axis=None, include_initial=False: v.copy()
-    perm = swap_first(v.ndim, axis)
-    if perm is None:
-        return None
+    perm = _initial_twin(v, axis, include_initial)
+    if not isinstance(perm, tuple):
+        return perm
     from numba.np.unsafe.ndarray import to_fixed_tuple
 
     ndim = v.ndim
